@@ -1,0 +1,42 @@
+# Two commands for a fresh machine: `make demo` and `make test`. Both build .venv themselves.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEMO_DIR := var/demo
+DEMO_DB := $(DEMO_DIR)/sgss-demo.db
+DEMO_PORT ?= 8700
+PYTEST_WORKERS ?= 2
+
+.PHONY: demo test lint venv bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip setuptools wheel
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+	$(BIN)/mypy
+
+test: lint
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) -q
+
+demo: $(STAMP)
+	rm -f $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm
+	mkdir -p $(DEMO_DIR)
+	SGSS_DATABASE_URL=sqlite:///$(abspath $(DEMO_DB)) $(BIN)/sgss-server init-db --province 330000
+	SGSS_DATABASE_URL=sqlite:///$(abspath $(DEMO_DB)) $(BIN)/sgss-server demo-data --size standard
+	@echo "演示服务器：http://127.0.0.1:$(DEMO_PORT)/docs  （Ctrl+C 停止）"
+	SGSS_DATABASE_URL=sqlite:///$(abspath $(DEMO_DB)) $(BIN)/sgss-server serve --port $(DEMO_PORT)
+
+bench: $(STAMP)
+	$(BIN)/python -m bench.run
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""SGSS desktop client (PySide6). Arrives with the client-shell issue."""

@@ -1,0 +1,1 @@
+"""Device drivers over pyserial: fingerprint modules and card printers (drivers issue)."""

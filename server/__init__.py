@@ -1,0 +1,1 @@
+"""SGSS server: FastAPI + SQLAlchemy 2, holding all data and all rules."""

@@ -1,0 +1,88 @@
+"""Every failure leaves the API as ``{"code", "message" (Chinese), "details"}``."""
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+from starlette.exceptions import HTTPException
+
+from server.services.errors import AppError
+from shared.errors import ErrorCode
+
+log = logging.getLogger("sgss.api")
+
+_PYDANTIC_MESSAGES = {
+    "missing": "为必填项",
+    "string_too_short": "长度不足",
+    "string_too_long": "长度超出限制",
+    "string_pattern_mismatch": "格式不正确",
+    "int_parsing": "须为整数",
+    "int_type": "须为整数",
+    "bool_parsing": "须为是或否",
+    "bool_type": "须为是或否",
+    "string_type": "须为文本",
+    "list_type": "须为列表",
+    "enum": "取值无效",
+    "literal_error": "取值无效",
+    "json_invalid": "不是有效的JSON",
+    "model_attributes_type": "格式不正确",
+    "dict_type": "格式不正确",
+    "greater_than_equal": "数值过小",
+    "less_than_equal": "数值过大",
+}
+
+
+def body(code: ErrorCode, message: str | None = None, details: Any = None) -> dict[str, Any]:
+    return {"code": code.value, "message": message or code.message, "details": details}
+
+
+def _field_errors(exc: RequestValidationError) -> list[dict[str, str]]:
+    errors = []
+    for error in exc.errors():
+        loc = [str(part) for part in error.get("loc", ()) if part not in ("body", "query", "path")]
+        if error["type"] == "value_error":
+            text = str(error.get("ctx", {}).get("error", error["msg"]))
+        else:
+            text = _PYDANTIC_MESSAGES.get(error["type"], "取值无效")
+        errors.append({"field": ".".join(loc), "message": text, "type": error["type"]})
+    return errors
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(AppError)
+    async def _app_error(_: Request, exc: AppError) -> JSONResponse:
+        return JSONResponse(body(exc.code, exc.message, exc.details), status_code=exc.code.status)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = _field_errors(exc)
+        first = errors[0] if errors else None
+        message = ErrorCode.VALIDATION_ERROR.message
+        if first:
+            message = f"{first['field'] or '请求'}：{first['message']}"
+        return JSONResponse(body(ErrorCode.VALIDATION_ERROR, message, errors), status_code=422)
+
+    @app.exception_handler(HTTPException)
+    async def _http(_: Request, exc: HTTPException) -> JSONResponse:
+        code = {404: ErrorCode.NOT_FOUND, 405: ErrorCode.METHOD_NOT_ALLOWED}.get(
+            exc.status_code, ErrorCode.INTERNAL_ERROR
+        )
+        return JSONResponse(body(code), status_code=exc.status_code)
+
+    @app.exception_handler(StaleDataError)
+    async def _stale(_: Request, exc: StaleDataError) -> JSONResponse:
+        return JSONResponse(body(ErrorCode.STALE_VERSION), status_code=409)
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity(_: Request, exc: IntegrityError) -> JSONResponse:
+        log.warning("integrity error: %s", exc.orig)
+        return JSONResponse(body(ErrorCode.CONFLICT), status_code=409)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error", exc_info=exc)
+        return JSONResponse(body(ErrorCode.INTERNAL_ERROR), status_code=500)

@@ -1,0 +1,47 @@
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from server.api.deps import Allowed, SessionDep
+from server.db.models import AuditEntry
+from server.services import audit
+from server.services.paging import PageRequest
+from shared.schemas.audit import AuditEntryPublic
+from shared.schemas.common import Page
+
+router = APIRouter(prefix="/audit", tags=["audit"])
+
+
+@router.get("", response_model=Page[AuditEntryPublic])
+def list_audit(
+    principal: Allowed("audit:view"),
+    session: SessionDep,
+    action: str | None = None,
+    actor_id: int | None = None,
+    entity_type: str | None = None,
+    entity_id: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    page: Annotated[int, Query(ge=1)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> Page[AuditEntryPublic]:
+    request = PageRequest(page, page_size)
+    items, total = audit.list_entries(
+        session,
+        scope_clause=principal.scope.clause(AuditEntry.org_id),
+        action=action,
+        actor_id=actor_id,
+        entity_type=entity_type,
+        entity_id=entity_id,
+        since=since,
+        until=until,
+        offset=request.offset,
+        limit=request.limit,
+    )
+    return Page(
+        items=[AuditEntryPublic.model_validate(e) for e in items],
+        total=total,
+        page=page,
+        page_size=request.limit,
+    )

@@ -1,0 +1,95 @@
+from fastapi import APIRouter, Request, Response
+
+from server.api.deps import Authenticated, ContextDep, NowDep, SessionDep, client_ip
+from server.services import auth
+from server.services.authz import principal_for
+from server.services.notifications import deliver_pending
+from server.services.users import to_public
+from shared.schemas.auth import (
+    ChangePasswordRequest,
+    LoginRequest,
+    LoginResponse,
+    VerificationCodeSent,
+)
+from shared.schemas.users import EffectiveScope, Me
+
+router = APIRouter(tags=["auth"])
+
+
+@router.post("/auth/login", response_model=LoginResponse)
+def login(
+    body: LoginRequest, request: Request, session: SessionDep, context: ContextDep, now: NowDep
+) -> LoginResponse:
+    result = auth.login(
+        session,
+        settings=context.settings,
+        passwords=context.passwords,
+        now=now,
+        username=body.username,
+        password=body.password,
+        ip=client_ip(request),
+    )
+    return LoginResponse(
+        access_token=result.access_token,
+        must_change_password=result.must_change_password,
+        expires_at=result.expires_at,
+        idle_timeout_seconds=result.idle_timeout_seconds,
+    )
+
+
+@router.post("/auth/logout", status_code=204)
+def logout(who: Authenticated, session: SessionDep, now: NowDep) -> Response:
+    actor = principal_for(session, who.user, ip=who.ip).actor
+    auth.logout(session, now=now, token=who.token, actor=actor)
+    return Response(status_code=204)
+
+
+@router.post("/auth/verification-code", response_model=VerificationCodeSent, status_code=202)
+def send_code(
+    who: Authenticated, session: SessionDep, context: ContextDep, now: NowDep
+) -> VerificationCodeSent:
+    actor = principal_for(session, who.user, ip=who.ip).actor
+    sent_to, lifetime = auth.send_verification_code(
+        session, settings=context.settings, now=now, user=who.user, actor=actor
+    )
+    deliver_pending(session, context.sender, now=now)
+    return VerificationCodeSent(sent_to=sent_to, expires_in_seconds=lifetime)
+
+
+@router.post("/auth/change-password", status_code=204)
+def change_password(
+    body: ChangePasswordRequest,
+    who: Authenticated,
+    session: SessionDep,
+    context: ContextDep,
+    now: NowDep,
+) -> Response:
+    actor = principal_for(session, who.user, ip=who.ip).actor
+    auth.change_password(
+        session,
+        passwords=context.passwords,
+        now=now,
+        user=who.user,
+        actor=actor,
+        new_password=body.new_password,
+        old_password=body.old_password,
+        verification_code=body.verification_code,
+    )
+    return Response(status_code=204)
+
+
+@router.get("/me", response_model=Me)
+def me(who: Authenticated, session: SessionDep) -> Me:
+    principal = principal_for(session, who.user, ip=who.ip)
+    public = to_public(who.user, principal, full=True)
+    return Me(
+        **public.model_dump(exclude={"org_name"}),
+        org_name=who.user.org.name,
+        org_region_code=who.user.org.region_code,
+        permissions=sorted(principal.permissions),
+        scope=EffectiveScope(
+            all=principal.scope.all,
+            org_ids=sorted(principal.scope.org_ids),
+            kinds=sorted(principal.scope_kinds),
+        ),
+    )

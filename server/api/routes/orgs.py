@@ -1,0 +1,75 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+
+from server.api.deps import Allowed, NowDep, SessionDep
+from server.services import orgs
+from server.services.paging import PageRequest
+from shared.schemas.common import Page
+from shared.schemas.orgs import OrgCreate, OrgPublic, OrgUpdate
+
+router = APIRouter(prefix="/orgs", tags=["orgs"])
+
+
+@router.get("", response_model=Page[OrgPublic])
+def list_orgs(
+    principal: Allowed("orgs:view"),
+    session: SessionDep,
+    parent_id: int | None = None,
+    q: str | None = None,
+    region_code: str | None = None,
+    page: Annotated[int, Query(ge=1)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=5000)] = 20,
+    sort: str | None = None,
+) -> Page[OrgPublic]:
+    request = PageRequest(page, page_size, sort)
+    items, total = orgs.list_orgs(
+        session, principal, parent_id=parent_id, q=q, region_code=region_code, page=request
+    )
+    counts = orgs.child_counts(session, principal, [o.id for o in items])
+    return Page(
+        items=[orgs.to_public(o, principal, counts.get(o.id, 0)) for o in items],
+        total=total,
+        page=page,
+        page_size=request.limit,
+    )
+
+
+@router.post("", response_model=OrgPublic, status_code=201)
+def create_org(
+    body: OrgCreate, principal: Allowed("orgs:create"), session: SessionDep, now: NowDep
+) -> OrgPublic:
+    return orgs.to_public(orgs.create_org(session, principal, now=now, data=body), principal)
+
+
+@router.get("/{org_id}", response_model=OrgPublic)
+def get_org(org_id: int, principal: Allowed("orgs:view"), session: SessionDep) -> OrgPublic:
+    org = orgs.get_org(session, principal, org_id)
+    return orgs.to_public(
+        org, principal, orgs.child_counts(session, principal, [org.id]).get(org.id, 0)
+    )
+
+
+@router.patch("/{org_id}", response_model=OrgPublic)
+def update_org(
+    org_id: int,
+    body: OrgUpdate,
+    principal: Allowed("orgs:update"),
+    session: SessionDep,
+    now: NowDep,
+) -> OrgPublic:
+    return orgs.to_public(
+        orgs.update_org(session, principal, org_id, now=now, data=body), principal
+    )
+
+
+@router.delete("/{org_id}", status_code=204)
+def delete_org(
+    org_id: int,
+    principal: Allowed("orgs:delete"),
+    session: SessionDep,
+    now: NowDep,
+    version: int | None = None,
+) -> Response:
+    orgs.delete_org(session, principal, org_id, now=now, version=version)
+    return Response(status_code=204)

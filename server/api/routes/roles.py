@@ -1,0 +1,69 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+
+from server.api.deps import Allowed, NowDep, SessionDep
+from server.services import roles
+from server.services.paging import PageRequest
+from shared.schemas.common import Page
+from shared.schemas.roles import RoleCreate, RolePublic, RoleUpdate
+
+router = APIRouter(prefix="/roles", tags=["roles"])
+
+
+@router.get("", response_model=Page[RolePublic])
+def list_roles(
+    principal: Allowed("roles:view"),
+    session: SessionDep,
+    org_id: int | None = None,
+    q: str | None = None,
+    page: Annotated[int, Query(ge=1)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=1000)] = 20,
+    sort: str | None = None,
+) -> Page[RolePublic]:
+    request = PageRequest(page, page_size, sort)
+    items, total = roles.list_roles(session, principal, org_id=org_id, q=q, page=request)
+    counts = roles.user_counts(session, [r.id for r in items])
+    return Page(
+        items=[roles.to_public(r, counts.get(r.id, 0)) for r in items],
+        total=total,
+        page=page,
+        page_size=request.limit,
+    )
+
+
+@router.post("", response_model=RolePublic, status_code=201)
+def create_role(
+    body: RoleCreate, principal: Allowed("roles:create"), session: SessionDep, now: NowDep
+) -> RolePublic:
+    return roles.to_public(roles.create_role(session, principal, now=now, data=body))
+
+
+@router.get("/{role_id}", response_model=RolePublic)
+def get_role(role_id: int, principal: Allowed("roles:view"), session: SessionDep) -> RolePublic:
+    role = roles.get_role(session, principal, role_id)
+    return roles.to_public(role, roles.user_counts(session, [role.id]).get(role.id, 0))
+
+
+@router.patch("/{role_id}", response_model=RolePublic)
+def update_role(
+    role_id: int,
+    body: RoleUpdate,
+    principal: Allowed("roles:update"),
+    session: SessionDep,
+    now: NowDep,
+) -> RolePublic:
+    role = roles.update_role(session, principal, role_id, now=now, data=body)
+    return roles.to_public(role, roles.user_counts(session, [role.id]).get(role.id, 0))
+
+
+@router.delete("/{role_id}", status_code=204)
+def delete_role(
+    role_id: int,
+    principal: Allowed("roles:delete"),
+    session: SessionDep,
+    now: NowDep,
+    version: int | None = None,
+) -> Response:
+    roles.delete_role(session, principal, role_id, now=now, version=version)
+    return Response(status_code=204)

@@ -1,0 +1,92 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from server.api.deps import Allowed, ContextDep, NowDep, SessionDep
+from server.services import users
+from server.services.paging import PageRequest
+from shared.schemas.common import Page
+from shared.schemas.users import PasswordReset, UserCreate, UserCreated, UserPublic, UserUpdate
+
+router = APIRouter(prefix="/users", tags=["users"])
+
+
+@router.get("", response_model=Page[UserPublic])
+def list_users(
+    principal: Allowed("users:view"),
+    session: SessionDep,
+    org_id: int | None = None,
+    include_subtree: bool = False,
+    q: str | None = None,
+    enabled: bool | None = None,
+    page: Annotated[int, Query(ge=1)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=1000)] = 20,
+    sort: str | None = None,
+) -> Page[UserPublic]:
+    request = PageRequest(page, page_size, sort)
+    items, total = users.list_users(
+        session,
+        principal,
+        org_id=org_id,
+        include_subtree=include_subtree,
+        q=q,
+        enabled=enabled,
+        page=request,
+    )
+    return Page(
+        items=[users.to_public(u, principal) for u in items],
+        total=total,
+        page=page,
+        page_size=request.limit,
+    )
+
+
+@router.post("", response_model=UserCreated, status_code=201)
+def create_user(
+    body: UserCreate,
+    principal: Allowed("users:create"),
+    session: SessionDep,
+    context: ContextDep,
+    now: NowDep,
+) -> UserCreated:
+    created = users.create_user(session, principal, now=now, passwords=context.passwords, data=body)
+    public = users.to_public(created.user, principal)
+    return UserCreated(**public.model_dump(), initial_password=created.initial_password)
+
+
+@router.get("/{user_id}", response_model=UserPublic)
+def get_user(user_id: int, principal: Allowed("users:view"), session: SessionDep) -> UserPublic:
+    return users.to_public(users.get_user(session, principal, user_id), principal)
+
+
+@router.patch("/{user_id}", response_model=UserPublic)
+def update_user(
+    user_id: int,
+    body: UserUpdate,
+    principal: Allowed("users:update"),
+    session: SessionDep,
+    now: NowDep,
+) -> UserPublic:
+    user = users.update_user(session, principal, user_id, now=now, data=body)
+    return users.to_public(user, principal)
+
+
+@router.post("/{user_id}/reset-password", response_model=PasswordReset)
+def reset_password(
+    user_id: int,
+    principal: Allowed("users:reset_password"),
+    session: SessionDep,
+    context: ContextDep,
+    now: NowDep,
+) -> PasswordReset:
+    password = users.reset_password(
+        session, principal, user_id, now=now, passwords=context.passwords
+    )
+    return PasswordReset(user_id=user_id, initial_password=password)
+
+
+@router.post("/{user_id}/unlock", response_model=UserPublic)
+def unlock(
+    user_id: int, principal: Allowed("users:unlock"), session: SessionDep, now: NowDep
+) -> UserPublic:
+    return users.to_public(users.unlock(session, principal, user_id, now=now), principal)

@@ -1,0 +1,49 @@
+"""``create_app(settings)``: the FastAPI application. Nothing is created at import time."""
+
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from server.api.deps import AppContext
+from server.api.errors import install_error_handlers
+from server.api.routes import audit, auth, orgs, roles, system, users
+from server.clock import Clock, SystemClock
+from server.config import Settings
+from server.db.session import create_db_engine, create_session_factory
+from server.services.notifications import Sender, sender_from_settings
+from server.services.passwords import Passwords
+from shared import __version__
+
+API_PREFIX = "/api/v1"
+
+
+def ensure_sqlite_folder(url: str) -> None:
+    if url.startswith("sqlite:///") and ":memory:" not in url:
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+
+
+def create_app(
+    settings: Settings | None = None, *, clock: Clock | None = None, sender: Sender | None = None
+) -> FastAPI:
+    settings = settings or Settings()
+    ensure_sqlite_folder(settings.database_url)
+    engine = create_db_engine(settings.database_url)
+    app = FastAPI(
+        title="SGSS 保安服务监管信息系统",
+        version=__version__,
+        openapi_url="/openapi.json",
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.engine = engine
+    app.state.session_factory = create_session_factory(engine)
+    app.state.context = AppContext(
+        settings=settings,
+        clock=clock or SystemClock(),
+        passwords=Passwords(settings),
+        sender=sender or sender_from_settings(settings),
+    )
+    install_error_handlers(app)
+    for module in (system, auth, orgs, roles, users, audit):
+        app.include_router(module.router, prefix=API_PREFIX)
+    return app

@@ -1,0 +1,264 @@
+"""``sgss-server``: the administrator's command line. It calls services, never HTTP."""
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from server.clock import SystemClock
+from server.config import Settings
+from server.db.models import User
+from server.db.session import create_db_engine, create_session_factory
+from server.services import audit, bootstrap, demo_data, notifications, org_import, users
+from server.services.errors import AppError
+from server.services.passwords import Passwords
+
+app = typer.Typer(help="SGSS 服务器管理命令", no_args_is_help=True, add_completion=False)
+user_app = typer.Typer(help="用户账号管理", no_args_is_help=True)
+org_app = typer.Typer(help="机构管理", no_args_is_help=True)
+outbox_app = typer.Typer(help="通知发件箱", no_args_is_help=True)
+audit_app = typer.Typer(help="审计日志", no_args_is_help=True)
+app.add_typer(user_app, name="user")
+app.add_typer(org_app, name="org")
+app.add_typer(outbox_app, name="outbox")
+app.add_typer(audit_app, name="audit")
+
+
+@dataclass
+class Env:
+    settings: Settings
+    engine: Engine
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with create_session_factory(self.engine)() as session:
+            yield session
+
+
+def _env() -> Env:
+    from server.app import ensure_sqlite_folder
+
+    settings = Settings()
+    ensure_sqlite_folder(settings.database_url)
+    return Env(settings, create_db_engine(settings.database_url))
+
+
+def _now():  # type: ignore[no-untyped-def]
+    return SystemClock().now()
+
+
+def fail(message: str, details: object = None) -> None:
+    typer.echo(f"错误：{message}", err=True)
+    if isinstance(details, list):
+        for item in details:
+            typer.echo(f"  {_describe(item)}", err=True)
+    raise typer.Exit(1)
+
+
+def _describe(item: object) -> str:
+    if isinstance(item, dict) and "row" in item:
+        return f"第{item['row']}行 [{item['column']}] {item['message']}"
+    return str(item)
+
+
+@app.command("init-db")
+def init_db(
+    province: Annotated[str, typer.Option(help="省级行政区划代码")] = "330000",
+) -> None:
+    """迁移数据库到最新版本；空库时创建根机构（省级公安厅）。"""
+    env = _env()
+    with env.session() as session:
+        root = bootstrap.init_db(env.engine, session, now=_now(), province=province)
+        typer.echo(f"数据库已就绪（{env.settings.database_kind}）；根机构：{root.name}")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="监听地址")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="监听端口")] = 8700,
+) -> None:
+    """启动 API 服务器。"""
+    import uvicorn
+
+    from server.app import create_app
+
+    uvicorn.run(create_app(Settings()), host=host, port=port, log_level="info")
+
+
+@app.command("create-admin")
+def create_admin(
+    username: Annotated[str, typer.Option(help="管理员用户名")],
+    password_stdin: Annotated[bool, typer.Option(help="从标准输入读取密码")] = False,
+    name: Annotated[str, typer.Option(help="姓名")] = "系统管理员",
+) -> None:
+    """创建拥有全部权限的管理员；未给密码时最后一行输出一次性密码。"""
+    password = sys.stdin.readline().rstrip("\r\n") if password_stdin else None
+    env = _env()
+    with env.session() as session:
+        created = bootstrap.create_admin(
+            session,
+            now=_now(),
+            passwords=Passwords(env.settings),
+            username=username,
+            password=password,
+            name=name,
+        )
+    typer.echo(f"已创建管理员 {created.user.username}（根机构，全部权限，全部数据范围）")
+    if created.generated:
+        typer.echo("一次性密码（首次登录后必须修改）：", err=True)
+        typer.echo(created.password)
+
+
+def _user_id(session: Session, username: str) -> int:
+    user_id = session.scalar(select(User.id).where(User.username == username.strip().lower()))
+    if user_id is None:
+        fail(f"用户 {username} 不存在")
+    assert user_id is not None
+    return user_id
+
+
+@user_app.command("reset-password")
+def user_reset_password(username: str) -> None:
+    """重置密码；最后一行输出新的一次性密码。"""
+    env = _env()
+    with env.session() as session:
+        password = users.reset_password(
+            session,
+            None,
+            _user_id(session, username),
+            now=_now(),
+            passwords=Passwords(env.settings),
+        )
+    typer.echo(f"已重置 {username} 的密码，原登录状态已失效。新的一次性密码：", err=True)
+    typer.echo(password)
+
+
+@user_app.command("unlock")
+def user_unlock(username: str) -> None:
+    """解除因密码错误导致的锁定。"""
+    env = _env()
+    with env.session() as session:
+        users.unlock(session, None, _user_id(session, username), now=_now())
+    typer.echo(f"已解锁 {username}")
+
+
+@user_app.command("disable")
+def user_disable(username: str) -> None:
+    """停用账号并使其登录状态立即失效。"""
+    env = _env()
+    with env.session() as session:
+        users.set_enabled_by_cli(session, _user_id(session, username), now=_now(), enabled=False)
+    typer.echo(f"已停用 {username}")
+
+
+@user_app.command("enable")
+def user_enable(username: str) -> None:
+    """重新启用账号。"""
+    env = _env()
+    with env.session() as session:
+        users.set_enabled_by_cli(session, _user_id(session, username), now=_now(), enabled=True)
+    typer.echo(f"已启用 {username}")
+
+
+@org_app.command("import")
+def org_import_cmd(file: Path) -> None:
+    """从 xlsx 导入机构（全部成功或全部不导入）。"""
+    if not file.is_file():
+        fail(f"文件不存在：{file}")
+    env = _env()
+    with env.session() as session:
+        created = org_import.import_orgs(session, file, now=_now(), actor=audit.CLI_ACTOR)
+    typer.echo(f"已导入 {len(created)} 个机构")
+
+
+@org_app.command("template")
+def org_template(file: Path) -> None:
+    """生成机构导入模板。"""
+    org_import.write_template(file)
+    typer.echo(f"已生成模板：{file}")
+
+
+@outbox_app.command("list")
+def outbox_list(
+    status: Annotated[str | None, typer.Option(help="pending / sent / failed")] = None,
+    limit: Annotated[int, typer.Option(help="最多显示条数")] = 50,
+) -> None:
+    """列出通知发件箱（最新在前）。"""
+    env = _env()
+    with env.session() as session:
+        rows = notifications.list_outbox(session, status=status, limit=limit)
+        if not rows:
+            typer.echo("发件箱为空")
+        for n in rows:
+            when = n.created_at.strftime("%Y-%m-%d %H:%M:%S")
+            typer.echo(f"{n.id}\t{when}\t{n.status}\t{n.channel}:{n.recipient}\t{n.body}")
+
+
+@outbox_app.command("dispatch")
+def outbox_dispatch() -> None:
+    """立即投递所有待发送的通知。"""
+    env = _env()
+    with env.session() as session:
+        sender = notifications.sender_from_settings(env.settings)
+        sent = notifications.deliver_pending(session, sender, now=_now())
+    typer.echo(f"已发送 {sent} 条")
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """校验审计日志哈希链，发现被修改或删除的记录时以非零状态退出。"""
+    env = _env()
+    with env.session() as session:
+        report = audit.verify_chain(session)
+    if report.ok:
+        typer.echo(f"审计链完整：共校验 {report.checked} 条记录")
+        return
+    for problem in report.problems:
+        typer.echo(problem, err=True)
+    fail(f"审计链校验失败：{len(report.problems)} 处问题（共 {report.checked} 条记录）")
+
+
+@app.command("demo-data")
+def demo_data_cmd(
+    province: Annotated[str, typer.Option(help="省级行政区划代码")] = "330000",
+    size: Annotated[str, typer.Option(help="small / standard / large")] = "standard",
+    seed: Annotated[int, typer.Option(help="随机种子（相同种子生成相同数据）")] = 2026,
+) -> None:
+    """向新初始化的数据库写入演示数据。"""
+    if size not in demo_data.SIZES:
+        fail(f"未知的规模 {size}，可选：{', '.join(demo_data.SIZES)}")
+    env = _env()
+    with env.session() as session:
+        summary = demo_data.generate(
+            session,
+            now=_now(),
+            passwords=Passwords(env.settings),
+            province=province,
+            size=size,
+            seed=seed,
+        )
+    typer.echo(
+        f"演示数据已生成：{summary.orgs} 个机构，{summary.users} 个用户，{summary.roles} 个角色；"
+        f"演示账号密码 {demo_data.DEMO_PASSWORD}"
+    )
+
+
+def main() -> None:
+    try:
+        app()
+    except AppError as err:
+        typer.echo(f"错误：{err.message}", err=True)
+        if isinstance(err.details, list):
+            for item in err.details:
+                typer.echo(f"  {_describe(item)}", err=True)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,64 @@
+"""Settings from the environment (prefix ``SGSS_``) with safe defaults for development."""
+
+from pathlib import Path
+from typing import Literal
+
+from platformdirs import user_data_dir
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def default_database_url() -> str:
+    folder = Path(user_data_dir("sgss", appauthor=False))
+    return f"sqlite:///{folder / 'sgss.db'}"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SGSS_", env_file=None, extra="ignore")
+
+    environment: Literal["development", "production"] = "development"
+    database_url: str = Field(default_factory=default_database_url)
+    data_dir: Path = Field(default_factory=lambda: Path(user_data_dir("sgss", appauthor=False)))
+
+    # authentication
+    lockout_threshold: int = 5
+    lockout_minutes: int = 15
+    token_idle_minutes: int = 30
+    token_absolute_hours: int = 12
+    verification_code_minutes: int = 5
+    verification_code_interval_seconds: int = 60
+    # argon2id cost; the defaults follow RFC 9106's second recommended option
+    argon2_time_cost: int = 3
+    argon2_memory_kib: int = 65536
+    argon2_parallelism: int = 4
+
+    # notifications: "log" writes messages to the server log (development only)
+    notification_sender: Literal["log", "http"] = "log"
+    sms_gateway_url: str | None = None
+
+    @property
+    def database_kind(self) -> str:
+        return "postgresql" if self.database_url.startswith("postgresql") else "sqlite"
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_production(self) -> "Settings":
+        if self.environment != "production":
+            return self
+        problems = []
+        if "SGSS_DATABASE_URL" not in _explicit_env() and self.database_kind == "sqlite":
+            problems.append("生产环境须显式设置 SGSS_DATABASE_URL")
+        if self.notification_sender == "log":
+            problems.append("生产环境不能把短信验证码写入日志（SGSS_NOTIFICATION_SENDER=log）")
+        if self.notification_sender == "http" and not self.sms_gateway_url:
+            problems.append("使用短信网关时须设置 SGSS_SMS_GATEWAY_URL")
+        if self.argon2_memory_kib < 19456:
+            problems.append("生产环境的 argon2 内存参数不得低于 19456 KiB")
+        if problems:
+            raise ValueError("；".join(problems))
+        return self
+
+
+def _explicit_env() -> set[str]:
+    import os
+
+    return {k for k in os.environ if k.startswith("SGSS_")}

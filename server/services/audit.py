@@ -1,0 +1,170 @@
+"""The append-only, hash-chained audit log.
+
+Each record's hash covers its content and the previous record's hash; ``audit_head`` holds the
+tip. Appending locks the head row first (PostgreSQL row lock, SQLite write lock), so two
+transactions never chain onto the same predecessor. ``verify_chain`` recomputes everything and
+names each row that was changed, removed or inserted out of order.
+"""
+
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from server.db.models import AuditEntry, AuditHead
+from server.services.jsonable import jsonable
+
+GENESIS = "0" * 64
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who did it: a signed-in user, or the admin CLI (``id`` None)."""
+
+    id: int | None
+    name: str
+    ip: str | None = None
+
+
+CLI_ACTOR = Actor(None, "系统管理命令")
+
+
+def _digest(entry: AuditEntry) -> str:
+    content = {
+        "seq": entry.seq,
+        "occurred_at": entry.occurred_at.isoformat(timespec="microseconds"),
+        "actor_id": entry.actor_id,
+        "actor_name": entry.actor_name,
+        "action": entry.action,
+        "entity_type": entry.entity_type,
+        "entity_id": entry.entity_id,
+        "org_id": entry.org_id,
+        "before": entry.before,
+        "after": entry.after,
+        "ip": entry.ip,
+        "prev_hash": entry.prev_hash,
+    }
+    canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def record(
+    session: Session,
+    *,
+    now: datetime,
+    actor: Actor,
+    action: str,
+    entity_type: str,
+    entity_id: object = None,
+    org_id: int | None = None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> AuditEntry:
+    """Append one record in the caller's transaction (committed with the change it describes)."""
+    seq, prev_hash = session.execute(
+        update(AuditHead)
+        .where(AuditHead.id == 1)
+        .values(seq=AuditHead.seq + 1)
+        .returning(AuditHead.seq, AuditHead.last_hash)
+    ).one()
+    entry = AuditEntry(
+        seq=seq,
+        occurred_at=now.astimezone(UTC),
+        actor_id=actor.id,
+        actor_name=actor.name,
+        action=action,
+        entity_type=entity_type,
+        entity_id=None if entity_id is None else str(entity_id),
+        org_id=org_id,
+        before=jsonable(before),
+        after=jsonable(after),
+        ip=actor.ip,
+        prev_hash=prev_hash,
+    )
+    entry.hash = _digest(entry)
+    session.add(entry)
+    session.execute(update(AuditHead).where(AuditHead.id == 1).values(last_hash=entry.hash))
+    return entry
+
+
+def diff(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Only the fields that changed, for a compact before/after pair."""
+    keys = [k for k in after if before.get(k) != after.get(k)]
+    return {k: before.get(k) for k in keys}, {k: after[k] for k in keys}
+
+
+@dataclass
+class ChainReport:
+    checked: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def _entries(session: Session) -> Iterator[AuditEntry]:
+    stmt = select(AuditEntry).order_by(AuditEntry.seq).execution_options(yield_per=1000)
+    yield from session.scalars(stmt)
+
+
+def verify_chain(session: Session) -> ChainReport:
+    report = ChainReport()
+    expected_seq, prev_hash = 1, GENESIS
+    for entry in _entries(session):
+        report.checked += 1
+        if entry.seq != expected_seq:
+            report.problems.append(f"第{expected_seq}至{entry.seq - 1}条记录缺失（已被删除）")
+        elif entry.prev_hash != prev_hash:
+            report.problems.append(f"第{entry.seq}条记录与前一条的链接断开")
+        if _digest(entry) != entry.hash:
+            report.problems.append(f"第{entry.seq}条记录内容已被修改")
+        expected_seq, prev_hash = entry.seq + 1, entry.hash
+    head = session.get(AuditHead, 1)
+    if head is None:
+        report.problems.append("审计链头记录缺失")
+    elif head.seq != expected_seq - 1 or head.last_hash != prev_hash:
+        report.problems.append(
+            f"审计链末尾不一致：应有{head.seq}条记录，实际最后一条为第{expected_seq - 1}条"
+            "（末尾记录可能已被删除）"
+        )
+    return report
+
+
+def list_entries(
+    session: Session,
+    *,
+    scope_clause: Any,
+    action: str | None = None,
+    actor_id: int | None = None,
+    entity_type: str | None = None,
+    entity_id: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    offset: int = 0,
+    limit: int = 50,
+) -> tuple[list[AuditEntry], int]:
+    """Newest first. ``scope_clause`` restricts to organisations the viewer may see."""
+    from sqlalchemy import func
+
+    stmt = select(AuditEntry).where(scope_clause)
+    if action:
+        stmt = stmt.where(AuditEntry.action.startswith(action))
+    if actor_id is not None:
+        stmt = stmt.where(AuditEntry.actor_id == actor_id)
+    if entity_type:
+        stmt = stmt.where(AuditEntry.entity_type == entity_type)
+    if entity_id:
+        stmt = stmt.where(AuditEntry.entity_id == entity_id)
+    if since:
+        stmt = stmt.where(AuditEntry.occurred_at >= since)
+    if until:
+        stmt = stmt.where(AuditEntry.occurred_at < until)
+    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    rows = session.scalars(stmt.order_by(AuditEntry.seq.desc()).offset(offset).limit(limit))
+    return list(rows), total

@@ -1,0 +1,335 @@
+"""Sign-in, lockout, bearer tokens, password change (old password or SMS code), sign-out."""
+
+import hashlib
+import math
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from server.config import Settings
+from server.db.models import AuthToken, User, VerificationCode
+from server.services import audit
+from server.services.audit import Actor
+from server.services.errors import AppError
+from server.services.notifications import enqueue_sms
+from server.services.passwords import Passwords, numeric_code
+from shared.errors import ErrorCode
+from shared.masking import mask_mobile
+from shared.password_policy import policy_violations
+
+TOKEN_TOUCH_SECONDS = 30  # last_used_at is written at most this often per token
+PURPOSE_CHANGE_PASSWORD = "change_password"
+MAX_CODE_ATTEMPTS = 5
+
+
+def token_digest(raw: str) -> str:
+    return hashlib.sha256(raw.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    access_token: str
+    must_change_password: bool
+    expires_at: datetime
+    idle_timeout_seconds: int
+
+
+def find_user(session: Session, username: str) -> User | None:
+    return session.scalar(select(User).where(User.username == username.strip().lower()))
+
+
+def _minutes_left(until: datetime, now: datetime) -> int:
+    return max(1, math.ceil((until - now).total_seconds() / 60))
+
+
+def _locked_error(until: datetime, now: datetime) -> AppError:
+    minutes = _minutes_left(until, now)
+    return AppError(
+        ErrorCode.AUTH_ACCOUNT_LOCKED,
+        f"密码错误次数过多，账号已被锁定，请{minutes}分钟后再试或联系管理员解锁",
+        {"locked_until": until.isoformat(), "minutes_left": minutes},
+    )
+
+
+def login(
+    session: Session,
+    *,
+    settings: Settings,
+    passwords: Passwords,
+    now: datetime,
+    username: str,
+    password: str,
+    ip: str | None = None,
+) -> LoginResult:
+    user = find_user(session, username)
+    if user is None:
+        passwords.burn_time(password)
+        audit.record(
+            session,
+            now=now,
+            actor=Actor(None, username[:64], ip),
+            action="auth.login_failed",
+            entity_type="user",
+            after={"reason": "unknown_user"},
+        )
+        session.commit()
+        raise AppError(ErrorCode.AUTH_INVALID_CREDENTIALS)
+
+    actor = Actor(user.id, f"{user.name}({user.username})", ip)
+    if user.locked_until is not None and user.locked_until > now:
+        passwords.burn_time(password)
+        audit.record(
+            session,
+            now=now,
+            actor=actor,
+            action="auth.login_failed",
+            entity_type="user",
+            entity_id=user.id,
+            org_id=user.org_id,
+            after={"reason": "locked"},
+        )
+        session.commit()
+        raise _locked_error(user.locked_until, now)
+
+    failed = 0 if user.locked_until is not None else user.failed_attempts  # a lock that ran out
+    if not passwords.verify(user.password_hash, password):
+        failed += 1
+        values: dict[str, object] = {"failed_attempts": failed, "locked_until": None}
+        if failed >= settings.lockout_threshold:
+            values = {"failed_attempts": 0, "locked_until": now + _lock(settings)}
+        session.execute(update(User).where(User.id == user.id).values(**values))
+        locked = values["locked_until"] is not None
+        audit.record(
+            session,
+            now=now,
+            actor=actor,
+            entity_type="user",
+            entity_id=user.id,
+            org_id=user.org_id,
+            action="auth.lockout" if locked else "auth.login_failed",
+            after={"reason": "wrong_password", "failed_attempts": failed},
+        )
+        session.commit()
+        if locked:
+            raise _locked_error(now + _lock(settings), now)
+        raise AppError(
+            ErrorCode.AUTH_INVALID_CREDENTIALS,
+            details={"attempts_left": settings.lockout_threshold - failed},
+        )
+
+    if not user.enabled:
+        audit.record(
+            session,
+            now=now,
+            actor=actor,
+            action="auth.login_failed",
+            entity_type="user",
+            entity_id=user.id,
+            org_id=user.org_id,
+            after={"reason": "disabled"},
+        )
+        session.commit()
+        raise AppError(ErrorCode.AUTH_ACCOUNT_DISABLED)
+
+    values = {
+        "failed_attempts": 0,
+        "locked_until": None,
+        "login_count": User.login_count + 1,
+        "last_login_at": now,
+    }
+    if passwords.needs_rehash(user.password_hash):
+        values["password_hash"] = passwords.hash(password)
+    session.execute(update(User).where(User.id == user.id).values(**values))
+    raw = secrets.token_urlsafe(32)
+    expires_at = now + timedelta(hours=settings.token_absolute_hours)
+    session.add(
+        AuthToken(
+            token_hash=token_digest(raw),
+            user_id=user.id,
+            created_at=now,
+            last_used_at=now,
+            expires_at=expires_at,
+            ip=ip,
+        )
+    )
+    audit.record(
+        session,
+        now=now,
+        actor=actor,
+        action="auth.login",
+        entity_type="user",
+        entity_id=user.id,
+        org_id=user.org_id,
+    )
+    session.commit()
+    return LoginResult(raw, user.must_change_password, expires_at, settings.token_idle_minutes * 60)
+
+
+def _lock(settings: Settings) -> timedelta:
+    return timedelta(minutes=settings.lockout_minutes)
+
+
+def authenticate(
+    session: Session, *, settings: Settings, now: datetime, raw_token: str
+) -> tuple[User, AuthToken]:
+    """The user behind a bearer token, or AUTH_TOKEN_INVALID / AUTH_TOKEN_EXPIRED."""
+    token = session.scalar(select(AuthToken).where(AuthToken.token_hash == token_digest(raw_token)))
+    if token is None or token.revoked_at is not None:
+        raise AppError(ErrorCode.AUTH_TOKEN_INVALID)
+    if now >= token.expires_at:
+        raise AppError(ErrorCode.AUTH_TOKEN_EXPIRED, details={"reason": "absolute"})
+    if now - token.last_used_at >= timedelta(minutes=settings.token_idle_minutes):
+        raise AppError(ErrorCode.AUTH_TOKEN_EXPIRED, details={"reason": "idle"})
+    user = session.get(User, token.user_id)
+    if user is None or not user.enabled:
+        raise AppError(ErrorCode.AUTH_TOKEN_INVALID)
+    if (now - token.last_used_at).total_seconds() >= TOKEN_TOUCH_SECONDS:
+        token.last_used_at = now
+        session.commit()
+    return user, token
+
+
+def revoke_user_tokens(session: Session, *, user_id: int, now: datetime, reason: str) -> int:
+    result = session.execute(
+        update(AuthToken)
+        .where(AuthToken.user_id == user_id, AuthToken.revoked_at.is_(None))
+        .values(revoked_at=now, revoke_reason=reason)
+    )
+    return result.rowcount or 0  # type: ignore[attr-defined]
+
+
+def logout(session: Session, *, now: datetime, token: AuthToken, actor: Actor) -> None:
+    token.revoked_at = now
+    token.revoke_reason = "logout"
+    user = session.get(User, token.user_id)
+    audit.record(
+        session,
+        now=now,
+        actor=actor,
+        action="auth.logout",
+        entity_type="user",
+        entity_id=token.user_id,
+        org_id=user.org_id if user else None,
+    )
+    session.commit()
+
+
+def send_verification_code(
+    session: Session, *, settings: Settings, now: datetime, user: User, actor: Actor
+) -> tuple[str, int]:
+    """Queue an SMS with a 6-digit code; returns the masked mobile and seconds of validity."""
+    if not user.mobile:
+        raise AppError(ErrorCode.MOBILE_MISSING)
+    last = session.scalar(
+        select(func.max(VerificationCode.created_at)).where(VerificationCode.user_id == user.id)
+    )
+    interval = timedelta(seconds=settings.verification_code_interval_seconds)
+    if last is not None and now - last < interval:
+        wait = math.ceil((last + interval - now).total_seconds())
+        raise AppError(
+            ErrorCode.VERIFICATION_CODE_TOO_SOON,
+            f"验证码发送过于频繁，请{wait}秒后再试",
+            {"seconds_left": wait},
+        )
+    code = numeric_code()
+    lifetime = settings.verification_code_minutes * 60
+    session.add(
+        VerificationCode(
+            user_id=user.id,
+            purpose=PURPOSE_CHANGE_PASSWORD,
+            created_at=now,
+            code_hash=token_digest(f"{user.id}:{code}"),
+            expires_at=now + timedelta(seconds=lifetime),
+        )
+    )
+    enqueue_sms(
+        session,
+        now=now,
+        mobile=user.mobile,
+        user_id=user.id,
+        subject="修改密码验证码",
+        body=f"【保安服务监管】您正在修改登录密码，验证码{code}，"
+        f"{settings.verification_code_minutes}分钟内有效。如非本人操作，请立即联系管理员。",
+    )
+    audit.record(
+        session,
+        now=now,
+        actor=actor,
+        action="auth.verification_code_sent",
+        entity_type="user",
+        entity_id=user.id,
+        org_id=user.org_id,
+    )
+    session.commit()
+    return mask_mobile(user.mobile) or "", lifetime
+
+
+def _consume_code(session: Session, *, user: User, code: str, now: datetime) -> bool:
+    candidate = session.scalar(
+        select(VerificationCode)
+        .where(
+            VerificationCode.user_id == user.id,
+            VerificationCode.purpose == PURPOSE_CHANGE_PASSWORD,
+            VerificationCode.used_at.is_(None),
+            VerificationCode.expires_at > now,
+        )
+        .order_by(VerificationCode.created_at.desc())
+        .limit(1)
+    )
+    if candidate is None or candidate.attempts >= MAX_CODE_ATTEMPTS:
+        return False
+    if secrets.compare_digest(candidate.code_hash, token_digest(f"{user.id}:{code.strip()}")):
+        candidate.used_at = now
+        return True
+    candidate.attempts += 1
+    session.commit()  # the failed attempt counts even though the request fails
+    return False
+
+
+def change_password(
+    session: Session,
+    *,
+    passwords: Passwords,
+    now: datetime,
+    user: User,
+    new_password: str,
+    old_password: str | None = None,
+    verification_code: str | None = None,
+    actor: Actor,
+) -> None:
+    """Change the password proven by the old one or by an SMS code; revokes every token."""
+    if old_password:
+        if not passwords.verify(user.password_hash, old_password):
+            raise AppError(ErrorCode.PASSWORD_OLD_WRONG)
+    elif not verification_code or not _consume_code(
+        session, user=user, code=verification_code, now=now
+    ):
+        raise AppError(ErrorCode.VERIFICATION_CODE_INVALID)
+    problems = policy_violations(new_password, username=user.username)
+    if problems:
+        session.rollback()
+        raise AppError(
+            ErrorCode.PASSWORD_WEAK, "新密码不符合规则：" + "；".join(problems), problems
+        )
+    if passwords.verify(user.password_hash, new_password):
+        session.rollback()
+        raise AppError(ErrorCode.PASSWORD_REUSED)
+    user.password_hash = passwords.hash(new_password)
+    user.must_change_password = False
+    user.password_changed_at = now
+    user.updated_at = now
+    revoke_user_tokens(session, user_id=user.id, now=now, reason="password_changed")
+    audit.record(
+        session,
+        now=now,
+        actor=actor,
+        action="user.password_changed",
+        entity_type="user",
+        entity_id=user.id,
+        org_id=user.org_id,
+        after={"via": "old_password" if old_password else "verification_code"},
+    )
+    session.commit()

@@ -1,0 +1,123 @@
+"""Authorization in one place: who may do what (permissions) and see where (data scope).
+
+A Principal is built once per request from the user's roles. Services call ``require`` for the
+operation and put ``scope.clause(column)`` into their queries, so a record outside the scope
+is simply not found (404) rather than forbidden: its existence is not revealed.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, false, select, true
+from sqlalchemy.orm import Session
+
+from server.db.models import Org, Role, User
+from server.services.audit import Actor
+from server.services.errors import AppError
+from shared.enums import DataScopeKind
+from shared.errors import ErrorCode
+
+
+@dataclass(frozen=True)
+class Scope:
+    all: bool
+    org_ids: frozenset[int]
+
+    def contains(self, org_id: int | None) -> bool:
+        return self.all or (org_id is not None and org_id in self.org_ids)
+
+    def covers(self, other: "Scope") -> bool:
+        return self.all or (not other.all and other.org_ids <= self.org_ids)
+
+    def clause(self, column: ColumnElement[int]) -> ColumnElement[bool]:
+        if self.all:
+            return true()
+        if not self.org_ids:
+            return false()
+        return column.in_(sorted(self.org_ids))
+
+    def __or__(self, other: "Scope") -> "Scope":
+        return Scope(self.all or other.all, self.org_ids | other.org_ids)
+
+
+NO_SCOPE = Scope(False, frozenset())
+ALL_SCOPE = Scope(True, frozenset())
+
+
+@dataclass(frozen=True)
+class Principal:
+    user_id: int
+    username: str
+    name: str
+    org_id: int
+    permissions: frozenset[str]
+    scope: Scope
+    scope_kinds: frozenset[DataScopeKind]
+    ip: str | None = None
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(self.user_id, f"{self.name}({self.username})", self.ip)
+
+    def can(self, permission: str) -> bool:
+        return permission in self.permissions
+
+    def require(self, permission: str) -> None:
+        if permission not in self.permissions:
+            raise AppError(ErrorCode.PERMISSION_DENIED, details={"permission": permission})
+
+
+def subtree_ids(session: Session, org_id: int) -> frozenset[int]:
+    path = session.scalar(select(Org.path).where(Org.id == org_id))
+    if path is None:
+        return frozenset()
+    return frozenset(session.scalars(select(Org.id).where(Org.path.startswith(path))))
+
+
+def scope_for(
+    session: Session, kind: DataScopeKind, scope_org_ids: Iterable[int], user_org_id: int
+) -> Scope:
+    """What a data scope lets a user at ``user_org_id`` see."""
+    if kind == DataScopeKind.all:
+        return ALL_SCOPE
+    if kind == DataScopeKind.own_org:
+        return Scope(False, frozenset({user_org_id}))
+    if kind == DataScopeKind.own_subtree:
+        return Scope(False, subtree_ids(session, user_org_id))
+    return Scope(False, frozenset(scope_org_ids))
+
+
+def role_scope_for(session: Session, role: Role, user_org_id: int) -> Scope:
+    return scope_for(session, DataScopeKind(role.data_scope_kind), role.scope_org_ids, user_org_id)
+
+
+def scope_of_roles(session: Session, roles: Iterable[Role], user_org_id: int) -> Scope:
+    scope = NO_SCOPE
+    for role in roles:
+        scope = scope | role_scope_for(session, role, user_org_id)
+    return scope
+
+
+def principal_for(session: Session, user: User, *, ip: str | None = None) -> Principal:
+    roles = [row.role for row in user.role_rows]
+    return Principal(
+        user_id=user.id,
+        username=user.username,
+        name=user.name,
+        org_id=user.org_id,
+        permissions=frozenset(p for role in roles for p in role.permissions),
+        scope=scope_of_roles(session, roles, user.org_id),
+        scope_kinds=frozenset(DataScopeKind(role.data_scope_kind) for role in roles),
+        ip=ip,
+    )
+
+
+def ensure_can_grant(
+    session: Session, principal: Principal, permissions: Iterable[str], scope: Scope | None
+) -> None:
+    """No one hands out more than they hold: permissions and (where known) data scope."""
+    extra = sorted(set(permissions) - principal.permissions)
+    if extra:
+        raise AppError(ErrorCode.ROLE_GRANT_EXCEEDS_OWN, details={"permissions": extra})
+    if scope is not None and not principal.scope.covers(scope):
+        raise AppError(ErrorCode.ROLE_GRANT_EXCEEDS_OWN, details={"scope": "exceeds"})

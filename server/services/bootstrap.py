@@ -1,0 +1,149 @@
+"""First start: migrate, create the root organisation, create administrators."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from server.db.migrate import upgrade_to_head
+from server.db.models import Org, Role, RolePermission, User, UserRole
+from server.services import audit
+from server.services.errors import AppError
+from server.services.orgs import add_org
+from server.services.passwords import Passwords, one_time_password
+from shared.enums import DataScopeKind, OrgType
+from shared.errors import ErrorCode
+from shared.password_policy import policy_violations
+from shared.permissions import all_permissions
+from shared.regions import RegionLevel, region_table
+
+ADMIN_ROLE_NAME = "系统管理员"
+
+
+def root_org_name(province_code: str) -> str:
+    province = region_table()[province_code].name
+    # Municipalities' departments are 市公安局; provinces and regions have a 公安厅.
+    return f"{province}公安局" if province.endswith("市") else f"{province}公安厅"
+
+
+def init_db(engine: Engine, session: Session, *, now: datetime, province: str) -> Org:
+    """Migrate to head; on an empty database create the root (the provincial department)."""
+    region = region_table().get(province)
+    if region is None or region.level != RegionLevel.province:
+        raise AppError(ErrorCode.ORG_REGION_INVALID, f"{province} 不是省级行政区划代码")
+    upgrade_to_head(engine)
+    root = session.scalar(select(Org).where(Org.parent_id.is_(None)))
+    if root is not None:
+        sync_admin_role(session, root, now=now)
+        session.commit()
+        return root
+    root = add_org(
+        session,
+        now=now,
+        parent=None,
+        name=root_org_name(province),
+        type=OrgType.province_department,
+        region_code=province,
+    )
+    audit.record(
+        session,
+        now=now,
+        actor=audit.CLI_ACTOR,
+        action="org.create",
+        entity_type="org",
+        entity_id=root.id,
+        org_id=root.id,
+        after={"name": root.name, "region_code": province},
+    )
+    sync_admin_role(session, root, now=now)
+    session.commit()
+    return root
+
+
+def sync_admin_role(session: Session, root: Org, *, now: datetime) -> Role:
+    """The built-in administrator role holds the whole catalogue, including modules added by
+    later releases; it is brought up to date on every ``init-db``."""
+    role = session.scalar(select(Role).where(Role.org_id == root.id, Role.name == ADMIN_ROLE_NAME))
+    if role is None:
+        role = Role(
+            org_id=root.id,
+            name=ADMIN_ROLE_NAME,
+            description="拥有全部权限和全部数据范围",
+            data_scope_kind=DataScopeKind.all.value,
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(role)
+    missing = sorted(all_permissions() - set(role.permissions))
+    if missing:
+        role.permission_rows.extend(RolePermission(permission=p) for p in missing)
+        role.updated_at = now
+        session.flush()
+        audit.record(
+            session,
+            now=now,
+            actor=audit.CLI_ACTOR,
+            action="role.update",
+            entity_type="role",
+            entity_id=role.id,
+            org_id=root.id,
+            after={"permissions_added": missing},
+        )
+    return role
+
+
+@dataclass(frozen=True)
+class CreatedAdmin:
+    user: User
+    password: str
+    generated: bool
+
+
+def create_admin(
+    session: Session,
+    *,
+    now: datetime,
+    passwords: Passwords,
+    username: str,
+    password: str | None = None,
+    name: str = "系统管理员",
+) -> CreatedAdmin:
+    root = session.scalar(select(Org).where(Org.parent_id.is_(None)))
+    if root is None:
+        raise AppError(ErrorCode.NOT_FOUND, "数据库尚未初始化，请先运行 sgss-server init-db")
+    username = username.strip().lower()
+    if session.scalar(select(User.id).where(User.username == username)) is not None:
+        raise AppError(ErrorCode.USER_NAME_TAKEN, details={"username": username})
+    if password is not None:
+        problems = policy_violations(password, username=username)
+        if problems:
+            raise AppError(ErrorCode.PASSWORD_WEAK, "密码不符合规则：" + "；".join(problems))
+    generated = password is None
+    secret = password or one_time_password()
+    role = sync_admin_role(session, root, now=now)
+    user = User(
+        username=username,
+        name=name,
+        org_id=root.id,
+        is_police=True,
+        password_hash=passwords.hash(secret),
+        must_change_password=generated,
+        created_at=now,
+        updated_at=now,
+    )
+    user.role_rows = [UserRole(role=role)]
+    session.add(user)
+    session.flush()
+    audit.record(
+        session,
+        now=now,
+        actor=audit.CLI_ACTOR,
+        action="user.create",
+        entity_type="user",
+        entity_id=user.id,
+        org_id=root.id,
+        after={"username": username, "role": ADMIN_ROLE_NAME},
+    )
+    session.commit()
+    return CreatedAdmin(user, secret, generated)

@@ -1,0 +1,265 @@
+"""The organisation tree (机构管理): province → city → county/district → police station."""
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from server.db.models import Org, Role, RoleScopeOrg, User
+from server.services import audit
+from server.services.authz import Principal
+from server.services.errors import AppError, not_found
+from server.services.paging import PageRequest, fetch_page, order_by
+from shared.enums import OrgType
+from shared.errors import ErrorCode
+from shared.regions import RegionLevel, region_table
+from shared.schemas.orgs import OrgCreate, OrgPublic, OrgUpdate
+
+_REGION_LEVEL = {
+    OrgType.province_department: RegionLevel.province,
+    OrgType.city_bureau: RegionLevel.prefecture,
+    OrgType.county_bureau: RegionLevel.county,
+    OrgType.police_station: RegionLevel.county,
+}
+_SORTS = {"name": Org.name, "region_code": Org.region_code, "id": Org.id, "path": Org.depth}
+
+
+def snapshot(org: Org) -> dict[str, Any]:
+    return {
+        "name": org.name,
+        "parent_id": org.parent_id,
+        "type": org.type,
+        "region_code": org.region_code,
+        "phone": org.phone,
+        "address": org.address,
+    }
+
+
+def check_placement(org_type: OrgType, region_code: str, parent: Org | None) -> None:
+    """A child sits below its parent in rank, and inside the parent's region."""
+    table = region_table()
+    region = table.get(region_code)
+    expected = _REGION_LEVEL.get(org_type)
+    # A prefecture without counties (东莞, 中山, 嘉峪关, 儋州) stands in for its own county level.
+    childless_prefecture = (
+        region is not None
+        and region.level == RegionLevel.prefecture
+        and not table.children(region.code)
+    )
+    level_ok = (
+        expected is None
+        or (region is not None and region.level == expected)
+        or (expected == RegionLevel.county and childless_prefecture)
+    )
+    if region is None or not level_ok:
+        raise AppError(
+            ErrorCode.ORG_REGION_INVALID, details={"region_code": region_code, "type": org_type}
+        )
+    if parent is None:
+        return
+    if not table.is_within(region_code, parent.region_code):
+        raise AppError(
+            ErrorCode.ORG_REGION_INVALID,
+            f"所属区域{region_code}不在上级机构辖区（{parent.region_code}）内",
+        )
+    parent_type = OrgType(parent.type)
+    if parent_type == OrgType.office:
+        allowed = org_type == OrgType.office
+    else:
+        allowed = org_type == OrgType.office or (org_type.rank or 0) > (parent_type.rank or 0)
+    if not allowed:
+        raise AppError(
+            ErrorCode.ORG_INVALID_PARENT,
+            f"{org_type.label}不能设在{parent_type.label}之下",
+        )
+
+
+def _visible(session: Session, principal: Principal, org_id: int) -> Org:
+    org = session.get(Org, org_id)
+    if org is None or not principal.scope.contains(org.id):
+        raise not_found("org")
+    return org
+
+
+def get_org(session: Session, principal: Principal, org_id: int) -> Org:
+    return _visible(session, principal, org_id)
+
+
+def list_orgs(
+    session: Session,
+    principal: Principal,
+    *,
+    parent_id: int | None = None,
+    q: str | None = None,
+    region_code: str | None = None,
+    page: PageRequest,
+) -> tuple[list[Org], int]:
+    stmt = select(Org).where(principal.scope.clause(Org.id))
+    if parent_id is not None:
+        stmt = stmt.where(Org.parent_id == parent_id)
+    if q:
+        stmt = stmt.where(or_(Org.name.contains(q), Org.address.contains(q)))
+    if region_code:
+        stmt = stmt.where(Org.region_code.startswith(region_code.rstrip("0") or region_code))
+    stmt = order_by(stmt, page, _SORTS, "path").order_by(Org.region_code, Org.id)
+    items, total = fetch_page(session, stmt, page)
+    return list(items), total
+
+
+def child_counts(session: Session, principal: Principal, ids: list[int]) -> dict[int, int]:
+    """Visible children per org, for the tree's expand arrows."""
+    if not ids:
+        return {}
+    child = aliased(Org)
+    rows = session.execute(
+        select(child.parent_id, func.count())
+        .where(child.parent_id.in_(ids), principal.scope.clause(child.id))
+        .group_by(child.parent_id)
+    )
+    return {parent: count for parent, count in rows}
+
+
+def to_public(org: Org, principal: Principal, children: int = 0) -> OrgPublic:
+    region = region_table().get(org.region_code)
+    public = OrgPublic.model_validate(org)
+    public.region_name = region_table().full_name(org.region_code) if region else ""
+    public.child_count = children
+    public.editable = principal.can("orgs:update") and principal.scope.contains(org.id)
+    return public
+
+
+def _ensure_unique_name(
+    session: Session, parent_id: int | None, name: str, own_id: int = 0
+) -> None:
+    clash = session.scalar(
+        select(Org.id).where(Org.parent_id == parent_id, Org.name == name, Org.id != own_id)
+    )
+    if clash is not None:
+        raise AppError(ErrorCode.ORG_NAME_TAKEN, details={"name": name})
+
+
+def create_org(session: Session, principal: Principal, *, now: datetime, data: OrgCreate) -> Org:
+    principal.require("orgs:create")
+    parent = _visible(session, principal, data.parent_id)
+    check_placement(data.type, data.region_code, parent)
+    _ensure_unique_name(session, parent.id, data.name)
+    org = add_org(session, now=now, parent=parent, **data.model_dump(exclude={"parent_id"}))
+    audit.record(
+        session,
+        now=now,
+        actor=principal.actor,
+        action="org.create",
+        entity_type="org",
+        entity_id=org.id,
+        org_id=org.id,
+        after=snapshot(org),
+    )
+    session.commit()
+    return org
+
+
+def add_org(
+    session: Session,
+    *,
+    now: datetime,
+    parent: Org | None,
+    name: str,
+    type: OrgType,
+    region_code: str,
+    phone: str | None = None,
+    address: str | None = None,
+) -> Org:
+    """Insert a node and fill its materialised path; no checks, no audit, no commit."""
+    org = Org(
+        parent_id=parent.id if parent else None,
+        name=name,
+        type=type.value,
+        region_code=region_code,
+        phone=phone,
+        address=address,
+        created_at=now,
+        updated_at=now,
+        depth=parent.depth + 1 if parent else 0,
+    )
+    session.add(org)
+    session.flush()
+    org.path = f"{parent.path if parent else '/'}{org.id}/"
+    return org
+
+
+def update_org(
+    session: Session, principal: Principal, org_id: int, *, now: datetime, data: OrgUpdate
+) -> Org:
+    principal.require("orgs:update")
+    org = _visible(session, principal, org_id)
+    if data.version is not None and data.version != org.version:
+        raise AppError(ErrorCode.STALE_VERSION)
+    before = snapshot(org)
+    changes = data.model_dump(exclude_unset=True, exclude={"version"})
+    new_type = OrgType(changes.get("type") or org.type)
+    new_region = changes.get("region_code") or org.region_code
+    if "type" in changes or "region_code" in changes:
+        parent = session.get(Org, org.parent_id) if org.parent_id else None
+        check_placement(new_type, new_region, parent)
+        for child in session.scalars(select(Org).where(Org.parent_id == org.id)):
+            check_placement(
+                OrgType(child.type), child.region_code, _as_parent(new_type, new_region)
+            )
+    if "name" in changes:
+        _ensure_unique_name(session, org.parent_id, changes["name"], org.id)
+    for key, value in changes.items():
+        setattr(org, key, value.value if isinstance(value, OrgType) else value)
+    org.updated_at = now
+    old, new = audit.diff(before, snapshot(org))
+    if new:
+        audit.record(
+            session,
+            now=now,
+            actor=principal.actor,
+            action="org.update",
+            entity_type="org",
+            entity_id=org.id,
+            org_id=org.id,
+            before=old,
+            after=new,
+        )
+    session.commit()
+    return org
+
+
+def _as_parent(org_type: OrgType, region_code: str) -> Org:
+    return Org(type=org_type.value, region_code=region_code)
+
+
+def delete_org(
+    session: Session, principal: Principal, org_id: int, *, now: datetime, version: int | None
+) -> None:
+    principal.require("orgs:delete")
+    org = _visible(session, principal, org_id)
+    if version is not None and version != org.version:
+        raise AppError(ErrorCode.STALE_VERSION)
+    if org.parent_id is None or org.id == principal.org_id:
+        raise AppError(ErrorCode.ORG_ROOT_PROTECTED)
+    checks = (
+        (Org, Org.parent_id, ErrorCode.ORG_HAS_CHILDREN),
+        (User, User.org_id, ErrorCode.ORG_HAS_USERS),
+        (Role, Role.org_id, ErrorCode.ORG_HAS_ROLES),
+    )
+    for model, column, code in checks:
+        count = session.scalar(select(func.count()).select_from(model).where(column == org.id))
+        if count:
+            raise AppError(code, details={"count": count})
+    session.execute(delete(RoleScopeOrg).where(RoleScopeOrg.org_id == org.id))
+    audit.record(
+        session,
+        now=now,
+        actor=principal.actor,
+        action="org.delete",
+        entity_type="org",
+        entity_id=org.id,
+        org_id=org.parent_id,
+        before=snapshot(org),
+    )
+    session.delete(org)
+    session.commit()

@@ -1,0 +1,40 @@
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+MAX_PAGE_SIZE = 5000
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    page: int = 1
+    page_size: int = 20
+    sort: str | None = None  # "field" or "-field"
+
+    @property
+    def offset(self) -> int:
+        return (max(self.page, 1) - 1) * self.limit
+
+    @property
+    def limit(self) -> int:
+        return min(max(self.page_size, 1), MAX_PAGE_SIZE)
+
+
+def order_by(stmt: Select[Any], page: PageRequest, columns: dict[str, Any], default: str) -> Any:
+    """Apply ``?sort=`` from a whitelist; unknown keys fall back to the default order."""
+    key = page.sort or default
+    descending = key.startswith("-")
+    column = columns.get(key.lstrip("-")) or columns[default.lstrip("-")]
+    return stmt.order_by(column.desc() if descending else column.asc())
+
+
+def fetch_page(
+    session: Session, stmt: Select[tuple[T]], page: PageRequest
+) -> tuple[Sequence[T], int]:
+    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+    items = session.scalars(stmt.offset(page.offset).limit(page.limit)).all()
+    return items, total

@@ -1,0 +1,220 @@
+"""Roles (角色): a name, operation permissions and a data scope, defined at an organisation."""
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from server.db.models import Org, Role, RolePermission, RoleScopeOrg, User, UserRole
+from server.services import audit
+from server.services.authz import (
+    ALL_SCOPE,
+    Principal,
+    Scope,
+    ensure_can_grant,
+    scope_for,
+)
+from server.services.errors import AppError, not_found
+from server.services.paging import PageRequest, fetch_page, order_by
+from shared.enums import DataScopeKind
+from shared.errors import ErrorCode
+from shared.schemas.roles import DataScope, RoleCreate, RolePublic, RoleUpdate
+
+_SORTS = {"name": Role.name, "id": Role.id, "org_id": Role.org_id, "created_at": Role.created_at}
+
+
+def snapshot(role: Role) -> dict[str, Any]:
+    return {
+        "name": role.name,
+        "org_id": role.org_id,
+        "description": role.description,
+        "permissions": role.permissions,
+        "data_scope": {"kind": role.data_scope_kind, "org_ids": role.scope_org_ids},
+    }
+
+
+def _grantable_scope(session: Session, principal: Principal, scope: DataScope) -> Scope | None:
+    """The part of a role's scope that is fixed whoever holds it (own_* depends on the holder)."""
+    if scope.kind == DataScopeKind.all:
+        return ALL_SCOPE
+    if scope.kind == DataScopeKind.orgs:
+        existing = set(session.scalars(select(Org.id).where(Org.id.in_(scope.org_ids))))
+        missing = sorted(set(scope.org_ids) - existing)
+        if missing:
+            raise AppError(ErrorCode.NOT_FOUND, details={"entity": "org", "ids": missing})
+        return Scope(False, frozenset(scope.org_ids))
+    return None
+
+
+def _visible(session: Session, principal: Principal, role_id: int) -> Role:
+    role = session.get(Role, role_id)
+    if role is None or not principal.scope.contains(role.org_id):
+        raise not_found("role")
+    return role
+
+
+def get_role(session: Session, principal: Principal, role_id: int) -> Role:
+    return _visible(session, principal, role_id)
+
+
+def user_counts(session: Session, ids: list[int]) -> dict[int, int]:
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(UserRole.role_id, func.count())
+        .where(UserRole.role_id.in_(ids))
+        .group_by(UserRole.role_id)
+    )
+    return {role_id: count for role_id, count in rows}
+
+
+def list_roles(
+    session: Session,
+    principal: Principal,
+    *,
+    org_id: int | None = None,
+    q: str | None = None,
+    page: PageRequest,
+) -> tuple[list[Role], int]:
+    stmt = select(Role).where(principal.scope.clause(Role.org_id))
+    if org_id is not None:
+        stmt = stmt.where(Role.org_id == org_id)
+    if q:
+        stmt = stmt.where(Role.name.contains(q))
+    items, total = fetch_page(session, order_by(stmt, page, _SORTS, "id"), page)
+    return list(items), total
+
+
+def to_public(role: Role, users: int = 0) -> RolePublic:
+    return RolePublic(
+        id=role.id,
+        name=role.name,
+        org_id=role.org_id,
+        org_name=role.org.name,
+        description=role.description,
+        permissions=role.permissions,
+        data_scope=DataScope(kind=DataScopeKind(role.data_scope_kind), org_ids=role.scope_org_ids),
+        user_count=users,
+        version=role.version,
+        created_at=role.created_at,
+        updated_at=role.updated_at,
+    )
+
+
+def _ensure_unique_name(session: Session, org_id: int, name: str, own_id: int = 0) -> None:
+    clash = session.scalar(
+        select(Role.id).where(Role.org_id == org_id, Role.name == name, Role.id != own_id)
+    )
+    if clash is not None:
+        raise AppError(ErrorCode.ROLE_NAME_TAKEN, details={"name": name})
+
+
+def _apply(role: Role, permissions: list[str] | None, scope: DataScope | None) -> None:
+    if permissions is not None:
+        role.permission_rows = [RolePermission(permission=p) for p in sorted(set(permissions))]
+    if scope is not None:
+        role.data_scope_kind = scope.kind.value
+        role.scope_org_rows = [RoleScopeOrg(org_id=o) for o in scope.org_ids]
+
+
+def create_role(session: Session, principal: Principal, *, now: datetime, data: RoleCreate) -> Role:
+    principal.require("roles:create")
+    if not principal.scope.contains(data.org_id) or session.get(Org, data.org_id) is None:
+        raise not_found("org")
+    ensure_can_grant(
+        session, principal, data.permissions, _grantable_scope(session, principal, data.data_scope)
+    )
+    _ensure_unique_name(session, data.org_id, data.name)
+    role = Role(
+        org_id=data.org_id,
+        name=data.name,
+        description=data.description,
+        data_scope_kind=data.data_scope.kind.value,
+        created_at=now,
+        updated_at=now,
+    )
+    _apply(role, data.permissions, data.data_scope)
+    session.add(role)
+    session.flush()
+    audit.record(
+        session,
+        now=now,
+        actor=principal.actor,
+        action="role.create",
+        entity_type="role",
+        entity_id=role.id,
+        org_id=role.org_id,
+        after=snapshot(role),
+    )
+    session.commit()
+    return role
+
+
+def update_role(
+    session: Session, principal: Principal, role_id: int, *, now: datetime, data: RoleUpdate
+) -> Role:
+    principal.require("roles:update")
+    role = _visible(session, principal, role_id)
+    if data.version is not None and data.version != role.version:
+        raise AppError(ErrorCode.STALE_VERSION)
+    before = snapshot(role)
+    # An editor must hold what the role will grant, including what it already grants.
+    permissions = data.permissions if data.permissions is not None else role.permissions
+    scope = data.data_scope or DataScope(
+        kind=DataScopeKind(role.data_scope_kind), org_ids=role.scope_org_ids
+    )
+    ensure_can_grant(session, principal, permissions, _grantable_scope(session, principal, scope))
+    if data.data_scope is not None:
+        for holder in session.scalars(
+            select(User).join(UserRole).where(UserRole.role_id == role.id)
+        ):
+            held = scope_for(session, scope.kind, scope.org_ids, holder.org_id)
+            ensure_can_grant(session, principal, (), held)
+    if data.name is not None:
+        _ensure_unique_name(session, role.org_id, data.name, role.id)
+        role.name = data.name
+    if "description" in data.model_fields_set:
+        role.description = data.description
+    _apply(role, data.permissions, data.data_scope)
+    role.updated_at = now
+    old, new = audit.diff(before, snapshot(role))
+    if new:
+        audit.record(
+            session,
+            now=now,
+            actor=principal.actor,
+            action="role.update",
+            entity_type="role",
+            entity_id=role.id,
+            org_id=role.org_id,
+            before=old,
+            after=new,
+        )
+    session.commit()
+    return role
+
+
+def delete_role(
+    session: Session, principal: Principal, role_id: int, *, now: datetime, version: int | None
+) -> None:
+    principal.require("roles:delete")
+    role = _visible(session, principal, role_id)
+    if version is not None and version != role.version:
+        raise AppError(ErrorCode.STALE_VERSION)
+    ensure_can_grant(session, principal, role.permissions, None)
+    in_use = user_counts(session, [role.id]).get(role.id, 0)
+    if in_use:
+        raise AppError(ErrorCode.ROLE_IN_USE, details={"user_count": in_use})
+    audit.record(
+        session,
+        now=now,
+        actor=principal.actor,
+        action="role.delete",
+        entity_type="role",
+        entity_id=role.id,
+        org_id=role.org_id,
+        before=snapshot(role),
+    )
+    session.delete(role)
+    session.commit()

@@ -1,0 +1,370 @@
+"""Users (用户): accounts of police staff, their roles and business approval roles."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from server.db.models import Org, Role, User, UserApprovalRole, UserRole
+from server.services import audit
+from server.services.auth import revoke_user_tokens
+from server.services.authz import Principal, ensure_can_grant, principal_for, scope_of_roles
+from server.services.errors import AppError, not_found
+from server.services.paging import PageRequest, fetch_page, order_by
+from server.services.passwords import Passwords, one_time_password
+from shared.enums import ApprovalRole, BusinessType
+from shared.errors import ErrorCode
+from shared.masking import mask_id_number, mask_mobile
+from shared.schemas.users import RoleRef, UserCreate, UserPublic, UserUpdate
+
+_SORTS = {
+    "username": User.username,
+    "name": User.name,
+    "id": User.id,
+    "last_login_at": User.last_login_at,
+    "created_at": User.created_at,
+    "login_count": User.login_count,
+}
+
+
+def approval_roles_of(user: User) -> dict[BusinessType, list[ApprovalRole]]:
+    result: dict[BusinessType, list[ApprovalRole]] = {}
+    for row in sorted(user.approval_role_rows, key=lambda r: (r.business_type, r.approval_role)):
+        result.setdefault(BusinessType(row.business_type), []).append(
+            ApprovalRole(row.approval_role)
+        )
+    return result
+
+
+def snapshot(user: User) -> dict[str, Any]:
+    """What the audit log keeps of a user: never the password hash, ID number masked."""
+    return {
+        "username": user.username,
+        "name": user.name,
+        "org_id": user.org_id,
+        "is_police": user.is_police,
+        "police_number": user.police_number,
+        "id_number": mask_id_number(user.id_number),
+        "mobile": mask_mobile(user.mobile),
+        "enabled": user.enabled,
+        "role_ids": sorted(row.role_id for row in user.role_rows),
+        "approval_roles": {
+            k.value: [r.value for r in v] for k, v in approval_roles_of(user).items()
+        },
+    }
+
+
+def to_public(user: User, viewer: Principal | None, *, full: bool = False) -> UserPublic:
+    """Personal numbers are masked unless the viewer may see them (or it is the user's own)."""
+    reveal = full or (viewer is not None and viewer.can("users:view_sensitive"))
+    return UserPublic(
+        id=user.id,
+        username=user.username,
+        name=user.name,
+        org_id=user.org_id,
+        org_name=user.org.name,
+        is_police=user.is_police,
+        police_number=user.police_number,
+        id_number=user.id_number if reveal else mask_id_number(user.id_number),
+        mobile=user.mobile if reveal else mask_mobile(user.mobile),
+        roles=[RoleRef(id=r.role.id, name=r.role.name) for r in user.role_rows],
+        approval_roles=approval_roles_of(user),
+        enabled=user.enabled,
+        locked_until=user.locked_until,
+        must_change_password=user.must_change_password,
+        login_count=user.login_count,
+        last_login_at=user.last_login_at,
+        version=user.version,
+        created_at=user.created_at,
+    )
+
+
+def _visible(session: Session, principal: Principal, user_id: int) -> User:
+    user = session.get(User, user_id)
+    if user is None or not principal.scope.contains(user.org_id):
+        raise not_found("user")
+    return user
+
+
+def get_user(session: Session, principal: Principal, user_id: int) -> User:
+    return _visible(session, principal, user_id)
+
+
+def list_users(
+    session: Session,
+    principal: Principal,
+    *,
+    org_id: int | None = None,
+    include_subtree: bool = False,
+    q: str | None = None,
+    enabled: bool | None = None,
+    page: PageRequest,
+) -> tuple[list[User], int]:
+    stmt = select(User).where(principal.scope.clause(User.org_id))
+    if org_id is not None:
+        if include_subtree:
+            path = session.scalar(select(Org.path).where(Org.id == org_id)) or "/none/"
+            stmt = stmt.join(Org, Org.id == User.org_id).where(Org.path.startswith(path))
+        else:
+            stmt = stmt.where(User.org_id == org_id)
+    if q:
+        needle = q.strip()
+        stmt = stmt.where(
+            or_(
+                User.name.contains(needle),
+                User.username.contains(needle.lower()),
+                User.police_number.contains(needle),
+            )
+        )
+    if enabled is not None:
+        stmt = stmt.where(User.enabled == enabled)
+    items, total = fetch_page(session, order_by(stmt, page, _SORTS, "id"), page)
+    return list(items), total
+
+
+def _roles_for(session: Session, principal: Principal, role_ids: list[int], org: Org) -> list[Role]:
+    """Roles the principal may see, defined at the user's organisation or one above it."""
+    roles = list(session.scalars(select(Role).where(Role.id.in_(role_ids))))
+    if len(roles) != len(set(role_ids)) or not all(
+        principal.scope.contains(r.org_id) for r in roles
+    ):
+        raise not_found("role")
+    ancestors = {int(part) for part in org.path.strip("/").split("/") if part}
+    strangers = [r.name for r in roles if r.org_id not in ancestors]
+    if strangers:
+        raise AppError(ErrorCode.ROLE_NOT_APPLICABLE, details={"roles": strangers})
+    return roles
+
+
+def _ensure_grant(session: Session, principal: Principal, roles: list[Role], org_id: int) -> None:
+    permissions = {p for role in roles for p in role.permissions}
+    ensure_can_grant(session, principal, permissions, scope_of_roles(session, roles, org_id))
+
+
+def _ensure_can_manage(session: Session, principal: Principal, user: User) -> None:
+    """A manager may act on an account only if it holds no more than the manager does; else a
+    password reset would hand the manager a stronger account."""
+    if user.id == principal.user_id:
+        return
+    target = principal_for(session, user)
+    if not target.permissions <= principal.permissions or not principal.scope.covers(target.scope):
+        raise AppError(ErrorCode.USER_OUTRANKS_YOU)
+
+
+def _set_approval_roles(user: User, approval: dict[BusinessType, list[ApprovalRole]]) -> None:
+    user.approval_role_rows = [
+        UserApprovalRole(business_type=bt.value, approval_role=role.value)
+        for bt, roles in approval.items()
+        for role in roles
+    ]
+
+
+def _username_free(session: Session, username: str) -> None:
+    if session.scalar(select(User.id).where(User.username == username)) is not None:
+        raise AppError(ErrorCode.USER_NAME_TAKEN, details={"username": username})
+
+
+@dataclass(frozen=True)
+class CreatedUser:
+    user: User
+    initial_password: str
+
+
+def create_user(
+    session: Session,
+    principal: Principal,
+    *,
+    now: datetime,
+    passwords: Passwords,
+    data: UserCreate,
+) -> CreatedUser:
+    principal.require("users:create")
+    org = session.get(Org, data.org_id)
+    if org is None or not principal.scope.contains(org.id):
+        raise not_found("org")
+    if not data.role_ids and not data.approval_roles:
+        raise AppError(ErrorCode.USER_ROLES_REQUIRED)
+    username = data.username.lower()
+    _username_free(session, username)
+    roles = _roles_for(session, principal, data.role_ids, org)
+    _ensure_grant(session, principal, roles, org.id)
+    password = one_time_password()
+    user = User(
+        username=username,
+        name=data.name,
+        org_id=org.id,
+        mobile=data.mobile,
+        id_number=data.id_number,
+        is_police=data.is_police,
+        police_number=data.police_number,
+        password_hash=passwords.hash(password),
+        must_change_password=True,
+        created_at=now,
+        updated_at=now,
+    )
+    user.role_rows = [UserRole(role=r) for r in roles]
+    _set_approval_roles(user, data.approval_roles)
+    session.add(user)
+    session.flush()
+    audit.record(
+        session,
+        now=now,
+        actor=principal.actor,
+        action="user.create",
+        entity_type="user",
+        entity_id=user.id,
+        org_id=user.org_id,
+        after=snapshot(user),
+    )
+    session.commit()
+    return CreatedUser(user, password)
+
+
+def update_user(
+    session: Session, principal: Principal, user_id: int, *, now: datetime, data: UserUpdate
+) -> User:
+    principal.require("users:update")
+    user = _visible(session, principal, user_id)
+    _ensure_can_manage(session, principal, user)
+    if data.version is not None and data.version != user.version:
+        raise AppError(ErrorCode.STALE_VERSION)
+    if data.enabled is False and user.id == principal.user_id:
+        raise AppError(ErrorCode.USER_SELF_ACTION)
+    before = snapshot(user)
+    changes = data.model_dump(exclude_unset=True, exclude={"version", "role_ids", "approval_roles"})
+    org = user.org
+    if data.org_id is not None and data.org_id != user.org_id:
+        org_or_none = session.get(Org, data.org_id)
+        if org_or_none is None or not principal.scope.contains(org_or_none.id):
+            raise not_found("org")
+        org = org_or_none
+    role_ids = data.role_ids if data.role_ids is not None else [r.role_id for r in user.role_rows]
+    roles = _roles_for(session, principal, role_ids, org)
+    if data.role_ids is not None or org.id != user.org_id:
+        _ensure_grant(session, principal, roles, org.id)
+    approval = data.approval_roles if data.approval_roles is not None else approval_roles_of(user)
+    if not roles and not approval:
+        raise AppError(ErrorCode.USER_ROLES_REQUIRED)
+    for key, value in changes.items():
+        setattr(user, key, value)
+    if org is not user.org:
+        user.org = org
+    if data.role_ids is not None:
+        user.role_rows = [UserRole(role=r) for r in roles]
+    if data.approval_roles is not None:
+        _set_approval_roles(user, data.approval_roles)
+    user.updated_at = now
+    if data.enabled is False:
+        revoke_user_tokens(session, user_id=user.id, now=now, reason="disabled")
+    session.flush()
+    old, new = audit.diff(before, snapshot(user))
+    if new:
+        audit.record(
+            session,
+            now=now,
+            actor=principal.actor,
+            action="user.update",
+            entity_type="user",
+            entity_id=user.id,
+            org_id=user.org_id,
+            before=old,
+            after=new,
+        )
+    session.commit()
+    return user
+
+
+def reset_password(
+    session: Session,
+    principal: Principal | None,
+    user_id: int,
+    *,
+    now: datetime,
+    passwords: Passwords,
+) -> str:
+    """A new one-time password (also unlocks). ``principal`` None is the admin CLI."""
+    if principal is None:
+        user = session.get(User, user_id)
+        if user is None:
+            raise not_found("user")
+        actor = audit.CLI_ACTOR
+    else:
+        principal.require("users:reset_password")
+        user = _visible(session, principal, user_id)
+        if user.id == principal.user_id:
+            raise AppError(ErrorCode.USER_SELF_ACTION)
+        _ensure_can_manage(session, principal, user)
+        actor = principal.actor
+    password = one_time_password()
+    user.password_hash = passwords.hash(password)
+    user.must_change_password = True
+    user.failed_attempts = 0
+    user.locked_until = None
+    user.updated_at = now
+    revoke_user_tokens(session, user_id=user.id, now=now, reason="password_reset")
+    audit.record(
+        session,
+        now=now,
+        actor=actor,
+        action="user.password_reset",
+        entity_type="user",
+        entity_id=user.id,
+        org_id=user.org_id,
+    )
+    session.commit()
+    return password
+
+
+def unlock(session: Session, principal: Principal | None, user_id: int, *, now: datetime) -> User:
+    if principal is None:
+        user = session.get(User, user_id)
+        if user is None:
+            raise not_found("user")
+        actor = audit.CLI_ACTOR
+    else:
+        principal.require("users:unlock")
+        user = _visible(session, principal, user_id)
+        _ensure_can_manage(session, principal, user)
+        actor = principal.actor
+    before = {"locked_until": user.locked_until, "failed_attempts": user.failed_attempts}
+    user.failed_attempts = 0
+    user.locked_until = None
+    user.updated_at = now
+    audit.record(
+        session,
+        now=now,
+        actor=actor,
+        action="user.unlock",
+        entity_type="user",
+        entity_id=user.id,
+        org_id=user.org_id,
+        before=before,
+    )
+    session.commit()
+    return user
+
+
+def set_enabled_by_cli(session: Session, user_id: int, *, now: datetime, enabled: bool) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        raise not_found("user")
+    before = {"enabled": user.enabled}
+    user.enabled = enabled
+    user.updated_at = now
+    if not enabled:
+        revoke_user_tokens(session, user_id=user.id, now=now, reason="disabled")
+    audit.record(
+        session,
+        now=now,
+        actor=audit.CLI_ACTOR,
+        action="user.update",
+        entity_type="user",
+        entity_id=user.id,
+        org_id=user.org_id,
+        before=before,
+        after={"enabled": enabled},
+    )
+    session.commit()
+    return user

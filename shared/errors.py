@@ -1,0 +1,138 @@
+"""Stable error codes of the API, each with its HTTP status and the Chinese message a clerk reads.
+
+The server answers ``{"code", "message", "details"}``; the client shows ``message`` and logs
+``code``. A code, once published, never changes meaning.
+"""
+
+from enum import StrEnum
+
+
+class ErrorCode(StrEnum):
+    VALIDATION_ERROR = "VALIDATION_ERROR"
+    NOT_FOUND = "NOT_FOUND"
+    METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
+    CONFLICT = "CONFLICT"
+    STALE_VERSION = "STALE_VERSION"
+    INTERNAL_ERROR = "INTERNAL_ERROR"
+
+    AUTH_REQUIRED = "AUTH_REQUIRED"
+    AUTH_INVALID_CREDENTIALS = "AUTH_INVALID_CREDENTIALS"
+    AUTH_ACCOUNT_LOCKED = "AUTH_ACCOUNT_LOCKED"
+    AUTH_ACCOUNT_DISABLED = "AUTH_ACCOUNT_DISABLED"
+    AUTH_TOKEN_INVALID = "AUTH_TOKEN_INVALID"
+    AUTH_TOKEN_EXPIRED = "AUTH_TOKEN_EXPIRED"
+    PASSWORD_CHANGE_REQUIRED = "PASSWORD_CHANGE_REQUIRED"
+    PASSWORD_WEAK = "PASSWORD_WEAK"
+    PASSWORD_OLD_WRONG = "PASSWORD_OLD_WRONG"
+    PASSWORD_REUSED = "PASSWORD_REUSED"
+    VERIFICATION_CODE_INVALID = "VERIFICATION_CODE_INVALID"
+    VERIFICATION_CODE_TOO_SOON = "VERIFICATION_CODE_TOO_SOON"
+    MOBILE_MISSING = "MOBILE_MISSING"
+    PERMISSION_DENIED = "PERMISSION_DENIED"
+
+    ORG_HAS_CHILDREN = "ORG_HAS_CHILDREN"
+    ORG_HAS_USERS = "ORG_HAS_USERS"
+    ORG_HAS_ROLES = "ORG_HAS_ROLES"
+    ORG_INVALID_PARENT = "ORG_INVALID_PARENT"
+    ORG_REGION_INVALID = "ORG_REGION_INVALID"
+    ORG_NAME_TAKEN = "ORG_NAME_TAKEN"
+    ORG_ROOT_PROTECTED = "ORG_ROOT_PROTECTED"
+
+    ROLE_IN_USE = "ROLE_IN_USE"
+    ROLE_NAME_TAKEN = "ROLE_NAME_TAKEN"
+    ROLE_GRANT_EXCEEDS_OWN = "ROLE_GRANT_EXCEEDS_OWN"
+    ROLE_NOT_APPLICABLE = "ROLE_NOT_APPLICABLE"
+
+    USER_NAME_TAKEN = "USER_NAME_TAKEN"
+    USER_ROLES_REQUIRED = "USER_ROLES_REQUIRED"
+    USER_SELF_ACTION = "USER_SELF_ACTION"
+    USER_OUTRANKS_YOU = "USER_OUTRANKS_YOU"
+
+    IMPORT_INVALID = "IMPORT_INVALID"
+
+    @property
+    def status(self) -> int:
+        return _STATUS[self]
+
+    @property
+    def message(self) -> str:
+        return _MESSAGES[self]
+
+
+_STATUS: dict[ErrorCode, int] = {
+    ErrorCode.VALIDATION_ERROR: 422,
+    ErrorCode.NOT_FOUND: 404,
+    ErrorCode.METHOD_NOT_ALLOWED: 405,
+    ErrorCode.CONFLICT: 409,
+    ErrorCode.STALE_VERSION: 409,
+    ErrorCode.INTERNAL_ERROR: 500,
+    ErrorCode.AUTH_REQUIRED: 401,
+    ErrorCode.AUTH_INVALID_CREDENTIALS: 401,
+    ErrorCode.AUTH_ACCOUNT_LOCKED: 423,
+    ErrorCode.AUTH_ACCOUNT_DISABLED: 403,
+    ErrorCode.AUTH_TOKEN_INVALID: 401,
+    ErrorCode.AUTH_TOKEN_EXPIRED: 401,
+    ErrorCode.PASSWORD_CHANGE_REQUIRED: 403,
+    ErrorCode.PASSWORD_WEAK: 422,
+    ErrorCode.PASSWORD_OLD_WRONG: 422,
+    ErrorCode.PASSWORD_REUSED: 422,
+    ErrorCode.VERIFICATION_CODE_INVALID: 422,
+    ErrorCode.VERIFICATION_CODE_TOO_SOON: 429,
+    ErrorCode.MOBILE_MISSING: 422,
+    ErrorCode.PERMISSION_DENIED: 403,
+    ErrorCode.ORG_HAS_CHILDREN: 409,
+    ErrorCode.ORG_HAS_USERS: 409,
+    ErrorCode.ORG_HAS_ROLES: 409,
+    ErrorCode.ORG_INVALID_PARENT: 422,
+    ErrorCode.ORG_REGION_INVALID: 422,
+    ErrorCode.ORG_NAME_TAKEN: 409,
+    ErrorCode.ORG_ROOT_PROTECTED: 409,
+    ErrorCode.ROLE_IN_USE: 409,
+    ErrorCode.ROLE_NAME_TAKEN: 409,
+    ErrorCode.ROLE_GRANT_EXCEEDS_OWN: 403,
+    ErrorCode.ROLE_NOT_APPLICABLE: 422,
+    ErrorCode.USER_NAME_TAKEN: 409,
+    ErrorCode.USER_ROLES_REQUIRED: 422,
+    ErrorCode.USER_SELF_ACTION: 409,
+    ErrorCode.USER_OUTRANKS_YOU: 403,
+    ErrorCode.IMPORT_INVALID: 422,
+}
+
+_MESSAGES: dict[ErrorCode, str] = {
+    ErrorCode.VALIDATION_ERROR: "提交的数据有误，请检查后重试",
+    ErrorCode.NOT_FOUND: "请求的记录不存在或不在您的数据范围内",
+    ErrorCode.METHOD_NOT_ALLOWED: "不支持该操作",
+    ErrorCode.CONFLICT: "操作与现有数据冲突",
+    ErrorCode.STALE_VERSION: "该记录已被他人修改，请刷新后重试",
+    ErrorCode.INTERNAL_ERROR: "服务器内部错误，请联系系统管理员",
+    ErrorCode.AUTH_REQUIRED: "请先登录",
+    ErrorCode.AUTH_INVALID_CREDENTIALS: "用户名或密码错误",
+    ErrorCode.AUTH_ACCOUNT_LOCKED: "密码错误次数过多，账号已被锁定",
+    ErrorCode.AUTH_ACCOUNT_DISABLED: "账号已停用，请联系系统管理员",
+    ErrorCode.AUTH_TOKEN_INVALID: "登录状态无效，请重新登录",
+    ErrorCode.AUTH_TOKEN_EXPIRED: "登录已过期，请重新登录",
+    ErrorCode.PASSWORD_CHANGE_REQUIRED: "首次登录或密码已重置，请先修改密码",
+    ErrorCode.PASSWORD_WEAK: "新密码不符合密码规则",
+    ErrorCode.PASSWORD_OLD_WRONG: "原密码错误",
+    ErrorCode.PASSWORD_REUSED: "新密码不能与原密码相同",
+    ErrorCode.VERIFICATION_CODE_INVALID: "验证码错误或已过期",
+    ErrorCode.VERIFICATION_CODE_TOO_SOON: "验证码发送过于频繁，请稍后再试",
+    ErrorCode.MOBILE_MISSING: "账号未登记手机号，无法发送验证码",
+    ErrorCode.PERMISSION_DENIED: "您没有执行该操作的权限",
+    ErrorCode.ORG_HAS_CHILDREN: "该机构下还有下级机构，不能删除",
+    ErrorCode.ORG_HAS_USERS: "该机构下还有用户，不能删除",
+    ErrorCode.ORG_HAS_ROLES: "该机构下还有角色，不能删除",
+    ErrorCode.ORG_INVALID_PARENT: "上级机构不合适：机构类型与层级不符",
+    ErrorCode.ORG_REGION_INVALID: "所属区域无效或不在上级机构辖区内",
+    ErrorCode.ORG_NAME_TAKEN: "同一上级机构下已有同名机构",
+    ErrorCode.ORG_ROOT_PROTECTED: "不能删除根机构或您自己所在的机构",
+    ErrorCode.ROLE_IN_USE: "该角色仍有用户在使用，不能删除",
+    ErrorCode.ROLE_NAME_TAKEN: "该机构下已有同名角色",
+    ErrorCode.ROLE_GRANT_EXCEEDS_OWN: "不能授予超出您自身权限或数据范围的权限",
+    ErrorCode.ROLE_NOT_APPLICABLE: "所选角色不属于该用户所在机构或其上级机构",
+    ErrorCode.USER_NAME_TAKEN: "该用户名已被使用",
+    ErrorCode.USER_ROLES_REQUIRED: "业务审批角色和自定义角色至少选一个",
+    ErrorCode.USER_SELF_ACTION: "不能对自己的账号执行该操作",
+    ErrorCode.USER_OUTRANKS_YOU: "该用户的权限或数据范围超出您的权限，不能管理该账号",
+    ErrorCode.IMPORT_INVALID: "导入文件有误，未导入任何数据",
+}

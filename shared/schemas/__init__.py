@@ -1,0 +1,1 @@
+"""Pydantic schemas of the API, imported by the server (responses) and the client (parsing)."""

@@ -1,0 +1,53 @@
+from datetime import datetime
+
+from pydantic import Field, field_validator
+
+from shared.enums import OrgType
+from shared.schemas.common import Schema
+
+_PHONE = r"^[0-9+\-() ]{5,32}$"
+
+
+def _region(value: str | None) -> str | None:
+    if value is not None and (len(value) != 6 or not value.isdigit()):
+        raise ValueError("区划代码应为6位数字")
+    return value
+
+
+class OrgCreate(Schema):
+    name: str = Field(min_length=2, max_length=100)
+    parent_id: int
+    type: OrgType
+    region_code: str
+    phone: str | None = Field(default=None, pattern=_PHONE)
+    address: str | None = Field(default=None, max_length=200)
+
+    _check_region = field_validator("region_code")(_region)
+
+
+class OrgUpdate(Schema):
+    name: str | None = Field(default=None, min_length=2, max_length=100)
+    type: OrgType | None = None
+    region_code: str | None = None
+    phone: str | None = Field(default=None, pattern=_PHONE)
+    address: str | None = Field(default=None, max_length=200)
+    version: int | None = None
+
+    _check_region = field_validator("region_code")(_region)
+
+
+class OrgPublic(Schema):
+    id: int
+    name: str
+    parent_id: int | None
+    type: OrgType
+    region_code: str
+    region_name: str = ""
+    phone: str | None
+    address: str | None
+    depth: int
+    child_count: int = 0
+    editable: bool = False
+    version: int
+    created_at: datetime
+    updated_at: datetime

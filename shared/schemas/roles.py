@@ -1,0 +1,96 @@
+from datetime import datetime
+
+from pydantic import BaseModel, Field, field_validator, model_validator
+
+from shared.enums import DataScopeKind
+from shared.permissions import ACTION_LABELS, MODULES, is_known
+from shared.schemas.common import Schema
+
+
+class DataScope(BaseModel):
+    kind: DataScopeKind
+    org_ids: list[int] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _orgs_only_for_orgs(self) -> "DataScope":
+        if self.kind == DataScopeKind.orgs and not self.org_ids:
+            raise ValueError("数据范围为指定机构时须至少选择一个机构")
+        if self.kind != DataScopeKind.orgs:
+            self.org_ids = []
+        self.org_ids = sorted(set(self.org_ids))
+        return self
+
+
+def _known(permissions: list[str] | None) -> list[str] | None:
+    if permissions is None:
+        return None
+    unknown = [p for p in permissions if not is_known(p)]
+    if unknown:
+        raise ValueError(f"未知的权限：{', '.join(unknown)}")
+    return sorted(set(permissions))
+
+
+class RoleCreate(Schema):
+    name: str = Field(min_length=1, max_length=50)
+    org_id: int
+    description: str | None = Field(default=None, max_length=200)
+    permissions: list[str] = Field(default_factory=list)
+    data_scope: DataScope
+
+    _check_permissions = field_validator("permissions")(_known)
+
+
+class RoleUpdate(Schema):
+    name: str | None = Field(default=None, min_length=1, max_length=50)
+    description: str | None = Field(default=None, max_length=200)
+    permissions: list[str] | None = None
+    data_scope: DataScope | None = None
+    version: int | None = None
+
+    _check_permissions = field_validator("permissions")(_known)
+
+
+class RolePublic(Schema):
+    id: int
+    name: str
+    org_id: int
+    org_name: str = ""
+    description: str | None
+    permissions: list[str]
+    data_scope: DataScope
+    user_count: int = 0
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class ActionPublic(BaseModel):
+    key: str
+    label: str
+
+
+class ModulePublic(BaseModel):
+    key: str
+    label: str
+    group: str
+    actions: list[ActionPublic]
+
+
+class PermissionCatalogue(BaseModel):
+    modules: list[ModulePublic]
+    action_labels: dict[str, str]
+
+    @classmethod
+    def build(cls) -> "PermissionCatalogue":
+        return cls(
+            modules=[
+                ModulePublic(
+                    key=m.key,
+                    label=m.label,
+                    group=m.group,
+                    actions=[ActionPublic(key=a, label=m.label_of(a)) for a in m.actions],
+                )
+                for m in MODULES
+            ],
+            action_labels=dict(ACTION_LABELS),
+        )

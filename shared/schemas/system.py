@@ -1,0 +1,7 @@
+from shared.schemas.common import Schema
+
+
+class Health(Schema):
+    status: str
+    database: str
+    version: str

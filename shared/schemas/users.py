@@ -1,0 +1,108 @@
+from datetime import datetime
+
+from pydantic import Field, field_validator
+
+from shared.enums import ApprovalRole, BusinessType, DataScopeKind
+from shared.idnumber import IdNumberError, normalise_id_number
+from shared.schemas.common import Schema
+
+USERNAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{2,31}$"
+MOBILE_PATTERN = r"^1[3-9]\d{9}$"
+
+ApprovalRoles = dict[BusinessType, list[ApprovalRole]]
+
+
+def _id_number(value: str | None) -> str | None:
+    if value is None or value == "":
+        return None
+    try:
+        return normalise_id_number(value)
+    except IdNumberError as err:
+        raise ValueError(str(err)) from None
+
+
+def _approval_roles(value: ApprovalRoles | None) -> ApprovalRoles | None:
+    if value is None:
+        return None
+    return {bt: sorted(set(roles)) for bt, roles in value.items() if roles}
+
+
+class UserCreate(Schema):
+    username: str = Field(pattern=USERNAME_PATTERN)
+    name: str = Field(min_length=1, max_length=50)
+    org_id: int
+    mobile: str = Field(pattern=MOBILE_PATTERN)
+    id_number: str | None = None
+    is_police: bool = True
+    police_number: str | None = Field(default=None, max_length=16)
+    role_ids: list[int] = Field(default_factory=list)
+    approval_roles: ApprovalRoles = Field(default_factory=dict)
+
+    _check_id = field_validator("id_number")(_id_number)
+    _check_approval = field_validator("approval_roles")(_approval_roles)
+
+
+class UserUpdate(Schema):
+    name: str | None = Field(default=None, min_length=1, max_length=50)
+    org_id: int | None = None
+    mobile: str | None = Field(default=None, pattern=MOBILE_PATTERN)
+    id_number: str | None = None
+    is_police: bool | None = None
+    police_number: str | None = Field(default=None, max_length=16)
+    role_ids: list[int] | None = None
+    approval_roles: ApprovalRoles | None = None
+    enabled: bool | None = None
+    version: int | None = None
+
+    _check_id = field_validator("id_number")(_id_number)
+    _check_approval = field_validator("approval_roles")(_approval_roles)
+
+
+class RoleRef(Schema):
+    id: int
+    name: str
+
+
+class UserPublic(Schema):
+    id: int
+    username: str
+    name: str
+    org_id: int
+    org_name: str = ""
+    is_police: bool
+    police_number: str | None
+    id_number: str | None
+    mobile: str | None
+    roles: list[RoleRef]
+    approval_roles: ApprovalRoles
+    enabled: bool
+    locked_until: datetime | None
+    must_change_password: bool
+    login_count: int
+    last_login_at: datetime | None
+    version: int
+    created_at: datetime
+
+
+class UserCreated(UserPublic):
+    initial_password: str
+
+
+class PasswordReset(Schema):
+    user_id: int
+    initial_password: str
+
+
+class EffectiveScope(Schema):
+    """What the signed-in user sees: everything, or the listed organisations."""
+
+    all: bool
+    org_ids: list[int]
+    kinds: list[DataScopeKind]
+
+
+class Me(UserPublic):
+    org_name: str
+    org_region_code: str
+    permissions: list[str]
+    scope: EffectiveScope

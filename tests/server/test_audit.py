@@ -1,0 +1,98 @@
+"""The audit log is append-only and hash-chained; tampering is detected."""
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+
+from server.services.audit import verify_chain
+from tests.server.conftest import Api
+from tests.server.world import two_cities
+
+
+def _drop_guard(session: Session) -> None:
+    """What an attacker with database rights would do first."""
+    if session.bind.dialect.name == "postgresql":  # type: ignore[union-attr]
+        session.execute(text("ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only"))
+    else:
+        session.execute(text("DROP TRIGGER audit_log_no_update"))
+        session.execute(text("DROP TRIGGER audit_log_no_delete"))
+    session.commit()
+
+
+@pytest.fixture
+def busy_log(client: TestClient, admin: Api, session: Session) -> Session:
+    two_cities(admin, client)
+    assert verify_chain(session).ok
+    return session
+
+
+def test_every_change_and_login_is_recorded(client: TestClient, admin: Api) -> None:
+    hz, _ = two_cities(admin, client)
+    client.post("/api/v1/auth/login", json={"username": "hz_admin", "password": "bad"})
+    actions = [e["action"] for e in admin.get("/audit", params={"page_size": 500}).json()["items"]]
+    for expected in (
+        "org.create",
+        "role.create",
+        "user.create",
+        "auth.login",
+        "auth.login_failed",
+        "user.password_changed",
+    ):
+        assert expected in actions
+    admin.patch(f"/orgs/{hz.county_id}", 200, json={"phone": "0571-86000000"})
+    entry = admin.get("/audit", params={"action": "org.update"}).json()["items"][0]
+    assert entry["before"] == {"phone": None} and entry["after"] == {"phone": "0571-86000000"}
+    assert entry["actor_name"] == "系统管理员(root)"
+
+
+def test_database_refuses_update_and_delete(busy_log: Session) -> None:
+    for statement in (
+        "UPDATE audit_log SET actor_name = 'x' WHERE seq = 1",
+        "DELETE FROM audit_log WHERE seq = 1",
+    ):
+        with pytest.raises(DBAPIError, match="append-only"):
+            busy_log.execute(text(statement))
+        busy_log.rollback()
+    assert verify_chain(busy_log).ok
+
+
+def test_changed_row_is_detected(busy_log: Session) -> None:
+    _drop_guard(busy_log)
+    busy_log.execute(text("UPDATE audit_log SET actor_name = '他人' WHERE seq = 5"))
+    busy_log.commit()
+    report = verify_chain(busy_log)
+    assert not report.ok
+    assert report.problems == ["第5条记录内容已被修改"]
+
+
+def test_deleted_row_is_detected(busy_log: Session) -> None:
+    _drop_guard(busy_log)
+    busy_log.execute(text("DELETE FROM audit_log WHERE seq = 7"))
+    busy_log.commit()
+    report = verify_chain(busy_log)
+    assert "第7至7条记录缺失（已被删除）" in report.problems
+
+
+def test_deleted_tail_is_detected(busy_log: Session) -> None:
+    _drop_guard(busy_log)
+    last = busy_log.scalar(text("SELECT max(seq) FROM audit_log"))
+    busy_log.execute(text("DELETE FROM audit_log WHERE seq = :s"), {"s": last})
+    busy_log.commit()
+    report = verify_chain(busy_log)
+    assert len(report.problems) == 1 and "末尾" in report.problems[0]
+
+
+def test_rehashed_forgery_still_breaks_the_link(busy_log: Session) -> None:
+    """Recomputing one row's hash does not help: the next row still points at the old one."""
+    from server.db.models import AuditEntry
+    from server.services.audit import _digest
+
+    _drop_guard(busy_log)
+    entry = busy_log.get(AuditEntry, 3)
+    assert entry is not None
+    entry.actor_name = "伪造"
+    entry.hash = _digest(entry)
+    busy_log.commit()
+    assert verify_chain(busy_log).problems == ["第4条记录与前一条的链接断开"]
