@@ -15,6 +15,7 @@ from server.services.passwords import Passwords
 from shared import __version__
 
 API_PREFIX = "/api/v1"
+ROUTERS = (system.router, auth.router, orgs.router, roles.router, users.router, audit.router)
 
 
 def ensure_sqlite_folder(url: str) -> None:
@@ -44,6 +45,6 @@ def create_app(
         sender=sender or sender_from_settings(settings),
     )
     install_error_handlers(app)
-    for module in (system, auth, orgs, roles, users, audit):
-        app.include_router(module.router, prefix=API_PREFIX)
+    for router in ROUTERS:
+        app.include_router(router, prefix=API_PREFIX)
     return app

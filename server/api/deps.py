@@ -2,13 +2,13 @@
 
 Every endpoint states what it needs with one of ``Public`` (nothing), ``Authenticated`` (a valid
 token, even one whose password must still be changed), ``SignedIn`` (a usable account) or
-``Allowed("module:action")``. The permission matrix test walks these declarations.
+``permission("module:action")``. The permission matrix test walks these declarations.
 """
 
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
@@ -94,8 +94,9 @@ class Require:
         return f"Require({self.permission!r})"
 
 
-def Allowed(permission: str) -> type[Principal]:  # noqa: N802 - reads as a type in signatures
-    return Annotated[Principal, Depends(Require(permission))]  # type: ignore[return-value]
+def permission(name: str) -> Any:
+    """``principal: Annotated[Principal, permission("orgs:view")]``."""
+    return Depends(Require(name))
 
 
 SignedIn = Annotated[Principal, Depends(Require(None))]

@@ -4,6 +4,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -49,7 +50,7 @@ def _env() -> Env:
     return Env(settings, create_db_engine(settings.database_url))
 
 
-def _now():  # type: ignore[no-untyped-def]
+def _now() -> datetime:
     return SystemClock().now()
 
 

@@ -7,9 +7,11 @@ is simply not found (404) rather than forbidden: its existence is not revealed.
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import ColumnElement, false, select, true
+from sqlalchemy import false, select, true
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from server.db.models import Org, Role, User
 from server.services.audit import Actor
@@ -29,7 +31,7 @@ class Scope:
     def covers(self, other: "Scope") -> bool:
         return self.all or (not other.all and other.org_ids <= self.org_ids)
 
-    def clause(self, column: ColumnElement[int]) -> ColumnElement[bool]:
+    def clause(self, column: Any) -> ColumnElement[bool]:
         if self.all:
             return true()
         if not self.org_ids:
@@ -121,3 +123,10 @@ def ensure_can_grant(
         raise AppError(ErrorCode.ROLE_GRANT_EXCEEDS_OWN, details={"permissions": extra})
     if scope is not None and not principal.scope.covers(scope):
         raise AppError(ErrorCode.ROLE_GRANT_EXCEEDS_OWN, details={"scope": "exceeds"})
+
+
+def refreshed(session: Session, principal: Principal) -> Principal:
+    """The principal again, after a change (a new organisation) that may widen its scope."""
+    user = session.get(User, principal.user_id)
+    assert user is not None
+    return principal_for(session, user, ip=principal.ip)

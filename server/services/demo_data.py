@@ -20,7 +20,7 @@ from server.services.passwords import Passwords
 from shared.enums import ApprovalRole, BusinessType, DataScopeKind, OrgType
 from shared.errors import ErrorCode
 from shared.idnumber import check_char
-from shared.regions import RegionLevel, region_table
+from shared.regions import Region, RegionLevel, region_table
 
 DEMO_PASSWORD = "Sgss@2026demo"
 
@@ -335,7 +335,7 @@ def generate(
     return summary
 
 
-def _counties(prefecture: str) -> list:  # type: ignore[type-arg]
+def _counties(prefecture: str) -> list[Region]:
     return [r for r in region_table().children(prefecture) if r.level == RegionLevel.county]
 
 

@@ -117,7 +117,7 @@ def child_counts(session: Session, principal: Principal, ids: list[int]) -> dict
         .where(child.parent_id.in_(ids), principal.scope.clause(child.id))
         .group_by(child.parent_id)
     )
-    return {parent: count for parent, count in rows}
+    return {parent: count for parent, count in rows if parent is not None}
 
 
 def to_public(org: Org, principal: Principal, children: int = 0) -> OrgPublic:

@@ -1,12 +1,11 @@
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 MAX_PAGE_SIZE = 5000
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -32,9 +31,7 @@ def order_by(stmt: Select[Any], page: PageRequest, columns: dict[str, Any], defa
     return stmt.order_by(column.desc() if descending else column.asc())
 
 
-def fetch_page(
-    session: Session, stmt: Select[tuple[T]], page: PageRequest
-) -> tuple[Sequence[T], int]:
+def fetch_page(session: Session, stmt: Select[Any], page: PageRequest) -> tuple[Sequence[Any], int]:
     total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
     items = session.scalars(stmt.offset(page.offset).limit(page.limit)).all()
     return items, total

@@ -68,14 +68,14 @@ def test_bootstrap_admin_and_account_commands(cli: Cli, settings: Settings) -> N
         "create-admin", "--username", "second", "--password-stdin", stdin="123456\n", ok=False
     )
     assert "密码不符合规则" in weak.stderr
-    cli("create-admin", "--username", "second", "--password-stdin", stdin="Second#Admin9\n")
-    assert _login(settings, "second", "Second#Admin9") == 200
+    cli("create-admin", "--username", "second", "--password-stdin", stdin="Deputy#Admin9\n")
+    assert _login(settings, "second", "Deputy#Admin9") == 200
 
     for _ in range(5):
         _login(settings, "second", "wrong")
-    assert _login(settings, "second", "Second#Admin9") == 423
+    assert _login(settings, "second", "Deputy#Admin9") == 423
     cli("user", "unlock", "second")
-    assert _login(settings, "second", "Second#Admin9") == 200
+    assert _login(settings, "second", "Deputy#Admin9") == 200
     new_password = cli("user", "reset-password", "second").stdout.strip().splitlines()[-1]
     assert _login(settings, "second", new_password) == 200
     cli("user", "disable", "second")

@@ -3,9 +3,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from server.api.deps import Allowed, SessionDep
+from server.api.deps import SessionDep, permission
 from server.db.models import AuditEntry
 from server.services import audit
+from server.services.authz import Principal
 from server.services.paging import PageRequest
 from shared.schemas.audit import AuditEntryPublic
 from shared.schemas.common import Page
@@ -15,7 +16,7 @@ router = APIRouter(prefix="/audit", tags=["audit"])
 
 @router.get("", response_model=Page[AuditEntryPublic])
 def list_audit(
-    principal: Allowed("audit:view"),
+    principal: Annotated[Principal, permission("audit:view")],
     session: SessionDep,
     action: str | None = None,
     actor_id: int | None = None,

@@ -2,8 +2,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from server.api.deps import Allowed, NowDep, SessionDep
+from server.api.deps import NowDep, SessionDep, permission
 from server.services import orgs
+from server.services.authz import Principal, refreshed
 from server.services.paging import PageRequest
 from shared.schemas.common import Page
 from shared.schemas.orgs import OrgCreate, OrgPublic, OrgUpdate
@@ -13,7 +14,7 @@ router = APIRouter(prefix="/orgs", tags=["orgs"])
 
 @router.get("", response_model=Page[OrgPublic])
 def list_orgs(
-    principal: Allowed("orgs:view"),
+    principal: Annotated[Principal, permission("orgs:view")],
     session: SessionDep,
     parent_id: int | None = None,
     q: str | None = None,
@@ -37,13 +38,19 @@ def list_orgs(
 
 @router.post("", response_model=OrgPublic, status_code=201)
 def create_org(
-    body: OrgCreate, principal: Allowed("orgs:create"), session: SessionDep, now: NowDep
+    body: OrgCreate,
+    principal: Annotated[Principal, permission("orgs:create")],
+    session: SessionDep,
+    now: NowDep,
 ) -> OrgPublic:
-    return orgs.to_public(orgs.create_org(session, principal, now=now, data=body), principal)
+    org = orgs.create_org(session, principal, now=now, data=body)
+    return orgs.to_public(org, refreshed(session, principal))
 
 
 @router.get("/{org_id}", response_model=OrgPublic)
-def get_org(org_id: int, principal: Allowed("orgs:view"), session: SessionDep) -> OrgPublic:
+def get_org(
+    org_id: int, principal: Annotated[Principal, permission("orgs:view")], session: SessionDep
+) -> OrgPublic:
     org = orgs.get_org(session, principal, org_id)
     return orgs.to_public(
         org, principal, orgs.child_counts(session, principal, [org.id]).get(org.id, 0)
@@ -54,7 +61,7 @@ def get_org(org_id: int, principal: Allowed("orgs:view"), session: SessionDep) -
 def update_org(
     org_id: int,
     body: OrgUpdate,
-    principal: Allowed("orgs:update"),
+    principal: Annotated[Principal, permission("orgs:update")],
     session: SessionDep,
     now: NowDep,
 ) -> OrgPublic:
@@ -66,7 +73,7 @@ def update_org(
 @router.delete("/{org_id}", status_code=204)
 def delete_org(
     org_id: int,
-    principal: Allowed("orgs:delete"),
+    principal: Annotated[Principal, permission("orgs:delete")],
     session: SessionDep,
     now: NowDep,
     version: int | None = None,

@@ -2,8 +2,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from server.api.deps import Allowed, NowDep, SessionDep
+from server.api.deps import NowDep, SessionDep, permission
 from server.services import roles
+from server.services.authz import Principal
 from server.services.paging import PageRequest
 from shared.schemas.common import Page
 from shared.schemas.roles import RoleCreate, RolePublic, RoleUpdate
@@ -13,7 +14,7 @@ router = APIRouter(prefix="/roles", tags=["roles"])
 
 @router.get("", response_model=Page[RolePublic])
 def list_roles(
-    principal: Allowed("roles:view"),
+    principal: Annotated[Principal, permission("roles:view")],
     session: SessionDep,
     org_id: int | None = None,
     q: str | None = None,
@@ -34,13 +35,18 @@ def list_roles(
 
 @router.post("", response_model=RolePublic, status_code=201)
 def create_role(
-    body: RoleCreate, principal: Allowed("roles:create"), session: SessionDep, now: NowDep
+    body: RoleCreate,
+    principal: Annotated[Principal, permission("roles:create")],
+    session: SessionDep,
+    now: NowDep,
 ) -> RolePublic:
     return roles.to_public(roles.create_role(session, principal, now=now, data=body))
 
 
 @router.get("/{role_id}", response_model=RolePublic)
-def get_role(role_id: int, principal: Allowed("roles:view"), session: SessionDep) -> RolePublic:
+def get_role(
+    role_id: int, principal: Annotated[Principal, permission("roles:view")], session: SessionDep
+) -> RolePublic:
     role = roles.get_role(session, principal, role_id)
     return roles.to_public(role, roles.user_counts(session, [role.id]).get(role.id, 0))
 
@@ -49,7 +55,7 @@ def get_role(role_id: int, principal: Allowed("roles:view"), session: SessionDep
 def update_role(
     role_id: int,
     body: RoleUpdate,
-    principal: Allowed("roles:update"),
+    principal: Annotated[Principal, permission("roles:update")],
     session: SessionDep,
     now: NowDep,
 ) -> RolePublic:
@@ -60,7 +66,7 @@ def update_role(
 @router.delete("/{role_id}", status_code=204)
 def delete_role(
     role_id: int,
-    principal: Allowed("roles:delete"),
+    principal: Annotated[Principal, permission("roles:delete")],
     session: SessionDep,
     now: NowDep,
     version: int | None = None,

@@ -2,8 +2,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from server.api.deps import Allowed, ContextDep, NowDep, SessionDep
+from server.api.deps import ContextDep, NowDep, SessionDep, permission
 from server.services import users
+from server.services.authz import Principal
 from server.services.paging import PageRequest
 from shared.schemas.common import Page
 from shared.schemas.users import PasswordReset, UserCreate, UserCreated, UserPublic, UserUpdate
@@ -13,7 +14,7 @@ router = APIRouter(prefix="/users", tags=["users"])
 
 @router.get("", response_model=Page[UserPublic])
 def list_users(
-    principal: Allowed("users:view"),
+    principal: Annotated[Principal, permission("users:view")],
     session: SessionDep,
     org_id: int | None = None,
     include_subtree: bool = False,
@@ -44,7 +45,7 @@ def list_users(
 @router.post("", response_model=UserCreated, status_code=201)
 def create_user(
     body: UserCreate,
-    principal: Allowed("users:create"),
+    principal: Annotated[Principal, permission("users:create")],
     session: SessionDep,
     context: ContextDep,
     now: NowDep,
@@ -55,7 +56,9 @@ def create_user(
 
 
 @router.get("/{user_id}", response_model=UserPublic)
-def get_user(user_id: int, principal: Allowed("users:view"), session: SessionDep) -> UserPublic:
+def get_user(
+    user_id: int, principal: Annotated[Principal, permission("users:view")], session: SessionDep
+) -> UserPublic:
     return users.to_public(users.get_user(session, principal, user_id), principal)
 
 
@@ -63,7 +66,7 @@ def get_user(user_id: int, principal: Allowed("users:view"), session: SessionDep
 def update_user(
     user_id: int,
     body: UserUpdate,
-    principal: Allowed("users:update"),
+    principal: Annotated[Principal, permission("users:update")],
     session: SessionDep,
     now: NowDep,
 ) -> UserPublic:
@@ -74,7 +77,7 @@ def update_user(
 @router.post("/{user_id}/reset-password", response_model=PasswordReset)
 def reset_password(
     user_id: int,
-    principal: Allowed("users:reset_password"),
+    principal: Annotated[Principal, permission("users:reset_password")],
     session: SessionDep,
     context: ContextDep,
     now: NowDep,
@@ -87,6 +90,9 @@ def reset_password(
 
 @router.post("/{user_id}/unlock", response_model=UserPublic)
 def unlock(
-    user_id: int, principal: Allowed("users:unlock"), session: SessionDep, now: NowDep
+    user_id: int,
+    principal: Annotated[Principal, permission("users:unlock")],
+    session: SessionDep,
+    now: NowDep,
 ) -> UserPublic:
     return users.to_public(users.unlock(session, principal, user_id, now=now), principal)

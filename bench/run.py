@@ -1,0 +1,102 @@
+"""Foundation benchmarks: `make bench`. Prints one line per figure; no pass/fail thresholds.
+
+Builds a large demo province on SQLite (and PostgreSQL when reachable), then measures what a
+clerk waits for: sign-in (argon2id at production cost), a page of the user list, the org tree,
+and the administrator's `audit verify` over the whole log.
+"""
+
+import statistics
+import sys
+import tempfile
+import time
+import tracemalloc
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+
+from server.app import create_app
+from server.clock import SystemClock
+from server.config import Settings
+from server.db.session import create_session_factory
+from server.services import audit, bootstrap, demo_data
+from server.services.passwords import Passwords
+
+PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+
+
+def timed(label: str, fn: Callable[[], object], repeat: int = 20) -> None:
+    samples = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - start) * 1000)
+    samples.sort()
+    p95 = samples[max(0, int(len(samples) * 0.95) - 1)]
+    print(f"  {label:<44} median {statistics.median(samples):8.1f} ms   p95 {p95:8.1f} ms")
+
+
+def run(url: str, kind: str) -> None:
+    settings = Settings(database_url=url)
+    app = create_app(settings)
+    factory = create_session_factory(app.state.engine)
+    now = SystemClock().now()
+    with factory() as session:
+        bootstrap.init_db(app.state.engine, session, now=now, province="330000")
+        tracemalloc.start()
+        start = time.perf_counter()
+        summary = demo_data.generate(
+            session, now=now, passwords=Passwords(settings), size="large", seed=1
+        )
+        elapsed = time.perf_counter() - start
+        peak = tracemalloc.get_traced_memory()[1] / 2**20
+        tracemalloc.stop()
+    print(f"[{kind}] demo-data large: {summary.orgs} orgs, {summary.users} users "
+          f"in {elapsed:.1f} s, peak Python memory {peak:.0f} MiB")  # fmt: skip
+    with TestClient(app) as client:
+        login = {"username": "demo_admin", "password": demo_data.DEMO_PASSWORD}
+        timed("POST /auth/login (argon2id 64 MiB, t=3)", lambda: client.post(
+            "/api/v1/auth/login", json=login), repeat=10)  # fmt: skip
+        token = client.post("/api/v1/auth/login", json=login).json()["access_token"]
+        headers = {"Authorization": f"Bearer {token}"}
+        timed("GET /users page 50 of all (admin, all scope)", lambda: client.get(
+            "/api/v1/users", params={"page": 40, "page_size": 50}, headers=headers))  # fmt: skip
+        timed("GET /users search by name", lambda: client.get(
+            "/api/v1/users", params={"q": "王"}, headers=headers))  # fmt: skip
+        timed("GET /orgs whole tree (page_size 5000)", lambda: client.get(
+            "/api/v1/orgs", params={"page_size": 5000}, headers=headers), repeat=5)  # fmt: skip
+        city = {"username": "c3301admin", "password": demo_data.DEMO_PASSWORD}
+        city_token = client.post("/api/v1/auth/login", json=city).json()["access_token"]
+        city_headers = {"Authorization": f"Bearer {city_token}"}
+        timed("GET /users as a city admin (subtree scope)", lambda: client.get(
+            "/api/v1/users", params={"page_size": 50}, headers=city_headers))  # fmt: skip
+    with factory() as session:
+        start = time.perf_counter()
+        report = audit.verify_chain(session)
+        print(f"  audit verify: {report.checked} records in "
+              f"{(time.perf_counter() - start) * 1000:.0f} ms, ok={report.ok}")  # fmt: skip
+    app.state.engine.dispose()
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        run(f"sqlite:///{Path(folder) / 'bench.db'}", "sqlite")
+    name = f"sgss_bench_{uuid.uuid4().hex[:8]}"
+    try:
+        admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as err:
+        print(f"[postgresql] skipped: {err}", file=sys.stderr)
+        return
+    try:
+        run(PG_ADMIN.rsplit("/", 1)[0] + f"/{name}", "postgresql")
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+if __name__ == "__main__":
+    main()
