@@ -24,6 +24,7 @@ from server.db.session import create_session_factory
 from server.services import audit, bootstrap, demo_data
 from server.services.passwords import Passwords
 
+AUDIT_ROWS = 20_000
 PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
 
@@ -73,6 +74,17 @@ def run(url: str, kind: str) -> None:
         timed("GET /users as a city admin (subtree scope)", lambda: client.get(
             "/api/v1/users", params={"page_size": 50}, headers=city_headers))  # fmt: skip
     with factory() as session:
+        start = time.perf_counter()
+        for n in range(AUDIT_ROWS):
+            audit.record(
+                session, now=now, actor=audit.CLI_ACTOR, action="bench.append",
+                entity_type="bench", entity_id=n, before={"n": n}, after={"n": n + 1},
+            )  # fmt: skip
+            if n % 1000 == 999:
+                session.commit()
+        session.commit()
+        append = (time.perf_counter() - start) / AUDIT_ROWS * 1e6
+        print(f"  audit append: {append:.0f} µs per record ({AUDIT_ROWS} records)")
         start = time.perf_counter()
         report = audit.verify_chain(session)
         print(f"  audit verify: {report.checked} records in "

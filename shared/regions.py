@@ -14,6 +14,8 @@ from functools import cache
 from importlib import resources
 
 _TABLE_NAME = re.compile(r"gbt2260-(\d{4})\.csv")
+# Prefecture-level rows of GB/T 2260 that group units rather than name a place.
+GROUPING_NAMES = frozenset({"市辖区", "县", "省直辖县级行政区划", "自治区直辖县级行政区划"})
 
 
 class RegionLevel(StrEnum):
@@ -83,8 +85,8 @@ class RegionTable:
             yield from self.descendants(child.code)
 
     def full_name(self, code: str) -> str:
-        """``浙江省杭州市上城区``; the municipalities' 市辖区/县 grouping rows are left out."""
-        names = [r.name for r in self.ancestors(code) if r.name not in ("市辖区", "县")]
+        """``浙江省杭州市上城区``; grouping rows (市辖区, 县, 省直辖…) are left out."""
+        names = [r.name for r in self.ancestors(code) if r.name not in GROUPING_NAMES]
         return "".join(reversed(names))
 
 

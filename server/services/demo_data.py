@@ -20,7 +20,7 @@ from server.services.passwords import Passwords
 from shared.enums import ApprovalRole, BusinessType, DataScopeKind, OrgType
 from shared.errors import ErrorCode
 from shared.idnumber import check_char
-from shared.regions import Region, RegionLevel, region_table
+from shared.regions import GROUPING_NAMES, Region, RegionLevel, region_table
 
 DEMO_PASSWORD = "Sgss@2026demo"
 
@@ -246,7 +246,7 @@ def generate(
     for city_region in table.children(province):
         counties = _counties(city_region.code)
         city = root
-        if city_region.name not in ("市辖区", "县", "省直辖县级行政区划", "自治区直辖县级行政区划"):
+        if city_region.name not in GROUPING_NAMES:
             city = add_org(
                 session,
                 now=now,
