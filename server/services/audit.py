@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from server.db.models import AuditEntry, AuditHead
@@ -150,8 +150,6 @@ def list_entries(
     limit: int = 50,
 ) -> tuple[list[AuditEntry], int]:
     """Newest first. ``scope_clause`` restricts to organisations the viewer may see."""
-    from sqlalchemy import func
-
     stmt = select(AuditEntry).where(scope_clause)
     if action:
         stmt = stmt.where(AuditEntry.action.startswith(action))

@@ -55,6 +55,7 @@ class Principal:
     permissions: frozenset[str]
     scope: Scope
     scope_kinds: frozenset[DataScopeKind]
+    ancestor_org_ids: frozenset[int] = frozenset()  # above the user's own organisation
     ip: str | None = None
 
     @property
@@ -110,6 +111,9 @@ def principal_for(session: Session, user: User, *, ip: str | None = None) -> Pri
         permissions=frozenset(p for role in roles for p in role.permissions),
         scope=scope_of_roles(session, roles, user.org_id),
         scope_kinds=frozenset(DataScopeKind(role.data_scope_kind) for role in roles),
+        ancestor_org_ids=frozenset(
+            int(part) for part in user.org.path.strip("/").split("/")[:-1] if part
+        ),
         ip=ip,
     )
 

@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from server.db.models import Org, Role, RolePermission, RoleScopeOrg, User, UserRole
@@ -47,10 +47,18 @@ def _grantable_scope(session: Session, principal: Principal, scope: DataScope) -
     return None
 
 
-def _visible(session: Session, principal: Principal, role_id: int) -> Role:
+def usable(principal: Principal, role: Role) -> bool:
+    """Roles of the organisations above one's own are usable too (read and assign, not edit):
+    a city administrator hands out the province's standard roles."""
+    return principal.scope.contains(role.org_id) or role.org_id in principal.ancestor_org_ids
+
+
+def _visible(session: Session, principal: Principal, role_id: int, *, edit: bool = False) -> Role:
     role = session.get(Role, role_id)
-    if role is None or not principal.scope.contains(role.org_id):
+    if role is None or not usable(principal, role):
         raise not_found("role")
+    if edit and not principal.scope.contains(role.org_id):
+        raise AppError(ErrorCode.PERMISSION_DENIED, "上级机构定义的角色只能使用，不能修改或删除")
     return role
 
 
@@ -77,7 +85,12 @@ def list_roles(
     q: str | None = None,
     page: PageRequest,
 ) -> tuple[list[Role], int]:
-    stmt = select(Role).where(principal.scope.clause(Role.org_id))
+    stmt = select(Role).where(
+        or_(
+            principal.scope.clause(Role.org_id),
+            Role.org_id.in_(sorted(principal.ancestor_org_ids)),
+        )
+    )
     if org_id is not None:
         stmt = stmt.where(Role.org_id == org_id)
     if q:
@@ -155,7 +168,7 @@ def update_role(
     session: Session, principal: Principal, role_id: int, *, now: datetime, data: RoleUpdate
 ) -> Role:
     principal.require("roles:update")
-    role = _visible(session, principal, role_id)
+    role = _visible(session, principal, role_id, edit=True)
     if data.version is not None and data.version != role.version:
         raise AppError(ErrorCode.STALE_VERSION)
     before = snapshot(role)
@@ -199,7 +212,7 @@ def delete_role(
     session: Session, principal: Principal, role_id: int, *, now: datetime, version: int | None
 ) -> None:
     principal.require("roles:delete")
-    role = _visible(session, principal, role_id)
+    role = _visible(session, principal, role_id, edit=True)
     if version is not None and version != role.version:
         raise AppError(ErrorCode.STALE_VERSION)
     ensure_can_grant(session, principal, role.permissions, None)

@@ -14,6 +14,7 @@ from server.services.authz import Principal, ensure_can_grant, principal_for, sc
 from server.services.errors import AppError, not_found
 from server.services.paging import PageRequest, fetch_page, order_by
 from server.services.passwords import Passwords, one_time_password
+from server.services.roles import usable
 from shared.enums import ApprovalRole, BusinessType
 from shared.errors import ErrorCode
 from shared.masking import mask_id_number, mask_mobile
@@ -127,9 +128,7 @@ def list_users(
 def _roles_for(session: Session, principal: Principal, role_ids: list[int], org: Org) -> list[Role]:
     """Roles the principal may see, defined at the user's organisation or one above it."""
     roles = list(session.scalars(select(Role).where(Role.id.in_(role_ids))))
-    if len(roles) != len(set(role_ids)) or not all(
-        principal.scope.contains(r.org_id) for r in roles
-    ):
+    if len(roles) != len(set(role_ids)) or not all(usable(principal, r) for r in roles):
         raise not_found("role")
     ancestors = {int(part) for part in org.path.strip("/").split("/") if part}
     strangers = [r.name for r in roles if r.org_id not in ancestors]

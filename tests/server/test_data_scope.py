@@ -15,7 +15,9 @@ def test_lists_show_only_own_city(client: TestClient, admin: Api) -> None:
     hz, nb = two_cities(admin, client)
     hz_orgs = _ids(hz.admin, "/orgs")
     assert hz_orgs == {hz.city_id, hz.county_id, hz.station_id}
-    assert _ids(hz.admin, "/roles") == {hz.admin_role_id, hz.clerk_role_id}
+    hz_roles = _ids(hz.admin, "/roles")
+    assert {hz.admin_role_id, hz.clerk_role_id} <= hz_roles
+    assert not {nb.admin_role_id, nb.clerk_role_id} & hz_roles
     assert _ids(hz.admin, "/users") == {hz.admin_user_id, hz.clerk_user_id}
     audit_orgs = {
         e["org_id"] for e in hz.admin.get("/audit", params={"page_size": 500}).json()["items"]
@@ -146,3 +148,22 @@ def test_manager_cannot_take_over_a_stronger_account(client: TestClient, admin: 
     ).json()
     refused = hz.admin.post(f"/users/{created['id']}/reset-password", 403).json()
     assert refused["code"] == "USER_OUTRANKS_YOU"
+
+
+def test_roles_of_the_province_are_usable_not_editable(client: TestClient, admin: Api) -> None:
+    hz, _ = two_cities(admin, client)
+    root = admin.get("/me").json()["org_id"]
+    standard = admin.post("/roles", 201, json={
+        "name": "全省通用民警", "org_id": root, "permissions": ["applications:view"],
+        "data_scope": {"kind": "own_org"},
+    }).json()  # fmt: skip
+    assert standard["id"] in _ids(hz.admin, "/roles")
+    hz.admin.get(f"/roles/{standard['id']}", 200)
+    created = hz.admin.post("/users", 201, json={
+        "username": "hz_std", "name": "标准", "org_id": hz.station_id, "mobile": "13900000009",
+        "role_ids": [standard["id"]],
+    }).json()  # fmt: skip
+    assert [r["name"] for r in created["roles"]] == ["全省通用民警"]
+    refused = hz.admin.patch(f"/roles/{standard['id']}", 403, json={"name": "改名"}).json()
+    assert refused["code"] == "PERMISSION_DENIED"
+    hz.admin.delete(f"/roles/{standard['id']}", 403)
