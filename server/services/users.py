@@ -275,6 +275,22 @@ def update_user(
     return user
 
 
+def _managed(
+    session: Session, principal: Principal | None, user_id: int, permission: str
+) -> tuple[User, audit.Actor]:
+    """The account an action targets, and who acts: the admin CLI (``principal`` None) or a
+    principal holding ``permission`` who sees the account and outranks it."""
+    if principal is None:
+        user = session.get(User, user_id)
+        if user is None:
+            raise not_found("user")
+        return user, audit.CLI_ACTOR
+    principal.require(permission)
+    user = _visible(session, principal, user_id)
+    _ensure_can_manage(session, principal, user)
+    return user, principal.actor
+
+
 def reset_password(
     session: Session,
     principal: Principal | None,
@@ -284,18 +300,9 @@ def reset_password(
     passwords: Passwords,
 ) -> str:
     """A new one-time password (also unlocks). ``principal`` None is the admin CLI."""
-    if principal is None:
-        user = session.get(User, user_id)
-        if user is None:
-            raise not_found("user")
-        actor = audit.CLI_ACTOR
-    else:
-        principal.require("users:reset_password")
-        user = _visible(session, principal, user_id)
-        if user.id == principal.user_id:
-            raise AppError(ErrorCode.USER_SELF_ACTION)
-        _ensure_can_manage(session, principal, user)
-        actor = principal.actor
+    user, actor = _managed(session, principal, user_id, "users:reset_password")
+    if principal is not None and user.id == principal.user_id:
+        raise AppError(ErrorCode.USER_SELF_ACTION)
     password = one_time_password()
     user.password_hash = passwords.hash(password)
     user.must_change_password = True
@@ -317,16 +324,7 @@ def reset_password(
 
 
 def unlock(session: Session, principal: Principal | None, user_id: int, *, now: datetime) -> User:
-    if principal is None:
-        user = session.get(User, user_id)
-        if user is None:
-            raise not_found("user")
-        actor = audit.CLI_ACTOR
-    else:
-        principal.require("users:unlock")
-        user = _visible(session, principal, user_id)
-        _ensure_can_manage(session, principal, user)
-        actor = principal.actor
+    user, actor = _managed(session, principal, user_id, "users:unlock")
     before = {"locked_until": user.locked_until, "failed_attempts": user.failed_attempts}
     user.failed_attempts = 0
     user.locked_until = None
@@ -346,9 +344,7 @@ def unlock(session: Session, principal: Principal | None, user_id: int, *, now: 
 
 
 def set_enabled_by_cli(session: Session, user_id: int, *, now: datetime, enabled: bool) -> User:
-    user = session.get(User, user_id)
-    if user is None:
-        raise not_found("user")
+    user, actor = _managed(session, None, user_id, "users:update")
     before = {"enabled": user.enabled}
     user.enabled = enabled
     user.updated_at = now
@@ -357,7 +353,7 @@ def set_enabled_by_cli(session: Session, user_id: int, *, now: datetime, enabled
     audit.record(
         session,
         now=now,
-        actor=audit.CLI_ACTOR,
+        actor=actor,
         action="user.update",
         entity_type="user",
         entity_id=user.id,
