@@ -30,6 +30,11 @@ class Org(Base):
 
     __mapper_args__ = {"version_id_col": version}
 
+    @property
+    def lineage_ids(self) -> list[int]:
+        """Ids from the root down to this organisation, itself included."""
+        return [int(part) for part in self.path.strip("/").split("/") if part]
+
 
 class Role(Base):
     __tablename__ = "roles"

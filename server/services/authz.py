@@ -111,9 +111,7 @@ def principal_for(session: Session, user: User, *, ip: str | None = None) -> Pri
         permissions=frozenset(p for role in roles for p in role.permissions),
         scope=scope_of_roles(session, roles, user.org_id),
         scope_kinds=frozenset(DataScopeKind(role.data_scope_kind) for role in roles),
-        ancestor_org_ids=frozenset(
-            int(part) for part in user.org.path.strip("/").split("/")[:-1] if part
-        ),
+        ancestor_org_ids=frozenset(user.org.lineage_ids[:-1]),
         ip=ip,
     )
 

@@ -13,5 +13,11 @@ class AppError(Exception):
         super().__init__(f"{code}: {self.message}")
 
 
+def check_version(seen: int | None, current: int) -> None:
+    """Optimistic concurrency: a client that says which version it saw must have seen the latest."""
+    if seen is not None and seen != current:
+        raise AppError(ErrorCode.STALE_VERSION, details={"seen": seen, "current": current})
+
+
 def not_found(entity: str = "") -> AppError:
     return AppError(ErrorCode.NOT_FOUND, details={"entity": entity} if entity else None)

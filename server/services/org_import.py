@@ -61,8 +61,7 @@ class _Index:
         self.by_name: dict[str, list[Org]] = {}
         self._paths: dict[int, str] = {}  # id(org) → path; pending orgs have no id yet
         for org in orgs:
-            ids = [int(p) for p in org.path.strip("/").split("/") if p]
-            self.add("/".join(by_id[i].name for i in ids if i in by_id), org)
+            self.add("/".join(by_id[i].name for i in org.lineage_ids if i in by_id), org)
 
     def add(self, path: str, org: Org) -> None:
         self.by_path[path] = org

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session, aliased
 from server.db.models import Org, Role, RoleScopeOrg, User
 from server.services import audit
 from server.services.authz import Principal
-from server.services.errors import AppError, not_found
+from server.services.errors import AppError, check_version, not_found
 from server.services.paging import PageRequest, fetch_page, order_by
 from shared.enums import OrgType
 from shared.errors import ErrorCode
@@ -193,8 +193,7 @@ def update_org(
 ) -> Org:
     principal.require("orgs:update")
     org = _visible(session, principal, org_id)
-    if data.version is not None and data.version != org.version:
-        raise AppError(ErrorCode.STALE_VERSION)
+    check_version(data.version, org.version)
     before = snapshot(org)
     changes = data.model_dump(exclude_unset=True, exclude={"version"})
     new_type = OrgType(changes.get("type") or org.type)
@@ -237,8 +236,7 @@ def delete_org(
 ) -> None:
     principal.require("orgs:delete")
     org = _visible(session, principal, org_id)
-    if version is not None and version != org.version:
-        raise AppError(ErrorCode.STALE_VERSION)
+    check_version(version, org.version)
     if org.parent_id is None or org.id == principal.org_id:
         raise AppError(ErrorCode.ORG_ROOT_PROTECTED)
     checks = (

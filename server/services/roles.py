@@ -15,7 +15,7 @@ from server.services.authz import (
     ensure_can_grant,
     scope_for,
 )
-from server.services.errors import AppError, not_found
+from server.services.errors import AppError, check_version, not_found
 from server.services.paging import PageRequest, fetch_page, order_by
 from shared.enums import DataScopeKind
 from shared.errors import ErrorCode
@@ -169,8 +169,7 @@ def update_role(
 ) -> Role:
     principal.require("roles:update")
     role = _visible(session, principal, role_id, edit=True)
-    if data.version is not None and data.version != role.version:
-        raise AppError(ErrorCode.STALE_VERSION)
+    check_version(data.version, role.version)
     before = snapshot(role)
     # An editor must hold what the role will grant, including what it already grants.
     permissions = data.permissions if data.permissions is not None else role.permissions
@@ -213,8 +212,7 @@ def delete_role(
 ) -> None:
     principal.require("roles:delete")
     role = _visible(session, principal, role_id, edit=True)
-    if version is not None and version != role.version:
-        raise AppError(ErrorCode.STALE_VERSION)
+    check_version(version, role.version)
     ensure_can_grant(session, principal, role.permissions, None)
     in_use = user_counts(session, [role.id]).get(role.id, 0)
     if in_use:

@@ -11,7 +11,7 @@ from server.db.models import Org, Role, User, UserApprovalRole, UserRole
 from server.services import audit
 from server.services.auth import revoke_user_tokens
 from server.services.authz import Principal, ensure_can_grant, principal_for, scope_of_roles
-from server.services.errors import AppError, not_found
+from server.services.errors import AppError, check_version, not_found
 from server.services.paging import PageRequest, fetch_page, order_by
 from server.services.passwords import Passwords, one_time_password
 from server.services.roles import usable
@@ -130,7 +130,7 @@ def _roles_for(session: Session, principal: Principal, role_ids: list[int], org:
     roles = list(session.scalars(select(Role).where(Role.id.in_(role_ids))))
     if len(roles) != len(set(role_ids)) or not all(usable(principal, r) for r in roles):
         raise not_found("role")
-    ancestors = {int(part) for part in org.path.strip("/").split("/") if part}
+    ancestors = set(org.lineage_ids)
     strangers = [r.name for r in roles if r.org_id not in ancestors]
     if strangers:
         raise AppError(ErrorCode.ROLE_NOT_APPLICABLE, details={"roles": strangers})
@@ -227,8 +227,7 @@ def update_user(
     principal.require("users:update")
     user = _visible(session, principal, user_id)
     _ensure_can_manage(session, principal, user)
-    if data.version is not None and data.version != user.version:
-        raise AppError(ErrorCode.STALE_VERSION)
+    check_version(data.version, user.version)
     if data.enabled is False and user.id == principal.user_id:
         raise AppError(ErrorCode.USER_SELF_ACTION)
     before = snapshot(user)
