@@ -8,7 +8,7 @@ DEMO_DB := $(DEMO_DIR)/sgss-demo.db
 DEMO_PORT ?= 8700
 PYTEST_WORKERS ?= 2
 
-.PHONY: demo test lint venv bench clean
+.PHONY: demo demo-server test lint venv bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,7 +32,11 @@ demo: $(STAMP)
 	mkdir -p $(DEMO_DIR)
 	SGSS_DATABASE_URL=sqlite:///$(abspath $(DEMO_DB)) $(BIN)/sgss-server init-db --province 330000
 	SGSS_DATABASE_URL=sqlite:///$(abspath $(DEMO_DB)) $(BIN)/sgss-server demo-data --size standard
-	@echo "演示服务器：http://127.0.0.1:$(DEMO_PORT)/docs  （Ctrl+C 停止）"
+	@echo "正在打开客户端（内置服务器随客户端关闭而停止）；无图形界面时改用：make demo-server"
+	$(BIN)/sgss-desk --embedded-db $(DEMO_DB)
+
+demo-server: $(STAMP)
+	@test -f $(DEMO_DB) || { echo "先运行 make demo 生成演示数据库"; exit 1; }
 	SGSS_DATABASE_URL=sqlite:///$(abspath $(DEMO_DB)) $(BIN)/sgss-server serve --port $(DEMO_PORT)
 
 bench: $(STAMP)

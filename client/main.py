@@ -1,6 +1,86 @@
+"""``sgss-desk``: the SGSS desktop client."""
+
+import argparse
+import os
 import sys
+from pathlib import Path
+
+from PySide6.QtWidgets import QApplication
+
+from client.api import ApiClient
+from client.embedded import EmbeddedServer
+from client.jobs import JobRunner
+from client.preferences import Preferences
+from client.resources import ensure_cjk_font, stylesheet
+from client.views.context import DeskContext
+from client.views.main_window import MainWindow
+from client.views.sign_in import SignInWindow
 
 
-def main() -> None:
-    print("sgss-desk：桌面客户端尚未构建（见客户端外壳任务）。服务器请用 sgss-server。")
-    sys.exit(2)
+class Desk:
+    """Sign-in → main window → (sign out) → sign-in again."""
+
+    def __init__(self, context: DeskContext) -> None:
+        self.context = context
+        self.main: MainWindow | None = None
+        self.sign_in = SignInWindow(context)
+        self.sign_in.signed_in.connect(self._open_main)
+
+    def show(self) -> None:
+        self.sign_in.show()
+
+    def _open_main(self, context: DeskContext) -> None:
+        self.main = MainWindow(context)
+        self.main.signed_out.connect(self._back_to_sign_in)
+        self.sign_in.hide()
+        self.main.show()
+
+    def _back_to_sign_in(self) -> None:
+        self.sign_in.password.clear()
+        self.sign_in.show()
+
+
+def parse(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="sgss-desk", description="保安服务监管信息系统桌面客户端")
+    parser.add_argument("--check", action="store_true", help="检查工作站环境后退出")
+    parser.add_argument("--server", help="服务器地址（默认使用上次登录的地址）")
+    parser.add_argument(
+        "--embedded-db", type=Path, help="启动内置服务器并使用该 SQLite 数据库（演示用）"
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse(sys.argv[1:] if argv is None else argv)
+    if args.check:
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("sgss-desk")
+    app.setOrganizationName("SGSS")
+    prefs = Preferences()
+    if args.check:
+        from client.check import run_checks
+
+        sys.exit(1 if run_checks(app, args.server or prefs.server_url) else 0)
+    ensure_cjk_font()
+    app.setStyleSheet(stylesheet())
+    embedded = None
+    if args.embedded_db:
+        embedded = EmbeddedServer(f"sqlite:///{args.embedded_db.resolve()}")
+        prefs.server_url = embedded.start()
+    elif args.server:
+        prefs.server_url = args.server
+    runner = JobRunner()
+    desk = Desk(DeskContext(ApiClient(prefs.server_url), runner, prefs))
+    desk.show()
+    try:
+        code = app.exec()
+    finally:
+        runner.cancel_all()
+        if embedded:
+            embedded.stop()
+    sys.exit(code)
+
+
+if __name__ == "__main__":
+    main()

@@ -35,6 +35,7 @@ class Module:
     group: str
     actions: tuple[str, ...]
     action_labels: tuple[tuple[str, str], ...] = ()
+    has_page: bool = True  # False: used inside other screens, no menu entry of its own
 
     def label_of(self, action: str) -> str:
         return dict(self.action_labels).get(action, ACTION_LABELS[action])
@@ -48,7 +49,7 @@ MODULES: tuple[Module, ...] = (
     Module(
         "applications", "通用审批", "待办事项", ("view", "approve", "intake", "import", "export")
     ),
-    Module("screening", "人员背景审查", "待办事项", ("view", "run", "import")),
+    Module("screening", "人员背景审查", "待办事项", ("view", "run", "import"), has_page=False),
     # 许可管理
     Module("company_licences", "保安服务公司许可管理", "许可管理", _LICENCE_LIST),
     Module("training_licences", "保安培训单位许可管理", "许可管理", _LICENCE_LIST),

@@ -1,0 +1,144 @@
+"""The API client: one method per endpoint, shared schemas in and out."""
+
+from typing import Any, TypeVar
+
+import requests
+from pydantic import BaseModel
+
+from client.api.errors import ApiError, from_response, from_transport
+from shared.schemas.auth import LoginResponse, VerificationCodeSent
+from shared.schemas.common import Page
+from shared.schemas.orgs import OrgCreate, OrgPublic, OrgUpdate
+from shared.schemas.roles import PermissionCatalogue, RoleCreate, RolePublic, RoleUpdate
+from shared.schemas.system import Health
+from shared.schemas.users import Me, PasswordReset, UserCreate, UserCreated, UserPublic, UserUpdate
+
+M = TypeVar("M", bound=BaseModel)
+PREFIX = "/api/v1"
+
+
+class ApiClient:
+    def __init__(self, base_url: str, *, timeout: float = 15.0, verify: bool | str = True) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self.token: str | None = None
+        self._http = requests.Session()
+        self._http.verify = verify
+
+    # -- plumbing -------------------------------------------------------------------------
+    def request(self, method: str, path: str, *, json: Any = None, params: Any = None) -> Any:
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        try:
+            response = self._http.request(
+                method, f"{self.base_url}{PREFIX}{path}", json=json, params=params,
+                headers=headers, timeout=self.timeout,
+            )  # fmt: skip
+        except requests.RequestException as err:
+            raise from_transport(err, self.base_url) from err
+        if response.status_code >= 400:
+            raise from_response(response)
+        if response.status_code == 204 or not response.content:
+            return None
+        return response.json()
+
+    def _get(self, model: type[M], path: str, **params: Any) -> M:
+        clean = {k: v for k, v in params.items() if v is not None}
+        return model.model_validate(self.request("GET", path, params=clean))
+
+    @staticmethod
+    def _body(data: BaseModel) -> Any:
+        return data.model_dump(mode="json", exclude_unset=True)
+
+    # -- system and sign-in ---------------------------------------------------------------
+    def health(self) -> Health:
+        return self._get(Health, "/health")
+
+    def login(self, username: str, password: str) -> LoginResponse:
+        body = {"username": username, "password": password}
+        result = LoginResponse.model_validate(self.request("POST", "/auth/login", json=body))
+        self.token = result.access_token
+        return result
+
+    def logout(self) -> None:
+        try:
+            if self.token:
+                self.request("POST", "/auth/logout")
+        finally:
+            self.token = None
+
+    def me(self) -> Me:
+        return self._get(Me, "/me")
+
+    def change_password(
+        self, new_password: str, *, old_password: str | None = None, code: str | None = None
+    ) -> None:
+        body = {"new_password": new_password, "old_password": old_password,
+                "verification_code": code}  # fmt: skip
+        self.request("POST", "/auth/change-password", json=body)
+        self.token = None  # the server revoked every session
+
+    def send_verification_code(self) -> VerificationCodeSent:
+        return VerificationCodeSent.model_validate(self.request("POST", "/auth/verification-code"))
+
+    def permissions(self) -> PermissionCatalogue:
+        return self._get(PermissionCatalogue, "/permissions")
+
+    # -- organisations --------------------------------------------------------------------
+    def orgs(self, **params: Any) -> Page[OrgPublic]:
+        return self._get(Page[OrgPublic], "/orgs", **params)
+
+    def org(self, org_id: int) -> OrgPublic:
+        return self._get(OrgPublic, f"/orgs/{org_id}")
+
+    def create_org(self, data: OrgCreate) -> OrgPublic:
+        return OrgPublic.model_validate(self.request("POST", "/orgs", json=self._body(data)))
+
+    def update_org(self, org_id: int, data: OrgUpdate) -> OrgPublic:
+        raw = self.request("PATCH", f"/orgs/{org_id}", json=self._body(data))
+        return OrgPublic.model_validate(raw)
+
+    def delete_org(self, org_id: int, version: int | None = None) -> None:
+        self.request("DELETE", f"/orgs/{org_id}", params={"version": version} if version else None)
+
+    # -- roles ----------------------------------------------------------------------------
+    def roles(self, **params: Any) -> Page[RolePublic]:
+        return self._get(Page[RolePublic], "/roles", **params)
+
+    def role(self, role_id: int) -> RolePublic:
+        return self._get(RolePublic, f"/roles/{role_id}")
+
+    def create_role(self, data: RoleCreate) -> RolePublic:
+        return RolePublic.model_validate(self.request("POST", "/roles", json=self._body(data)))
+
+    def update_role(self, role_id: int, data: RoleUpdate) -> RolePublic:
+        raw = self.request("PATCH", f"/roles/{role_id}", json=self._body(data))
+        return RolePublic.model_validate(raw)
+
+    def delete_role(self, role_id: int, version: int | None = None) -> None:
+        self.request(
+            "DELETE", f"/roles/{role_id}", params={"version": version} if version else None
+        )
+
+    # -- users ----------------------------------------------------------------------------
+    def users(self, **params: Any) -> Page[UserPublic]:
+        return self._get(Page[UserPublic], "/users", **params)
+
+    def user(self, user_id: int) -> UserPublic:
+        return self._get(UserPublic, f"/users/{user_id}")
+
+    def create_user(self, data: UserCreate) -> UserCreated:
+        return UserCreated.model_validate(self.request("POST", "/users", json=self._body(data)))
+
+    def update_user(self, user_id: int, data: UserUpdate) -> UserPublic:
+        raw = self.request("PATCH", f"/users/{user_id}", json=self._body(data))
+        return UserPublic.model_validate(raw)
+
+    def reset_password(self, user_id: int) -> PasswordReset:
+        raw = self.request("POST", f"/users/{user_id}/reset-password")
+        return PasswordReset.model_validate(raw)
+
+    def unlock_user(self, user_id: int) -> UserPublic:
+        return UserPublic.model_validate(self.request("POST", f"/users/{user_id}/unlock"))
+
+
+__all__ = ["ApiClient", "ApiError"]

@@ -1,0 +1,49 @@
+"""What can go wrong talking to the server, each with a Chinese sentence for the clerk."""
+
+from typing import Any
+
+import requests
+
+NETWORK_UNREACHABLE = "NETWORK_UNREACHABLE"
+NETWORK_TIMEOUT = "NETWORK_TIMEOUT"
+TLS_FAILURE = "TLS_FAILURE"
+BAD_RESPONSE = "BAD_RESPONSE"
+
+SESSION_ENDED = frozenset({"AUTH_TOKEN_EXPIRED", "AUTH_TOKEN_INVALID", "AUTH_REQUIRED"})
+
+
+class ApiError(Exception):
+    """A refusal from the server (its code and message) or a transport failure (our code)."""
+
+    def __init__(self, code: str, message: str, status: int = 0, details: Any = None) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+        self.status = status
+        self.details = details
+
+    @property
+    def session_ended(self) -> bool:
+        """The token no longer works: ask for the password again, then retry."""
+        return self.code in SESSION_ENDED
+
+
+def from_transport(err: requests.RequestException, base_url: str) -> ApiError:
+    if isinstance(err, requests.exceptions.SSLError):
+        return ApiError(
+            TLS_FAILURE, f"与服务器 {base_url} 的安全连接（TLS）校验失败，请联系管理员核对证书"
+        )
+    if isinstance(err, requests.Timeout):
+        return ApiError(NETWORK_TIMEOUT, "服务器响应超时，请稍后重试")
+    if isinstance(err, requests.ConnectionError):
+        return ApiError(NETWORK_UNREACHABLE, f"无法连接服务器 {base_url}，请检查服务器地址和网络")
+    return ApiError(BAD_RESPONSE, f"与服务器通信失败：{err}")
+
+
+def from_response(response: requests.Response) -> ApiError:
+    try:
+        body = response.json()
+        return ApiError(body["code"], body["message"], response.status_code, body.get("details"))
+    except (ValueError, KeyError, TypeError):
+        return ApiError(BAD_RESPONSE, f"服务器返回了无法识别的应答（HTTP {response.status_code}）",
+                        response.status_code)  # fmt: skip

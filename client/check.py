@@ -1,0 +1,64 @@
+"""``sgss-desk --check``: what an installer or a support call runs on a workstation."""
+
+from collections.abc import Callable
+
+from PySide6.QtGui import QFontDatabase
+from PySide6.QtWidgets import QApplication
+
+from client.api import ApiClient, ApiError
+
+
+def _resources() -> str:
+    from client.resources import stylesheet
+    from shared.regions import region_table
+
+    stylesheet()
+    return f"样式表与区划代码表（{region_table().vintage}年版，{len(region_table())}条）"
+
+
+def _cjk_font() -> str:
+    from client.resources import ensure_cjk_font
+
+    system = QFontDatabase.families(QFontDatabase.WritingSystem.SimplifiedChinese)
+    family = ensure_cjk_font()
+    if family is None:
+        raise RuntimeError("没有可显示简体中文的字体，中文将显示为方框")
+    return f"中文字体：{family}" + ("" if system else "（随软件附带）")
+
+
+def _drivers() -> str:
+    import serial
+
+    import drivers  # noqa: F401
+
+    return f"设备驱动（pyserial {serial.__version__}）"
+
+
+def _server(url: str) -> Callable[[], str]:
+    def check() -> str:
+        try:
+            health = ApiClient(url, timeout=5).health()
+        except ApiError as err:
+            raise RuntimeError(err.message) from None
+        return f"服务器 {url}：{health.status}，数据库 {health.database}，版本 {health.version}"
+
+    return check
+
+
+def run_checks(app: QApplication, server_url: str) -> int:
+    """Print one line per check; the exit status is the number of failures (0 = all fine)."""
+    del app  # Qt must exist for the font database; nothing is shown
+    failures = 0
+    checks = [
+        ("资源", _resources),
+        ("字体", _cjk_font),
+        ("驱动", _drivers),
+        ("服务器", _server(server_url)),
+    ]
+    for name, check in checks:
+        try:
+            print(f"[通过] {name}：{check()}")
+        except Exception as err:
+            failures += 1
+            print(f"[失败] {name}：{err}")
+    return failures

@@ -1,0 +1,59 @@
+"""The demo's embedded server: ``sgss-server serve`` as a child process on a free loopback port.
+
+The client never imports the server; it starts it like any other program and stops it on exit.
+"""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+
+import requests
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class EmbeddedServer:
+    def __init__(
+        self, database_url: str, *, port: int | None = None, env: dict[str, str] | None = None
+    ) -> None:
+        self.database_url = database_url
+        self.extra_env = env or {}
+        self.port = port or free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, *, timeout: float = 60.0) -> str:
+        env = {**os.environ, **self.extra_env, "SGSS_DATABASE_URL": self.database_url}
+        command = [sys.executable, "-m", "server.cli.main", "serve", "--port", str(self.port)]
+        self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+            command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"内置服务器启动失败（退出码 {self.process.returncode}）")
+            try:
+                if requests.get(f"{self.url}/api/v1/health", timeout=1).ok:
+                    return self.url
+            except requests.RequestException:
+                time.sleep(0.2)
+        self.stop()
+        raise RuntimeError("内置服务器启动超时")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+        self.process = None

@@ -1,0 +1,1 @@
+"""UI state without widgets: views take these and listen to them."""

@@ -1,0 +1,62 @@
+"""What the workstation remembers: server address, last username, window state (QSettings),
+and — only when asked — a session token in the OS credential store (keyring), never a password."""
+
+import contextlib
+
+import keyring
+import keyring.errors
+from PySide6.QtCore import QByteArray, QSettings
+
+KEYRING_SERVICE = "sgss-desk"
+
+
+class Preferences:
+    def __init__(self, settings: QSettings | None = None) -> None:
+        self.qsettings = settings or QSettings("SGSS", "sgss-desk")
+
+    def _text(self, key: str, default: str = "") -> str:
+        value = self.qsettings.value(key, default)
+        return str(value) if value is not None else default
+
+    @property
+    def server_url(self) -> str:
+        return self._text("signin/server", "http://127.0.0.1:8700")
+
+    @server_url.setter
+    def server_url(self, value: str) -> None:
+        self.qsettings.setValue("signin/server", value)
+
+    @property
+    def username(self) -> str:
+        return self._text("signin/username")
+
+    @username.setter
+    def username(self, value: str) -> None:
+        self.qsettings.setValue("signin/username", value)
+
+    def geometry(self, key: str) -> QByteArray | None:
+        value = self.qsettings.value(f"geometry/{key}")
+        return value if isinstance(value, QByteArray) else None
+
+    def set_geometry(self, key: str, value: QByteArray) -> None:
+        self.qsettings.setValue(f"geometry/{key}", value)
+
+    # -- remembered sessions ---------------------------------------------------------------
+    @staticmethod
+    def _account(server: str, username: str) -> str:
+        return f"{username}@{server}"
+
+    def remembered_token(self, server: str, username: str) -> str | None:
+        try:
+            return keyring.get_password(KEYRING_SERVICE, self._account(server, username))
+        except keyring.errors.KeyringError:
+            return None
+
+    def remember_token(self, server: str, username: str, token: str) -> None:
+        # Without a credential store on this workstation the clerk simply signs in each time.
+        with contextlib.suppress(keyring.errors.KeyringError):
+            keyring.set_password(KEYRING_SERVICE, self._account(server, username), token)
+
+    def forget_token(self, server: str, username: str) -> None:
+        with contextlib.suppress(keyring.errors.KeyringError):
+            keyring.delete_password(KEYRING_SERVICE, self._account(server, username))

@@ -1,0 +1,64 @@
+"""Render the main screens to PNG (``docs/screenshots/``) against the demo database.
+
+Run under a virtual screen: ``xvfb-run -a .venv/bin/python -m client.screenshots``.
+"""
+
+import sys
+from pathlib import Path
+
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QApplication
+
+from client.api import ApiClient
+from client.embedded import EmbeddedServer
+from client.jobs import JobRunner
+from client.preferences import Preferences
+from client.resources import stylesheet
+from client.views.context import DeskContext
+from client.views.main_window import MainWindow
+from client.views.sign_in import SignInWindow
+
+OUT = Path("docs/screenshots")
+DEMO_PASSWORD = "Sgss@2026demo"
+
+
+def settle(app: QApplication, rounds: int = 20) -> None:
+    for _ in range(rounds):
+        app.processEvents()
+
+
+def main(db: str = "var/demo/sgss-demo.db") -> None:
+    app = QApplication(sys.argv[:1])
+    app.setStyleSheet(stylesheet())
+    OUT.mkdir(parents=True, exist_ok=True)
+    server = EmbeddedServer(f"sqlite:///{Path(db).resolve()}")
+    url = server.start()
+    try:
+        prefs = Preferences(QSettings(str(OUT / ".screens.ini"), QSettings.Format.IniFormat))
+        prefs.server_url, prefs.username = url, "c3301admin"
+        context = DeskContext(ApiClient(url), JobRunner(), prefs)
+        sign_in = SignInWindow(context)
+        sign_in.show()
+        sign_in.password.setText("wrong-password")
+        sign_in.submit()
+        context.runner.wait()
+        settle(app)
+        sign_in.grab().save(str(OUT / "sign-in.png"))
+        for username, name in (("demo_admin", "main-admin"), ("s33010201m1", "main-station")):
+            api = ApiClient(url)
+            api.login(username, DEMO_PASSWORD)
+            context = DeskContext(api, JobRunner(), prefs, api.me())
+            window = MainWindow(context)
+            window.resize(1280, 800)
+            window.show()
+            window.open_page(next(iter(window.entries)))
+            settle(app)
+            window.grab().save(str(OUT / f"{name}.png"))
+            window.close()
+    finally:
+        server.stop()
+        (OUT / ".screens.ini").unlink(missing_ok=True)
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:])

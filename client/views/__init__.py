@@ -1,0 +1,1 @@
+"""Windows, dialogs and widgets. Views call the server only through jobs, never directly."""

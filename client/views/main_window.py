@@ -1,0 +1,136 @@
+"""The main window: the manuals' menu on the left (only what the user may open), pages on the
+right, the user's organisation and name in the top bar."""
+
+from collections.abc import Callable
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QPushButton,
+    QSplitter,
+    QStackedWidget,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from client.models.menu import MenuEntry, visible_menu
+from client.views.change_password import ChangePasswordDialog
+from client.views.context import DeskContext
+from client.views.placeholder import PlaceholderPage
+
+PageFactory = Callable[[DeskContext], QWidget]
+
+
+class MainWindow(QMainWindow):
+    signed_out = Signal()
+
+    def __init__(self, context: DeskContext, pages: dict[str, PageFactory] | None = None) -> None:
+        super().__init__()
+        assert context.me is not None
+        self.context = context
+        self.me = context.me
+        self.page_factories = pages or {}
+        self.pages: dict[str, QWidget] = {}
+        self.setWindowTitle("保安服务监管信息系统")
+        central = QWidget()
+        outer = QVBoxLayout(central)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(self._top_bar())
+        splitter = QSplitter()
+        self.nav = QTreeWidget(objectName="navTree")
+        self.nav.setHeaderHidden(True)
+        self.stack = QStackedWidget()
+        splitter.addWidget(self.nav)
+        splitter.addWidget(self.stack)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([280, 1000])
+        outer.addWidget(splitter, 1)
+        self.setCentralWidget(central)
+        self._fill_menu()
+        self.nav.currentItemChanged.connect(self._open_item)
+        QShortcut(QKeySequence("Ctrl+L"), self, activated=self.nav.setFocus)
+        geometry = context.prefs.geometry("main")
+        if geometry is None or not self.restoreGeometry(geometry):
+            self.resize(1280, 800)
+
+    def _top_bar(self) -> QWidget:
+        bar = QWidget(objectName="topBar")
+        layout = QHBoxLayout(bar)
+        layout.addWidget(QLabel("保安服务监管信息系统", objectName="brandLabel"))
+        layout.addStretch(1)
+        self.user_label = QLabel(f"{self.me.org_name}　{self.me.name}", objectName="userLabel")
+        layout.addWidget(self.user_label)
+        change = QPushButton("修改密码", objectName="changePasswordButton")
+        change.clicked.connect(self.change_password)
+        sign_out = QPushButton("退出", objectName="signOutButton")
+        sign_out.clicked.connect(self.sign_out)
+        layout.addWidget(change)
+        layout.addWidget(sign_out)
+        return bar
+
+    def _fill_menu(self) -> None:
+        self.entries: dict[str, MenuEntry] = {}
+        for group in visible_menu(frozenset(self.me.permissions)):
+            parent = QTreeWidgetItem([group.label])
+            parent.setFlags(parent.flags() & ~Qt.ItemFlag.ItemIsSelectable)
+            for entry in group.entries:
+                item = QTreeWidgetItem([entry.label])
+                item.setToolTip(0, entry.label)
+                item.setData(0, Qt.ItemDataRole.UserRole, entry.key)
+                parent.addChild(item)
+                self.entries[entry.key] = entry
+            self.nav.addTopLevelItem(parent)
+        self.nav.expandAll()
+        if not self.entries:
+            self.stack.addWidget(QLabel("您的账号尚未分配任何功能权限，请联系系统管理员。"))
+
+    def menu_labels(self) -> list[str]:
+        """Visible group and entry labels, top to bottom (for tests and screenshots)."""
+        labels = []
+        for i in range(self.nav.topLevelItemCount()):
+            group = self.nav.topLevelItem(i)
+            labels.append(group.text(0))
+            labels.extend(group.child(j).text(0) for j in range(group.childCount()))
+        return labels
+
+    def open_page(self, key: str) -> QWidget:
+        if key not in self.pages:
+            entry = self.entries[key]
+            factory = self.page_factories.get(key)
+            page = factory(self.context) if factory else PlaceholderPage(entry.label)
+            self.pages[key] = page
+            self.stack.addWidget(page)
+        self.stack.setCurrentWidget(self.pages[key])
+        return self.pages[key]
+
+    def _open_item(self, item: QTreeWidgetItem | None) -> None:
+        key = item.data(0, Qt.ItemDataRole.UserRole) if item else None
+        if key:
+            self.open_page(str(key))
+
+    def change_password(self) -> None:
+        dialog = ChangePasswordDialog(self.context, self.me.username, parent=self)
+        if dialog.exec():
+            QMessageBox.information(self, "修改密码", "密码已修改，请使用新密码重新登录。")
+            self._end_session()
+
+    def sign_out(self) -> None:
+        self.context.runner.submit(self.context.api.logout, lambda _none: None, lambda _err: None)
+        self._end_session()
+
+    def _end_session(self) -> None:
+        prefs = self.context.prefs
+        prefs.forget_token(self.context.api.base_url, self.me.username)
+        self.context.me = None
+        self.signed_out.emit()
+        self.close()
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
+        self.context.prefs.set_geometry("main", self.saveGeometry())
+        super().closeEvent(event)

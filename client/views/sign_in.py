@@ -1,0 +1,101 @@
+"""The sign-in window: server address and username remembered, Enter signs in."""
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from client.api import ApiClient, ApiError
+from client.views.change_password import ChangePasswordDialog
+from client.views.context import DeskContext
+
+
+class SignInWindow(QWidget):
+    signed_in = Signal(object)  # DeskContext with ``me`` filled
+
+    def __init__(self, context: DeskContext) -> None:
+        super().__init__()
+        self.context = context
+        self.setWindowTitle("保安服务监管信息系统 — 登录")
+        self.setObjectName("signInWindow")
+        outer = QVBoxLayout(self)
+        title = QLabel("保安服务监管信息系统", objectName="titleLabel")
+        title.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        outer.addWidget(title)
+        form = QFormLayout()
+        prefs = context.prefs
+        self.server = QLineEdit(prefs.server_url, objectName="serverEdit")
+        self.username = QLineEdit(prefs.username, objectName="usernameEdit")
+        self.password = QLineEdit(echoMode=QLineEdit.EchoMode.Password, objectName="passwordEdit")
+        self.remember = QCheckBox("在此工作站记住登录状态（仅保存登录凭证，不保存密码）")
+        form.addRow("服务器地址", self.server)
+        form.addRow("用户名", self.username)
+        form.addRow("密码", self.password)
+        form.addRow("", self.remember)
+        outer.addLayout(form)
+        self.error = QLabel(objectName="errorLabel")
+        self.error.setWordWrap(True)
+        outer.addWidget(self.error)
+        self.button = QPushButton("登录", objectName="signInButton")
+        self.button.setDefault(True)
+        self.button.clicked.connect(self.submit)
+        outer.addWidget(self.button)
+        for field in (self.server, self.username, self.password):
+            field.returnPressed.connect(self.submit)
+        (self.password if self.username.text() else self.username).setFocus()
+        self.resize(460, 300)
+
+    def submit(self) -> None:
+        server, username = self.server.text().strip(), self.username.text().strip()
+        password = self.password.text()
+        if not server or not username or not password:
+            self.error.setText("请填写服务器地址、用户名和密码")
+            return
+        if self.context.api.base_url != server.rstrip("/"):
+            self.context.api = ApiClient(server)
+        api = self.context.api
+        self.button.setEnabled(False)
+        self.error.setText("正在登录…")
+
+        def work() -> tuple[bool, object]:
+            result = api.login(username, password)
+            return result.must_change_password, api.me()
+
+        self.context.runner.submit(
+            work, lambda value: self._signed_in(server, username, password, *value), self._failed
+        )
+
+    def _failed(self, err: Exception) -> None:
+        self.button.setEnabled(True)
+        self.error.setText(err.message if isinstance(err, ApiError) else f"登录失败：{err}")
+        self.password.selectAll()
+        self.password.setFocus()
+
+    def _signed_in(self, server: str, username: str, password: str, must_change: bool, me) -> None:  # type: ignore[no-untyped-def]
+        prefs = self.context.prefs
+        prefs.server_url, prefs.username = server, username
+        if must_change:
+            dialog = ChangePasswordDialog(
+                self.context, username, old_password=password, forced=True, parent=self
+            )
+            if not dialog.exec():
+                self.context.api.token = None
+                self._failed(ApiError("PASSWORD_CHANGE_REQUIRED", "须修改密码后才能使用系统"))
+                return
+            self.password.setText(dialog.new_password)
+            self.submit()
+            return
+        if self.remember.isChecked() and self.context.api.token:
+            prefs.remember_token(server, username, self.context.api.token)
+        else:
+            prefs.forget_token(server, username)
+        self.context.me = me
+        self.button.setEnabled(True)
+        self.error.setText("")
+        self.signed_in.emit(self.context)

@@ -1,0 +1,101 @@
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QApplication
+
+from client.api import ApiClient
+from client.views.change_password import ChangePasswordDialog
+from client.views.context import DeskContext
+from client.views.main_window import MainWindow
+from client.views.sign_in import SignInWindow
+from tests.client.conftest import ADMIN, ADMIN_PASSWORD, STRONG, activated_user, new_user
+
+
+def _sign_in(qtbot, context: DeskContext, username: str, password: str) -> SignInWindow:  # type: ignore[no-untyped-def]
+    window = SignInWindow(context)
+    qtbot.addWidget(window)
+    window.username.setText(username)
+    window.password.setText(password)
+    return window
+
+
+def test_success_opens_main_window_with_permitted_menus(qtbot, context, admin_api) -> None:  # type: ignore[no-untyped-def]
+    activated_user(admin_api, "menu_clerk", ["orgs:view", "users:view", "applications:view"])
+    window = _sign_in(qtbot, context, "menu_clerk", STRONG)
+    with qtbot.waitSignal(window.signed_in, timeout=10000):
+        qtbot.keyClick(window.password, Qt.Key.Key_Return)  # Enter signs in
+    main = MainWindow(context)
+    qtbot.addWidget(main)
+    assert main.menu_labels() == ["待办事项", "通用审批", "系统管理", "机构管理", "用户管理"]
+    assert "用户menu_clerk" in main.user_label.text()
+    assert context.prefs.username == "menu_clerk"
+    page = main.open_page("applications")
+    assert "尚未开放" in page.findChild(type(main.user_label), "placeholderNote").text()
+
+
+def test_user_without_permissions_sees_no_menu(qtbot, context, admin_api) -> None:  # type: ignore[no-untyped-def]
+    activated_user(admin_api, "bare_clerk", [])
+    window = _sign_in(qtbot, context, "bare_clerk", STRONG)
+    with qtbot.waitSignal(window.signed_in, timeout=10000):
+        window.submit()
+    main = MainWindow(context)
+    qtbot.addWidget(main)
+    assert main.menu_labels() == []
+
+
+def test_wrong_password_then_lockout_messages(qtbot, context, admin_api) -> None:  # type: ignore[no-untyped-def]
+    activated_user(admin_api, "lock_clerk", ["orgs:view"])
+    window = _sign_in(qtbot, context, "lock_clerk", "wrong")
+    window.submit()
+    qtbot.waitUntil(window.button.isEnabled, timeout=10000)
+    assert window.error.text() == "用户名或密码错误"
+    for _ in range(4):
+        window.password.setText("wrong")
+        window.submit()
+        qtbot.waitUntil(window.button.isEnabled, timeout=10000)
+    assert "账号已被锁定" in window.error.text() and "15分钟" in window.error.text()
+
+
+def test_unreachable_server_message(qtbot, context) -> None:  # type: ignore[no-untyped-def]
+    window = _sign_in(qtbot, context, ADMIN, ADMIN_PASSWORD)
+    window.server.setText("http://127.0.0.1:9")
+    window.submit()
+    qtbot.waitUntil(window.button.isEnabled, timeout=15000)
+    assert "无法连接服务器" in window.error.text()
+
+
+def test_forced_change_on_first_sign_in(qtbot, context, admin_api) -> None:  # type: ignore[no-untyped-def]
+    one_time = new_user(admin_api, "first_timer", ["orgs:view"])
+    window = _sign_in(qtbot, context, "first_timer", one_time)
+
+    def fill_dialog() -> None:
+        dialog = QApplication.activeModalWidget()
+        if not isinstance(dialog, ChangePasswordDialog):
+            QTimer.singleShot(50, fill_dialog)
+            return
+        dialog.new.setText("first_timer1")  # breaks the username rule
+        assert not dialog.ok_button.isEnabled()
+        assert "✗ 不能与用户名相同或包含用户名" in dialog.rules.text()
+        dialog.new.setText(STRONG)
+        dialog.repeat.setText(STRONG + "x")
+        assert "不一致" in dialog.rules.text()
+        dialog.repeat.setText(STRONG)
+        assert dialog.ok_button.isEnabled()
+        dialog.submit()
+
+    QTimer.singleShot(50, fill_dialog)
+    with qtbot.waitSignal(window.signed_in, timeout=20000):
+        window.submit()
+    assert context.me is not None and context.me.must_change_password is False
+    ApiClient(context.api.base_url).login("first_timer", STRONG)
+
+
+def test_remember_me_keeps_a_token_not_the_password(
+    qtbot, context, admin_api, memory_keyring
+) -> None:  # type: ignore[no-untyped-def]
+    activated_user(admin_api, "keeper", ["orgs:view"])
+    window = _sign_in(qtbot, context, "keeper", STRONG)
+    window.remember.setChecked(True)
+    with qtbot.waitSignal(window.signed_in, timeout=10000):
+        window.submit()
+    stored = list(memory_keyring.store.values())
+    assert stored == [context.api.token]
+    assert STRONG not in stored
