@@ -14,6 +14,7 @@ from client.preferences import Preferences
 from client.resources import ensure_cjk_font, stylesheet
 from client.views.context import DeskContext
 from client.views.main_window import MainWindow
+from client.views.pages import PAGES
 from client.views.sign_in import SignInWindow
 
 
@@ -30,7 +31,7 @@ class Desk:
         self.sign_in.show()
 
     def _open_main(self, context: DeskContext) -> None:
-        self.main = MainWindow(context)
+        self.main = MainWindow(context, PAGES)
         self.main.signed_out.connect(self._back_to_sign_in)
         self.sign_in.hide()
         self.main.show()

@@ -16,6 +16,7 @@ from client.preferences import Preferences
 from client.resources import stylesheet
 from client.views.context import DeskContext
 from client.views.main_window import MainWindow
+from client.views.pages import PAGES
 from client.views.sign_in import SignInWindow
 
 OUT = Path("docs/screenshots")
@@ -48,10 +49,11 @@ def main(db: str = "var/demo/sgss-demo.db") -> None:
             api = ApiClient(url)
             api.login(username, DEMO_PASSWORD)
             context = DeskContext(api, JobRunner(), prefs, api.me())
-            window = MainWindow(context)
+            window = MainWindow(context, PAGES)
             window.resize(1280, 800)
             window.show()
-            window.open_page(next(iter(window.entries)))
+            window.open_page("orgs" if "orgs" in window.entries else next(iter(window.entries)))
+            context.runner.wait()
             settle(app)
             window.grab().save(str(OUT / f"{name}.png"))
             window.close()

@@ -3,8 +3,9 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm.attributes import set_committed_value
 
 from server.db.models import Org, Role, RoleScopeOrg, User
 from server.services import audit
@@ -184,7 +185,10 @@ def add_org(
     )
     session.add(org)
     session.flush()
-    org.path = f"{parent.path if parent else '/'}{org.id}/"
+    # The path needs the new id; writing it outside the unit of work keeps version at 1.
+    path = f"{parent.path if parent else '/'}{org.id}/"
+    session.execute(update(Org).where(Org.id == org.id).values(path=path))
+    set_committed_value(org, "path", path)
     return org
 
 

@@ -153,3 +153,17 @@ def test_city_admin_works_inside_own_jurisdiction(client: TestClient, admin: Api
     hz.admin.delete(f"/orgs/{new['id']}")
     # the city admin cannot delete the city itself (their own organisation)
     assert hz.admin.delete(f"/orgs/{hz.city_id}", 409).json()["code"] == "ORG_ROOT_PROTECTED"
+
+
+def test_a_new_org_starts_at_version_one(admin: Api) -> None:
+    city = admin.post("/orgs", 201, json={
+        "name": "台州市公安局", "parent_id": root_id(admin), "type": "city_bureau",
+        "region_code": "331000",
+    }).json()  # fmt: skip
+    assert city["version"] == 1
+    assert (
+        admin.patch(
+            f"/orgs/{city['id']}", 200, json={"phone": "0576-88000000", "version": 1}
+        ).json()["version"]
+        == 2
+    )

@@ -1,0 +1,8 @@
+"""Menu key → the page that implements it; keys without a page show a placeholder."""
+
+from client.views.main_window import PageFactory
+from client.views.system.orgs import OrgPage
+
+PAGES: dict[str, PageFactory] = {
+    "orgs": OrgPage,
+}
