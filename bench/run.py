@@ -54,32 +54,54 @@ def run(url: str, kind: str) -> None:
         elapsed = time.perf_counter() - start
         peak = tracemalloc.get_traced_memory()[1] / 2**20
         tracemalloc.stop()
-    print(f"[{kind}] demo-data large: {summary.orgs} orgs, {summary.users} users "
-          f"in {elapsed:.1f} s, peak Python memory {peak:.0f} MiB")  # fmt: skip
+    print(
+        f"[{kind}] demo-data large: {summary.orgs} orgs, {summary.users} users "
+        f"in {elapsed:.1f} s, peak Python memory {peak:.0f} MiB"
+    )
     with TestClient(app) as client:
         login = {"username": "demo_admin", "password": demo_data.DEMO_PASSWORD}
-        timed("POST /auth/login (argon2id 64 MiB, t=3)", lambda: client.post(
-            "/api/v1/auth/login", json=login), repeat=10)  # fmt: skip
+        timed(
+            "POST /auth/login (argon2id 64 MiB, t=3)",
+            lambda: client.post("/api/v1/auth/login", json=login),
+            repeat=10,
+        )
         token = client.post("/api/v1/auth/login", json=login).json()["access_token"]
         headers = {"Authorization": f"Bearer {token}"}
-        timed("GET /users page 50 of all (admin, all scope)", lambda: client.get(
-            "/api/v1/users", params={"page": 40, "page_size": 50}, headers=headers))  # fmt: skip
-        timed("GET /users search by name", lambda: client.get(
-            "/api/v1/users", params={"q": "王"}, headers=headers))  # fmt: skip
-        timed("GET /orgs whole tree (page_size 5000)", lambda: client.get(
-            "/api/v1/orgs", params={"page_size": 5000}, headers=headers), repeat=5)  # fmt: skip
+        timed(
+            "GET /users page 50 of all (admin, all scope)",
+            lambda: client.get(
+                "/api/v1/users", params={"page": 40, "page_size": 50}, headers=headers
+            ),
+        )
+        timed(
+            "GET /users search by name",
+            lambda: client.get("/api/v1/users", params={"q": "王"}, headers=headers),
+        )
+        timed(
+            "GET /orgs whole tree (page_size 5000)",
+            lambda: client.get("/api/v1/orgs", params={"page_size": 5000}, headers=headers),
+            repeat=5,
+        )
         city = {"username": "c3301admin", "password": demo_data.DEMO_PASSWORD}
         city_token = client.post("/api/v1/auth/login", json=city).json()["access_token"]
         city_headers = {"Authorization": f"Bearer {city_token}"}
-        timed("GET /users as a city admin (subtree scope)", lambda: client.get(
-            "/api/v1/users", params={"page_size": 50}, headers=city_headers))  # fmt: skip
+        timed(
+            "GET /users as a city admin (subtree scope)",
+            lambda: client.get("/api/v1/users", params={"page_size": 50}, headers=city_headers),
+        )
     with factory() as session:
         start = time.perf_counter()
         for n in range(AUDIT_ROWS):
             audit.record(
-                session, now=now, actor=audit.CLI_ACTOR, action="bench.append",
-                entity_type="bench", entity_id=n, before={"n": n}, after={"n": n + 1},
-            )  # fmt: skip
+                session,
+                now=now,
+                actor=audit.CLI_ACTOR,
+                action="bench.append",
+                entity_type="bench",
+                entity_id=n,
+                before={"n": n},
+                after={"n": n + 1},
+            )
             if n % 1000 == 999:
                 session.commit()
         session.commit()
@@ -87,8 +109,10 @@ def run(url: str, kind: str) -> None:
         print(f"  audit append: {append:.0f} µs per record ({AUDIT_ROWS} records)")
         start = time.perf_counter()
         report = audit.verify_chain(session)
-        print(f"  audit verify: {report.checked} records in "
-              f"{(time.perf_counter() - start) * 1000:.0f} ms, ok={report.ok}")  # fmt: skip
+        print(
+            f"  audit verify: {report.checked} records in "
+            f"{(time.perf_counter() - start) * 1000:.0f} ms, ok={report.ok}"
+        )
     app.state.engine.dispose()
 
 

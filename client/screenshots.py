@@ -45,15 +45,22 @@ def main(db: str = "var/demo/sgss-demo.db") -> None:
         context.runner.wait()
         settle(app)
         sign_in.grab().save(str(OUT / "sign-in.png"))
-        for username, name in (("demo_admin", "main-admin"), ("s33010201m1", "main-station")):
+        shots = (
+            ("demo_admin", "main-admin", "orgs"),
+            ("c3301admin", "users-city-admin", "users"),
+            ("s33010201m1", "main-station", None),
+        )
+        for username, name, page in shots:
             api = ApiClient(url)
             api.login(username, DEMO_PASSWORD)
             context = DeskContext(api, JobRunner(), prefs, api.me())
             window = MainWindow(context, PAGES)
             window.resize(1280, 800)
             window.show()
-            window.open_page("orgs" if "orgs" in window.entries else next(iter(window.entries)))
-            context.runner.wait()
+            window.open_page(page or next(iter(window.entries)))
+            for _ in range(3):  # pages load in steps (tree, then list)
+                context.runner.wait()
+                settle(app)
             settle(app)
             window.grab().save(str(OUT / f"{name}.png"))
             window.close()

@@ -30,9 +30,13 @@ class ApiClient:
         headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
         try:
             response = self._http.request(
-                method, f"{self.base_url}{PREFIX}{path}", json=json, params=params,
-                headers=headers, timeout=self.timeout,
-            )  # fmt: skip
+                method,
+                f"{self.base_url}{PREFIX}{path}",
+                json=json,
+                params=params,
+                headers=headers,
+                timeout=self.timeout,
+            )
         except requests.RequestException as err:
             raise from_transport(err, self.base_url) from err
         if response.status_code >= 400:
@@ -72,8 +76,11 @@ class ApiClient:
     def change_password(
         self, new_password: str, *, old_password: str | None = None, code: str | None = None
     ) -> None:
-        body = {"new_password": new_password, "old_password": old_password,
-                "verification_code": code}  # fmt: skip
+        body = {
+            "new_password": new_password,
+            "old_password": old_password,
+            "verification_code": code,
+        }
         self.request("POST", "/auth/change-password", json=body)
         self.token = None  # the server revoked every session
 

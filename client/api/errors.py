@@ -45,5 +45,8 @@ def from_response(response: requests.Response) -> ApiError:
         body = response.json()
         return ApiError(body["code"], body["message"], response.status_code, body.get("details"))
     except (ValueError, KeyError, TypeError):
-        return ApiError(BAD_RESPONSE, f"服务器返回了无法识别的应答（HTTP {response.status_code}）",
-                        response.status_code)  # fmt: skip
+        return ApiError(
+            BAD_RESPONSE,
+            f"服务器返回了无法识别的应答（HTTP {response.status_code}）",
+            response.status_code,
+        )

@@ -6,9 +6,17 @@ from dataclasses import dataclass
 from shared.permissions import MODULES
 
 GROUP_ORDER = (
-    "待办事项", "许可管理", "备案管理", "变更管理", "保安员资格许可", "行业信息",
-    "地图可视化", "统计管理", "建议管理", "系统管理",
-)  # fmt: skip
+    "待办事项",
+    "许可管理",
+    "备案管理",
+    "变更管理",
+    "保安员资格许可",
+    "行业信息",
+    "地图可视化",
+    "统计管理",
+    "建议管理",
+    "系统管理",
+)
 
 
 @dataclass(frozen=True)

@@ -17,9 +17,14 @@ from shared.password_policy import RULES_TEXT
 
 class ChangePasswordDialog(QDialog):
     def __init__(
-        self, context: DeskContext, username: str, *, old_password: str = "", forced: bool = False,
+        self,
+        context: DeskContext,
+        username: str,
+        *,
+        old_password: str = "",
+        forced: bool = False,
         parent: QWidget | None = None,
-    ) -> None:  # fmt: skip
+    ) -> None:
         super().__init__(parent)
         self.context = context
         self.username = username

@@ -2,7 +2,9 @@
 
 from client.views.main_window import PageFactory
 from client.views.system.orgs import OrgPage
+from client.views.system.users import UserPage
 
 PAGES: dict[str, PageFactory] = {
     "orgs": OrgPage,
+    "users": UserPage,
 }

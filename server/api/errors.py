@@ -37,13 +37,27 @@ _PYDANTIC_MESSAGES = {
 
 
 _FIELD_LABELS = {
-    "username": "用户名", "password": "密码", "old_password": "原密码", "new_password": "新密码",
-    "verification_code": "验证码", "name": "名称", "parent_id": "上级机构", "type": "机构类型",
-    "region_code": "所属区域", "phone": "联系电话", "address": "地址", "org_id": "所属机构",
-    "mobile": "联系手机", "id_number": "证件号", "police_number": "警号", "role_ids": "自定义角色",
-    "approval_roles": "业务审批角色", "permissions": "操作权限", "data_scope": "数据范围",
+    "username": "用户名",
+    "password": "密码",
+    "old_password": "原密码",
+    "new_password": "新密码",
+    "verification_code": "验证码",
+    "name": "名称",
+    "parent_id": "上级机构",
+    "type": "机构类型",
+    "region_code": "所属区域",
+    "phone": "联系电话",
+    "address": "地址",
+    "org_id": "所属机构",
+    "mobile": "联系手机",
+    "id_number": "证件号",
+    "police_number": "警号",
+    "role_ids": "自定义角色",
+    "approval_roles": "业务审批角色",
+    "permissions": "操作权限",
+    "data_scope": "数据范围",
     "version": "版本",
-}  # fmt: skip
+}
 
 
 def body(code: ErrorCode, message: str | None = None, details: Any = None) -> dict[str, Any]:

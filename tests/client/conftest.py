@@ -23,8 +23,10 @@ from shared.schemas.users import UserCreate
 ADMIN, ADMIN_PASSWORD = "root", "Adm1n#Sgss!"
 STRONG = "Qiantang#River9"
 CHEAP_ARGON = {
-    "SGSS_ARGON2_TIME_COST": "1", "SGSS_ARGON2_MEMORY_KIB": "1024", "SGSS_ARGON2_PARALLELISM": "1",
-}  # fmt: skip
+    "SGSS_ARGON2_TIME_COST": "1",
+    "SGSS_ARGON2_MEMORY_KIB": "1024",
+    "SGSS_ARGON2_PARALLELISM": "1",
+}
 
 
 class MemoryKeyring(KeyringBackend):
@@ -65,8 +67,14 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     env = {**os.environ, "SGSS_DATABASE_URL": f"sqlite:///{db}", **CHEAP_ARGON}
     cli = [sys.executable, "-m", "server.cli.main"]
     subprocess.run([*cli, "init-db"], env=env, check=True, capture_output=True)
-    subprocess.run([*cli, "create-admin", "--username", ADMIN, "--password-stdin"], env=env,
-                   input=ADMIN_PASSWORD, text=True, check=True, capture_output=True)  # fmt: skip
+    subprocess.run(
+        [*cli, "create-admin", "--username", ADMIN, "--password-stdin"],
+        env=env,
+        input=ADMIN_PASSWORD,
+        text=True,
+        check=True,
+        capture_output=True,
+    )
     embedded = EmbeddedServer(f"sqlite:///{db}", env=CHEAP_ARGON)
     try:
         yield embedded.start()
@@ -84,14 +92,23 @@ def admin_api(server: str) -> ApiClient:
 def new_user(admin_api: ApiClient, username: str, permissions: list[str]) -> str:
     """A user holding exactly ``permissions``; returns the one-time password."""
     root = admin_api.me().org_id
-    role = admin_api.create_role(RoleCreate(
-        name=f"角色{username}", org_id=root, permissions=permissions,
-        data_scope=DataScope(kind="own_subtree"),
-    ))  # fmt: skip
-    created = admin_api.create_user(UserCreate(
-        username=username, name=f"用户{username}", org_id=root, mobile="13812345678",
-        role_ids=[role.id],
-    ))  # fmt: skip
+    role = admin_api.create_role(
+        RoleCreate(
+            name=f"角色{username}",
+            org_id=root,
+            permissions=permissions,
+            data_scope=DataScope(kind="own_subtree"),
+        )
+    )
+    created = admin_api.create_user(
+        UserCreate(
+            username=username,
+            name=f"用户{username}",
+            org_id=root,
+            mobile="13812345678",
+            role_ids=[role.id],
+        )
+    )
     return created.initial_password
 
 

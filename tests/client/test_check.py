@@ -6,8 +6,10 @@ import sys
 def _check(server: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "client.main", "--check", "--server", server],
-        capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_check_passes_against_a_running_server(server: str) -> None:
@@ -32,7 +34,9 @@ def test_shipped_font_stands_in_when_the_system_has_no_cjk_font(tmp_path) -> Non
     )
     result = subprocess.run(
         [sys.executable, "-m", "client.main", "--check", "--server", "http://127.0.0.1:9"],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
         env={**os.environ, "FONTCONFIG_FILE": str(conf)},
-    )  # fmt: skip
+    )
     assert "[通过] 字体：中文字体：WenQuanYi Micro Hei（随软件附带）" in result.stdout

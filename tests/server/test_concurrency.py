@@ -29,10 +29,17 @@ def test_parallel_org_creation_keeps_one_chain(app, initialised: Session, clock)
             for n in range(5):
                 # a read first, so a SQLite transaction must upgrade from reading to writing
                 session.scalar(select(func.count()).select_from(Org))
-                create_org(session, principal, now=clock.now(), data=OrgCreate(
-                    name=f"并发{worker}-{n}派出所", parent_id=root_id,
-                    type=OrgType.police_station, region_code="330102",
-                ))  # fmt: skip
+                create_org(
+                    session,
+                    principal,
+                    now=clock.now(),
+                    data=OrgCreate(
+                        name=f"并发{worker}-{n}派出所",
+                        parent_id=root_id,
+                        type=OrgType.police_station,
+                        region_code="330102",
+                    ),
+                )
         return worker
 
     with ThreadPoolExecutor(max_workers=6) as pool:

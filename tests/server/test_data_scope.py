@@ -153,16 +153,29 @@ def test_manager_cannot_take_over_a_stronger_account(client: TestClient, admin: 
 def test_roles_of_the_province_are_usable_not_editable(client: TestClient, admin: Api) -> None:
     hz, _ = two_cities(admin, client)
     root = admin.get("/me").json()["org_id"]
-    standard = admin.post("/roles", 201, json={
-        "name": "全省通用民警", "org_id": root, "permissions": ["applications:view"],
-        "data_scope": {"kind": "own_org"},
-    }).json()  # fmt: skip
+    standard = admin.post(
+        "/roles",
+        201,
+        json={
+            "name": "全省通用民警",
+            "org_id": root,
+            "permissions": ["applications:view"],
+            "data_scope": {"kind": "own_org"},
+        },
+    ).json()
     assert standard["id"] in _ids(hz.admin, "/roles")
     hz.admin.get(f"/roles/{standard['id']}", 200)
-    created = hz.admin.post("/users", 201, json={
-        "username": "hz_std", "name": "标准", "org_id": hz.station_id, "mobile": "13900000009",
-        "role_ids": [standard["id"]],
-    }).json()  # fmt: skip
+    created = hz.admin.post(
+        "/users",
+        201,
+        json={
+            "username": "hz_std",
+            "name": "标准",
+            "org_id": hz.station_id,
+            "mobile": "13900000009",
+            "role_ids": [standard["id"]],
+        },
+    ).json()
     assert [r["name"] for r in created["roles"]] == ["全省通用民警"]
     refused = hz.admin.patch(f"/roles/{standard['id']}", 403, json={"name": "改名"}).json()
     assert refused["code"] == "PERMISSION_DENIED"

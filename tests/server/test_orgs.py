@@ -156,10 +156,16 @@ def test_city_admin_works_inside_own_jurisdiction(client: TestClient, admin: Api
 
 
 def test_a_new_org_starts_at_version_one(admin: Api) -> None:
-    city = admin.post("/orgs", 201, json={
-        "name": "台州市公安局", "parent_id": root_id(admin), "type": "city_bureau",
-        "region_code": "331000",
-    }).json()  # fmt: skip
+    city = admin.post(
+        "/orgs",
+        201,
+        json={
+            "name": "台州市公安局",
+            "parent_id": root_id(admin),
+            "type": "city_bureau",
+            "region_code": "331000",
+        },
+    ).json()
     assert city["version"] == 1
     assert (
         admin.patch(

@@ -1,7 +1,7 @@
 """机构管理: the organisation tree on the left, details on the right; add a child under the
 selected node, edit, delete with confirmation. Nodes the user may not edit stay read-only."""
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
@@ -11,8 +11,6 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPushButton,
     QSplitter,
-    QTreeWidget,
-    QTreeWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -20,6 +18,7 @@ from PySide6.QtWidgets import (
 from client.api import ApiError
 from client.models.org_tree import OrgTree, child_types, region_choices
 from client.views.context import DeskContext
+from client.views.org_tree_widget import OrgTreeWidget
 from shared.enums import OrgType
 from shared.schemas.orgs import OrgCreate, OrgPublic, OrgUpdate
 
@@ -42,9 +41,8 @@ class OrgPage(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel("机构管理", objectName="pageTitle"))
         splitter = QSplitter()
-        self.tree = QTreeWidget(objectName="orgTree")
-        self.tree.setHeaderLabels(["机构名称", "区划代码"])
-        self.tree.setColumnWidth(0, 260)
+        self.tree = OrgTreeWidget(with_codes=True)
+        self.tree.setObjectName("orgTree")
         self.tree.currentItemChanged.connect(self._select)
         splitter.addWidget(self.tree)
         splitter.addWidget(self._detail_panel())
@@ -96,37 +94,15 @@ class OrgPage(QWidget):
         )
 
     def _fill(self, orgs: list[OrgPublic], select_id: int | None) -> None:
-        self.tree_data = OrgTree.build(orgs)
-        self.tree.clear()
-        items: dict[int, QTreeWidgetItem] = {}
-
-        def add(org: OrgPublic, parent: QTreeWidgetItem | None) -> None:
-            item = QTreeWidgetItem([org.name, org.region_code])
-            item.setData(0, Qt.ItemDataRole.UserRole, org.id)
-            if not org.editable:
-                item.setForeground(0, Qt.GlobalColor.darkGray)
-            items[org.id] = item
-            if parent is None:
-                self.tree.addTopLevelItem(item)
-            else:
-                parent.addChild(item)
-            for child in self.tree_data.kids(org.id):
-                add(child, item)
-
-        for root in self.tree_data.roots():
-            add(root, None)
-        for i in range(self.tree.topLevelItemCount()):
-            self.tree.topLevelItem(i).setExpanded(True)
+        self.tree.fill(orgs, select_id)
+        self.tree_data = self.tree.data_tree
+        self._show(self.tree.current_org())
         self._info(f"共 {len(orgs)} 个机构")
-        target = items.get(select_id) if select_id else self.tree.topLevelItem(0)
-        if target is not None:
-            self.tree.setCurrentItem(target)
         self.loaded.emit()
 
-    def _select(self, item: QTreeWidgetItem | None) -> None:
-        org_id = item.data(0, Qt.ItemDataRole.UserRole) if item else None
+    def _select(self, _item: object) -> None:
         self.adding_under = None
-        self._show(self.tree_data.by_id.get(org_id) if org_id else None)
+        self._show(self.tree.current_org())
 
     # -- form ------------------------------------------------------------------------------
     def _set_types(self, types: list[OrgType], selected: OrgType | None) -> None:
@@ -224,10 +200,12 @@ class OrgPage(QWidget):
         if org is None:
             return
         answer = QMessageBox.question(
-            self, "删除机构", f"确定删除“{org.name}”？此操作不可撤销。",
+            self,
+            "删除机构",
+            f"确定删除“{org.name}”？此操作不可撤销。",
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
             QMessageBox.StandardButton.No,
-        )  # fmt: skip
+        )
         if answer != QMessageBox.StandardButton.Yes:
             return
         api = self.context.api

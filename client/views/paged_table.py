@@ -1,0 +1,88 @@
+"""A table with a pager under it, over a PagedTableModel; column state persists."""
+
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from client.models.table import PagedTableModel
+
+
+class PagedTable(QWidget):
+    reload_requested = Signal()
+
+    def __init__(self, model: PagedTableModel, state_key: str, prefs: Any) -> None:
+        super().__init__()
+        self.model = model
+        self.state_key = state_key
+        self.prefs = prefs
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.view = QTableView()
+        self.view.setModel(model)
+        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.view.setAlternatingRowColors(True)
+        self.view.setSortingEnabled(False)
+        header = self.view.horizontalHeader()
+        header.setSectionsClickable(True)
+        header.setSortIndicatorShown(True)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(True)
+        header.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
+        state = prefs.geometry(f"table/{state_key}")
+        if state is not None:
+            header.restoreState(state)
+        self._sized = state is not None  # fit columns to the first page unless the user sized them
+        header.sortIndicatorChanged.connect(self._sort)
+        layout.addWidget(self.view, 1)
+        pager = QHBoxLayout()
+        self.info = QLabel()
+        self.prev = QPushButton("上一页")
+        self.next = QPushButton("下一页")
+        self.prev.clicked.connect(lambda: self._go(-1))
+        self.next.clicked.connect(lambda: self._go(1))
+        pager.addWidget(self.info)
+        pager.addStretch(1)
+        pager.addWidget(self.prev)
+        pager.addWidget(self.next)
+        layout.addLayout(pager)
+        model.page_changed.connect(self._update_pager)
+        self._update_pager()
+
+    def _sort(self, column: int, order: Qt.SortOrder) -> None:
+        if self.model.set_sort(column, order):
+            self.reload_requested.emit()
+
+    def _go(self, step: int) -> None:
+        target = self.model.page + step
+        if 1 <= target <= self.model.pages:
+            self.model.page = target
+            self.reload_requested.emit()
+
+    def _update_pager(self) -> None:
+        m = self.model
+        if not self._sized and m.rows:
+            self.view.resizeColumnsToContents()
+            self._sized = True
+        self.info.setText(f"共 {m.total} 条，第 {m.page}/{m.pages} 页")
+        self.prev.setEnabled(m.page > 1)
+        self.next.setEnabled(m.page < m.pages)
+        self.prefs.set_geometry(f"table/{self.state_key}", self.view.horizontalHeader().saveState())
+
+    def selected(self) -> Any | None:
+        rows = self.view.selectionModel().selectedRows()
+        return self.model.row_at(rows[0].row()) if rows else None
+
+    def on_activated(self, handler: Callable[[Any], None]) -> None:
+        self.view.doubleClicked.connect(lambda index: handler(self.model.row_at(index.row())))

@@ -1,0 +1,229 @@
+"""用户管理: users of the selected organisation with search and paging; add, edit, reset
+password (one-time password shown once), unlock, disable/enable."""
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from client.api import ApiError
+from client.models.table import Column, PagedTableModel
+from client.views.context import DeskContext
+from client.views.org_tree_widget import OrgTreeWidget
+from client.views.paged_table import PagedTable
+from client.views.system.user_dialog import OneTimePasswordDialog, UserDialog
+from shared.schemas.users import UserPublic, UserUpdate
+
+
+def _state(user: UserPublic) -> str:
+    if not user.enabled:
+        return "已停用"
+    return "已锁定" if user.locked_until else "正常"
+
+
+class _StateColumn(Column):
+    def text(self, row: UserPublic) -> str:
+        return _state(row)
+
+
+COLUMNS = [
+    _StateColumn("enabled", "状态"),
+    Column("username", "用户名", "username"),
+    Column("name", "姓名", "name"),
+    Column("police_number", "警号"),
+    Column("org_name", "所属机构"),
+    Column("id_number", "证件号"),
+    Column("mobile", "联系手机"),
+    Column("roles", "角色", render=lambda roles: "、".join(r.name for r in roles)),
+    Column("login_count", "登录次数", "login_count"),
+    Column(
+        "last_login_at",
+        "最后登录",
+        "last_login_at",
+        render=lambda t: t.astimezone().strftime("%Y-%m-%d %H:%M") if t else "",
+    ),
+]
+
+
+class UserPage(QWidget):
+    loaded = Signal()
+    changed = Signal(object)
+
+    def __init__(self, context: DeskContext) -> None:
+        super().__init__()
+        self.context = context
+        perms = set(context.me.permissions) if context.me else set()
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel("用户管理", objectName="pageTitle"))
+        splitter = QSplitter()
+        self.tree = OrgTreeWidget()
+        self.tree.currentItemChanged.connect(lambda *_: self.search())
+        splitter.addWidget(self.tree)
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        bar = QHBoxLayout()
+        self.query = QLineEdit(objectName="userSearch")
+        self.query.setPlaceholderText("姓名、用户名或警号")
+        self.query.returnPressed.connect(self.search)
+        self.subtree = QCheckBox("含下级机构")
+        self.subtree.toggled.connect(lambda _checked: self.search())
+        search = QPushButton("搜索")
+        search.clicked.connect(self.search)
+        bar.addWidget(self.query, 1)
+        bar.addWidget(self.subtree)
+        bar.addWidget(search)
+        right_layout.addLayout(bar)
+        self.model = PagedTableModel(COLUMNS)
+        self.table = PagedTable(self.model, "users", context.prefs)
+        self.table.reload_requested.connect(self.load)
+        self.table.on_activated(lambda _user: self.edit())
+        right_layout.addWidget(self.table, 1)
+        actions = QHBoxLayout()
+        self.buttons: dict[str, QPushButton] = {}
+        for key, label, permission, handler in (
+            ("add", "新增", "users:create", self.add),
+            ("edit", "编辑", "users:update", self.edit),
+            ("reset", "重置密码", "users:reset_password", self.reset_password),
+            ("unlock", "解锁", "users:unlock", self.unlock),
+            ("toggle", "停用/启用", "users:update", self.toggle_enabled),
+        ):
+            button = QPushButton(label, objectName=f"user_{key}")
+            button.clicked.connect(handler)
+            button.setVisible(permission in perms)
+            actions.addWidget(button)
+            self.buttons[key] = button
+        actions.addStretch(1)
+        right_layout.addLayout(actions)
+        self.status = QLabel(objectName="statusLabel")
+        right_layout.addWidget(self.status)
+        splitter.addWidget(right)
+        splitter.setSizes([300, 900])
+        layout.addWidget(splitter, 1)
+        context.call(
+            self, lambda: context.api.orgs(page_size=5000).items, self.tree.fill, self._error
+        )
+
+    def search(self) -> None:
+        self.model.page = 1
+        self.load()
+
+    def load(self) -> None:
+        org = self.tree.current_org()
+        if org is None:
+            return
+        params = {
+            **self.model.request(),
+            "org_id": org.id,
+            "q": self.query.text().strip() or None,
+            "include_subtree": self.subtree.isChecked(),
+        }
+        api = self.context.api
+        self.context.call(self, lambda: api.users(**params), self._fill, self._error)
+
+    def _fill(self, page) -> None:  # type: ignore[no-untyped-def]
+        self.model.fill(page.items, page.total)
+        self.status.setStyleSheet("")
+        self.status.setText("")
+        self.loaded.emit()
+
+    def _error(self, err: ApiError) -> None:
+        self.status.setStyleSheet("color: #c62828;")
+        self.status.setText(err.message)
+
+    def _selected(self) -> UserPublic | None:
+        user = self.table.selected()
+        if user is None:
+            self._error(ApiError("CLIENT", "请先在列表中选择一个用户"))
+        return user
+
+    def _roles_then(self, then) -> None:  # type: ignore[no-untyped-def]
+        api = self.context.api
+        self.context.call(self, lambda: api.roles(page_size=1000).items, then, self._error)
+
+    def add(self) -> None:
+        org = self.tree.current_org()
+        if org is None:
+            return
+
+        def open_dialog(roles) -> None:  # type: ignore[no-untyped-def]
+            dialog = UserDialog(org.id, org.name, roles, parent=self)
+            if dialog.exec():
+                body = dialog.create_body()
+                self.context.call(
+                    self, lambda: self.context.api.create_user(body), self._created, self._error
+                )
+
+        self._roles_then(open_dialog)
+
+    def _created(self, created) -> None:  # type: ignore[no-untyped-def]
+        OneTimePasswordDialog(created.username, created.initial_password, self).exec()
+        self.changed.emit(created)
+        self.load()
+
+    def edit(self) -> None:
+        user = self._selected()
+        if user is None:
+            return
+
+        def open_dialog(roles) -> None:  # type: ignore[no-untyped-def]
+            dialog = UserDialog(user.org_id, user.org_name, roles, user, parent=self)
+            if dialog.exec():
+                body = dialog.update_body()
+                self._run(lambda: self.context.api.update_user(user.id, body))
+
+        self._roles_then(open_dialog)
+
+    def _run(self, fn) -> None:  # type: ignore[no-untyped-def]
+        def done(result: object) -> None:
+            self.changed.emit(result)
+            self.load()
+
+        self.context.call(self, fn, done, self._error)
+
+    def reset_password(self) -> None:
+        user = self._selected()
+        if user is None or not self._confirm(
+            f"确定重置用户 {user.name}（{user.username}）的密码？原密码和登录状态将立即失效。"
+        ):
+            return
+
+        def show(reset) -> None:  # type: ignore[no-untyped-def]
+            OneTimePasswordDialog(user.username, reset.initial_password, self).exec()
+            self.changed.emit(reset)
+            self.load()
+
+        api = self.context.api
+        self.context.call(self, lambda: api.reset_password(user.id), show, self._error)
+
+    def unlock(self) -> None:
+        user = self._selected()
+        if user is not None:
+            self._run(lambda: self.context.api.unlock_user(user.id))
+
+    def toggle_enabled(self) -> None:
+        user = self._selected()
+        if user is None:
+            return
+        verb = "停用" if user.enabled else "启用"
+        if not self._confirm(f"确定{verb}用户 {user.name}（{user.username}）？"):
+            return
+        body = UserUpdate(enabled=not user.enabled, version=user.version)
+        self._run(lambda: self.context.api.update_user(user.id, body))
+
+    def _confirm(self, text: str) -> bool:
+        answer = QMessageBox.question(
+            self,
+            "请确认",
+            text,
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No,
+        )
+        return answer == QMessageBox.StandardButton.Yes

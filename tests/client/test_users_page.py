@@ -1,0 +1,125 @@
+import contextlib
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox
+
+from client.api import ApiClient, ApiError
+from client.views.context import DeskContext
+from client.views.system.user_dialog import OneTimePasswordDialog, UserDialog
+from client.views.system.users import UserPage
+from shared.enums import ApprovalRole, BusinessType
+from tests.client.conftest import STRONG, activated_user
+from tests.client.modal import when_modal
+
+MANAGER = ["orgs:view", "users:view", "users:create", "users:update", "users:reset_password",
+           "users:unlock", "roles:view", "applications:view"]  # fmt: skip
+
+
+@pytest.fixture
+def page(qtbot, context: DeskContext, admin_api: ApiClient, request) -> UserPage:  # type: ignore[no-untyped-def]
+    username = f"uadm_{request.node.name[-10:].strip('_[]')}"
+    activated_user(admin_api, username, MANAGER)
+    context.api.login(username, STRONG)
+    context.me = context.api.me()
+    page = UserPage(context)
+    qtbot.addWidget(page)
+    qtbot.waitUntil(lambda: page.model.total > 0, timeout=10000)
+    return page
+
+
+def _find(page: UserPage, username: str) -> int:
+    for row, user in enumerate(page.model.rows):
+        if user.username == username:
+            return row
+    raise AssertionError(username)
+
+
+def test_create_user_shows_one_time_password_once(qtbot, page: UserPage) -> None:  # type: ignore[no-untyped-def]
+    shown: list[str] = []
+
+    def fill(dialog: UserDialog) -> None:
+        dialog.username.setText("new_clerk")
+        dialog.name.setText("新民警")
+        dialog.mobile.setText("13912345678")
+        dialog.id_number.setText("11010519491231002x")
+        dialog.approval[BusinessType.guard_exam_enrolment].setCurrentIndex(
+            dialog.approval[BusinessType.guard_exam_enrolment].findData(ApprovalRole.county_clerk)
+        )
+        dialog._check_and_accept()
+
+    def read_password(dialog: OneTimePasswordDialog) -> None:
+        shown.append(dialog.password.text())
+        dialog.accept()
+
+    when_modal(UserDialog, fill)
+    with qtbot.waitSignal(page.changed, timeout=15000):
+        when_modal(OneTimePasswordDialog, read_password)
+        page.add()
+    assert len(shown) == 1 and len(shown[0]) == 12
+    qtbot.waitUntil(lambda: any(u.username == "new_clerk" for u in page.model.rows), timeout=10000)
+    row = page.model.rows[_find(page, "new_clerk")]
+    assert row.id_number == "110105********002X"  # masked: no users:view_sensitive
+    ApiClient(page.context.api.base_url).login("new_clerk", shown[0])
+
+
+def test_dialog_requires_a_role(qtbot, page: UserPage) -> None:  # type: ignore[no-untyped-def]
+    dialog = UserDialog(1, "浙江省公安厅", [], parent=page)
+    qtbot.addWidget(dialog)
+    dialog.username.setText("x_user")
+    dialog.name.setText("某")
+    dialog.mobile.setText("13912345678")
+    dialog.id_number.setText("110105194912310021")
+    dialog._check_and_accept()
+    assert "校验位" in dialog.error.text()
+    assert "至少选一个" in dialog.error.text()
+    assert dialog.result() == 0
+
+
+def test_reset_unlock_and_disable(qtbot, page: UserPage, admin_api: ApiClient, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    activated_user(admin_api, "target_u", ["applications:view"])
+    for _ in range(5):
+        with contextlib.suppress(ApiError):
+            ApiClient(admin_api.base_url).login("target_u", "wrong")
+    page.search()
+    qtbot.waitUntil(lambda: any(u.username == "target_u" for u in page.model.rows), timeout=10000)
+    row = _find(page, "target_u")
+    assert page.model.data(page.model.index(row, 0)) == "已锁定"
+    page.table.view.selectRow(row)
+    with qtbot.waitSignal(page.changed, timeout=10000):
+        page.unlock()
+    qtbot.waitUntil(
+        lambda: page.model.data(page.model.index(_find(page, "target_u"), 0)) == "正常",
+        timeout=10000,
+    )
+
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    page.table.view.selectRow(_find(page, "target_u"))
+    before = page.model.rows[_find(page, "target_u")].version
+    when_modal(OneTimePasswordDialog, lambda d: d.accept())
+    with qtbot.waitSignal(page.changed, timeout=10000) as reset:
+        page.reset_password()
+    ApiClient(admin_api.base_url).login("target_u", reset.args[0].initial_password)
+
+    qtbot.waitUntil(  # the list reloads after the reset, with the new version
+        lambda: page.model.rows[_find(page, "target_u")].version > before, timeout=10000
+    )
+    page.table.view.selectRow(_find(page, "target_u"))
+    with qtbot.waitSignal(page.changed, timeout=10000):
+        page.toggle_enabled()
+    qtbot.waitUntil(
+        lambda: page.model.data(page.model.index(_find(page, "target_u"), 0)) == "已停用",
+        timeout=10000,
+    )
+
+
+def test_search_and_sort(qtbot, page: UserPage) -> None:  # type: ignore[no-untyped-def]
+    page.query.setText("uadm_")
+    with qtbot.waitSignal(page.loaded, timeout=10000):
+        page.search()
+    assert page.model.rows and all("uadm_" in u.username for u in page.model.rows)
+    page.query.clear()
+    with qtbot.waitSignal(page.loaded, timeout=10000):
+        page.table.view.horizontalHeader().setSortIndicator(1, Qt.SortOrder.DescendingOrder)
+    names = [u.username for u in page.model.rows]
+    assert names == sorted(names, reverse=True)
