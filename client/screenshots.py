@@ -18,6 +18,7 @@ from client.views.context import DeskContext
 from client.views.main_window import MainWindow
 from client.views.pages import PAGES
 from client.views.sign_in import SignInWindow
+from client.views.system.role_dialog import RoleDialog
 
 OUT = Path("docs/screenshots")
 DEMO_PASSWORD = "Sgss@2026demo"
@@ -26,6 +27,18 @@ DEMO_PASSWORD = "Sgss@2026demo"
 def settle(app: QApplication, rounds: int = 20) -> None:
     for _ in range(rounds):
         app.processEvents()
+
+
+def role_editor(app: QApplication, api: ApiClient, parent: MainWindow) -> None:
+    orgs = api.orgs(page_size=5000).items
+    role = next(r for r in api.roles(page_size=100).items if r.name == "审批民警")
+    dialog = RoleDialog(orgs[0], api.permissions(), orgs, role, parent=parent)
+    for index, name in ((1, "role-permissions"), (2, "role-scope")):
+        dialog.tabs.setCurrentIndex(index)
+        dialog.show()
+        settle(app)
+        dialog.grab().save(str(OUT / f"{name}.png"))
+    dialog.close()
 
 
 def main(db: str = "var/demo/sgss-demo.db") -> None:
@@ -63,6 +76,8 @@ def main(db: str = "var/demo/sgss-demo.db") -> None:
                 settle(app)
             settle(app)
             window.grab().save(str(OUT / f"{name}.png"))
+            if username == "demo_admin":
+                role_editor(app, api, window)
             window.close()
     finally:
         server.stop()

@@ -2,9 +2,11 @@
 
 from client.views.main_window import PageFactory
 from client.views.system.orgs import OrgPage
+from client.views.system.roles import RolePage
 from client.views.system.users import UserPage
 
 PAGES: dict[str, PageFactory] = {
     "orgs": OrgPage,
     "users": UserPage,
+    "roles": RolePage,
 }
