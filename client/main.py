@@ -29,6 +29,7 @@ class Desk:
 
     def show(self) -> None:
         self.sign_in.show()
+        self.sign_in.try_remembered()
 
     def _open_main(self, context: DeskContext) -> None:
         self.main = MainWindow(context, PAGES)

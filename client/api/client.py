@@ -6,6 +6,7 @@ import requests
 from pydantic import BaseModel
 
 from client.api.errors import ApiError, from_response, from_transport
+from shared.schemas.audit import AuditEntryPublic
 from shared.schemas.auth import LoginResponse, VerificationCodeSent
 from shared.schemas.common import Page
 from shared.schemas.orgs import OrgCreate, OrgPublic, OrgUpdate
@@ -146,6 +147,10 @@ class ApiClient:
 
     def unlock_user(self, user_id: int) -> UserPublic:
         return UserPublic.model_validate(self.request("POST", f"/users/{user_id}/unlock"))
+
+    # -- audit ----------------------------------------------------------------------------
+    def audit(self, **params: Any) -> Page[AuditEntryPublic]:
+        return self._get(Page[AuditEntryPublic], "/audit", **params)
 
 
 __all__ = ["ApiClient", "ApiError"]

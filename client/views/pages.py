@@ -1,6 +1,7 @@
 """Menu key → the page that implements it; keys without a page show a placeholder."""
 
 from client.views.main_window import PageFactory
+from client.views.system.audit import AuditPage
 from client.views.system.orgs import OrgPage
 from client.views.system.roles import RolePage
 from client.views.system.users import UserPage
@@ -9,4 +10,5 @@ PAGES: dict[str, PageFactory] = {
     "orgs": OrgPage,
     "users": UserPage,
     "roles": RolePage,
+    "audit": AuditPage,
 }

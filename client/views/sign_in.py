@@ -51,6 +51,29 @@ class SignInWindow(QWidget):
         (self.password if self.username.text() else self.username).setFocus()
         self.resize(460, 300)
 
+    def try_remembered(self) -> None:
+        """Resume a session remembered on this workstation, if the server still honours it."""
+        server, username = self.server.text().strip(), self.username.text().strip()
+        token = self.context.prefs.remembered_token(server, username) if username else None
+        if not token:
+            return
+        api = self.context.api = ApiClient(server)
+        api.token = token
+        self.remember.setChecked(True)
+        self.error.setText("正在恢复上次的登录状态…")
+
+        def resumed(me) -> None:  # type: ignore[no-untyped-def]
+            self.context.me = me
+            self.error.setText("")
+            self.signed_in.emit(self.context)
+
+        def expired(_err: Exception) -> None:
+            api.token = None
+            self.context.prefs.forget_token(server, username)
+            self.error.setText("上次的登录状态已失效，请重新登录")
+
+        self.context.runner.submit(api.me, resumed, expired)
+
     def submit(self) -> None:
         server, username = self.server.text().strip(), self.username.text().strip()
         password = self.password.text()

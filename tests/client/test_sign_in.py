@@ -99,3 +99,31 @@ def test_remember_me_keeps_a_token_not_the_password(
     stored = list(memory_keyring.store.values())
     assert stored == [context.api.token]
     assert STRONG not in stored
+
+
+def test_remembered_session_resumes_and_a_dead_one_is_forgotten(
+    qtbot, context, admin_api, memory_keyring
+) -> None:  # type: ignore[no-untyped-def]
+    activated_user(admin_api, "returner", ["orgs:view"])
+    first = _sign_in(qtbot, context, "returner", STRONG)
+    first.remember.setChecked(True)
+    with qtbot.waitSignal(first.signed_in, timeout=10000):
+        first.submit()
+    token = context.api.token
+    context.me = None
+
+    again = SignInWindow(context)  # the next start of the client on this workstation
+    qtbot.addWidget(again)
+    with qtbot.waitSignal(again.signed_in, timeout=10000):
+        again.try_remembered()
+    assert context.me is not None and context.me.username == "returner"
+    assert context.api.token == token
+
+    revoked = ApiClient(context.api.base_url)
+    revoked.token = token
+    revoked.logout()
+    third = SignInWindow(context)
+    qtbot.addWidget(third)
+    third.try_remembered()
+    qtbot.waitUntil(lambda: "已失效" in third.error.text(), timeout=10000)
+    assert memory_keyring.store == {}

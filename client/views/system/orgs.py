@@ -1,7 +1,8 @@
 """机构管理: the organisation tree on the left, details on the right; add a child under the
 selected node, edit, delete with confirmation. Nodes the user may not edit stay read-only."""
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
@@ -52,6 +53,13 @@ class OrgPage(QWidget):
         layout.addWidget(self.status)
         self._show(None)
         self.reload()
+        QShortcut(QKeySequence.StandardKey.Refresh, self, activated=self.reload)
+        QShortcut(
+            QKeySequence.StandardKey.Delete,
+            self.tree,
+            activated=self.delete,
+            context=Qt.ShortcutContext.WidgetShortcut,
+        )
 
     def _detail_panel(self) -> QWidget:
         panel = QWidget()

@@ -1,6 +1,7 @@
 """角色管理: the roles of the selected organisation; add, edit (three-part editor), delete."""
 
 from PySide6.QtCore import Signal
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -70,6 +71,7 @@ class RolePage(QWidget):
         splitter.setSizes([300, 900])
         layout.addWidget(splitter, 1)
         context.call(self, lambda: context.api.orgs(page_size=5000).items, self._orgs, self._error)
+        QShortcut(QKeySequence.StandardKey.Refresh, self, activated=self.load)
 
     def _orgs(self, orgs) -> None:  # type: ignore[no-untyped-def]
         self.orgs = orgs

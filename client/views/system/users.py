@@ -2,6 +2,7 @@
 password (one-time password shown once), unlock, disable/enable."""
 
 from PySide6.QtCore import Signal
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
     QHBoxLayout,
@@ -110,6 +111,8 @@ class UserPage(QWidget):
         context.call(
             self, lambda: context.api.orgs(page_size=5000).items, self.tree.fill, self._error
         )
+        QShortcut(QKeySequence.StandardKey.Find, self, activated=self.query.setFocus)
+        QShortcut(QKeySequence.StandardKey.Refresh, self, activated=self.load)
 
     def search(self) -> None:
         self.model.page = 1

@@ -1,0 +1,25 @@
+"""Chinese names of the audit log's actions, for lists and filters."""
+
+AUDIT_ACTIONS: dict[str, str] = {
+    "auth.login": "登录",
+    "auth.login_failed": "登录失败",
+    "auth.lockout": "账号锁定",
+    "auth.logout": "退出登录",
+    "auth.verification_code_sent": "发送验证码",
+    "user.create": "新增用户",
+    "user.update": "修改用户",
+    "user.password_changed": "修改密码",
+    "user.password_reset": "重置密码",
+    "user.unlock": "解锁账号",
+    "org.create": "新增机构",
+    "org.update": "修改机构",
+    "org.delete": "删除机构",
+    "role.create": "新增角色",
+    "role.update": "修改角色",
+    "role.delete": "删除角色",
+    "demo.generate": "生成演示数据",
+}
+
+
+def action_label(action: str) -> str:
+    return AUDIT_ACTIONS.get(action, action)

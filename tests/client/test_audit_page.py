@@ -1,0 +1,22 @@
+from client.api import ApiClient
+from client.views.context import DeskContext
+from client.views.system.audit import AuditPage
+
+
+def test_audit_page_lists_and_filters(qtbot, context: DeskContext, admin_api: ApiClient) -> None:  # type: ignore[no-untyped-def]
+    context.api.login("root", "Adm1n#Sgss!")
+    context.me = context.api.me()
+    page = AuditPage(context)
+    qtbot.addWidget(page)
+    qtbot.waitUntil(lambda: page.model.total > 0, timeout=10000)
+    actions = {page.model.data(page.model.index(r, 2)) for r in range(page.model.rowCount())}
+    assert "登录" in actions
+    page.action.setCurrentIndex(page.action.findData("auth.login"))
+    with qtbot.waitSignal(page.loaded, timeout=10000):
+        page.search()
+    assert {row.action for row in page.model.rows} == {"auth.login"}
+    page.since.setDate(page.since.date().addYears(-10))
+    page.until.setDate(page.since.date())  # a day long ago: nothing
+    with qtbot.waitSignal(page.loaded, timeout=10000):
+        page.search()
+    assert page.model.total == 0
