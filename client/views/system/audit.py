@@ -15,10 +15,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from client.api import ApiError
 from client.models.table import Column, PagedTableModel
 from client.views.context import DeskContext
 from client.views.paged_table import PagedTable
+from client.views.status import StatusLabel
 from shared.audit_actions import AUDIT_ACTIONS, action_label
 
 SHANGHAI = timedelta(hours=8)
@@ -74,7 +74,7 @@ class AuditPage(QWidget):
         self.table = PagedTable(self.model, "audit", context.prefs)
         self.table.reload_requested.connect(self.load)
         layout.addWidget(self.table, 1)
-        self.status = QLabel(objectName="statusLabel")
+        self.status = StatusLabel()
         layout.addWidget(self.status)
         self.load()
         QShortcut(QKeySequence.StandardKey.Refresh, self, activated=self.load)
@@ -98,13 +98,9 @@ class AuditPage(QWidget):
             "until": self._utc(self.until.date().addDays(1)).isoformat(),
         }
         api = self.context.api
-        self.context.call(self, lambda: api.audit(**params), self._fill, self._error)
+        self.context.call(self, lambda: api.audit(**params), self._fill, self.status.error)
 
     def _fill(self, page) -> None:  # type: ignore[no-untyped-def]
         self.model.fill(page.items, page.total)
-        self.status.setText("")
+        self.status.info()
         self.loaded.emit()
-
-    def _error(self, err: ApiError) -> None:
-        self.status.setStyleSheet("color: #c62828;")
-        self.status.setText(err.message)

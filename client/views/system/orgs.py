@@ -16,10 +16,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from client.api import ApiError
 from client.models.org_tree import OrgTree, child_types, region_choices
 from client.views.context import DeskContext
 from client.views.org_tree_widget import OrgTreeWidget
+from client.views.status import StatusLabel
 from shared.enums import OrgType
 from shared.schemas.orgs import OrgCreate, OrgPublic, OrgUpdate
 
@@ -49,7 +49,7 @@ class OrgPage(QWidget):
         splitter.addWidget(self._detail_panel())
         splitter.setSizes([420, 600])
         layout.addWidget(splitter, 1)
-        self.status = QLabel(objectName="statusLabel")
+        self.status = StatusLabel()
         layout.addWidget(self.status)
         self._show(None)
         self.reload()
@@ -93,19 +93,19 @@ class OrgPage(QWidget):
 
     # -- loading ---------------------------------------------------------------------------
     def reload(self, select_id: int | None = None) -> None:
-        self._info("正在加载机构…")
+        self.status.info("正在加载机构…")
         self.context.call(
             self,
             lambda: self.context.api.orgs(page_size=5000).items,
             lambda orgs: self._fill(orgs, select_id),
-            self._error,
+            self.status.error,
         )
 
     def _fill(self, orgs: list[OrgPublic], select_id: int | None) -> None:
         self.tree.fill(orgs, select_id)
         self.tree_data = self.tree.data_tree
         self._show(self.tree.current_org())
-        self._info(f"共 {len(orgs)} 个机构")
+        self.status.info(f"共 {len(orgs)} 个机构")
         self.loaded.emit()
 
     def _select(self, _item: object) -> None:
@@ -172,7 +172,7 @@ class OrgPage(QWidget):
         self.save_button.setEnabled(True)
         self.delete_button.setEnabled(False)
         self.name.setFocus()
-        self._info(f"在“{self.current.name}”下新增机构，填写后点击保存")
+        self.status.info(f"在“{self.current.name}”下新增机构，填写后点击保存")
 
     def save(self) -> None:
         region = self.region.currentData()
@@ -184,18 +184,18 @@ class OrgPage(QWidget):
             "address": self.address.text().strip() or None,
         }
         if not fields["name"] or region is None:
-            self._error(ApiError("CLIENT_VALIDATION", "请填写机构名称并选择所属区域"))
+            self.status.error("请填写机构名称并选择所属区域")
             return
         api = self.context.api
         if self.adding_under is not None:
             parent_id = self.adding_under.id
             data = OrgCreate(parent_id=parent_id, **fields)
-            self.context.call(self, lambda: api.create_org(data), self._saved, self._error)
+            self.context.call(self, lambda: api.create_org(data), self._saved, self.status.error)
         elif self.current is not None:
             org_id, version = self.current.id, self.current.version
             update = OrgUpdate(version=version, **fields)
             self.context.call(
-                self, lambda: api.update_org(org_id, update), self._saved, self._error
+                self, lambda: api.update_org(org_id, update), self._saved, self.status.error
             )
 
     def _saved(self, org: OrgPublic) -> None:
@@ -221,17 +221,9 @@ class OrgPage(QWidget):
             self,
             lambda: api.delete_org(org.id, org.version),
             lambda _none: self._deleted(org),
-            self._error,
+            self.status.error,
         )
 
     def _deleted(self, org: OrgPublic) -> None:
         self.deleted.emit(org.id)
         self.reload(select_id=org.parent_id)
-
-    def _error(self, err: ApiError) -> None:
-        self.status.setStyleSheet("color: #c62828;")
-        self.status.setText(err.message)
-
-    def _info(self, text: str) -> None:
-        self.status.setStyleSheet("")
-        self.status.setText(text)

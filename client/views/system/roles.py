@@ -12,11 +12,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from client.api import ApiError
 from client.models.table import Column, PagedTableModel
 from client.views.context import DeskContext
 from client.views.org_tree_widget import OrgTreeWidget
 from client.views.paged_table import PagedTable
+from client.views.status import StatusLabel
 from client.views.system.role_dialog import RoleDialog
 from shared.enums import DataScopeKind
 from shared.schemas.roles import RolePublic
@@ -65,12 +65,14 @@ class RolePage(QWidget):
             actions.addWidget(button)
         actions.addStretch(1)
         right_layout.addLayout(actions)
-        self.status = QLabel(objectName="statusLabel")
+        self.status = StatusLabel()
         right_layout.addWidget(self.status)
         splitter.addWidget(right)
         splitter.setSizes([300, 900])
         layout.addWidget(splitter, 1)
-        context.call(self, lambda: context.api.orgs(page_size=5000).items, self._orgs, self._error)
+        context.call(
+            self, lambda: context.api.orgs(page_size=5000).items, self._orgs, self.status.error
+        )
         QShortcut(QKeySequence.StandardKey.Refresh, self, activated=self.load)
 
     def _orgs(self, orgs) -> None:  # type: ignore[no-untyped-def]
@@ -83,16 +85,12 @@ class RolePage(QWidget):
             return
         params = {**self.model.request(), "org_id": org.id}
         api = self.context.api
-        self.context.call(self, lambda: api.roles(**params), self._fill, self._error)
+        self.context.call(self, lambda: api.roles(**params), self._fill, self.status.error)
 
     def _fill(self, page) -> None:  # type: ignore[no-untyped-def]
         self.model.fill(page.items, page.total)
-        self.status.setText("")
+        self.status.info()
         self.loaded.emit()
-
-    def _error(self, err: ApiError) -> None:
-        self.status.setStyleSheet("color: #c62828;")
-        self.status.setText(err.message)
 
     def _open(self, role: RolePublic | None) -> None:
         org = self.tree.current_org()
@@ -111,14 +109,14 @@ class RolePage(QWidget):
                 update = dialog.update_body()
                 self._run(lambda: api.update_role(role.id, update))
 
-        self.context.call(self, api.permissions, show, self._error)
+        self.context.call(self, api.permissions, show, self.status.error)
 
     def _run(self, fn) -> None:  # type: ignore[no-untyped-def]
         def done(result: object) -> None:
             self.changed.emit(result)
             self.load()
 
-        self.context.call(self, fn, done, self._error)
+        self.context.call(self, fn, done, self.status.error)
 
     def add(self) -> None:
         self._open(None)
@@ -126,14 +124,14 @@ class RolePage(QWidget):
     def edit(self) -> None:
         role = self.table.selected()
         if role is None:
-            self._error(ApiError("CLIENT", "请先在列表中选择一个角色"))
+            self.status.error("请先在列表中选择一个角色")
             return
         self._open(role)
 
     def delete(self) -> None:
         role = self.table.selected()
         if role is None:
-            self._error(ApiError("CLIENT", "请先在列表中选择一个角色"))
+            self.status.error("请先在列表中选择一个角色")
             return
         answer = QMessageBox.question(
             self,

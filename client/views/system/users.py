@@ -15,11 +15,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from client.api import ApiError
 from client.models.table import Column, PagedTableModel
 from client.views.context import DeskContext
 from client.views.org_tree_widget import OrgTreeWidget
 from client.views.paged_table import PagedTable
+from client.views.status import StatusLabel
 from client.views.system.user_dialog import OneTimePasswordDialog, UserDialog
 from shared.schemas.users import UserPublic, UserUpdate
 
@@ -103,13 +103,13 @@ class UserPage(QWidget):
             self.buttons[key] = button
         actions.addStretch(1)
         right_layout.addLayout(actions)
-        self.status = QLabel(objectName="statusLabel")
+        self.status = StatusLabel()
         right_layout.addWidget(self.status)
         splitter.addWidget(right)
         splitter.setSizes([300, 900])
         layout.addWidget(splitter, 1)
         context.call(
-            self, lambda: context.api.orgs(page_size=5000).items, self.tree.fill, self._error
+            self, lambda: context.api.orgs(page_size=5000).items, self.tree.fill, self.status.error
         )
         QShortcut(QKeySequence.StandardKey.Find, self, activated=self.query.setFocus)
         QShortcut(QKeySequence.StandardKey.Refresh, self, activated=self.load)
@@ -129,27 +129,22 @@ class UserPage(QWidget):
             "include_subtree": self.subtree.isChecked(),
         }
         api = self.context.api
-        self.context.call(self, lambda: api.users(**params), self._fill, self._error)
+        self.context.call(self, lambda: api.users(**params), self._fill, self.status.error)
 
     def _fill(self, page) -> None:  # type: ignore[no-untyped-def]
         self.model.fill(page.items, page.total)
-        self.status.setStyleSheet("")
-        self.status.setText("")
+        self.status.info()
         self.loaded.emit()
-
-    def _error(self, err: ApiError) -> None:
-        self.status.setStyleSheet("color: #c62828;")
-        self.status.setText(err.message)
 
     def _selected(self) -> UserPublic | None:
         user = self.table.selected()
         if user is None:
-            self._error(ApiError("CLIENT", "请先在列表中选择一个用户"))
+            self.status.error("请先在列表中选择一个用户")
         return user
 
     def _roles_then(self, then) -> None:  # type: ignore[no-untyped-def]
         api = self.context.api
-        self.context.call(self, lambda: api.roles(page_size=1000).items, then, self._error)
+        self.context.call(self, lambda: api.roles(page_size=1000).items, then, self.status.error)
 
     def add(self) -> None:
         org = self.tree.current_org()
@@ -161,7 +156,10 @@ class UserPage(QWidget):
             if dialog.exec():
                 body = dialog.create_body()
                 self.context.call(
-                    self, lambda: self.context.api.create_user(body), self._created, self._error
+                    self,
+                    lambda: self.context.api.create_user(body),
+                    self._created,
+                    self.status.error,
                 )
 
         self._roles_then(open_dialog)
@@ -189,7 +187,7 @@ class UserPage(QWidget):
             self.changed.emit(result)
             self.load()
 
-        self.context.call(self, fn, done, self._error)
+        self.context.call(self, fn, done, self.status.error)
 
     def reset_password(self) -> None:
         user = self._selected()
@@ -204,7 +202,7 @@ class UserPage(QWidget):
             self.load()
 
         api = self.context.api
-        self.context.call(self, lambda: api.reset_password(user.id), show, self._error)
+        self.context.call(self, lambda: api.reset_password(user.id), show, self.status.error)
 
     def unlock(self) -> None:
         user = self._selected()
