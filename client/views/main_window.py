@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMessageBox,
+    QProgressBar,
     QPushButton,
     QSplitter,
     QStackedWidget,
@@ -55,9 +56,27 @@ class MainWindow(QMainWindow):
         self._fill_menu()
         self.nav.currentItemChanged.connect(self._open_item)
         QShortcut(QKeySequence("Ctrl+L"), self, activated=self.nav.setFocus)
+        self._busy_indicator()
         geometry = context.prefs.geometry("main")
         if geometry is None or not self.restoreGeometry(geometry):
             self.resize(1280, 800)
+
+    def _busy_indicator(self) -> None:
+        """An indeterminate bar and a cancel button in the status bar while any job runs."""
+        self.busy = QProgressBar(objectName="busyBar")
+        self.busy.setRange(0, 0)
+        self.busy.setMaximumWidth(160)
+        self.cancel = QPushButton("取消", objectName="cancelJobs")
+        self.cancel.clicked.connect(self.context.runner.cancel_all)
+        for widget in (self.busy, self.cancel):
+            widget.setVisible(False)
+            self.statusBar().addPermanentWidget(widget)
+        self.context.runner.busy_changed.connect(self._set_busy)
+
+    def _set_busy(self, busy: bool) -> None:
+        self.busy.setVisible(busy)
+        self.cancel.setVisible(busy)
+        self.statusBar().showMessage("正在处理…" if busy else "")
 
     def _top_bar(self) -> QWidget:
         bar = QWidget(objectName="topBar")

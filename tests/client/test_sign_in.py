@@ -1,3 +1,5 @@
+import threading
+
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication
 
@@ -127,3 +129,21 @@ def test_remembered_session_resumes_and_a_dead_one_is_forgotten(
     third.try_remembered()
     qtbot.waitUntil(lambda: "已失效" in third.error.text(), timeout=10000)
     assert memory_keyring.store == {}
+
+
+def test_busy_indicator_follows_running_jobs(qtbot, context, admin_api) -> None:  # type: ignore[no-untyped-def]
+    activated_user(admin_api, "busy_u", ["orgs:view"])
+    context.api.login("busy_u", STRONG)
+    context.me = context.api.me()
+    main = MainWindow(context)
+    qtbot.addWidget(main)
+    main.show()
+    release = threading.Event()
+    results: list[object] = []
+    context.runner.submit(lambda: release.wait(10), results.append)
+    qtbot.waitUntil(main.busy.isVisible, timeout=5000)
+    assert main.cancel.isVisible()
+    main.cancel.click()  # the result of a cancelled job is dropped
+    release.set()
+    qtbot.waitUntil(lambda: not main.busy.isVisible(), timeout=5000)
+    assert results == []
