@@ -30,6 +30,15 @@ class OrgTree:
     def roots(self) -> list[OrgPublic]:
         return [self.by_id[i] for i in self.children.get(None, [])]
 
+    def lineage(self, org_id: int) -> set[int]:
+        """The organisation and every ancestor of it that is in the tree."""
+        found: set[int] = set()
+        org = self.by_id.get(org_id)
+        while org is not None and org.id not in found:
+            found.add(org.id)
+            org = self.by_id.get(org.parent_id) if org.parent_id else None
+        return found
+
     def kids(self, org_id: int) -> list[OrgPublic]:
         return [self.by_id[i] for i in self.children.get(org_id, [])]
 

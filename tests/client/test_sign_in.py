@@ -147,3 +147,11 @@ def test_busy_indicator_follows_running_jobs(qtbot, context, admin_api) -> None:
     release.set()
     qtbot.waitUntil(lambda: not main.busy.isVisible(), timeout=5000)
     assert results == []
+
+
+def test_tls_failure_message(qtbot, context, server) -> None:  # type: ignore[no-untyped-def]
+    window = _sign_in(qtbot, context, ADMIN, ADMIN_PASSWORD)
+    window.server.setText(server.replace("http://", "https://"))  # TLS spoken to a plain server
+    window.submit()
+    qtbot.waitUntil(window.button.isEnabled, timeout=15000)
+    assert "安全连接（TLS）校验失败" in window.error.text()

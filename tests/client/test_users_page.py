@@ -123,3 +123,45 @@ def test_search_and_sort(qtbot, page: UserPage) -> None:  # type: ignore[no-unty
         page.table.view.horizontalHeader().setSortIndicator(1, Qt.SortOrder.DescendingOrder)
     names = [u.username for u in page.model.rows]
     assert names == sorted(names, reverse=True)
+
+
+def test_dialog_offers_only_roles_the_org_may_hold(
+    qtbot, page: UserPage, admin_api: ApiClient
+) -> None:  # type: ignore[no-untyped-def]
+    from shared.schemas.orgs import OrgCreate
+    from shared.schemas.roles import DataScope, RoleCreate
+
+    root = admin_api.me().org_id
+    city = admin_api.create_org(
+        OrgCreate(
+            name="衢州市公安局",
+            parent_id=root,
+            type="city_bureau",
+            region_code="330800",
+        )
+    )
+    admin_api.create_role(
+        RoleCreate(
+            name="衢州专用",
+            org_id=city.id,
+            permissions=[],
+            data_scope=DataScope(kind="own_org"),
+        )
+    )
+    with qtbot.waitSignal(page.loaded, timeout=10000):
+        page.context.call(
+            page,
+            lambda: page.context.api.orgs(page_size=5000).items,
+            lambda orgs: (page.tree.fill(orgs, root), page.loaded.emit()),
+        )
+    offered: list[str] = []
+
+    def look(dialog: UserDialog) -> None:
+        offered.extend(dialog.roles.item(i).text() for i in range(dialog.roles.count()))
+        dialog.reject()
+
+    when_modal(UserDialog, look)
+    page.add()
+    qtbot.waitUntil(lambda: bool(offered), timeout=10000)
+    assert not any("衢州专用" in text for text in offered)
+    assert any(text.startswith("角色uadm_") for text in offered)

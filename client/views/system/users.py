@@ -108,11 +108,19 @@ class UserPage(QWidget):
         splitter.addWidget(right)
         splitter.setSizes([300, 900])
         layout.addWidget(splitter, 1)
-        context.call(
-            self, lambda: context.api.orgs(page_size=5000).items, self.tree.fill, self.status.error
-        )
+        self.reload_orgs()
         QShortcut(QKeySequence.StandardKey.Find, self, activated=self.query.setFocus)
         QShortcut(QKeySequence.StandardKey.Refresh, self, activated=self.load)
+
+    def reload_orgs(self) -> None:
+        current = self.tree.current_org()
+        api = self.context.api
+        self.context.call(
+            self,
+            lambda: api.orgs(page_size=5000).items,
+            lambda orgs: self.tree.fill(orgs, current.id if current else None),
+            self.status.error,
+        )
 
     def search(self) -> None:
         self.model.page = 1
@@ -142,9 +150,24 @@ class UserPage(QWidget):
             self.status.error("请先在列表中选择一个用户")
         return user
 
-    def _roles_then(self, then) -> None:  # type: ignore[no-untyped-def]
+    def _roles_then(self, org_id: int, then) -> None:  # type: ignore[no-untyped-def]
+        """Roles a user at ``org_id`` may hold: those of the organisation and those above it
+        (roles of the province reach only as far as this client can see the tree)."""
         api = self.context.api
-        self.context.call(self, lambda: api.roles(page_size=1000).items, then, self.status.error)
+        allowed = self.tree.data_tree.lineage(org_id)
+
+        def applicable(roles) -> None:  # type: ignore[no-untyped-def]
+            then(
+                [
+                    r
+                    for r in roles
+                    if r.org_id in allowed or r.org_id not in self.tree.data_tree.by_id
+                ]
+            )
+
+        self.context.call(
+            self, lambda: api.roles(page_size=1000).items, applicable, self.status.error
+        )
 
     def add(self) -> None:
         org = self.tree.current_org()
@@ -162,7 +185,7 @@ class UserPage(QWidget):
                     self.status.error,
                 )
 
-        self._roles_then(open_dialog)
+        self._roles_then(org.id, open_dialog)
 
     def _created(self, created) -> None:  # type: ignore[no-untyped-def]
         OneTimePasswordDialog(created.username, created.initial_password, self).exec()
@@ -180,7 +203,7 @@ class UserPage(QWidget):
                 body = dialog.update_body()
                 self._run(lambda: self.context.api.update_user(user.id, body))
 
-        self._roles_then(open_dialog)
+        self._roles_then(user.org_id, open_dialog)
 
     def _run(self, fn) -> None:  # type: ignore[no-untyped-def]
         def done(result: object) -> None:
