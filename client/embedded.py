@@ -33,9 +33,22 @@ class EmbeddedServer:
 
     def start(self, *, timeout: float = 60.0) -> str:
         env = {**os.environ, **self.extra_env, "SGSS_DATABASE_URL": self.database_url}
-        command = [sys.executable, "-m", "server.cli.main", "serve", "--port", str(self.port)]
+        command = [
+            sys.executable,
+            "-m",
+            "server.cli.main",
+            "serve",
+            "--port",
+            str(self.port),
+            "--watch-stdin",
+        ]
+        # The server exits when this pipe closes, so it never outlives the client.
         self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-            command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            command,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -51,6 +64,8 @@ class EmbeddedServer:
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
+            if self.process.stdin:
+                self.process.stdin.close()
             self.process.terminate()
             try:
                 self.process.wait(timeout=10)

@@ -83,13 +83,33 @@ def init_db(
 def serve(
     host: Annotated[str, typer.Option(help="监听地址")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="监听端口")] = 8700,
+    watch_stdin: Annotated[
+        bool, typer.Option(help="标准输入关闭时退出（由客户端启动的内置服务器使用）", hidden=True)
+    ] = False,
 ) -> None:
     """启动 API 服务器。"""
     import uvicorn
 
     from server.app import create_app
 
+    if watch_stdin:
+        _exit_when_stdin_closes()
+
     uvicorn.run(create_app(Settings()), host=host, port=port, log_level="info")
+
+
+def _exit_when_stdin_closes() -> None:
+    """The embedded server's parent holds our stdin; when it dies, however it dies, the pipe
+    closes and we stop too (portable, unlike parent-death signals)."""
+    import os
+    import signal
+    import threading
+
+    def watch() -> None:
+        sys.stdin.read()
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
 @app.command("create-admin")
