@@ -1,7 +1,7 @@
 """审计日志: who did what and when, newest first, filtered by action and date."""
 
 import json
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, time
 
 from PySide6.QtCore import QDate, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
@@ -15,13 +15,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from client.formatting import SHANGHAI, local_time
 from client.models.table import Column, PagedTableModel
 from client.views.context import DeskContext
 from client.views.paged_table import PagedTable
 from client.views.status import StatusLabel
 from shared.audit_actions import AUDIT_ACTIONS, action_label
-
-SHANGHAI = timedelta(hours=8)
 
 
 def _json(value: object) -> str:
@@ -29,7 +28,7 @@ def _json(value: object) -> str:
 
 
 COLUMNS = [
-    Column("occurred_at", "时间", render=lambda t: (t + SHANGHAI).strftime("%Y-%m-%d %H:%M:%S")),
+    Column("occurred_at", "时间", render=lambda t: local_time(t, seconds=True)),
     Column("actor_name", "操作人"),
     Column("action", "操作", render=action_label),
     Column("entity_type", "对象类型"),
@@ -86,8 +85,7 @@ class AuditPage(QWidget):
     @staticmethod
     def _utc(day: QDate) -> datetime:
         """Midnight in Asia/Shanghai of ``day``, as UTC."""
-        local = datetime.combine(day.toPython(), time.min)
-        return (local - SHANGHAI).replace(tzinfo=UTC)
+        return datetime.combine(day.toPython(), time.min, SHANGHAI).astimezone(UTC)
 
     def load(self) -> None:
         params = {

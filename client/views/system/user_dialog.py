@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from client.formatting import local_time
 from shared.enums import ApprovalRole, BusinessType
 from shared.idnumber import IdNumberError, parse_id_number
 from shared.schemas.roles import RolePublic
@@ -56,7 +57,7 @@ class UserDialog(QDialog):
         form.addRow("所属单位", QLabel(org_name))
         if user is not None:
             form.addRow("登录次数", QLabel(f"{user.login_count}次"))
-            last = user.last_login_at.strftime("%Y-%m-%d %H:%M") if user.last_login_at else "—"
+            last = local_time(user.last_login_at) or "—"
             form.addRow("最后登录时间", QLabel(last))
         outer.addLayout(form)
 

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from client.formatting import local_time
 from client.models.table import Column, PagedTableModel
 from client.views.context import DeskContext
 from client.views.org_tree_widget import OrgTreeWidget
@@ -49,7 +50,7 @@ COLUMNS = [
         "last_login_at",
         "最后登录",
         "last_login_at",
-        render=lambda t: t.astimezone().strftime("%Y-%m-%d %H:%M") if t else "",
+        render=local_time,
     ),
 ]
 
