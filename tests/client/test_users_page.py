@@ -165,3 +165,19 @@ def test_dialog_offers_only_roles_the_org_may_hold(
     qtbot.waitUntil(lambda: bool(offered), timeout=10000)
     assert not any("衢州专用" in text for text in offered)
     assert any(text.startswith("角色uadm_") for text in offered)
+
+
+def test_export_writes_every_matching_user_to_xlsx(qtbot, page: UserPage, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from openpyxl import load_workbook
+
+    page.subtree.setChecked(True)
+    qtbot.waitUntil(lambda: page.model.total > 0, timeout=10000)
+    target = tmp_path / "users.xlsx"
+    with qtbot.waitSignal(page.exported, timeout=15000):
+        page.export_to(target)
+    sheet = load_workbook(target).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][:3] == ("状态", "用户名", "姓名")
+    assert len(rows) - 1 == page.model.total
+    assert all("*" in (row[5] or "*") for row in rows[1:])  # ID numbers stay masked
+    assert "已导出" in page.status.text()

@@ -1,10 +1,13 @@
 """用户管理: users of the selected organisation with search and paging; add, edit, reset
 password (one-time password shown once), unlock, disable/enable."""
 
+from pathlib import Path
+
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
+    QFileDialog,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -15,7 +18,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from client.exports import write_xlsx
 from client.formatting import local_time
+from client.jobs import Job
 from client.models.table import Column, PagedTableModel
 from client.views.context import DeskContext
 from client.views.org_tree_widget import OrgTreeWidget
@@ -58,6 +63,7 @@ COLUMNS = [
 class UserPage(QWidget):
     loaded = Signal()
     changed = Signal(object)
+    exported = Signal(object)
 
     def __init__(self, context: DeskContext) -> None:
         super().__init__()
@@ -96,6 +102,7 @@ class UserPage(QWidget):
             ("reset", "重置密码", "users:reset_password", self.reset_password),
             ("unlock", "解锁", "users:unlock", self.unlock),
             ("toggle", "停用/启用", "users:update", self.toggle_enabled),
+            ("export", "导出", "users:view", self.export),
         ):
             button = QPushButton(label, objectName=f"user_{key}")
             button.clicked.connect(handler)
@@ -128,17 +135,57 @@ class UserPage(QWidget):
         self.load()
 
     def load(self) -> None:
+        query = self._query()
+        if query is None:
+            return
+        params = {**query, **self.model.request()}
+        api = self.context.api
+        self.context.call(self, lambda: api.users(**params), self._fill, self.status.error)
+
+    def _query(self) -> dict[str, object] | None:
         org = self.tree.current_org()
         if org is None:
-            return
-        params = {
-            **self.model.request(),
+            return None
+        return {
             "org_id": org.id,
             "q": self.query.text().strip() or None,
             "include_subtree": self.subtree.isChecked(),
+            "sort": self.model.sort,
         }
+
+    def export(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(
+            self, "导出用户", "用户列表.xlsx", "Excel 文件 (*.xlsx)"
+        )
+        if path:
+            self.export_to(Path(path))
+
+    def export_to(self, path: Path) -> None:
+        """Every user matching the current search, page by page, into one xlsx (off the UI
+        thread; progress in the status line)."""
+        query = self._query()
+        if query is None:
+            return
         api = self.context.api
-        self.context.call(self, lambda: api.users(**params), self._fill, self.status.error)
+
+        def work(job: Job) -> int:
+            def rows():  # type: ignore[no-untyped-def]
+                page = 1
+                while not job.cancelled:
+                    batch = api.users(page=page, page_size=500, **query)
+                    yield from batch.items
+                    if page * 500 >= batch.total:
+                        return
+                    page += 1
+
+            return write_xlsx(path, "用户列表", COLUMNS, rows())
+
+        def done(count: int) -> None:
+            self.status.info(f"已导出 {count} 条到 {path}")
+            self.exported.emit(path)
+
+        self.status.info("正在导出…")
+        self.context.runner.submit(work, done, self.status.error, wants_job=True)
 
     def _fill(self, page) -> None:  # type: ignore[no-untyped-def]
         self.model.fill(page.items, page.total)

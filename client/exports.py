@@ -1,0 +1,31 @@
+"""Lists exported to xlsx, with the columns and text the clerk saw on screen."""
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.styles import Font
+
+from client.models.table import Column
+
+
+def write_xlsx(path: Path, title: str, columns: list[Column], rows: Iterable[Any]) -> int:
+    """Write one sheet; returns the number of data rows. Text cells stay text (ID numbers!)."""
+    book = Workbook(write_only=False)
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = title[:31]
+    sheet.append([c.title for c in columns])
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    count = 0
+    for row in rows:
+        sheet.append([c.text(row) for c in columns])
+        count += 1
+    for index, column in enumerate(columns, start=1):
+        width = max(len(column.title) * 2, 10)
+        sheet.column_dimensions[sheet.cell(1, index).column_letter].width = min(width + 6, 40)
+    sheet.freeze_panes = "A2"
+    book.save(path)
+    return count
