@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
 from client.api import ApiError
 from client.models.password import check_new_password
 from client.views.context import DeskContext
+from client.views.widgets import ok_cancel
 from shared.password_policy import RULES_TEXT
 
 
@@ -47,14 +48,8 @@ class ChangePasswordDialog(QDialog):
         self.error = QLabel(objectName="errorLabel")
         self.error.setWordWrap(True)
         layout.addRow(self.error)
-        self.buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
-        )
+        self.buttons = ok_cancel(self, "确定", self.submit)
         self.ok_button = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
-        self.ok_button.setText("确定")
-        self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("取消")
-        self.buttons.accepted.connect(self.submit)
-        self.buttons.rejected.connect(self.reject)
         layout.addRow(self.buttons)
         for field in (self.new, self.repeat):
             field.textChanged.connect(self._recheck)

@@ -1,6 +1,7 @@
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QWidget
+from PySide6.QtWidgets import QDialog, QFormLayout, QLabel, QLineEdit, QWidget
 
 from client.api import ApiError
+from client.views.widgets import ok_cancel
 
 
 class ReauthDialog(QDialog):
@@ -20,13 +21,7 @@ class ReauthDialog(QDialog):
         layout.addRow("用户名", self.username)
         layout.addRow("密码", self.password)
         layout.addRow(self.error)
-        buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
-        )
-        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("确定")
-        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("取消")
-        buttons.accepted.connect(self._submit)
-        buttons.rejected.connect(self.reject)
+        buttons = ok_cancel(self, "确定", self._submit)
         layout.addRow(buttons)
 
     def _submit(self) -> None:

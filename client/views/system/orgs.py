@@ -9,7 +9,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QMessageBox,
     QPushButton,
     QSplitter,
     QVBoxLayout,
@@ -20,6 +19,7 @@ from client.models.org_tree import OrgTree, child_types, region_choices
 from client.views.context import DeskContext
 from client.views.org_tree_widget import OrgTreeWidget
 from client.views.status import StatusLabel
+from client.views.widgets import confirm
 from shared.enums import OrgType
 from shared.schemas.orgs import OrgCreate, OrgPublic, OrgUpdate
 
@@ -207,14 +207,7 @@ class OrgPage(QWidget):
         org = self.current
         if org is None:
             return
-        answer = QMessageBox.question(
-            self,
-            "删除机构",
-            f"确定删除“{org.name}”？此操作不可撤销。",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-            QMessageBox.StandardButton.No,
-        )
-        if answer != QMessageBox.StandardButton.Yes:
+        if not confirm(self, "删除机构", f"确定删除“{org.name}”？此操作不可撤销。"):
             return
         api = self.context.api
         self.context.call(

@@ -5,7 +5,6 @@ from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
     QDialog,
-    QDialogButtonBox,
     QFormLayout,
     QGridLayout,
     QLabel,
@@ -21,6 +20,7 @@ from PySide6.QtWidgets import (
 
 from client.models.permission_matrix import PermissionMatrix
 from client.views.org_tree_widget import OrgTreeWidget
+from client.views.widgets import ok_cancel
 from shared.enums import DataScopeKind
 from shared.schemas.orgs import OrgPublic
 from shared.schemas.roles import DataScope, PermissionCatalogue, RoleCreate, RolePublic, RoleUpdate
@@ -48,13 +48,7 @@ class RoleDialog(QDialog):
         outer.addWidget(self.tabs, 1)
         self.error = QLabel(objectName="errorLabel")
         outer.addWidget(self.error)
-        buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
-        )
-        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("保存")
-        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("取消")
-        buttons.accepted.connect(self._check_and_accept)
-        buttons.rejected.connect(self.reject)
+        buttons = ok_cancel(self, "保存", self._check_and_accept)
         outer.addWidget(buttons)
 
     def _overview(self) -> QWidget:

@@ -5,7 +5,6 @@ from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
-    QMessageBox,
     QPushButton,
     QSplitter,
     QVBoxLayout,
@@ -18,6 +17,7 @@ from client.views.org_tree_widget import OrgTreeWidget
 from client.views.paged_table import PagedTable
 from client.views.status import StatusLabel
 from client.views.system.role_dialog import RoleDialog
+from client.views.widgets import confirm
 from shared.enums import DataScopeKind
 from shared.schemas.roles import RolePublic
 
@@ -133,12 +133,5 @@ class RolePage(QWidget):
         if role is None:
             self.status.error("请先在列表中选择一个角色")
             return
-        answer = QMessageBox.question(
-            self,
-            "删除角色",
-            f"确定删除角色“{role.name}”？此操作不可撤销。",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-            QMessageBox.StandardButton.No,
-        )
-        if answer == QMessageBox.StandardButton.Yes:
+        if confirm(self, "删除角色", f"确定删除角色“{role.name}”？此操作不可撤销。"):
             self._run(lambda: self.context.api.delete_role(role.id, role.version))

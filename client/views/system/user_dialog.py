@@ -6,7 +6,6 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDialog,
-    QDialogButtonBox,
     QFormLayout,
     QGroupBox,
     QLabel,
@@ -18,6 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from client.formatting import local_time
+from client.views.widgets import ok_cancel
 from shared.enums import ApprovalRole, BusinessType
 from shared.idnumber import IdNumberError, parse_id_number
 from shared.schemas.roles import RolePublic
@@ -69,13 +69,7 @@ class UserDialog(QDialog):
         self.error = QLabel(objectName="errorLabel")
         self.error.setWordWrap(True)
         outer.addWidget(self.error)
-        buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
-        )
-        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("保存")
-        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("取消")
-        buttons.accepted.connect(self._check_and_accept)
-        buttons.rejected.connect(self.reject)
+        buttons = ok_cancel(self, "保存", self._check_and_accept)
         outer.addWidget(buttons)
 
     def _approval_box(self, user: UserPublic | None) -> QGroupBox:

@@ -11,7 +11,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QMessageBox,
     QPushButton,
     QSplitter,
     QVBoxLayout,
@@ -27,6 +26,7 @@ from client.views.org_tree_widget import OrgTreeWidget
 from client.views.paged_table import PagedTable
 from client.views.status import StatusLabel
 from client.views.system.user_dialog import OneTimePasswordDialog, UserDialog
+from client.views.widgets import confirm
 from shared.schemas.users import UserPublic, UserUpdate
 
 
@@ -262,8 +262,10 @@ class UserPage(QWidget):
 
     def reset_password(self) -> None:
         user = self._selected()
-        if user is None or not self._confirm(
-            f"确定重置用户 {user.name}（{user.username}）的密码？原密码和登录状态将立即失效。"
+        if user is None or not confirm(
+            self,
+            "请确认",
+            f"确定重置用户 {user.name}（{user.username}）的密码？原密码和登录状态将立即失效。",
         ):
             return
 
@@ -285,17 +287,7 @@ class UserPage(QWidget):
         if user is None:
             return
         verb = "停用" if user.enabled else "启用"
-        if not self._confirm(f"确定{verb}用户 {user.name}（{user.username}）？"):
+        if not confirm(self, "请确认", f"确定{verb}用户 {user.name}（{user.username}）？"):
             return
         body = UserUpdate(enabled=not user.enabled, version=user.version)
         self._run(lambda: self.context.api.update_user(user.id, body))
-
-    def _confirm(self, text: str) -> bool:
-        answer = QMessageBox.question(
-            self,
-            "请确认",
-            text,
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-            QMessageBox.StandardButton.No,
-        )
-        return answer == QMessageBox.StandardButton.Yes
