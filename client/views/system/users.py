@@ -2,6 +2,7 @@
 password (one-time password shown once), unlock, disable/enable."""
 
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QKeySequence, QShortcut
@@ -9,12 +10,8 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QFileDialog,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QPushButton,
-    QSplitter,
-    QVBoxLayout,
-    QWidget,
 )
 
 from client.exports import write_xlsx
@@ -22,11 +19,10 @@ from client.formatting import local_time
 from client.jobs import Job
 from client.models.table import Column, PagedTableModel
 from client.views.context import DeskContext
-from client.views.org_tree_widget import OrgTreeWidget
-from client.views.paged_table import PagedTable
-from client.views.status import StatusLabel
+from client.views.system.org_list_page import OrgListPage
 from client.views.system.user_dialog import OneTimePasswordDialog, UserDialog
 from client.views.widgets import confirm
+from shared.schemas.orgs import OrgPublic
 from shared.schemas.users import UserPublic, UserUpdate
 
 
@@ -60,23 +56,25 @@ COLUMNS = [
 ]
 
 
-class UserPage(QWidget):
-    loaded = Signal()
-    changed = Signal(object)
+class UserPage(OrgListPage):
+    noun = "用户"
     exported = Signal(object)
 
     def __init__(self, context: DeskContext) -> None:
-        super().__init__()
-        self.context = context
-        perms = set(context.me.permissions) if context.me else set()
-        layout = QVBoxLayout(self)
-        layout.addWidget(QLabel("用户管理", objectName="pageTitle"))
-        splitter = QSplitter()
-        self.tree = OrgTreeWidget()
-        self.tree.currentItemChanged.connect(lambda *_: self.search())
-        splitter.addWidget(self.tree)
-        right = QWidget()
-        right_layout = QVBoxLayout(right)
+        super().__init__(
+            context,
+            "用户管理",
+            PagedTableModel(COLUMNS),
+            "users",
+            [
+                ("add", "新增", "users:create", self.add),
+                ("edit", "编辑", "users:update", self.edit),
+                ("reset", "重置密码", "users:reset_password", self.reset_password),
+                ("unlock", "解锁", "users:unlock", self.unlock),
+                ("toggle", "停用/启用", "users:update", self.toggle_enabled),
+                ("export", "导出", "users:view", self.export),
+            ],
+        )
         bar = QHBoxLayout()
         self.query = QLineEdit(objectName="userSearch")
         self.query.setPlaceholderText("姓名、用户名或警号")
@@ -88,70 +86,20 @@ class UserPage(QWidget):
         bar.addWidget(self.query, 1)
         bar.addWidget(self.subtree)
         bar.addWidget(search)
-        right_layout.addLayout(bar)
-        self.model = PagedTableModel(COLUMNS)
-        self.table = PagedTable(self.model, "users", context.prefs)
-        self.table.reload_requested.connect(self.load)
+        self.right_layout.insertLayout(0, bar)
         self.table.on_activated(lambda _user: self.edit())
-        right_layout.addWidget(self.table, 1)
-        actions = QHBoxLayout()
-        self.buttons: dict[str, QPushButton] = {}
-        for key, label, permission, handler in (
-            ("add", "新增", "users:create", self.add),
-            ("edit", "编辑", "users:update", self.edit),
-            ("reset", "重置密码", "users:reset_password", self.reset_password),
-            ("unlock", "解锁", "users:unlock", self.unlock),
-            ("toggle", "停用/启用", "users:update", self.toggle_enabled),
-            ("export", "导出", "users:view", self.export),
-        ):
-            button = QPushButton(label, objectName=f"user_{key}")
-            button.clicked.connect(handler)
-            button.setVisible(permission in perms)
-            actions.addWidget(button)
-            self.buttons[key] = button
-        actions.addStretch(1)
-        right_layout.addLayout(actions)
-        self.status = StatusLabel()
-        right_layout.addWidget(self.status)
-        splitter.addWidget(right)
-        splitter.setSizes([300, 900])
-        layout.addWidget(splitter, 1)
-        self.reload_orgs()
         QShortcut(QKeySequence.StandardKey.Find, self, activated=self.query.setFocus)
-        QShortcut(QKeySequence.StandardKey.Refresh, self, activated=self.load)
 
-    def reload_orgs(self) -> None:
-        current = self.tree.current_org()
-        api = self.context.api
-        self.context.call(
-            self,
-            lambda: api.orgs(page_size=5000).items,
-            lambda orgs: self.tree.fill(orgs, current.id if current else None),
-            self.status.error,
-        )
-
-    def search(self) -> None:
-        self.model.page = 1
-        self.load()
-
-    def load(self) -> None:
-        query = self._query()
-        if query is None:
-            return
-        params = {**query, **self.model.request()}
-        api = self.context.api
-        self.context.call(self, lambda: api.users(**params), self._fill, self.status.error)
-
-    def _query(self) -> dict[str, object] | None:
-        org = self.tree.current_org()
-        if org is None:
-            return None
+    def _query(self, org: OrgPublic) -> dict[str, Any]:
         return {
             "org_id": org.id,
             "q": self.query.text().strip() or None,
             "include_subtree": self.subtree.isChecked(),
             "sort": self.model.sort,
         }
+
+    def fetch(self, org: OrgPublic, request: dict[str, Any]) -> Any:
+        return self.context.api.users(**{**self._query(org), **request})
 
     def export(self) -> None:
         path, _ = QFileDialog.getSaveFileName(
@@ -163,9 +111,10 @@ class UserPage(QWidget):
     def export_to(self, path: Path) -> None:
         """Every user matching the current search, page by page, into one xlsx (off the UI
         thread; progress in the status line)."""
-        query = self._query()
-        if query is None:
+        org = self.tree.current_org()
+        if org is None:
             return
+        query = self._query(org)
         api = self.context.api
 
         def work(job: Job) -> int:
@@ -186,17 +135,6 @@ class UserPage(QWidget):
 
         self.status.info("正在导出…")
         self.context.runner.submit(work, done, self.status.error, wants_job=True)
-
-    def _fill(self, page) -> None:  # type: ignore[no-untyped-def]
-        self.model.fill(page.items, page.total)
-        self.status.info()
-        self.loaded.emit()
-
-    def _selected(self) -> UserPublic | None:
-        user = self.table.selected()
-        if user is None:
-            self.status.error("请先在列表中选择一个用户")
-        return user
 
     def _roles_then(self, org_id: int, then) -> None:  # type: ignore[no-untyped-def]
         """Roles a user at ``org_id`` may hold: those of the organisation and those above it
@@ -241,7 +179,7 @@ class UserPage(QWidget):
         self.load()
 
     def edit(self) -> None:
-        user = self._selected()
+        user = self.selected()
         if user is None:
             return
 
@@ -249,19 +187,12 @@ class UserPage(QWidget):
             dialog = UserDialog(user.org_id, user.org_name, roles, user, parent=self)
             if dialog.exec():
                 body = dialog.update_body()
-                self._run(lambda: self.context.api.update_user(user.id, body))
+                self.run_then_reload(lambda: self.context.api.update_user(user.id, body))
 
         self._roles_then(user.org_id, open_dialog)
 
-    def _run(self, fn) -> None:  # type: ignore[no-untyped-def]
-        def done(result: object) -> None:
-            self.changed.emit(result)
-            self.load()
-
-        self.context.call(self, fn, done, self.status.error)
-
     def reset_password(self) -> None:
-        user = self._selected()
+        user = self.selected()
         if user is None or not confirm(
             self,
             "请确认",
@@ -278,16 +209,16 @@ class UserPage(QWidget):
         self.context.call(self, lambda: api.reset_password(user.id), show, self.status.error)
 
     def unlock(self) -> None:
-        user = self._selected()
+        user = self.selected()
         if user is not None:
-            self._run(lambda: self.context.api.unlock_user(user.id))
+            self.run_then_reload(lambda: self.context.api.unlock_user(user.id))
 
     def toggle_enabled(self) -> None:
-        user = self._selected()
+        user = self.selected()
         if user is None:
             return
         verb = "停用" if user.enabled else "启用"
         if not confirm(self, "请确认", f"确定{verb}用户 {user.name}（{user.username}）？"):
             return
         body = UserUpdate(enabled=not user.enabled, version=user.version)
-        self._run(lambda: self.context.api.update_user(user.id, body))
+        self.run_then_reload(lambda: self.context.api.update_user(user.id, body))
