@@ -50,6 +50,24 @@ class ErrorCode(StrEnum):
 
     IMPORT_INVALID = "IMPORT_INVALID"
 
+    WORKFLOW_INVALID = "WORKFLOW_INVALID"
+    WORKFLOW_NOT_PUBLISHED = "WORKFLOW_NOT_PUBLISHED"
+    ROUTING_NO_ORG = "ROUTING_NO_ORG"
+    APPLICATION_NOT_PENDING = "APPLICATION_NOT_PENDING"
+    APPLICATION_NOT_RETURNED = "APPLICATION_NOT_RETURNED"
+    NOT_YOUR_STEP = "NOT_YOUR_STEP"
+    GATE_CLOSED = "GATE_CLOSED"
+    SCREENING_HIT = "SCREENING_HIT"
+    SCREENING_ERROR = "SCREENING_ERROR"
+    SCREENING_PROVIDER_UNAVAILABLE = "SCREENING_PROVIDER_UNAVAILABLE"
+    NO_PREVIOUS_STEP = "NO_PREVIOUS_STEP"
+    ASSIGNEE_INVALID = "ASSIGNEE_INVALID"
+    CORRECTIONS_REQUIRED = "CORRECTIONS_REQUIRED"
+    MATERIAL_TYPE_REFUSED = "MATERIAL_TYPE_REFUSED"
+    MATERIAL_TOO_LARGE = "MATERIAL_TOO_LARGE"
+    FINGERPRINT_CARD_INVALID = "FINGERPRINT_CARD_INVALID"
+    FINGERPRINT_DUPLICATE = "FINGERPRINT_DUPLICATE"
+
     @property
     def status(self) -> int:
         return _STATUS[self]
@@ -96,6 +114,23 @@ _STATUS: dict[ErrorCode, int] = {
     ErrorCode.USER_SELF_ACTION: 409,
     ErrorCode.USER_OUTRANKS_YOU: 403,
     ErrorCode.IMPORT_INVALID: 422,
+    ErrorCode.WORKFLOW_INVALID: 422,
+    ErrorCode.WORKFLOW_NOT_PUBLISHED: 409,
+    ErrorCode.ROUTING_NO_ORG: 422,
+    ErrorCode.APPLICATION_NOT_PENDING: 409,
+    ErrorCode.APPLICATION_NOT_RETURNED: 409,
+    ErrorCode.NOT_YOUR_STEP: 403,
+    ErrorCode.GATE_CLOSED: 409,
+    ErrorCode.SCREENING_HIT: 409,
+    ErrorCode.SCREENING_ERROR: 409,
+    ErrorCode.SCREENING_PROVIDER_UNAVAILABLE: 503,
+    ErrorCode.NO_PREVIOUS_STEP: 409,
+    ErrorCode.ASSIGNEE_INVALID: 422,
+    ErrorCode.CORRECTIONS_REQUIRED: 422,
+    ErrorCode.MATERIAL_TYPE_REFUSED: 415,
+    ErrorCode.MATERIAL_TOO_LARGE: 413,
+    ErrorCode.FINGERPRINT_CARD_INVALID: 422,
+    ErrorCode.FINGERPRINT_DUPLICATE: 409,
 }
 
 _MESSAGES: dict[ErrorCode, str] = {
@@ -135,4 +170,21 @@ _MESSAGES: dict[ErrorCode, str] = {
     ErrorCode.USER_SELF_ACTION: "不能对自己的账号执行该操作",
     ErrorCode.USER_OUTRANKS_YOU: "该用户的权限或数据范围超出您的权限，不能管理该账号",
     ErrorCode.IMPORT_INVALID: "导入文件有误，未导入任何数据",
+    ErrorCode.WORKFLOW_INVALID: "审批流程定义有误",
+    ErrorCode.WORKFLOW_NOT_PUBLISHED: "该业务类型尚未发布审批流程，暂不能受理",
+    ErrorCode.ROUTING_NO_ORG: "申请人所在辖区没有负责该审批环节的公安机关，请先在机构管理中建立",
+    ErrorCode.APPLICATION_NOT_PENDING: "该申请当前不在审批中",
+    ErrorCode.APPLICATION_NOT_RETURNED: "只有已退回申请人的申请才能重新提交",
+    ErrorCode.NOT_YOUR_STEP: "该审批环节不在您的待办中",
+    ErrorCode.GATE_CLOSED: "审批条件尚未满足，不能同意",
+    ErrorCode.SCREENING_HIT: "背景审查命中，只能不同意",
+    ErrorCode.SCREENING_ERROR: "背景审查查询失败，请重新审查后再审批",
+    ErrorCode.SCREENING_PROVIDER_UNAVAILABLE: "背景审查服务暂不可用，请稍后重新审查",
+    ErrorCode.NO_PREVIOUS_STEP: "当前已是第一个审批环节，不能退回上一步",
+    ErrorCode.ASSIGNEE_INVALID: "被指派人不能办理该审批环节",
+    ErrorCode.CORRECTIONS_REQUIRED: "不同意时须一次性告知申请人需补正的全部内容",
+    ErrorCode.MATERIAL_TYPE_REFUSED: "材料只能是 PDF、JPEG 或 PNG 文件，且内容须与文件类型相符",
+    ErrorCode.MATERIAL_TOO_LARGE: "材料文件过大",
+    ErrorCode.FINGERPRINT_CARD_INVALID: "指纹卡号格式不正确",
+    ErrorCode.FINGERPRINT_DUPLICATE: "该指纹已在其他身份下登记，不能重复录入",
 }

@@ -25,6 +25,9 @@ ACTION_LABELS: dict[str, str] = {
     "reset_password": "重置密码",
     "unlock": "解锁",
     "view_sensitive": "查看完整证件号和手机号",
+    "view_internal": "查看内部意见",
+    "confirm_payment": "缴费确认",
+    "fingerprint": "录入指纹",
 }
 
 
@@ -47,7 +50,10 @@ _LICENCE_LIST = ("view", "print", "export")
 MODULES: tuple[Module, ...] = (
     # 待办事项 / 通用审批
     Module(
-        "applications", "通用审批", "待办事项", ("view", "approve", "intake", "import", "export")
+        "applications",
+        "通用审批",
+        "待办事项",
+        ("view", "view_internal", "approve", "intake", "import", "export", "print"),
     ),
     Module("screening", "人员背景审查", "待办事项", ("view", "run", "import"), has_page=False),
     # 许可管理
@@ -65,7 +71,12 @@ MODULES: tuple[Module, ...] = (
     Module("self_recruit_revocations", "自行招用保安员单位撤销备案", "变更管理", _LICENCE_LIST),
     Module("legal_rep_changes", "保安服务公司法定代表人变更", "变更管理", _LICENCE_LIST),
     # 保安员资格许可
-    Module("exam_enrolments", "保安员资格证考试报名", "保安员资格许可", ("view", "export")),
+    Module(
+        "exam_enrolments",
+        "保安员资格证考试报名",
+        "保安员资格许可",
+        ("view", "export", "confirm_payment", "fingerprint"),
+    ),
     Module(
         "exams",
         "考试安排",

@@ -1,21 +1,17 @@
 """``sgss-server``: the administrator's command line. It calls services, never HTTP."""
 
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from sqlalchemy import Engine, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.clock import SystemClock
+from server.cli import screening_cmd, workflow_cmd
+from server.cli.common import describe, fail, open_env, utc_now
 from server.config import Settings
 from server.db.models import User
-from server.db.session import create_db_engine, create_session_factory
 from server.services import audit, bootstrap, demo_data, notifications, org_import, users
 from server.services.errors import AppError
 from server.services.passwords import Passwords
@@ -29,43 +25,8 @@ app.add_typer(user_app, name="user")
 app.add_typer(org_app, name="org")
 app.add_typer(outbox_app, name="outbox")
 app.add_typer(audit_app, name="audit")
-
-
-@dataclass
-class Env:
-    settings: Settings
-    engine: Engine
-
-    @contextmanager
-    def session(self) -> Iterator[Session]:
-        with create_session_factory(self.engine)() as session:
-            yield session
-
-
-def _env() -> Env:
-    from server.app import ensure_sqlite_folder
-
-    settings = Settings()
-    ensure_sqlite_folder(settings.database_url)
-    return Env(settings, create_db_engine(settings.database_url))
-
-
-def _now() -> datetime:
-    return SystemClock().now()
-
-
-def fail(message: str, details: object = None) -> None:
-    typer.echo(f"错误：{message}", err=True)
-    if isinstance(details, list):
-        for item in details:
-            typer.echo(f"  {_describe(item)}", err=True)
-    raise typer.Exit(1)
-
-
-def _describe(item: object) -> str:
-    if isinstance(item, dict) and "row" in item:
-        return f"第{item['row']}行 [{item['column']}] {item['message']}"
-    return str(item)
+app.add_typer(workflow_cmd.app, name="workflow")
+app.add_typer(screening_cmd.app, name="screening")
 
 
 @app.command("init-db")
@@ -73,9 +34,9 @@ def init_db(
     province: Annotated[str, typer.Option(help="省级行政区划代码")] = "330000",
 ) -> None:
     """迁移数据库到最新版本；空库时创建根机构（省级公安厅）。"""
-    env = _env()
+    env = open_env()
     with env.session() as session:
-        root = bootstrap.init_db(env.engine, session, now=_now(), province=province)
+        root = bootstrap.init_db(env.engine, session, now=utc_now(), province=province)
         typer.echo(f"数据库已就绪（{env.settings.database_kind}）；根机构：{root.name}")
 
 
@@ -120,11 +81,11 @@ def create_admin(
 ) -> None:
     """创建拥有全部权限的管理员；未给密码时最后一行输出一次性密码。"""
     password = sys.stdin.readline().rstrip("\r\n") if password_stdin else None
-    env = _env()
+    env = open_env()
     with env.session() as session:
         created = bootstrap.create_admin(
             session,
-            now=_now(),
+            now=utc_now(),
             passwords=Passwords(env.settings),
             username=username,
             password=password,
@@ -147,13 +108,13 @@ def _user_id(session: Session, username: str) -> int:
 @user_app.command("reset-password")
 def user_reset_password(username: str) -> None:
     """重置密码；最后一行输出新的一次性密码。"""
-    env = _env()
+    env = open_env()
     with env.session() as session:
         password = users.reset_password(
             session,
             None,
             _user_id(session, username),
-            now=_now(),
+            now=utc_now(),
             passwords=Passwords(env.settings),
         )
     typer.echo(f"已重置 {username} 的密码，原登录状态已失效。新的一次性密码：", err=True)
@@ -163,27 +124,27 @@ def user_reset_password(username: str) -> None:
 @user_app.command("unlock")
 def user_unlock(username: str) -> None:
     """解除因密码错误导致的锁定。"""
-    env = _env()
+    env = open_env()
     with env.session() as session:
-        users.unlock(session, None, _user_id(session, username), now=_now())
+        users.unlock(session, None, _user_id(session, username), now=utc_now())
     typer.echo(f"已解锁 {username}")
 
 
 @user_app.command("disable")
 def user_disable(username: str) -> None:
     """停用账号并使其登录状态立即失效。"""
-    env = _env()
+    env = open_env()
     with env.session() as session:
-        users.set_enabled_by_cli(session, _user_id(session, username), now=_now(), enabled=False)
+        users.set_enabled_by_cli(session, _user_id(session, username), now=utc_now(), enabled=False)
     typer.echo(f"已停用 {username}")
 
 
 @user_app.command("enable")
 def user_enable(username: str) -> None:
     """重新启用账号。"""
-    env = _env()
+    env = open_env()
     with env.session() as session:
-        users.set_enabled_by_cli(session, _user_id(session, username), now=_now(), enabled=True)
+        users.set_enabled_by_cli(session, _user_id(session, username), now=utc_now(), enabled=True)
     typer.echo(f"已启用 {username}")
 
 
@@ -192,9 +153,9 @@ def org_import_cmd(file: Path) -> None:
     """从 xlsx 导入机构（全部成功或全部不导入）。"""
     if not file.is_file():
         fail(f"文件不存在：{file}")
-    env = _env()
+    env = open_env()
     with env.session() as session:
-        created = org_import.import_orgs(session, file, now=_now(), actor=audit.CLI_ACTOR)
+        created = org_import.import_orgs(session, file, now=utc_now(), actor=audit.CLI_ACTOR)
     typer.echo(f"已导入 {len(created)} 个机构")
 
 
@@ -211,7 +172,7 @@ def outbox_list(
     limit: Annotated[int, typer.Option(help="最多显示条数")] = 50,
 ) -> None:
     """列出通知发件箱（最新在前）。"""
-    env = _env()
+    env = open_env()
     with env.session() as session:
         rows = notifications.list_outbox(session, status=status, limit=limit)
         if not rows:
@@ -224,17 +185,17 @@ def outbox_list(
 @outbox_app.command("dispatch")
 def outbox_dispatch() -> None:
     """立即投递所有待发送的通知。"""
-    env = _env()
+    env = open_env()
     with env.session() as session:
         sender = notifications.sender_from_settings(env.settings)
-        sent = notifications.deliver_pending(session, sender, now=_now())
+        sent = notifications.deliver_pending(session, sender, now=utc_now())
     typer.echo(f"已发送 {sent} 条")
 
 
 @audit_app.command("verify")
 def audit_verify() -> None:
     """校验审计日志哈希链，发现被修改或删除的记录时以非零状态退出。"""
-    env = _env()
+    env = open_env()
     with env.session() as session:
         report = audit.verify_chain(session)
     if report.ok:
@@ -254,11 +215,11 @@ def demo_data_cmd(
     """向新初始化的数据库写入演示数据。"""
     if size not in demo_data.SIZES:
         fail(f"未知的规模 {size}，可选：{', '.join(demo_data.SIZES)}")
-    env = _env()
+    env = open_env()
     with env.session() as session:
         summary = demo_data.generate(
             session,
-            now=_now(),
+            now=utc_now(),
             passwords=Passwords(env.settings),
             province=province,
             size=size,
@@ -277,7 +238,7 @@ def main() -> None:
         typer.echo(f"错误：{err.message}", err=True)
         if isinstance(err.details, list):
             for item in err.details:
-                typer.echo(f"  {_describe(item)}", err=True)
+                typer.echo(f"  {describe(item)}", err=True)
         sys.exit(1)
 
 

@@ -1,0 +1,1 @@
+"""The approval engine (通用审批): definitions, intake, routing, actions, gates, inbox, progress."""

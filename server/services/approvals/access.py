@@ -1,0 +1,46 @@
+"""Who may see an application: its owning organisation inside the caller's data scope, or the
+caller's own authority having a step of it (an approver always sees what reaches their inbox).
+
+Offices (内设部门) act for the bureau above them, so a clerk in a city bureau's security division
+works the city bureau's steps. Records outside what the caller may see answer 404.
+"""
+
+from sqlalchemy import exists, or_, select
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
+
+from server.db.approval_models import Application, ApprovalTask
+from server.db.models import Org
+from server.services.authz import Principal
+from server.services.errors import not_found
+from shared.enums import OrgType
+
+
+def authority_org_id(session: Session, org_id: int) -> int:
+    """The organisation whose steps a member of ``org_id`` works: itself, or above an office."""
+    org = session.get(Org, org_id)
+    while org is not None and org.type == OrgType.office and org.parent_id is not None:
+        org = session.get(Org, org.parent_id)
+    return org.id if org is not None else org_id
+
+
+def visible_clause(session: Session, principal: Principal) -> ColumnElement[bool]:
+    authority = authority_org_id(session, principal.org_id)
+    routed_here = exists(
+        select(ApprovalTask.id).where(
+            ApprovalTask.application_id == Application.id,
+            ApprovalTask.acting_org_id == authority,
+        )
+    )
+    return or_(principal.scope.clause(Application.org_id), routed_here)
+
+
+def get_application(session: Session, principal: Principal, application_id: int) -> Application:
+    application = session.scalar(
+        select(Application).where(
+            Application.id == application_id, visible_clause(session, principal)
+        )
+    )
+    if application is None:
+        raise not_found("application")
+    return application

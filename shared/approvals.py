@@ -1,0 +1,86 @@
+"""Vocabulary of the approval engine (DOMAIN.md §4): levels, gates, statuses, actions, screening."""
+
+from shared.enums import LabelledEnum
+
+
+class AuthorityLevel(LabelledEnum):
+    """Which tier of the police hierarchy acts on a step; routing uses the applicant's region."""
+
+    county = ("county", "县级")
+    city = ("city", "市级")
+    province = ("province", "省级")
+
+
+class Gate(LabelledEnum):
+    """A condition the server checks before a step may be approved (DOMAIN.md §4–5)."""
+
+    screening = ("screening", "人员背景审查")
+    fingerprint_card = ("fingerprint_card", "指纹卡号")
+    payment = ("payment", "缴费确认")
+
+
+class ApplicationStatus(LabelledEnum):
+    in_review = ("in_review", "审批中")
+    returned = ("returned", "已退回申请人")
+    approved = ("approved", "审批通过")
+    withdrawn = ("withdrawn", "已撤回")
+
+
+class ApprovalAction(LabelledEnum):
+    """What a log entry records; the label is what the progress view shows."""
+
+    submit = ("submit", "提交申请")
+    resubmit = ("resubmit", "重新提交")
+    approve = ("approve", "同意")
+    reject = ("reject", "不同意")
+    assign = ("assign", "指派")
+    return_back = ("return_back", "退回上一步")
+    screening = ("screening", "背景审查")
+    fingerprint = ("fingerprint", "录入指纹卡号")
+    payment = ("payment", "缴费确认")
+
+
+class OpinionVisibility(LabelledEnum):
+    internal = ("internal", "仅对内可见")
+    external = ("external", "对外可见")
+
+
+class PersonRole(LabelledEnum):
+    """The part a person plays in an application; each one is screened at level one."""
+
+    applicant = ("applicant", "申请人")
+    legal_rep = ("legal_rep", "法定代表人")
+    principal = ("principal", "主要负责人")
+    proposed_legal_rep = ("proposed_legal_rep", "拟任法定代表人")
+
+
+class ApplicantKind(LabelledEnum):
+    unit = ("unit", "单位")
+    person = ("person", "个人")
+
+
+class ScreeningCategory(LabelledEnum):
+    """The checks against the police databases (公安四大库) that [004] lists."""
+
+    criminal_record = ("criminal_record", "刑事犯罪")
+    detention_education = ("detention_education", "收容收教")
+    drug_rehabilitation = ("drug_rehabilitation", "强制戒毒")
+    wanted_fugitive = ("wanted_fugitive", "网上逃犯")
+    mental_illness_incident = ("mental_illness_incident", "肇事肇祸精神病")
+
+
+class ScreeningOutcome(LabelledEnum):
+    clear = ("clear", "未见异常")
+    hit = ("hit", "命中")
+    error = ("error", "查询失败")
+
+
+class InboxBox(LabelledEnum):
+    pending = ("pending", "待我审批")
+    done = ("done", "我已审批")
+
+
+class MaterialKind(LabelledEnum):
+    pdf = ("application/pdf", "PDF")
+    jpeg = ("image/jpeg", "JPEG 图片")
+    png = ("image/png", "PNG 图片")
