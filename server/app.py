@@ -6,7 +6,19 @@ from fastapi import FastAPI
 
 from server.api.deps import AppContext
 from server.api.errors import install_error_handlers
-from server.api.routes import audit, auth, orgs, roles, system, users
+from server.api.routes import (
+    applications,
+    audit,
+    auth,
+    inbox,
+    materials,
+    orgs,
+    roles,
+    screening,
+    system,
+    users,
+    workflows,
+)
 from server.clock import Clock, SystemClock
 from server.config import Settings
 from server.db.session import create_db_engine, create_session_factory
@@ -15,7 +27,19 @@ from server.services.passwords import Passwords
 from shared import __version__
 
 API_PREFIX = "/api/v1"
-ROUTERS = (system.router, auth.router, orgs.router, roles.router, users.router, audit.router)
+ROUTERS = (
+    system.router,
+    auth.router,
+    orgs.router,
+    roles.router,
+    users.router,
+    audit.router,
+    workflows.router,
+    applications.router,
+    materials.router,
+    screening.router,
+    inbox.router,
+)
 
 
 def ensure_sqlite_folder(url: str) -> None:

@@ -36,6 +36,15 @@ class Settings(BaseSettings):
     notification_sender: Literal["log", "http"] = "log"
     sms_gateway_url: str | None = None
 
+    # application materials: bytes under data_dir/materials, named by their SHA-256
+    material_max_bytes: int = 20 * 1024 * 1024
+
+    # background screening: "watchlist" checks the imported local list; "http" asks the
+    # police data service at screening_url
+    screening_provider: Literal["watchlist", "http"] = "watchlist"
+    screening_url: str | None = None
+    screening_timeout_seconds: float = 10.0
+
     @property
     def database_kind(self) -> str:
         return "postgresql" if self.database_url.startswith("postgresql") else "sqlite"
@@ -51,6 +60,8 @@ class Settings(BaseSettings):
             problems.append("生产环境不能把短信验证码写入日志（SGSS_NOTIFICATION_SENDER=log）")
         if self.notification_sender == "http" and not self.sms_gateway_url:
             problems.append("使用短信网关时须设置 SGSS_SMS_GATEWAY_URL")
+        if self.screening_provider == "http" and not self.screening_url:
+            problems.append("使用公安数据服务审查时须设置 SGSS_SCREENING_URL")
         if self.argon2_memory_kib < 19456:
             problems.append("生产环境的 argon2 内存参数不得低于 19456 KiB")
         if problems:

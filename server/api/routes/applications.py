@@ -1,0 +1,5 @@
+"""Routes: applications."""
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["applications"])

@@ -1,0 +1,5 @@
+"""Routes: 申请材料."""
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["materials"])

@@ -1,0 +1,5 @@
+"""Routes: 审批流程定义."""
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["workflows"])
