@@ -84,3 +84,8 @@ class MaterialKind(LabelledEnum):
     pdf = ("application/pdf", "PDF")
     jpeg = ("image/jpeg", "JPEG 图片")
     png = ("image/png", "PNG 图片")
+
+
+FINGERPRINT_CARD_PATTERN = r"^ZW\d{6}\d{10}$"
+"""A fingerprint card number (指纹卡号): ``ZW`` + the enrolling station's 6-digit region code +
+a 10-digit serial, e.g. ``ZW3301020000000042``. The fingerprint desk issues it on enrolment."""

@@ -18,8 +18,18 @@ AUDIT_ACTIONS: dict[str, str] = {
     "role.update": "修改角色",
     "role.delete": "删除角色",
     "demo.generate": "生成演示数据",
+    "screening.run": "人员背景审查",
+    "screening.watchlist_import": "导入背景审查比对名单",
+    "material.upload": "上传申请材料",
+    "workflow.publish": "发布审批流程",
 }
 
 
 def action_label(action: str) -> str:
     return AUDIT_ACTIONS.get(action, action)
+
+
+SCREENING_RUN = "screening.run"
+WATCHLIST_IMPORT = "screening.watchlist_import"
+MATERIAL_UPLOAD = "material.upload"
+WORKFLOW_PUBLISH = "workflow.publish"

@@ -6,6 +6,7 @@ import requests
 from pydantic import BaseModel
 
 from client.api.errors import ApiError, from_response, from_transport
+from shared.schemas.applications import InboxCounts
 from shared.schemas.audit import AuditEntryPublic
 from shared.schemas.auth import LoginResponse, VerificationCodeSent
 from shared.schemas.common import Page
@@ -151,6 +152,10 @@ class ApiClient:
     # -- audit ----------------------------------------------------------------------------
     def audit(self, **params: Any) -> Page[AuditEntryPublic]:
         return self._get(Page[AuditEntryPublic], "/audit", **params)
+
+    # -- approvals ------------------------------------------------------------------------
+    def inbox_counts(self) -> InboxCounts:
+        return self._get(InboxCounts, "/inbox/counts")
 
 
 __all__ = ["ApiClient", "ApiError"]

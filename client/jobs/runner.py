@@ -41,6 +41,7 @@ class JobRunner(QObject):
         super().__init__(parent)
         self._pool = QThreadPool(self)
         self._active: set[Job] = set()
+        self._quiet: set[Job] = set()  # kept referenced until done, like the others
 
     @property
     def busy(self) -> bool:
@@ -53,21 +54,26 @@ class JobRunner(QObject):
         on_error: Callable[[Exception], None] | None = None,
         *,
         wants_job: bool = False,
+        quiet: bool = False,
     ) -> Job:
+        """``quiet`` jobs (background polling) neither show the busy indicator nor get
+        cancelled by its button."""
         job = Job(fn if wants_job else (lambda _job: fn()))  # type: ignore[call-arg,misc]
+        tracked = self._quiet if quiet else self._active
 
         def finish(handler: Callable[[Any], None] | None, value: Any) -> None:
-            self._active.discard(job)
-            if not self._active:
+            was_busy = bool(self._active)
+            tracked.discard(job)
+            if was_busy and not self._active:
                 self.busy_changed.emit(False)
             if handler is not None and not job.cancelled:
                 handler(value)
 
         job.signals.done.connect(lambda value: finish(on_success, value))
         job.signals.error.connect(lambda err: finish(on_error, err))
-        if not self._active:
+        if not quiet and not self._active:
             self.busy_changed.emit(True)
-        self._active.add(job)
+        tracked.add(job)
         self._pool.start(job)
         return job
 

@@ -20,12 +20,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from client.models.inbox_badge import InboxBadge
 from client.models.menu import MenuEntry, visible_menu
+from client.views.bell import BellButton
 from client.views.change_password import ChangePasswordDialog
 from client.views.context import DeskContext
 from client.views.placeholder import PlaceholderPage
 
 PageFactory = Callable[[DeskContext], QWidget]
+INBOX_KEY = "applications"  # 待办事项 / 通用审批
 
 
 class MainWindow(QMainWindow):
@@ -83,6 +86,13 @@ class MainWindow(QMainWindow):
         layout = QHBoxLayout(bar)
         layout.addWidget(QLabel("保安服务监管信息系统", objectName="brandLabel"))
         layout.addStretch(1)
+        self.badge: InboxBadge | None = None
+        if INBOX_KEY + ":view" in self.me.permissions:
+            self.badge = InboxBadge(self.context.api, self.context.runner, parent=self)
+            self.bell = BellButton(self.badge)
+            self.bell.open_inbox.connect(lambda: self.select_page(INBOX_KEY))
+            layout.addWidget(self.bell)
+            self.badge.start()
         self.user_label = QLabel(f"{self.me.org_name}　{self.me.name}", objectName="userLabel")
         layout.addWidget(self.user_label)
         change = QPushButton("修改密码", objectName="changePasswordButton")
@@ -128,6 +138,15 @@ class MainWindow(QMainWindow):
         self.stack.setCurrentWidget(self.pages[key])
         return self.pages[key]
 
+    def select_page(self, key: str) -> None:
+        """Open ``key`` through the menu so the tree's selection follows."""
+        for i in range(self.nav.topLevelItemCount()):
+            group = self.nav.topLevelItem(i)
+            for j in range(group.childCount()):
+                if group.child(j).data(0, Qt.ItemDataRole.UserRole) == key:
+                    self.nav.setCurrentItem(group.child(j))
+                    return
+
     def _open_item(self, item: QTreeWidgetItem | None) -> None:
         key = item.data(0, Qt.ItemDataRole.UserRole) if item else None
         if key:
@@ -151,5 +170,7 @@ class MainWindow(QMainWindow):
         self.close()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
+        if self.badge is not None:
+            self.badge.stop()
         self.context.prefs.set_geometry("main", self.saveGeometry())
         super().closeEvent(event)

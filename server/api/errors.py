@@ -57,6 +57,8 @@ _FIELD_LABELS = {
     "permissions": "操作权限",
     "data_scope": "数据范围",
     "version": "版本",
+    "title": "材料名称",
+    "file": "材料文件",
 }
 
 

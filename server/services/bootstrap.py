@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from server.db.migrate import upgrade_to_head
 from server.db.models import Org, Role, RolePermission, User, UserRole
 from server.services import audit
+from server.services.approvals import publishing
 from server.services.errors import AppError
 from server.services.orgs import add_org
 from server.services.passwords import Passwords, one_time_password
@@ -28,7 +29,11 @@ def root_org_name(province_code: str) -> str:
 
 
 def init_db(engine: Engine, session: Session, *, now: datetime, province: str) -> Org:
-    """Migrate to head; on an empty database create the root (the provincial department)."""
+    """Migrate to head; on an empty database create the root (the provincial department).
+
+    Every run also publishes the shipped process definitions of business types that have none
+    yet, so applications can be accepted right after installation or an upgrade that adds one.
+    """
     region = region_table().get(province)
     if region is None or region.level != RegionLevel.province:
         raise AppError(ErrorCode.ORG_REGION_INVALID, f"{province} 不是省级行政区划代码")
@@ -36,6 +41,7 @@ def init_db(engine: Engine, session: Session, *, now: datetime, province: str) -
     root = session.scalar(select(Org).where(Org.parent_id.is_(None)))
     if root is not None:
         sync_admin_role(session, root, now=now)
+        publishing.publish_defaults(session, now=now, actor=audit.CLI_ACTOR)
         session.commit()
         return root
     root = add_org(
@@ -57,6 +63,7 @@ def init_db(engine: Engine, session: Session, *, now: datetime, province: str) -
         after={"name": root.name, "region_code": province},
     )
     sync_admin_role(session, root, now=now)
+    publishing.publish_defaults(session, now=now, actor=audit.CLI_ACTOR)
     session.commit()
     return root
 

@@ -12,7 +12,7 @@ MOBILE_PATTERN = r"^1[3-9]\d{9}$"
 ApprovalRoles = dict[BusinessType, list[ApprovalRole]]
 
 
-def _id_number(value: str | None) -> str | None:
+def id_number_field(value: str | None) -> str | None:
     if value is None or value == "":
         return None
     try:
@@ -38,7 +38,7 @@ class UserCreate(Schema):
     role_ids: list[int] = Field(default_factory=list)
     approval_roles: ApprovalRoles = Field(default_factory=dict)
 
-    _check_id = field_validator("id_number")(_id_number)
+    _check_id = field_validator("id_number")(id_number_field)
     _check_approval = field_validator("approval_roles")(_approval_roles)
 
 
@@ -54,7 +54,7 @@ class UserUpdate(Schema):
     enabled: bool | None = None
     version: int | None = None
 
-    _check_id = field_validator("id_number")(_id_number)
+    _check_id = field_validator("id_number")(id_number_field)
     _check_approval = field_validator("approval_roles")(_approval_roles)
 
 

@@ -1,5 +1,164 @@
-"""Routes: applications."""
+"""Routes: applications (intake, detail, progress, external view) and the approval actions."""
+
+from typing import Annotated
 
 from fastapi import APIRouter
 
-router = APIRouter(tags=["applications"])
+from server.api.deps import NowDep, SessionDep, permission
+from server.services.approvals import actions, enrolment, intake, progress, views
+from server.services.approvals.access import get_application
+from server.services.authz import Principal
+from shared.schemas.applications import (
+    ApplicationCreate,
+    ApplicationDetail,
+    ApplicationResubmit,
+    ApproveBody,
+    AssignBody,
+    ExternalView,
+    FingerprintBody,
+    PaymentConfirm,
+    PaymentResult,
+    Progress,
+    RejectBody,
+    ReturnBody,
+)
+
+router = APIRouter(prefix="/applications", tags=["applications"])
+Approver = Annotated[Principal, permission("applications:approve")]
+
+
+@router.post("", response_model=ApplicationDetail, status_code=201)
+def submit(
+    body: ApplicationCreate,
+    principal: Annotated[Principal, permission("applications:intake")],
+    session: SessionDep,
+    now: NowDep,
+) -> ApplicationDetail:
+    application = intake.create_application(session, principal, body, now=now)
+    return views.detail(session, principal, application, now=now)
+
+
+@router.post("/payments", response_model=PaymentResult)
+def confirm_payment(
+    body: PaymentConfirm,
+    principal: Annotated[Principal, permission("exam_enrolments:confirm_payment")],
+    session: SessionDep,
+    now: NowDep,
+) -> PaymentResult:
+    changed = enrolment.confirm_payment(session, principal, body.application_ids, now=now)
+    return PaymentResult(confirmed=changed)
+
+
+@router.get("/{application_id}", response_model=ApplicationDetail)
+def get_detail(
+    application_id: int,
+    principal: Annotated[Principal, permission("applications:view")],
+    session: SessionDep,
+    now: NowDep,
+) -> ApplicationDetail:
+    application = get_application(session, principal, application_id)
+    return views.detail(session, principal, application, now=now)
+
+
+@router.get("/{application_id}/progress", response_model=Progress)
+def get_progress(
+    application_id: int,
+    principal: Annotated[Principal, permission("applications:view")],
+    session: SessionDep,
+) -> Progress:
+    application = get_application(session, principal, application_id)
+    return progress.progress(session, principal, application)
+
+
+@router.get("/{application_id}/external", response_model=ExternalView)
+def get_external(
+    application_id: int,
+    principal: Annotated[Principal, permission("applications:view")],
+    session: SessionDep,
+) -> ExternalView:
+    application = get_application(session, principal, application_id)
+    return progress.external_view(session, application)
+
+
+@router.post("/{application_id}/resubmit", response_model=ApplicationDetail)
+def resubmit(
+    application_id: int,
+    body: ApplicationResubmit,
+    principal: Annotated[Principal, permission("applications:intake")],
+    session: SessionDep,
+    now: NowDep,
+) -> ApplicationDetail:
+    application = get_application(session, principal, application_id)
+    application = intake.resubmit(session, principal, application, body, now=now)
+    return views.detail(session, principal, application, now=now)
+
+
+@router.post("/{application_id}/approve", response_model=ApplicationDetail)
+def approve(
+    application_id: int, body: ApproveBody, principal: Approver, session: SessionDep, now: NowDep
+) -> ApplicationDetail:
+    application = actions.approve(
+        session, principal, application_id, version=body.version, opinion=body.opinion, now=now
+    )
+    return views.detail(session, principal, application, now=now)
+
+
+@router.post("/{application_id}/reject", response_model=ApplicationDetail)
+def reject(
+    application_id: int, body: RejectBody, principal: Approver, session: SessionDep, now: NowDep
+) -> ApplicationDetail:
+    application = actions.reject(
+        session,
+        principal,
+        application_id,
+        version=body.version,
+        reason=body.reason,
+        corrections=body.corrections,
+        now=now,
+    )
+    return views.detail(session, principal, application, now=now)
+
+
+@router.post("/{application_id}/assign", response_model=ApplicationDetail)
+def assign(
+    application_id: int, body: AssignBody, principal: Approver, session: SessionDep, now: NowDep
+) -> ApplicationDetail:
+    application = actions.assign(
+        session,
+        principal,
+        application_id,
+        version=body.version,
+        assignee_id=body.assignee_id,
+        opinion=body.opinion,
+        now=now,
+    )
+    return views.detail(session, principal, application, now=now)
+
+
+@router.post("/{application_id}/return", response_model=ApplicationDetail)
+def return_back(
+    application_id: int, body: ReturnBody, principal: Approver, session: SessionDep, now: NowDep
+) -> ApplicationDetail:
+    application = actions.return_back(
+        session, principal, application_id, version=body.version, reason=body.reason, now=now
+    )
+    return views.detail(session, principal, application, now=now)
+
+
+@router.post("/{application_id}/fingerprint", response_model=ApplicationDetail)
+def record_fingerprint(
+    application_id: int,
+    body: FingerprintBody,
+    principal: Annotated[Principal, permission("exam_enrolments:fingerprint")],
+    session: SessionDep,
+    now: NowDep,
+) -> ApplicationDetail:
+    application = enrolment.record_fingerprint(
+        session,
+        principal,
+        application_id,
+        version=body.version,
+        card_number=body.card_number,
+        now=now,
+    )
+    return views.detail(session, principal, application, now=now)

@@ -1,5 +1,53 @@
-"""Routes: inbox."""
+"""Routes: the inbox (待办事项) — my pending steps, what I have done, and the badge counts."""
 
-from fastapi import APIRouter
+from datetime import date
+from typing import Annotated
 
-router = APIRouter(tags=["inbox"])
+from fastapi import APIRouter, Query
+
+from server.api.deps import NowDep, SessionDep, permission
+from server.services.approvals import inbox, views
+from server.services.approvals.tasks import local_day
+from server.services.authz import Principal
+from server.services.paging import PageRequest
+from shared.approvals import ApplicationStatus, InboxBox
+from shared.enums import BusinessType
+from shared.schemas.applications import ApplicationRow, InboxCounts
+from shared.schemas.common import Page
+
+router = APIRouter(prefix="/inbox", tags=["inbox"])
+Viewer = Annotated[Principal, permission("applications:view")]
+
+
+@router.get("", response_model=Page[ApplicationRow])
+def list_inbox(
+    principal: Viewer,
+    session: SessionDep,
+    now: NowDep,
+    box: InboxBox = InboxBox.pending,
+    business_type: BusinessType | None = None,
+    status: ApplicationStatus | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    applicant: Annotated[str | None, Query(max_length=100)] = None,
+    overdue: bool | None = None,
+    page: Annotated[int, Query(ge=1)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=500)] = 50,
+    sort: str | None = None,
+) -> Page[ApplicationRow]:
+    request = PageRequest(page, page_size, sort)
+    f = inbox.InboxFilter(business_type, status, date_from, date_to, applicant, overdue)
+    if box == InboxBox.pending:
+        rows, total = inbox.list_pending(session, principal, f, request, today=local_day(now))
+        org_name = views.authority_name(session, principal)
+        items = [views.row(a, t, now=now, org_name=org_name) for t, a in rows]
+    else:
+        done, total = inbox.list_done(session, principal, f, request)
+        items = views.done_rows(session, done, now=now)
+    return Page(items=items, total=total, page=page, page_size=request.limit)
+
+
+@router.get("/counts", response_model=InboxCounts)
+def counts(principal: Viewer, session: SessionDep, now: NowDep) -> InboxCounts:
+    total, overdue, by_type = inbox.counts(session, principal, today=local_day(now))
+    return InboxCounts(total=total, overdue=overdue, by_type=by_type)

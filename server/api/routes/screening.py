@@ -1,5 +1,63 @@
-"""Routes: 人员背景审查."""
+"""Routes: 人员背景审查 (run and view an application's screening, import the watch list)."""
 
-from fastapi import APIRouter
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, UploadFile
+
+from server.api.deps import ContextDep, NowDep, SessionDep, permission
+from server.services import screening
+from server.services.approvals.access import get_application
+from server.services.authz import Principal
+from server.services.errors import AppError
+from shared.errors import ErrorCode
+from shared.schemas.screening import ScreeningSummaryPublic, WatchListImportReport
 
 router = APIRouter(tags=["screening"])
+
+
+@router.get("/applications/{application_id}/screening", response_model=ScreeningSummaryPublic)
+def get_screening(
+    application_id: int,
+    principal: Annotated[Principal, permission("screening:view")],
+    session: SessionDep,
+) -> ScreeningSummaryPublic:
+    application = get_application(session, principal, application_id)
+    return screening.to_public(screening.summary(session, application), principal)
+
+
+@router.post("/applications/{application_id}/screening", response_model=ScreeningSummaryPublic)
+def run_screening(
+    application_id: int,
+    principal: Annotated[Principal, permission("screening:run")],
+    session: SessionDep,
+    context: ContextDep,
+    now: NowDep,
+) -> ScreeningSummaryPublic:
+    application = get_application(session, principal, application_id)
+    provider = screening.provider_for(context.settings, session)
+    screening.run_screening(session, principal, application, provider=provider, now=now)
+    session.commit()
+    return screening.to_public(screening.summary(session, application), principal)
+
+
+@router.post("/screening/watch-list", response_model=WatchListImportReport)
+def import_watch_list(
+    file: UploadFile,
+    principal: Annotated[Principal, permission("screening:import")],
+    session: SessionDep,
+    now: NowDep,
+) -> WatchListImportReport:
+    """Upload an xlsx or csv watch list; all rows or none (errors name row and column)."""
+    name = Path((file.filename or "").replace("\\", "/")).name
+    if Path(name).suffix.lower() not in {".xlsx", ".csv"}:
+        raise AppError(ErrorCode.IMPORT_INVALID, "只能导入 .xlsx 或 .csv 文件")
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / name
+        path.write_bytes(file.file.read())
+        report = screening.import_watch_list(session, path, now=now, actor=principal.actor)
+    session.commit()
+    return WatchListImportReport(
+        added=report.added, updated=report.updated, unchanged=report.unchanged
+    )

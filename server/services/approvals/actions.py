@@ -1,0 +1,269 @@
+"""What an approver does to the pending step: approve, reject, assign, return to the previous step.
+
+Every action names the version of the application the clerk saw. The application row is bumped
+first, under its version, so of two clerks acting on the same step exactly one wins and the
+other gets 409 STALE_VERSION with nothing written: never a lost update, never two log lines.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import flag_modified
+from sqlalchemy.orm.exc import StaleDataError
+
+from server.db.approval_models import Application, ApprovalTask
+from server.db.models import User
+from server.services import audit
+from server.services.approvals import gates, routing
+from server.services.approvals.access import get_application
+from server.services.approvals.definition import StepDef
+from server.services.approvals.intake import snapshot
+from server.services.approvals.tasks import (
+    DONE,
+    RETURNED,
+    open_step,
+    pending_task,
+    process_of,
+    write_log,
+)
+from server.services.authz import Principal
+from server.services.errors import AppError, check_version
+from shared.approvals import ApplicationStatus, ApprovalAction, OpinionVisibility
+from shared.enums import ApprovalRole
+from shared.errors import ErrorCode
+
+
+@dataclass
+class Acting:
+    application: Application
+    task: ApprovalTask
+    step: StepDef
+    user: User
+
+    @property
+    def role_label(self) -> str:
+        return ApprovalRole(self.task.approval_role).label
+
+
+def bump(session: Session, application: Application, now: datetime) -> None:
+    """Claim the application at the version the caller saw (row lock on PostgreSQL)."""
+    application.updated_at = now
+    # A frozen or coarse clock can give the same instant twice; the version must move anyway.
+    flag_modified(application, "updated_at")
+    try:
+        session.flush()
+    except StaleDataError:
+        session.rollback()
+        raise AppError(ErrorCode.STALE_VERSION) from None
+
+
+def acting_on(
+    session: Session, principal: Principal, application_id: int, version: int, now: datetime
+) -> Acting:
+    application = get_application(session, principal, application_id)
+    check_version(version, application.version)
+    if application.status != ApplicationStatus.in_review:
+        raise AppError(ErrorCode.APPLICATION_NOT_PENDING)
+    task = pending_task(session, application.id)
+    user = session.get(User, principal.user_id)
+    if task is None or user is None:
+        raise AppError(ErrorCode.APPLICATION_NOT_PENDING)
+    if not routing.may_act(session, user, task):
+        raise AppError(ErrorCode.NOT_YOUR_STEP)
+    bump(session, application, now)
+    return Acting(application, task, process_of(application).step(task.step_key), user)
+
+
+def _close(task: ApprovalTask, user: User, decision: str, now: datetime, status: str) -> None:
+    task.status = status
+    task.decided_at = now
+    task.decided_by_id = user.id
+    task.decision = decision
+
+
+def _audit(
+    session: Session,
+    principal: Principal,
+    acting: Acting,
+    action: str,
+    now: datetime,
+    **extra: object,
+) -> None:
+    audit.record(
+        session,
+        now=now,
+        actor=principal.actor,
+        action=f"application.{action}",
+        entity_type="application",
+        entity_id=acting.application.id,
+        org_id=acting.application.org_id,
+        after={**snapshot(acting.application), "step": acting.task.step_key, **extra},
+    )
+
+
+def approve(
+    session: Session,
+    principal: Principal,
+    application_id: int,
+    *,
+    version: int,
+    opinion: str,
+    now: datetime,
+) -> Application:
+    acting = acting_on(session, principal, application_id, version, now)
+    app, task = acting.application, acting.task
+    gates.ensure_approvable(session, app, acting.step)
+    process = process_of(app)
+    following = process.after(task.step_key)
+    final = following is None
+    if final and not opinion.strip():
+        raise AppError(ErrorCode.VALIDATION_ERROR, message="最后一级审批须填写对外可见的审批意见")
+    _close(task, acting.user, "approve", now, DONE)
+    write_log(
+        session,
+        app,
+        action=ApprovalAction.approve,
+        now=now,
+        actor_id=acting.user.id,
+        actor_name=acting.user.name,
+        actor_role=acting.role_label,
+        task=task,
+        opinion=opinion,
+        visibility=OpinionVisibility.external if final else OpinionVisibility.internal,
+    )
+    if following is None:
+        app.status = ApplicationStatus.approved
+        app.decided_at = now
+    else:
+        open_step(session, app, process, following, now)
+    _audit(session, principal, acting, "approve", now)
+    session.commit()
+    return app
+
+
+def reject(
+    session: Session,
+    principal: Principal,
+    application_id: int,
+    *,
+    version: int,
+    reason: str,
+    corrections: list[str],
+    now: datetime,
+) -> Application:
+    """Disagree: the round ends and the application goes back to the applicant with the reason
+    and every correction at once (一次性告知); both are visible to the applicant."""
+    if not corrections:
+        raise AppError(ErrorCode.CORRECTIONS_REQUIRED)
+    acting = acting_on(session, principal, application_id, version, now)
+    app, task = acting.application, acting.task
+    gates.ensure_rejectable(session, app, acting.step)
+    _close(task, acting.user, "reject", now, DONE)
+    write_log(
+        session,
+        app,
+        action=ApprovalAction.reject,
+        now=now,
+        actor_id=acting.user.id,
+        actor_name=acting.user.name,
+        actor_role=acting.role_label,
+        task=task,
+        opinion=reason,
+        visibility=OpinionVisibility.external,
+        corrections=corrections,
+    )
+    app.status = ApplicationStatus.returned
+    app.decided_at = now
+    _audit(session, principal, acting, "reject", now)
+    session.commit()
+    return app
+
+
+def assign(
+    session: Session,
+    principal: Principal,
+    application_id: int,
+    *,
+    version: int,
+    assignee_id: int,
+    opinion: str,
+    now: datetime,
+) -> Application:
+    """指派: hand the pending step to one named colleague who could act on it."""
+    acting = acting_on(session, principal, application_id, version, now)
+    app, task = acting.application, acting.task
+    assignee = session.get(User, assignee_id)
+    unassigned = ApprovalTask(
+        business_type=task.business_type,
+        approval_role=task.approval_role,
+        acting_org_id=task.acting_org_id,
+        assignee_id=None,
+    )
+    if (
+        assignee is None
+        or not assignee.enabled
+        or not routing.may_act(session, assignee, unassigned)
+    ):
+        raise AppError(ErrorCode.ASSIGNEE_INVALID)
+    task.assignee_id = assignee.id
+    write_log(
+        session,
+        app,
+        action=ApprovalAction.assign,
+        now=now,
+        actor_id=acting.user.id,
+        actor_name=acting.user.name,
+        actor_role=acting.role_label,
+        task=task,
+        opinion=opinion,
+        assignee_name=assignee.name,
+    )
+    _audit(session, principal, acting, "assign", now, assignee_id=assignee.id)
+    session.commit()
+    return app
+
+
+def return_back(
+    session: Session,
+    principal: Principal,
+    application_id: int,
+    *,
+    version: int,
+    reason: str,
+    now: datetime,
+) -> Application:
+    """Send the step back to the previous step of this round, with an internal reason."""
+    acting = acting_on(session, principal, application_id, version, now)
+    app, task = acting.application, acting.task
+    previous = session.scalar(
+        select(ApprovalTask)
+        .where(
+            ApprovalTask.application_id == app.id,
+            ApprovalTask.round == app.round,
+            ApprovalTask.status == DONE,
+            ApprovalTask.step_index < task.step_index,
+        )
+        .order_by(ApprovalTask.id.desc())
+        .limit(1)
+    )
+    if previous is None:
+        raise AppError(ErrorCode.NO_PREVIOUS_STEP)
+    _close(task, acting.user, "return_back", now, RETURNED)
+    write_log(
+        session,
+        app,
+        action=ApprovalAction.return_back,
+        now=now,
+        actor_id=acting.user.id,
+        actor_name=acting.user.name,
+        actor_role=acting.role_label,
+        task=task,
+        opinion=reason,
+    )
+    process = process_of(app)
+    open_step(session, app, process, process.step(previous.step_key), now)
+    _audit(session, principal, acting, "return_back", now)
+    session.commit()
+    return app

@@ -1,0 +1,69 @@
+"""The gates of a step, in one place (DOMAIN.md §4–5).
+
+The server refuses what they forbid, and the client draws its main button from the same
+answer: 【同意】, 【获取指纹卡号】 or 【缴费确认】.
+"""
+
+from sqlalchemy.orm import Session
+
+from server.db.approval_models import Application
+from server.services.approvals.definition import StepDef
+from server.services.errors import AppError
+from server.services.screening import summary as screening_summary
+from shared.approvals import Gate
+from shared.errors import ErrorCode
+from shared.schemas.applications import GateView
+
+
+def evaluate(session: Session, application: Application, step: StepDef) -> GateView:
+    approve, reject = True, True
+    action, label, reasons = "approve", "同意", []
+    for gate in step.gates:
+        if gate == Gate.screening:
+            screening = screening_summary(session, application)
+            if not screening.approve_allowed:
+                approve = False
+                reasons.append(_screening_reason(screening.state))
+            if not screening.reject_allowed:
+                reject = False
+        elif gate == Gate.fingerprint_card and not application.fingerprint_card_no:
+            approve, action, label = False, "fingerprint", "获取指纹卡号"
+            reasons.append("尚未录入指纹，无法进入下一级审批")
+        elif gate == Gate.payment and application.paid_at is None:
+            approve, action, label = False, "payment", "缴费确认"
+            reasons.append("缴费状态为未缴费")
+    return GateView(
+        action=action, label=label, approve_allowed=approve, reject_allowed=reject, reasons=reasons
+    )
+
+
+def _screening_reason(state: str) -> str:
+    return {
+        "missing": "尚未完成全部人员的背景审查",
+        "hit": "背景审查命中，只能不同意",
+        "error": "背景审查查询失败，须重新审查",
+    }.get(state, "背景审查未通过")
+
+
+def _screening_code(state: str) -> ErrorCode:
+    return {"hit": ErrorCode.SCREENING_HIT, "error": ErrorCode.SCREENING_ERROR}.get(
+        state, ErrorCode.GATE_CLOSED
+    )
+
+
+def ensure_approvable(session: Session, application: Application, step: StepDef) -> None:
+    view = evaluate(session, application, step)
+    if view.approve_allowed:
+        return
+    code = ErrorCode.GATE_CLOSED
+    if Gate.screening in step.gates:
+        state = screening_summary(session, application).state
+        if state in ("hit", "error"):
+            code = _screening_code(state)
+    raise AppError(code, details={"reasons": view.reasons, "action": view.action})
+
+
+def ensure_rejectable(session: Session, application: Application, step: StepDef) -> None:
+    view = evaluate(session, application, step)
+    if not view.reject_allowed:
+        raise AppError(ErrorCode.SCREENING_ERROR, details={"reasons": view.reasons})

@@ -1,0 +1,200 @@
+"""Intake (受理): an application enters the engine, or comes back for a new round.
+
+The intranet clerk's intake endpoint and the extranet sync both come through here, so the
+same checks apply whatever the source: a valid form for the business type, the people the type
+requires, a county-level region inside the caller's data scope, a published process, and a
+bureau for every step (routing is resolved up front so nothing stalls half-way).
+"""
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from server.db.approval_models import Application, ApplicationPerson, WorkflowDefinition
+from server.services import audit
+from server.services.approvals import numbering, publishing
+from server.services.approvals.routing import acting_org, owner_org
+from server.services.approvals.tasks import local_day, open_step, process_of, write_log
+from server.services.authz import Principal
+from server.services.errors import AppError, check_version
+from shared.approvals import ApplicationStatus, ApprovalAction
+from shared.enums import BusinessType
+from shared.errors import ErrorCode
+from shared.regions import RegionLevel, region_table
+from shared.schemas.applications import ApplicationCreate, ApplicationResubmit, PersonIn
+from shared.schemas.forms import REQUIRED_PERSONS, form_problems, normalised_form
+
+
+def _check_form(business_type: BusinessType, form: dict[str, Any]) -> dict[str, Any]:
+    problems = form_problems(business_type, form)
+    if problems:
+        raise AppError(ErrorCode.VALIDATION_ERROR, details={"form": problems})
+    return normalised_form(business_type, form)
+
+
+def _check_persons(business_type: BusinessType, persons: list[PersonIn]) -> None:
+    missing = REQUIRED_PERSONS[business_type] - {p.role for p in persons}
+    if missing:
+        labels = "、".join(sorted(role.label for role in missing))
+        raise AppError(
+            ErrorCode.VALIDATION_ERROR,
+            message=f"申请须填写以下人员：{labels}",
+            details={"persons": sorted(str(role) for role in missing)},
+        )
+
+
+def _check_region(code: str) -> None:
+    region = region_table().get(code)
+    if region is None or region.level != RegionLevel.county:
+        raise AppError(
+            ErrorCode.VALIDATION_ERROR, message="申请人所在区域须为有效的县（区）级行政区划代码"
+        )
+
+
+def _person_rows(application: Application, persons: list[PersonIn]) -> list[ApplicationPerson]:
+    return [
+        ApplicationPerson(
+            round=application.round,
+            role=str(p.role),
+            name=p.name,
+            id_number=p.id_number,
+            mobile=p.mobile,
+        )
+        for p in persons
+    ]
+
+
+def _route_all(session: Session, application: Application) -> None:
+    for step in process_of(application).steps:
+        acting_org(session, application.region_code, step.level)
+
+
+def snapshot(application: Application) -> dict[str, Any]:
+    return {
+        "number": application.number,
+        "business_type": application.business_type,
+        "applicant_name": application.applicant_name,
+        "status": application.status,
+        "round": application.round,
+    }
+
+
+def create_application(
+    session: Session,
+    principal: Principal,
+    data: ApplicationCreate,
+    *,
+    now: datetime,
+    source: str = "intranet",
+) -> Application:
+    principal.require("applications:intake")
+    form = _check_form(data.business_type, data.form)
+    _check_persons(data.business_type, data.persons)
+    _check_region(data.region_code)
+    owner = owner_org(session, data.region_code)
+    if not principal.scope.contains(owner.id):
+        raise AppError(ErrorCode.PERMISSION_DENIED, details={"region_code": data.region_code})
+    definition: WorkflowDefinition | None = publishing.latest(session, data.business_type)
+    if definition is None:
+        raise AppError(
+            ErrorCode.WORKFLOW_NOT_PUBLISHED, details={"business_type": data.business_type}
+        )
+    application = Application(
+        number=numbering.application_number(session, local_day(now).year),
+        business_type=str(data.business_type),
+        applicant_kind=str(data.applicant_kind),
+        applicant_name=data.applicant_name,
+        applicant_code=data.applicant_code.upper(),
+        region_code=data.region_code,
+        org_id=owner.id,
+        definition=definition,
+        round=1,
+        status=ApplicationStatus.in_review,
+        form=form,
+        source=source,
+        external_ref=data.external_ref,
+        submitted_at=now,
+        round_started_at=now,
+        created_at=now,
+        updated_at=now,
+    )
+    application.persons = _person_rows(application, data.persons)
+    _route_all(session, application)
+    session.add(application)
+    session.flush()
+    write_log(
+        session,
+        application,
+        action=ApprovalAction.submit,
+        now=now,
+        actor_id=None,
+        actor_name=data.applicant_name,
+        actor_role="申请人",
+    )
+    process = process_of(application)
+    open_step(session, application, process, process.first, now)
+    audit.record(
+        session,
+        now=now,
+        actor=principal.actor,
+        action="application.submit",
+        entity_type="application",
+        entity_id=application.id,
+        org_id=application.org_id,
+        after=snapshot(application),
+    )
+    session.commit()
+    return application
+
+
+def resubmit(
+    session: Session,
+    principal: Principal,
+    application: Application,
+    data: ApplicationResubmit,
+    *,
+    now: datetime,
+) -> Application:
+    """A returned application comes back corrected: a new round from the first step of the
+    version it began with; earlier rounds' persons, materials and log stay as they were."""
+    principal.require("applications:intake")
+    check_version(data.version, application.version)
+    if application.status != ApplicationStatus.returned:
+        raise AppError(ErrorCode.APPLICATION_NOT_RETURNED)
+    business_type = BusinessType(application.business_type)
+    form = _check_form(business_type, data.form)
+    _check_persons(business_type, data.persons)
+    before = snapshot(application)
+    application.round += 1
+    application.form = form
+    application.status = ApplicationStatus.in_review
+    application.round_started_at = now
+    application.decided_at = None
+    application.updated_at = now
+    application.persons.extend(_person_rows(application, data.persons))
+    session.flush()
+    write_log(
+        session,
+        application,
+        action=ApprovalAction.resubmit,
+        now=now,
+        actor_id=None,
+        actor_name=application.applicant_name,
+        actor_role="申请人",
+    )
+    process = process_of(application)
+    open_step(session, application, process, process.first, now)
+    audit.record(
+        session,
+        now=now,
+        actor=principal.actor,
+        action="application.resubmit",
+        entity_type="application",
+        entity_id=application.id,
+        org_id=application.org_id,
+        before=before,
+        after=snapshot(application),
+    )
+    session.commit()
+    return application

@@ -1,0 +1,104 @@
+"""Opening steps, finding the pending one, writing the approval log, counting time limits.
+
+Time limits are working days on the Chinese calendar (``shared.workdays``) counted from the day
+a step opens, in Beijing time. A rejection closes the round, so the days an application spends
+back with the applicant never count against any step; the next round opens fresh steps.
+"""
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from server.db.approval_models import Application, ApprovalLogEntry, ApprovalTask
+from server.services.approvals.definition import ProcessDef, StepDef
+from server.services.approvals.routing import acting_org
+from shared.approvals import ApprovalAction, OpinionVisibility
+from shared.workdays import work_calendar
+
+BEIJING = ZoneInfo("Asia/Shanghai")
+
+PENDING, DONE, RETURNED, CANCELLED = "pending", "done", "returned", "cancelled"
+
+
+def local_day(moment: datetime) -> date:
+    return moment.astimezone(BEIJING).date()
+
+
+def due_date(opened_at: datetime, days: int) -> date:
+    return work_calendar().add_working_days(local_day(opened_at), days)
+
+
+def is_overdue(task: ApprovalTask, now: datetime) -> bool:
+    return task.status == PENDING and local_day(now) > task.due_date
+
+
+def process_of(application: Application) -> ProcessDef:
+    definition = application.definition
+    return ProcessDef.from_json(definition.content, version=definition.version)
+
+
+def open_step(
+    session: Session, application: Application, process: ProcessDef, step: StepDef, now: datetime
+) -> ApprovalTask:
+    org = acting_org(session, application.region_code, step.level)
+    task = ApprovalTask(
+        application_id=application.id,
+        business_type=application.business_type,
+        round=application.round,
+        step_index=process.index_of(step.key),
+        step_key=step.key,
+        step_name=step.name,
+        level=str(step.level),
+        approval_role=str(step.role),
+        acting_org_id=org.id,
+        status=PENDING,
+        started_at=now,
+        due_date=due_date(now, step.time_limit_days),
+    )
+    session.add(task)
+    session.flush()
+    return task
+
+
+def pending_task(session: Session, application_id: int) -> ApprovalTask | None:
+    return session.scalar(
+        select(ApprovalTask).where(
+            ApprovalTask.application_id == application_id, ApprovalTask.status == PENDING
+        )
+    )
+
+
+def write_log(
+    session: Session,
+    application: Application,
+    *,
+    action: ApprovalAction,
+    now: datetime,
+    actor_id: int | None,
+    actor_name: str,
+    actor_role: str | None = None,
+    task: ApprovalTask | None = None,
+    opinion: str | None = None,
+    visibility: OpinionVisibility = OpinionVisibility.internal,
+    corrections: list[str] | None = None,
+    assignee_name: str | None = None,
+) -> ApprovalLogEntry:
+    entry = ApprovalLogEntry(
+        application_id=application.id,
+        round=application.round,
+        task_id=task.id if task is not None else None,
+        step_name=task.step_name if task is not None else None,
+        action=str(action),
+        at=now,
+        actor_id=actor_id,
+        actor_name=actor_name,
+        actor_role=actor_role,
+        opinion=opinion or None,
+        visibility=str(visibility),
+        corrections=corrections,
+        assignee_name=assignee_name,
+    )
+    session.add(entry)
+    return entry

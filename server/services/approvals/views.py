@@ -1,0 +1,157 @@
+"""Applications turned into what the API returns: inbox rows and the review dialog's detail."""
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from server.db.approval_models import Application, ApprovalTask
+from server.db.models import Org, User
+from server.services.approvals import gates, routing
+from server.services.approvals.access import authority_org_id
+from server.services.approvals.tasks import PENDING, is_overdue, pending_task, process_of
+from server.services.authz import Principal
+from shared.approvals import ApplicantKind, ApplicationStatus, AuthorityLevel, PersonRole
+from shared.enums import ApprovalRole, BusinessType
+from shared.masking import mask_id_number, mask_mobile
+from shared.regions import region_table
+from shared.schemas.applications import ApplicationDetail, ApplicationRow, PersonPublic, TaskPublic
+
+
+def _org_name(session: Session, org_id: int) -> str:
+    return session.scalar(select(Org.name).where(Org.id == org_id)) or ""
+
+
+def row(
+    application: Application,
+    task: ApprovalTask | None,
+    *,
+    now: datetime,
+    org_name: str | None = None,
+    decided_at: datetime | None = None,
+) -> ApplicationRow:
+    business_type = BusinessType(application.business_type)
+    status = ApplicationStatus(application.status)
+    return ApplicationRow(
+        id=application.id,
+        number=application.number,
+        business_type=business_type,
+        business_type_label=business_type.label,
+        applicant_name=application.applicant_name,
+        status=status,
+        status_label=status.label,
+        round=application.round,
+        submitted_at=application.submitted_at,
+        version=application.version,
+        task_id=task.id if task else None,
+        step_name=task.step_name if task else None,
+        acting_org_name=org_name,
+        due_date=task.due_date if task else None,
+        overdue=is_overdue(task, now) if task else False,
+        decided_at=decided_at,
+    )
+
+
+def task_public(session: Session, task: ApprovalTask, *, now: datetime) -> TaskPublic:
+    assignee = session.get(User, task.assignee_id) if task.assignee_id else None
+    return TaskPublic(
+        id=task.id,
+        round=task.round,
+        step_key=task.step_key,
+        step_name=task.step_name,
+        level=task.level,
+        level_label=AuthorityLevel(task.level).label,
+        approval_role=task.approval_role,
+        approval_role_label=ApprovalRole(task.approval_role).label,
+        acting_org_id=task.acting_org_id,
+        acting_org_name=_org_name(session, task.acting_org_id),
+        assignee_name=assignee.name if assignee else None,
+        status=task.status,
+        started_at=task.started_at,
+        due_date=task.due_date,
+        overdue=is_overdue(task, now),
+        decided_at=task.decided_at,
+    )
+
+
+def detail(
+    session: Session, principal: Principal, application: Application, *, now: datetime
+) -> ApplicationDetail:
+    task = pending_task(session, application.id)
+    user = session.get(User, principal.user_id)
+    can_act = (
+        task is not None
+        and user is not None
+        and principal.can("applications:approve")
+        and routing.may_act(session, user, task)
+    )
+    process = process_of(application)
+    gate = None
+    if task is not None and can_act:
+        gate = gates.evaluate(session, application, process.step(task.step_key))
+    full = principal.can("applications:approve") or principal.can("users:view_sensitive")
+    base = row(
+        application,
+        task,
+        now=now,
+        org_name=_org_name(session, task.acting_org_id) if task else None,
+        decided_at=application.decided_at,
+    )
+    return ApplicationDetail(
+        **base.model_dump(),
+        applicant_kind=ApplicantKind(application.applicant_kind),
+        applicant_code=application.applicant_code,
+        region_code=application.region_code,
+        region_name=region_table().full_name(application.region_code),
+        form=application.form,
+        persons=[
+            PersonPublic(
+                id=p.id,
+                role=PersonRole(p.role),
+                role_label=PersonRole(p.role).label,
+                name=p.name,
+                id_number=p.id_number if full else mask_id_number(p.id_number),
+                mobile=p.mobile if full else mask_mobile(p.mobile),
+            )
+            for p in application.current_persons()
+        ],
+        definition_version=process.version or 0,
+        steps=[s.name for s in process.steps],
+        current_task=task_public(session, task, now=now) if task else None,
+        can_act=can_act,
+        gate=gate,
+        fingerprint_card_no=application.fingerprint_card_no,
+        paid_at=application.paid_at,
+    )
+
+
+def authority_name(session: Session, principal: Principal) -> str:
+    return _org_name(session, authority_org_id(session, principal.org_id))
+
+
+def done_rows(session: Session, done: Sequence[Any], *, now: datetime) -> list[ApplicationRow]:
+    """Rows for applications I acted on, each with its current step (if still in review)."""
+    ids = [application.id for application, _ in done]
+    pending = {
+        t.application_id: t
+        for t in session.scalars(
+            select(ApprovalTask).where(
+                ApprovalTask.application_id.in_(ids), ApprovalTask.status == PENDING
+            )
+        )
+    }
+    names = dict(session.execute(select(Org.id, Org.name)).all()) if pending else {}
+    return [
+        row(
+            application,
+            pending.get(application.id),
+            now=now,
+            org_name=names.get(pending[application.id].acting_org_id)
+            if application.id in pending
+            else None,
+            decided_at=last_at,
+        )
+        for application, last_at in done
+    ]

@@ -1,0 +1,146 @@
+"""Running background screening for an application and keeping what it found.
+
+A run asks the provider first and writes afterwards, so a slow source holds no write lock. It
+stores one result per person of the current round and category, one approval-log entry with a
+short internal opinion, and an audit record; it flushes and leaves the commit to the caller, so
+screening can be part of a larger step.
+"""
+
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from server.db.approval_models import (
+    Application,
+    ApplicationPerson,
+    ApprovalLogEntry,
+    ScreeningResult,
+)
+from server.services import audit
+from server.services.authz import Principal
+from server.services.errors import AppError
+from server.services.screening.base import (
+    Finding,
+    PersonQuery,
+    ScreeningProvider,
+    distinct,
+    id_key,
+)
+from shared.approvals import (
+    ApplicationStatus,
+    ApprovalAction,
+    OpinionVisibility,
+    ScreeningCategory,
+    ScreeningOutcome,
+)
+from shared.audit_actions import SCREENING_RUN
+from shared.errors import ErrorCode
+
+NOT_ANSWERED = "审查来源未返回该项结果"
+
+
+def _answers(findings: list[Finding]) -> dict[tuple[str, ScreeningCategory], Finding]:
+    return {(id_key(f.id_number), ScreeningCategory(f.category)): f for f in findings}
+
+
+def _opinion(persons: list[ApplicationPerson], results: list[ScreeningResult]) -> str:
+    """E.g. ``审查 3 人：命中 1 项（张三：刑事犯罪）；查询失败 2 项，须重新审查``.
+
+    People and items are counted once per ID number, however many roles a person holds.
+    """
+    names = {id_key(p.id_number): p.name for p in persons}
+    by_person = {p.id: id_key(p.id_number) for p in persons}
+    hits: dict[tuple[str, str], None] = {}
+    errors: set[tuple[str, str]] = set()
+    for result in results:
+        key = (by_person[result.person_id], result.category)
+        if result.outcome == ScreeningOutcome.hit:
+            hits[key] = None
+        elif result.outcome == ScreeningOutcome.error:
+            errors.add(key)
+    parts = []
+    if hits:
+        listed = "，".join(
+            f"{names[id_number]}：{ScreeningCategory(category).label}"
+            for id_number, category in hits
+        )
+        parts.append(f"命中 {len(hits)} 项（{listed}）")
+    if errors:
+        parts.append(f"查询失败 {len(errors)} 项，须重新审查")
+    return f"审查 {len(names)} 人：{'；'.join(parts) or ScreeningOutcome.clear.label}"
+
+
+def run_screening(
+    session: Session,
+    principal: Principal,
+    application: Application,
+    *,
+    provider: ScreeningProvider,
+    now: datetime,
+    task_id: int | None = None,
+    step_name: str | None = None,
+) -> list[ScreeningResult]:
+    """Screen every person of the current round in every category; returns the new results.
+
+    ``task_id``/``step_name`` tie the log entry to the step being worked, when there is one.
+    """
+    principal.require("screening:run")
+    if application.status != ApplicationStatus.in_review:
+        raise AppError(ErrorCode.APPLICATION_NOT_PENDING)
+    persons = application.current_persons()
+    answers = _answers(provider.check(distinct(PersonQuery(p.id_number, p.name) for p in persons)))
+    results = []
+    for person in persons:
+        for category in ScreeningCategory:
+            finding = answers.get((id_key(person.id_number), category))
+            results.append(
+                ScreeningResult(
+                    application_id=application.id,
+                    round=application.round,
+                    person_id=person.id,
+                    category=category.value,
+                    outcome=finding.outcome.value if finding else ScreeningOutcome.error.value,
+                    detail=finding.detail if finding else NOT_ANSWERED,
+                    provider=provider.name,
+                    checked_at=now,
+                    operator_id=principal.user_id,
+                    operator_name=principal.name,
+                )
+            )
+    session.add_all(results)
+    opinion = _opinion(persons, results)
+    session.add(
+        ApprovalLogEntry(
+            application_id=application.id,
+            round=application.round,
+            task_id=task_id,
+            step_name=step_name,
+            action=ApprovalAction.screening.value,
+            at=now,
+            actor_id=principal.user_id,
+            actor_name=principal.name,
+            opinion=opinion,
+            visibility=OpinionVisibility.internal.value,
+        )
+    )
+    session.flush()
+    outcomes = [r.outcome for r in results]
+    audit.record(
+        session,
+        now=now,
+        actor=principal.actor,
+        action=SCREENING_RUN,
+        entity_type="application",
+        entity_id=application.id,
+        org_id=application.org_id,
+        after={
+            "number": application.number,
+            "round": application.round,
+            "provider": provider.name,
+            "persons": len(persons),
+            "hits": outcomes.count(ScreeningOutcome.hit.value),
+            "errors": outcomes.count(ScreeningOutcome.error.value),
+            "opinion": opinion,
+        },
+    )
+    return results

@@ -1,0 +1,178 @@
+"""Where an application's screening stands: what the level-one gate reads and the clerk sees.
+
+Only the newest result per person and category of the current round counts; earlier runs stay
+in ``screening_results`` as history. The overall state follows one precedence,
+``error`` > ``hit`` > ``missing`` > ``clear`` (see ``ScreeningState``):
+
+=========  =======  ======  ==========================================================
+state      approve  reject  why
+=========  =======  ======  ==========================================================
+clear      yes      yes     every person checked in every category, nothing found
+hit        no       yes     a hit is decisive: the application can only be rejected
+missing    no       yes     not everyone was checked; a clerk may still reject for
+                            incomplete materials without screening first
+error      no       no      a source failed: nothing may be decided until a re-run
+=========  =======  ======  ==========================================================
+
+An application without persons counts as ``missing``: the gate fails closed.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from server.db.approval_models import Application, ApplicationPerson, ScreeningResult
+from server.services.authz import Principal
+from server.services.errors import AppError
+from shared.approvals import PersonRole, ScreeningCategory, ScreeningOutcome
+from shared.errors import ErrorCode
+from shared.masking import mask_id_number
+from shared.schemas.screening import (
+    NOT_CHECKED_LABEL,
+    ScreeningCell,
+    ScreeningPersonRow,
+    ScreeningState,
+    ScreeningSummaryPublic,
+)
+
+
+def combine(outcomes: Iterable[ScreeningOutcome | None]) -> ScreeningState:
+    """The state of a set of newest outcomes (None: never checked) by the documented order."""
+    seen = set(outcomes)
+    if ScreeningOutcome.error in seen:
+        return ScreeningState.error
+    if ScreeningOutcome.hit in seen:
+        return ScreeningState.hit
+    if None in seen or not seen:
+        return ScreeningState.missing
+    return ScreeningState.clear
+
+
+@dataclass(frozen=True)
+class PersonScreening:
+    person: ApplicationPerson
+    results: dict[ScreeningCategory, ScreeningResult | None]
+
+    @property
+    def state(self) -> ScreeningState:
+        return combine(_outcome(r) for r in self.results.values())
+
+
+@dataclass(frozen=True)
+class ScreeningSummary:
+    application_id: int
+    round: int
+    persons: list[PersonScreening]
+    state: ScreeningState
+
+    @property
+    def approve_allowed(self) -> bool:
+        return self.state == ScreeningState.clear
+
+    @property
+    def reject_allowed(self) -> bool:
+        return self.state != ScreeningState.error
+
+    @property
+    def last_checked_at(self) -> datetime | None:
+        times = [r.checked_at for p in self.persons for r in p.results.values() if r is not None]
+        return max(times, default=None)
+
+    def approve_refusal(self) -> AppError | None:
+        """Why level one may not be approved (None: it may), as the error to raise."""
+        if self.state == ScreeningState.error:
+            return AppError(ErrorCode.SCREENING_ERROR)
+        if self.state == ScreeningState.hit:
+            return AppError(ErrorCode.SCREENING_HIT)
+        if self.state == ScreeningState.missing:
+            return AppError(ErrorCode.GATE_CLOSED, "尚未完成人员背景审查，不能同意")
+        return None
+
+    def reject_refusal(self) -> AppError | None:
+        """Why level one may not be rejected (None: it may)."""
+        if self.state == ScreeningState.error:
+            return AppError(ErrorCode.SCREENING_ERROR)
+        return None
+
+
+def _outcome(result: ScreeningResult | None) -> ScreeningOutcome | None:
+    return None if result is None else ScreeningOutcome(result.outcome)
+
+
+def summary(session: Session, application: Application) -> ScreeningSummary:
+    """Newest result per person of the current round and category, and the overall state."""
+    rows = session.scalars(
+        select(ScreeningResult)
+        .where(
+            ScreeningResult.application_id == application.id,
+            ScreeningResult.round == application.round,
+        )
+        .order_by(ScreeningResult.checked_at, ScreeningResult.id)
+    )
+    newest: dict[tuple[int, str], ScreeningResult] = {}
+    for row in rows:
+        newest[(row.person_id, row.category)] = row
+    persons = [
+        PersonScreening(
+            person,
+            {c: newest.get((person.id, c.value)) for c in ScreeningCategory},
+        )
+        for person in application.current_persons()
+    ]
+    state = combine(_outcome(r) for p in persons for r in p.results.values())
+    return ScreeningSummary(application.id, application.round, persons, state)
+
+
+def _cell(category: ScreeningCategory, result: ScreeningResult | None) -> ScreeningCell:
+    if result is None:
+        return ScreeningCell(
+            category=category,
+            category_label=category.label,
+            outcome=None,
+            outcome_label=NOT_CHECKED_LABEL,
+        )
+    outcome = ScreeningOutcome(result.outcome)
+    return ScreeningCell(
+        category=category,
+        category_label=category.label,
+        outcome=outcome,
+        outcome_label=outcome.label,
+        detail=result.detail,
+        provider=result.provider,
+        checked_at=result.checked_at,
+        operator_name=result.operator_name,
+    )
+
+
+def to_public(screening: ScreeningSummary, viewer: Principal) -> ScreeningSummaryPublic:
+    """ID numbers are masked unless the viewer may see personal numbers in full."""
+    reveal = viewer.can("users:view_sensitive")
+    rows = []
+    for entry in screening.persons:
+        person, role = entry.person, PersonRole(entry.person.role)
+        state = entry.state
+        rows.append(
+            ScreeningPersonRow(
+                person_id=person.id,
+                role=role,
+                role_label=role.label,
+                name=person.name,
+                id_number=person.id_number if reveal else mask_id_number(person.id_number) or "",
+                state=state,
+                state_label=state.label,
+                results=[_cell(c, r) for c, r in entry.results.items()],
+            )
+        )
+    return ScreeningSummaryPublic(
+        application_id=screening.application_id,
+        round=screening.round,
+        state=screening.state,
+        state_label=screening.state.label,
+        approve_allowed=screening.approve_allowed,
+        reject_allowed=screening.reject_allowed,
+        last_checked_at=screening.last_checked_at,
+        persons=rows,
+    )

@@ -1,0 +1,231 @@
+"""Applications and the approval actions on them, as the API and the client see them."""
+
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import Field, field_validator
+
+from shared.approvals import (
+    FINGERPRINT_CARD_PATTERN,
+    ApplicantKind,
+    ApplicationStatus,
+    ApprovalAction,
+    OpinionVisibility,
+    PersonRole,
+)
+from shared.enums import BusinessType
+from shared.schemas.common import Schema
+from shared.schemas.users import MOBILE_PATTERN, id_number_field
+
+
+class PersonIn(Schema):
+    role: PersonRole
+    name: str = Field(min_length=1, max_length=50)
+    id_number: str
+    mobile: str | None = Field(default=None, pattern=MOBILE_PATTERN)
+
+    _check_id = field_validator("id_number")(id_number_field)
+
+
+class ApplicationCreate(Schema):
+    business_type: BusinessType
+    applicant_kind: ApplicantKind
+    applicant_name: str = Field(min_length=2, max_length=100)
+    applicant_code: str = Field(
+        min_length=6, max_length=32, description="统一社会信用代码或身份证号"
+    )
+    region_code: str = Field(pattern=r"^\d{6}$", description="申请人所在县（区）行政区划代码")
+    form: dict[str, Any]
+    persons: list[PersonIn] = Field(min_length=1, max_length=20)
+    external_ref: str | None = Field(default=None, max_length=64)
+
+
+class ApplicationResubmit(Schema):
+    version: int
+    form: dict[str, Any]
+    persons: list[PersonIn] = Field(min_length=1, max_length=20)
+
+
+class ApproveBody(Schema):
+    version: int
+    opinion: str = Field(default="", max_length=2000)
+
+
+class RejectBody(Schema):
+    """Disagree: the reason and the full list of corrections (一次性告知) go to the applicant."""
+
+    version: int
+    reason: str = Field(min_length=2, max_length=2000)
+    corrections: list[str] = Field(min_length=1, max_length=50)
+
+    @field_validator("corrections")
+    @classmethod
+    def _non_empty(cls, value: list[str]) -> list[str]:
+        cleaned = [item.strip() for item in value]
+        if any(not item for item in cleaned):
+            raise ValueError("补正事项不能为空")
+        return cleaned
+
+
+class AssignBody(Schema):
+    version: int
+    assignee_id: int
+    opinion: str = Field(default="", max_length=2000)
+
+
+class ReturnBody(Schema):
+    version: int
+    reason: str = Field(min_length=2, max_length=2000)
+
+
+class FingerprintBody(Schema):
+    version: int
+    card_number: str = Field(pattern=FINGERPRINT_CARD_PATTERN)
+
+
+class PaymentConfirm(Schema):
+    application_ids: list[int] = Field(min_length=1, max_length=500)
+
+
+class PersonPublic(Schema):
+    id: int
+    role: PersonRole
+    role_label: str
+    name: str
+    id_number: str | None
+    mobile: str | None
+
+
+class TaskPublic(Schema):
+    id: int
+    round: int
+    step_key: str
+    step_name: str
+    level: str
+    level_label: str
+    approval_role: str
+    approval_role_label: str
+    acting_org_id: int
+    acting_org_name: str
+    assignee_name: str | None
+    status: str
+    started_at: datetime
+    due_date: date
+    overdue: bool
+    decided_at: datetime | None
+
+
+class GateView(Schema):
+    """What the review dialog's main button does and says, as the server decides it."""
+
+    action: str  # approve | fingerprint | payment
+    label: str  # 同意 | 获取指纹卡号 | 缴费确认
+    approve_allowed: bool
+    reject_allowed: bool
+    reasons: list[str]
+
+
+class ApplicationRow(Schema):
+    """One inbox line."""
+
+    id: int
+    number: str
+    business_type: BusinessType
+    business_type_label: str
+    applicant_name: str
+    status: ApplicationStatus
+    status_label: str
+    round: int
+    submitted_at: datetime
+    version: int
+    task_id: int | None = None
+    step_name: str | None = None
+    acting_org_name: str | None = None
+    due_date: date | None = None
+    overdue: bool = False
+    decided_at: datetime | None = None
+
+
+class ApplicationDetail(ApplicationRow):
+    applicant_kind: ApplicantKind
+    applicant_code: str
+    region_code: str
+    region_name: str
+    form: dict[str, Any]
+    persons: list[PersonPublic]
+    definition_version: int
+    steps: list[str]
+    current_task: TaskPublic | None
+    can_act: bool
+    gate: GateView | None
+    fingerprint_card_no: str | None
+    paid_at: datetime | None
+
+
+class LogEntryPublic(Schema):
+    at: datetime
+    round: int
+    step_name: str | None
+    actor_name: str
+    actor_role: str | None
+    action: ApprovalAction
+    action_label: str
+    opinion: str | None
+    opinion_hidden: bool
+    visibility: OpinionVisibility
+    corrections: list[str] | None
+    assignee_name: str | None
+
+
+class PendingApprover(Schema):
+    user_id: int
+    name: str
+    role_label: str
+    org_name: str
+
+
+class Progress(Schema):
+    entries: list[LogEntryPublic]
+    pending: list[PendingApprover]
+    finished: bool
+
+
+class InboxCounts(Schema):
+    total: int
+    overdue: int
+    by_type: dict[str, int]
+
+
+class ExternalStep(Schema):
+    step_name: str
+    level_label: str
+    state: str  # done | pending | not_reached | rejected
+    at: datetime | None
+
+
+class ExternalRound(Schema):
+    round: int
+    submitted_at: datetime
+    outcome: str  # in_review | rejected | approved
+    steps: list[ExternalStep]
+    reason: str | None = None
+    corrections: list[str] | None = None
+    opinion: str | None = None
+    decided_at: datetime | None = None
+
+
+class ExternalView(Schema):
+    """Everything an applicant may see, and nothing more: no internal opinion, no approver."""
+
+    number: str
+    business_type: BusinessType
+    business_type_label: str
+    applicant_name: str
+    status: ApplicationStatus
+    status_label: str
+    rounds: list[ExternalRound]
+    document_number: str | None = None
+
+
+class PaymentResult(Schema):
+    confirmed: list[int]
