@@ -4,10 +4,14 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 
-def create_db_engine(url: str, *, echo: bool = False) -> Engine:
-    """An engine with the per-dialect settings SGSS relies on (SQLite: FKs on, WAL, busy wait)."""
+def create_db_engine(url: str, *, echo: bool = False, pool_size: int = 5) -> Engine:
+    """An engine with the per-dialect settings SGSS relies on (SQLite: FKs on, WAL, busy wait).
+
+    ``pool_size`` is the number of connections kept; as many again may overflow under load.
+    """
+    pool = {"pool_size": pool_size, "max_overflow": pool_size}
     if url.startswith("sqlite"):
-        engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False})
+        engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False}, **pool)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -21,7 +25,7 @@ def create_db_engine(url: str, *, echo: bool = False) -> Engine:
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    return create_engine(url, echo=echo, pool_pre_ping=True)
+    return create_engine(url, echo=echo, pool_pre_ping=True, **pool)
 
 
 def create_session_factory(engine: Engine) -> sessionmaker[Session]:

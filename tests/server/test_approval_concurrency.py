@@ -12,7 +12,7 @@ from server.clock import FrozenClock
 from server.config import Settings
 from server.db.approval_models import ApprovalLogEntry, ApprovalTask
 from server.db.models import User
-from server.db.session import create_session_factory
+from server.db.session import create_db_engine, create_session_factory
 from server.services.approvals import actions
 from server.services.audit import verify_chain
 from server.services.authz import principal_for
@@ -30,10 +30,14 @@ def world(
     return build(initialised, client, settings, clock.now())
 
 
-def test_twenty_concurrent_approvals_one_succeeds(app, world: World, clock: FrozenClock) -> None:  # type: ignore[no-untyped-def]
+def test_twenty_concurrent_approvals_one_succeeds(
+    world: World, settings: Settings, clock: FrozenClock
+) -> None:
     body = application_body(BusinessType.annual_report_filing)
     created = world.apis["intake"].post("/applications", 201, json=body).json()
-    factory = create_session_factory(app.state.engine)
+    # every worker holds a connection at the barrier, so the pool must have room for all of them
+    engine = create_db_engine(settings.database_url, pool_size=WORKERS)
+    factory = create_session_factory(engine)
     clerks = [world.users["xh_clerk"].id, world.users["xh_clerk2"].id]
     barrier = threading.Barrier(WORKERS)
 
@@ -42,7 +46,7 @@ def test_twenty_concurrent_approvals_one_succeeds(app, world: World, clock: Froz
             user = session.get(User, clerks[n % 2])
             assert user is not None
             principal = principal_for(session, user)
-            barrier.wait()
+            barrier.wait(timeout=60)
             try:
                 actions.approve(
                     session,
@@ -75,3 +79,4 @@ def test_twenty_concurrent_approvals_one_succeeds(app, world: World, clock: Froz
         ).all()
         assert sorted(t.status for t in tasks) == ["done", "pending"]
         assert verify_chain(session).ok
+    engine.dispose()

@@ -163,16 +163,16 @@ def test_stale_version_answers_409_and_writes_nothing(world: World, session: Ses
 def test_only_the_routed_bureau_and_role_may_act(world: World) -> None:
     app = submit(world, BusinessType.annual_report_filing)
     body = {"version": app["version"], "opinion": "同意"}
-    # 上城区 is a different county of the same city: it sees the application but may not act
-    refused = world.apis["sc_clerk"].post(f"/applications/{app['id']}/approve", 403, json=body)
+    # the province bureau sees everything in its subtree, but the county step is not its step
+    refused = world.apis["prov_clerk"].post(f"/applications/{app['id']}/approve", 403, json=body)
     assert refused.json()["code"] == "NOT_YOUR_STEP"
-    # 宁波 is outside the application's data scope and routing: it does not exist for them
-    world.apis["hs_clerk"].post(f"/applications/{app['id']}/approve", 404, json=body)
-    world.apis["hs_clerk"].get(f"/applications/{app['id']}", 404)
-    # a city clerk (office under the city bureau) does not act on the county step
-    world.apis["hz_clerk"].post(f"/applications/{app['id']}/approve", 403, json=body)
+    assert detail(world.apis["prov_clerk"], app["id"])["can_act"] is False
+    # 上城区 (a sibling county) and 宁波 are outside the data scope and the routing: to them the
+    # application does not exist, and neither does it for the city office before its step opens
+    for outsider in ("sc_clerk", "hs_clerk", "hz_clerk"):
+        world.apis[outsider].post(f"/applications/{app['id']}/approve", 404, json=body)
+        world.apis[outsider].get(f"/applications/{app['id']}", 404)
     assert detail(world.apis["xh_clerk"], app["id"])["can_act"] is True
-    assert detail(world.apis["sc_clerk"], app["id"])["can_act"] is False
 
 
 def test_screening_gate_missing_hit_and_clear(world: World, session: Session) -> None:
@@ -258,11 +258,18 @@ def test_guard_enrolment_buttons_follow_fingerprint_and_payment(world: World) ->
 def test_bulk_payment_is_all_or_nothing(world: World) -> None:
     enrolment = submit(world, BusinessType.guard_exam_enrolment)["id"]
     other = submit(world, BusinessType.annual_report_filing)["id"]
-    refused = world.apis["hz_clerk"].post(
+    # the province officer sees both; one is not an enrolment, so neither is marked paid
+    province = world.apis["prov_clerk"]
+    refused = province.post(
         "/applications/payments", 422, json={"application_ids": [enrolment, other]}
     )
     assert [p["application_id"] for p in refused.json()["details"]] == [other]
-    assert detail(world.apis["hz_clerk"], enrolment)["paid_at"] is None
+    assert detail(province, enrolment)["paid_at"] is None
+    # the city office cannot see an enrolment still at county level: refused as out of scope
+    hidden = world.apis["hz_clerk"].post(
+        "/applications/payments", 422, json={"application_ids": [enrolment]}
+    )
+    assert hidden.json()["details"][0]["message"] == "不存在或不在您的数据范围内"
 
 
 def test_assign_hands_the_step_to_one_colleague(world: World) -> None:
@@ -318,7 +325,7 @@ def test_internal_opinions_never_reach_a_caller_without_the_permission(world: Wo
     assert "机密：内部研判意见" in str(full)
     outsider = world.apis["intake"]  # applications:view without view_internal
     hidden = outsider.get(f"/applications/{app_id}/progress").json()
-    approve_entry = [e for e in hidden["entries"] if e["action"] == "approve"][0]
+    approve_entry = next(e for e in hidden["entries"] if e["action"] == "approve")
     assert approve_entry["opinion"] is None and approve_entry["opinion_hidden"] is True
     for path in ("progress", "external", ""):
         text = outsider.get(f"/applications/{app_id}/{path}".rstrip("/")).text

@@ -20,7 +20,9 @@ from tests.server.world import STRONG
 
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
-    return settings.model_copy(update={"token_idle_minutes": 60 * 24 * 60})
+    return settings.model_copy(
+        update={"token_idle_minutes": 60 * 24 * 60, "token_absolute_hours": 24 * 60}
+    )
 
 
 @pytest.fixture

@@ -21,8 +21,8 @@ from server.api.routes.materials import content_disposition
 from server.clock import FrozenClock
 from server.config import Settings
 from server.db.approval_models import Application, Material
-from server.services.approvals import publishing
 from server.db.models import AuditEntry
+from server.services.approvals import publishing
 from server.services.errors import AppError
 from server.services.materials.kinds import classify, clean_filename, sniff
 from server.services.materials.store import MaterialStore
