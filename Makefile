@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_DIR := var/demo
 DEMO_DB := $(DEMO_DIR)/sgss-demo.db
+# the embedded server keeps materials and documents beside the database (client/embedded.py)
+DEMO_ENV = SGSS_DATABASE_URL=sqlite:///$(abspath $(DEMO_DB)) SGSS_DATA_DIR=$(abspath $(DEMO_DIR))/data
 DEMO_PORT ?= 8700
 PYTEST_WORKERS ?= 2
 
@@ -28,16 +30,16 @@ test: lint
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) -q
 
 demo: $(STAMP)
-	rm -f $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm
+	rm -rf $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm $(DEMO_DIR)/data
 	mkdir -p $(DEMO_DIR)
-	SGSS_DATABASE_URL=sqlite:///$(abspath $(DEMO_DB)) $(BIN)/sgss-server init-db --province 330000
-	SGSS_DATABASE_URL=sqlite:///$(abspath $(DEMO_DB)) $(BIN)/sgss-server demo-data --size standard
+	$(DEMO_ENV) $(BIN)/sgss-server init-db --province 330000
+	$(DEMO_ENV) $(BIN)/sgss-server demo-data --size standard
 	@echo "正在打开客户端（内置服务器随客户端关闭而停止）；无图形界面时改用：make demo-server"
 	$(BIN)/sgss-desk --embedded-db $(DEMO_DB)
 
 demo-server: $(STAMP)
 	@test -f $(DEMO_DB) || { echo "先运行 make demo 生成演示数据库"; exit 1; }
-	SGSS_DATABASE_URL=sqlite:///$(abspath $(DEMO_DB)) $(BIN)/sgss-server serve --port $(DEMO_PORT)
+	$(DEMO_ENV) $(BIN)/sgss-server serve --port $(DEMO_PORT)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run

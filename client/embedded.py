@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import requests
 
@@ -16,6 +17,12 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def data_dir_for(db: Path) -> Path:
+    """Where an embedded database keeps its files (materials, documents): beside it, so the
+    demo's database and its files are made and removed together."""
+    return db.resolve().parent / "data"
 
 
 class EmbeddedServer:
@@ -72,3 +79,9 @@ class EmbeddedServer:
             except subprocess.TimeoutExpired:
                 self.process.kill()
         self.process = None
+
+
+def embedded_for_file(db: Path, *, port: int | None = None) -> EmbeddedServer:
+    """An embedded server on the SQLite file ``db`` with its data folder beside it."""
+    env = {"SGSS_DATA_DIR": str(data_dir_for(db))}
+    return EmbeddedServer(f"sqlite:///{db.resolve()}", port=port, env=env)

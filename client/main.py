@@ -8,7 +8,7 @@ from pathlib import Path
 from PySide6.QtWidgets import QApplication
 
 from client.api import ApiClient
-from client.embedded import EmbeddedServer
+from client.embedded import embedded_for_file
 from client.jobs import JobRunner
 from client.preferences import Preferences
 from client.resources import ensure_cjk_font, stylesheet
@@ -68,7 +68,7 @@ def main(argv: list[str] | None = None) -> None:
     app.setStyleSheet(stylesheet())
     embedded = None
     if args.embedded_db:
-        embedded = EmbeddedServer(f"sqlite:///{args.embedded_db.resolve()}")
+        embedded = embedded_for_file(args.embedded_db)
         prefs.server_url = embedded.start()
     elif args.server:
         prefs.server_url = args.server

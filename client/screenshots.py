@@ -10,7 +10,7 @@ from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication
 
 from client.api import ApiClient
-from client.embedded import EmbeddedServer
+from client.embedded import embedded_for_file
 from client.jobs import JobRunner
 from client.preferences import Preferences
 from client.resources import stylesheet
@@ -45,7 +45,7 @@ def main(db: str = "var/demo/sgss-demo.db") -> None:
     app = QApplication(sys.argv[:1])
     app.setStyleSheet(stylesheet())
     OUT.mkdir(parents=True, exist_ok=True)
-    server = EmbeddedServer(f"sqlite:///{Path(db).resolve()}")
+    server = embedded_for_file(Path(db))
     url = server.start()
     try:
         prefs = Preferences(QSettings(str(OUT / ".screens.ini"), QSettings.Format.IniFormat))

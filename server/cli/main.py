@@ -226,8 +226,8 @@ def demo_data_cmd(
             seed=seed,
         )
     typer.echo(
-        f"演示数据已生成：{summary.orgs} 个机构，{summary.users} 个用户，{summary.roles} 个角色；"
-        f"演示账号密码 {demo_data.DEMO_PASSWORD}"
+        f"演示数据已生成：{summary.orgs} 个机构，{summary.users} 个用户，{summary.roles} 个角色，"
+        f"{summary.applications} 件申请；演示账号密码 {demo_data.DEMO_PASSWORD}"
     )
 
 

@@ -1,7 +1,7 @@
 """Deterministic demo (and benchmark) data: a whole province's police organisation with users.
 
-The same seed gives the same data. ``size`` scales stations and users so this tool also builds
-benchmark databases. Later issues add their records here.
+The same seed gives the same data. ``size`` scales stations, users and applications. The
+applications come from ``demo_applications``, which works them through the approval services.
 """
 
 import random
@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from server.db.models import Org, Role, RolePermission, User, UserApprovalRole, UserRole
 from server.services import audit
 from server.services.bootstrap import sync_admin_role
+from server.services.demo_applications import generate_applications
 from server.services.errors import AppError
 from server.services.orgs import add_org
 from server.services.passwords import Passwords
@@ -97,10 +98,14 @@ _ROLES: dict[str, tuple[DataScopeKind, tuple[str, ...]]] = {
         DataScopeKind.own_subtree,
         (
             "applications:view",
+            "applications:view_internal",
             "applications:approve",
+            "applications:print",
             "applications:export",
             "screening:view",
             "screening:run",
+            "exam_enrolments:fingerprint",
+            "exam_enrolments:confirm_payment",
             "company_licences:view",
             "training_licences:view",
             "exam_enrolments:view",
@@ -117,7 +122,7 @@ _ROLES: dict[str, tuple[DataScopeKind, tuple[str, ...]]] = {
         DataScopeKind.own_org,
         (
             "applications:view",
-            "applications:approve",
+            "exam_enrolments:fingerprint",
             "exam_enrolments:view",
             "search:view",
             "guards:view",
@@ -128,7 +133,13 @@ _ROLES: dict[str, tuple[DataScopeKind, tuple[str, ...]]] = {
         DataScopeKind.own_subtree,
         (
             "applications:view",
+            "applications:view_internal",
             "applications:approve",
+            "applications:print",
+            "screening:view",
+            "screening:run",
+            "exam_enrolments:fingerprint",
+            "exam_enrolments:confirm_payment",
             "statistics:view",
             "statistics:export",
             "search:view",
@@ -152,6 +163,7 @@ class DemoSummary:
     orgs: int = 0
     users: int = 0
     roles: int = 0
+    applications: int = 0
 
 
 class _People:
@@ -332,6 +344,11 @@ def generate(
         },
     )
     session.commit()
+    admin = session.scalar(select(User).where(User.username == "demo_admin"))
+    assert admin is not None
+    summary.applications = generate_applications(
+        session, now=now, size=size, seed=seed, intake_user=admin
+    )
     return summary
 
 
