@@ -1,6 +1,10 @@
 """Client-side access to the shipped data in ``resources/``."""
 
 from importlib import resources
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from PySide6.QtGui import QIcon
 
 
 def stylesheet() -> str:
@@ -20,3 +24,12 @@ def ensure_cjk_font() -> str | None:
         font_id = QFontDatabase.addApplicationFont(str(path))
     loaded = QFontDatabase.applicationFontFamilies(font_id) if font_id >= 0 else []
     return loaded[0] if loaded else None
+
+
+def icon(name: str) -> "QIcon":
+    """An icon shipped as ``resources/icons/NAME.svg`` (scales cleanly on high-DPI screens)."""
+    from PySide6.QtGui import QIcon
+
+    path = resources.files("resources").joinpath("icons", f"{name}.svg")
+    with resources.as_file(path) as file:
+        return QIcon(str(file))

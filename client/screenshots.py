@@ -62,6 +62,7 @@ def main(db: str = "var/demo/sgss-demo.db") -> None:
             ("demo_admin", "main-admin", "orgs"),
             ("c3301admin", "users-city-admin", "users"),
             ("s33010201m1", "main-station", None),
+            ("x330106clerk1", "main-county-clerk", None),
         )
         for username, name, page in shots:
             api = ApiClient(url)

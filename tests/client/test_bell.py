@@ -30,10 +30,11 @@ def _bell(qtbot, api: ApiClient) -> tuple[InboxBadge, BellButton, JobRunner]:  #
 
 def test_bell_counts_what_is_routed_to_the_approver(qtbot, world: DeskWorld) -> None:  # type: ignore[no-untyped-def]
     badge, bell, runner = _bell(qtbot, world.signed_in("county"))
-    assert bell.text() == "🔔 …"
+    assert bell.text() == "待办 …"
     with qtbot.waitSignal(badge.changed, timeout=10000):
         badge.start()
-    assert bell.text() == "🔔 3"
+    assert bell.text() == "待办 3"
+    assert not bell.icon().isNull()
     tooltip = bell.toolTip()
     assert "待审批 3 件" in tooltip
     assert f"{BusinessType.legal_rep_change.label}：2" in tooltip
@@ -41,7 +42,7 @@ def test_bell_counts_what_is_routed_to_the_approver(qtbot, world: DeskWorld) -> 
     assert bell.property("overdue") is False
     # a new application is picked up by the periodic poll, without any click
     world.submit(BusinessType.annual_report_filing)
-    qtbot.waitUntil(lambda: bell.text() == "🔔 4", timeout=10000)
+    qtbot.waitUntil(lambda: bell.text() == "待办 4", timeout=10000)
     badge.stop()
     runner.cancel_all()
     runner.wait(5000)
@@ -52,7 +53,7 @@ def test_bell_of_an_approver_with_nothing_to_do(qtbot, world: DeskWorld) -> None
     badge, bell, runner = _bell(qtbot, world.signed_in("city"))
     with qtbot.waitSignal(badge.changed, timeout=10000):
         badge.refresh()
-    assert bell.text() == "🔔 0"
+    assert bell.text() == "待办 0"
     assert bell.toolTip() == "暂无待审批事项"
     runner.wait(5000)
 
@@ -63,7 +64,7 @@ def test_failed_poll_keeps_the_last_count_and_says_so(qtbot, world: DeskWorld) -
     with qtbot.waitSignal(badge.changed, timeout=10000):
         badge.refresh()
     before = bell.text()
-    assert before.startswith("🔔 ") and before != "🔔 0"
+    assert before.startswith("待办 ") and before != "待办 0"
     api.base_url = "http://127.0.0.1:9"  # nothing listens on the discard port
     with qtbot.waitSignal(badge.changed, timeout=20000):
         badge.refresh()
