@@ -4,6 +4,7 @@ Run under a virtual screen: ``xvfb-run -a .venv/bin/python -m client.screenshots
 """
 
 import sys
+import tempfile
 from pathlib import Path
 
 from PySide6.QtCore import QSettings
@@ -14,11 +15,13 @@ from client.embedded import embedded_for_file
 from client.jobs import JobRunner
 from client.preferences import Preferences
 from client.resources import stylesheet
+from client.views.approvals.inbox_page import InboxPage
 from client.views.context import DeskContext
 from client.views.main_window import MainWindow
 from client.views.pages import PAGES
 from client.views.sign_in import SignInWindow
 from client.views.system.role_dialog import RoleDialog
+from shared.enums import BusinessType
 
 OUT = Path("docs/screenshots")
 DEMO_PASSWORD = "Sgss@2026demo"
@@ -41,6 +44,37 @@ def role_editor(app: QApplication, api: ApiClient, parent: MainWindow) -> None:
     dialog.close()
 
 
+def inbox_and_review(app: QApplication, context: DeskContext, window: MainWindow) -> None:
+    page = window.open_page("applications")
+    assert isinstance(page, InboxPage)
+    for _ in range(3):
+        context.runner.wait()
+        settle(app)
+    window.grab().save(str(OUT / "inbox.png"))
+    rows = page.model.rows
+    row = next(
+        (i for i, r in enumerate(rows) if r.business_type == BusinessType.legal_rep_change), 0
+    )
+    dialog = page.open_review(row)
+    dialog.resize(1280, 820)
+    for tab in range(dialog.tabs.count()):
+        dialog.tabs.setCurrentIndex(tab)
+        for _ in range(3):
+            context.runner.wait()
+            settle(app)
+        name = dialog.tabs.tabText(tab)
+        dialog.grab().save(str(OUT / f"review-{REVIEW_TABS.get(name, tab)}.png"))
+    dialog.close()
+
+
+REVIEW_TABS = {
+    "申请信息": "info",
+    "申请材料": "materials",
+    "人员审查": "screening",
+    "审批进度": "progress",
+}
+
+
 def main(db: str = "var/demo/sgss-demo.db") -> None:
     app = QApplication(sys.argv[:1])
     app.setStyleSheet(stylesheet())
@@ -48,7 +82,9 @@ def main(db: str = "var/demo/sgss-demo.db") -> None:
     server = embedded_for_file(Path(db))
     url = server.start()
     try:
-        prefs = Preferences(QSettings(str(OUT / ".screens.ini"), QSettings.Format.IniFormat))
+        # fresh settings every run: saved column widths must not leak between runs
+        ini = Path(tempfile.mkdtemp(prefix="sgss-screens-")) / "desk.ini"
+        prefs = Preferences(QSettings(str(ini), QSettings.Format.IniFormat))
         prefs.server_url, prefs.username = url, "c3301admin"
         context = DeskContext(ApiClient(url), JobRunner(), prefs)
         sign_in = SignInWindow(context)
@@ -79,10 +115,11 @@ def main(db: str = "var/demo/sgss-demo.db") -> None:
             window.grab().save(str(OUT / f"{name}.png"))
             if username == "demo_admin":
                 role_editor(app, api, window)
+            if username == "x330106clerk1":
+                inbox_and_review(app, context, window)
             window.close()
     finally:
         server.stop()
-        (OUT / ".screens.ini").unlink(missing_ok=True)
 
 
 if __name__ == "__main__":

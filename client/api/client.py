@@ -6,12 +6,27 @@ import requests
 from pydantic import BaseModel
 
 from client.api.errors import ApiError, from_response, from_transport
-from shared.schemas.applications import InboxCounts
+from shared.schemas.applications import (
+    ApplicationDetail,
+    ApplicationRow,
+    ApproveBody,
+    AssignBody,
+    ExternalView,
+    FingerprintBody,
+    InboxCounts,
+    PaymentConfirm,
+    PaymentResult,
+    Progress,
+    RejectBody,
+    ReturnBody,
+)
 from shared.schemas.audit import AuditEntryPublic
 from shared.schemas.auth import LoginResponse, VerificationCodeSent
 from shared.schemas.common import Page
+from shared.schemas.materials import MaterialPublic
 from shared.schemas.orgs import OrgCreate, OrgPublic, OrgUpdate
 from shared.schemas.roles import PermissionCatalogue, RoleCreate, RolePublic, RoleUpdate
+from shared.schemas.screening import ScreeningSummaryPublic
 from shared.schemas.system import Health
 from shared.schemas.users import Me, PasswordReset, UserCreate, UserCreated, UserPublic, UserUpdate
 
@@ -28,7 +43,16 @@ class ApiClient:
         self._http.verify = verify
 
     # -- plumbing -------------------------------------------------------------------------
-    def request(self, method: str, path: str, *, json: Any = None, params: Any = None) -> Any:
+    def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: Any = None,
+        files: Any = None,
+        data: Any = None,
+    ) -> requests.Response:
         headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
         try:
             response = self._http.request(
@@ -36,6 +60,8 @@ class ApiClient:
                 f"{self.base_url}{PREFIX}{path}",
                 json=json,
                 params=params,
+                files=files,
+                data=data,
                 headers=headers,
                 timeout=self.timeout,
             )
@@ -43,9 +69,17 @@ class ApiClient:
             raise from_transport(err, self.base_url) from err
         if response.status_code >= 400:
             raise from_response(response)
+        return response
+
+    def request(self, method: str, path: str, *, json: Any = None, params: Any = None) -> Any:
+        response = self._send(method, path, json=json, params=params)
         if response.status_code == 204 or not response.content:
             return None
         return response.json()
+
+    def download(self, path: str, **params: Any) -> bytes:
+        """A file the server sends (materials, PDFs), whole: they are size-limited."""
+        return self._send("GET", path, params=params or None).content
 
     def _get(self, model: type[M], path: str, **params: Any) -> M:
         clean = {k: v for k, v in params.items() if v is not None}
@@ -156,6 +190,73 @@ class ApiClient:
     # -- approvals ------------------------------------------------------------------------
     def inbox_counts(self) -> InboxCounts:
         return self._get(InboxCounts, "/inbox/counts")
+
+    def inbox(self, **params: Any) -> Page[ApplicationRow]:
+        return self._get(Page[ApplicationRow], "/inbox", **params)
+
+    def application(self, application_id: int) -> ApplicationDetail:
+        return self._get(ApplicationDetail, f"/applications/{application_id}")
+
+    def progress(self, application_id: int) -> Progress:
+        return self._get(Progress, f"/applications/{application_id}/progress")
+
+    def external_view(self, application_id: int) -> ExternalView:
+        return self._get(ExternalView, f"/applications/{application_id}/external")
+
+    def _act(self, application_id: int, action: str, body: BaseModel) -> ApplicationDetail:
+        path = f"/applications/{application_id}/{action}"
+        raw = self.request("POST", path, json=self._body(body))
+        return ApplicationDetail.model_validate(raw)
+
+    def approve(self, application_id: int, body: ApproveBody) -> ApplicationDetail:
+        return self._act(application_id, "approve", body)
+
+    def reject(self, application_id: int, body: RejectBody) -> ApplicationDetail:
+        return self._act(application_id, "reject", body)
+
+    def assign(self, application_id: int, body: AssignBody) -> ApplicationDetail:
+        return self._act(application_id, "assign", body)
+
+    def return_back(self, application_id: int, body: ReturnBody) -> ApplicationDetail:
+        return self._act(application_id, "return", body)
+
+    def record_fingerprint(self, application_id: int, body: FingerprintBody) -> ApplicationDetail:
+        return self._act(application_id, "fingerprint", body)
+
+    def confirm_payment(self, application_ids: list[int]) -> PaymentResult:
+        body = self._body(PaymentConfirm(application_ids=application_ids))
+        return PaymentResult.model_validate(
+            self.request("POST", "/applications/payments", json=body)
+        )
+
+    def screening(self, application_id: int) -> ScreeningSummaryPublic:
+        return self._get(ScreeningSummaryPublic, f"/applications/{application_id}/screening")
+
+    def run_screening(self, application_id: int) -> ScreeningSummaryPublic:
+        raw = self.request("POST", f"/applications/{application_id}/screening")
+        return ScreeningSummaryPublic.model_validate(raw)
+
+    def materials(self, application_id: int) -> list[MaterialPublic]:
+        raw = self.request("GET", f"/applications/{application_id}/materials")
+        return [MaterialPublic.model_validate(m) for m in raw]
+
+    def upload_material(
+        self, application_id: int, title: str, filename: str, content: bytes
+    ) -> MaterialPublic:
+        response = self._send(
+            "POST",
+            f"/applications/{application_id}/materials",
+            files={"file": (filename, content)},
+            data={"title": title},
+        )
+        return MaterialPublic.model_validate(response.json())
+
+    def material_content(self, material_id: int) -> bytes:
+        return self.download(f"/materials/{material_id}/content")
+
+    def print_pdf(self, application_id: int) -> bytes:
+        """申请材料及审批进度 as a PDF, rendered by the server."""
+        return self.download(f"/applications/{application_id}/print.pdf")
 
 
 __all__ = ["ApiClient", "ApiError"]

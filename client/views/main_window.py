@@ -133,6 +133,9 @@ class MainWindow(QMainWindow):
             entry = self.entries[key]
             factory = self.page_factories.get(key)
             page = factory(self.context) if factory else PlaceholderPage(entry.label)
+            changed = getattr(page, "changed", None)
+            if changed is not None and self.badge is not None:
+                changed.connect(self.badge.refresh)  # an approval changes the bell's count
             self.pages[key] = page
             self.stack.addWidget(page)
         self.stack.setCurrentWidget(self.pages[key])

@@ -1,5 +1,6 @@
 """Menu key → the page that implements it; keys without a page show a placeholder."""
 
+from client.views.approvals.inbox_page import InboxPage
 from client.views.main_window import PageFactory
 from client.views.system.audit import AuditPage
 from client.views.system.orgs import OrgPage
@@ -7,6 +8,7 @@ from client.views.system.roles import RolePage
 from client.views.system.users import UserPage
 
 PAGES: dict[str, PageFactory] = {
+    "applications": InboxPage,
     "orgs": OrgPage,
     "users": UserPage,
     "roles": RolePage,

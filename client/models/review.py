@@ -1,0 +1,152 @@
+"""One application under review: what the server says about it, and the actions on it.
+
+A model without widgets. The review dialog listens to its signals and calls its methods; every
+call runs off the UI thread through ``caller`` (the context's re-authenticating runner), and every
+action sends the version the clerk is looking at, so a colleague's earlier action comes back as
+a clear 409 instead of being overwritten. What the buttons say and allow comes from the server's
+gate view, never from rules repeated here.
+"""
+
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+
+from client.api import ApiClient, ApiError
+from shared.schemas.applications import (
+    ApplicationDetail,
+    ApproveBody,
+    AssignBody,
+    FingerprintBody,
+    Progress,
+    RejectBody,
+    ReturnBody,
+)
+from shared.schemas.materials import MaterialPublic
+from shared.schemas.screening import ScreeningSummaryPublic
+
+Caller = Callable[[Callable[[], Any], Callable[[Any], None], Callable[[ApiError], None]], object]
+
+
+class ReviewModel(QObject):
+    detail_changed = Signal()
+    progress_changed = Signal()
+    screening_changed = Signal()
+    materials_changed = Signal()
+    acted = Signal(str)  # what was done, for the status line
+    failed = Signal(object)  # ApiError
+
+    def __init__(
+        self, api: ApiClient, caller: Caller, application_id: int, can_screen: bool
+    ) -> None:
+        super().__init__()
+        self.api = api
+        self.caller = caller
+        self.application_id = application_id
+        self.can_screen = can_screen
+        self.detail: ApplicationDetail | None = None
+        self.progress: Progress | None = None
+        self.screening: ScreeningSummaryPublic | None = None
+        self.materials: list[MaterialPublic] = []
+
+    # -- what the dialog shows --------------------------------------------------------------
+    @property
+    def is_final_step(self) -> bool:
+        """The final step's approval opinion goes to the applicant; earlier ones stay inside."""
+        d = self.detail
+        return bool(d and d.current_task and d.steps and d.current_task.step_name == d.steps[-1])
+
+    @property
+    def can_act(self) -> bool:
+        return bool(self.detail and self.detail.can_act)
+
+    # -- loading ----------------------------------------------------------------------------
+    def load(self) -> None:
+        self.caller(lambda: self.api.application(self.application_id), self._got_detail, self._fail)
+        self.load_progress()
+        self.caller(
+            lambda: self.api.materials(self.application_id), self._got_materials, self._fail
+        )
+        if self.can_screen:
+            self.caller(
+                lambda: self.api.screening(self.application_id), self._got_screening, self._fail
+            )
+
+    def load_progress(self) -> None:
+        self.caller(lambda: self.api.progress(self.application_id), self._got_progress, self._fail)
+
+    def _got_detail(self, detail: ApplicationDetail) -> None:
+        self.detail = detail
+        self.detail_changed.emit()
+
+    def _got_progress(self, progress: Progress) -> None:
+        self.progress = progress
+        self.progress_changed.emit()
+
+    def _got_materials(self, materials: list[MaterialPublic]) -> None:
+        self.materials = materials
+        self.materials_changed.emit()
+
+    def _got_screening(self, screening: ScreeningSummaryPublic) -> None:
+        self.screening = screening
+        self.screening_changed.emit()
+
+    def _fail(self, err: ApiError) -> None:
+        self.failed.emit(err)
+
+    # -- actions ----------------------------------------------------------------------------
+    @property
+    def version(self) -> int:
+        assert self.detail is not None
+        return self.detail.version
+
+    def _act(self, fn: Callable[[], ApplicationDetail], done: str) -> None:
+        def ok(detail: ApplicationDetail) -> None:
+            self._got_detail(detail)
+            self.load_progress()
+            if self.can_screen:
+                self.caller(
+                    lambda: self.api.screening(self.application_id), self._got_screening, self._fail
+                )
+            self.acted.emit(done)
+
+        self.caller(fn, ok, self._fail)
+
+    def approve(self, opinion: str) -> None:
+        body = ApproveBody(version=self.version, opinion=opinion)
+        self._act(lambda: self.api.approve(self.application_id, body), "已同意，申请已转入下一环节")
+
+    def reject(self, reason: str, corrections: list[str]) -> None:
+        body = RejectBody(version=self.version, reason=reason, corrections=corrections)
+        self._act(lambda: self.api.reject(self.application_id, body), "已退回申请人，本轮审批结束")
+
+    def assign(self, user_id: int, opinion: str) -> None:
+        body = AssignBody(version=self.version, assignee_id=user_id, opinion=opinion)
+        self._act(lambda: self.api.assign(self.application_id, body), "已指派")
+
+    def return_back(self, reason: str) -> None:
+        body = ReturnBody(version=self.version, reason=reason)
+        self._act(lambda: self.api.return_back(self.application_id, body), "已退回上一级")
+
+    def record_fingerprint(self, card_number: str) -> None:
+        body = FingerprintBody(version=self.version, card_number=card_number)
+        self._act(lambda: self.api.record_fingerprint(self.application_id, body), "指纹卡号已登记")
+
+    def confirm_payment(self) -> None:
+        def pay() -> ApplicationDetail:
+            self.api.confirm_payment([self.application_id])
+            return self.api.application(self.application_id)
+
+        self._act(pay, "已确认缴费")
+
+    def run_screening(self) -> None:
+        def ok(screening: ScreeningSummaryPublic) -> None:
+            self._got_screening(screening)
+            # the gate and the log change with the screening: ask again
+            self.caller(
+                lambda: self.api.application(self.application_id), self._got_detail, self._fail
+            )
+            self.load_progress()
+            self.acted.emit(f"背景审查完成：{screening.state_label}")
+
+        self.caller(lambda: self.api.run_screening(self.application_id), ok, self._fail)

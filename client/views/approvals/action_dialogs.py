@@ -1,0 +1,176 @@
+"""The small dialogs of the review: 不同意 (reason and the complete list of corrections,
+一次性告知), 指派, 退回上一级 and 获取指纹卡号. Each checks what the server would refuse
+anyway, so the clerk learns it before sending; the server still decides."""
+
+import re
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPlainTextEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from client.views.widgets import ok_cancel
+from shared.approvals import FINGERPRINT_CARD_PATTERN
+from shared.schemas.applications import PendingApprover
+
+
+def _error_label() -> QLabel:
+    label = QLabel(objectName="errorLabel")
+    label.setWordWrap(True)
+    return label
+
+
+class RejectDialog(QDialog):
+    """The reason and every correction go to the applicant (对外可见) and end this round."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("不同意 — 退回申请人")
+        self.resize(560, 460)
+        layout = QVBoxLayout(self)
+        note = QLabel("退回原因和补正清单对申请人可见；请一次性告知全部需要补正的内容。")
+        note.setWordWrap(True)
+        layout.addWidget(note)
+        layout.addWidget(QLabel("退回原因（对外可见）"))
+        self.reason = QPlainTextEdit()
+        self.reason.setPlaceholderText("例如：申请材料不齐全")
+        self.reason.setTabChangesFocus(True)
+        layout.addWidget(self.reason, 1)
+        layout.addWidget(QLabel("需补正的内容（每项一行，可直接编辑）"))
+        self.corrections = QListWidget()
+        layout.addWidget(self.corrections, 2)
+        row = QHBoxLayout()
+        self.new_item = QLineEdit(placeholderText="输入一项补正内容后按回车添加")
+        self.new_item.returnPressed.connect(self.add_correction)
+        add = QPushButton("添加")
+        add.clicked.connect(self.add_correction)
+        remove = QPushButton("删除所选")
+        remove.clicked.connect(self.remove_selected)
+        for widget in (self.new_item, add, remove):
+            row.addWidget(widget)
+        layout.addLayout(row)
+        self.error = _error_label()
+        layout.addWidget(self.error)
+        layout.addWidget(ok_cancel(self, "确认退回", self.submit))
+
+    def add_correction(self) -> None:
+        text = self.new_item.text().strip()
+        if text:
+            item = QListWidgetItem(text)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsEditable)
+            self.corrections.addItem(item)
+            self.new_item.clear()
+
+    def remove_selected(self) -> None:
+        for item in self.corrections.selectedItems():
+            self.corrections.takeItem(self.corrections.row(item))
+
+    def values(self) -> tuple[str, list[str]]:
+        items = [self.corrections.item(i).text().strip() for i in range(self.corrections.count())]
+        return self.reason.toPlainText().strip(), [i for i in items if i]
+
+    def submit(self) -> None:
+        self.add_correction()  # a typed but not yet added line counts
+        reason, corrections = self.values()
+        if len(reason) < 2:
+            self.error.setText("请填写退回原因")
+        elif not corrections:
+            self.error.setText("请至少列出一项需补正的内容")
+        else:
+            self.accept()
+
+
+class AssignDialog(QDialog):
+    """指派: the step goes to one colleague who could act on it (the server checks again)."""
+
+    def __init__(self, colleagues: list[PendingApprover], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("指派")
+        self.resize(460, 380)
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel("指派给（本环节有审批权限的人员）"))
+        self.people = QListWidget()
+        for person in colleagues:
+            item = QListWidgetItem(f"{person.name} [{person.role_label}] {person.org_name}")
+            item.setData(Qt.ItemDataRole.UserRole, person.user_id)
+            self.people.addItem(item)
+        self.people.itemDoubleClicked.connect(lambda _item: self.submit())
+        layout.addWidget(self.people, 1)
+        layout.addWidget(QLabel("指派说明（内部）"))
+        self.opinion = QPlainTextEdit()
+        self.opinion.setTabChangesFocus(True)
+        layout.addWidget(self.opinion)
+        self.error = _error_label()
+        if not colleagues:
+            self.error.setText("本环节没有其他可指派的人员")
+        layout.addWidget(self.error)
+        layout.addWidget(ok_cancel(self, "指派", self.submit))
+
+    def chosen(self) -> int | None:
+        item = self.people.currentItem()
+        return None if item is None else int(item.data(Qt.ItemDataRole.UserRole))
+
+    def submit(self) -> None:
+        if self.chosen() is None:
+            self.error.setText("请选择指派对象")
+        else:
+            self.accept()
+
+
+class ReasonDialog(QDialog):
+    """A required reason, for 退回上一级 (internal: the previous step sees it)."""
+
+    def __init__(self, title: str, prompt: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(title)
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel(prompt))
+        self.reason = QPlainTextEdit()
+        self.reason.setTabChangesFocus(True)
+        layout.addWidget(self.reason)
+        self.error = _error_label()
+        layout.addWidget(self.error)
+        layout.addWidget(ok_cancel(self, "确定", self.submit))
+
+    def value(self) -> str:
+        return self.reason.toPlainText().strip()
+
+    def submit(self) -> None:
+        if len(self.value()) < 2:
+            self.error.setText("请填写原因（至少 2 个字）")
+        else:
+            self.accept()
+
+
+class FingerprintCardDialog(QDialog):
+    """获取指纹卡号: the number the fingerprint desk issued (ZW + 6-digit region + 10 digits)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("获取指纹卡号")
+        form = QFormLayout(self)
+        self.number = QLineEdit(placeholderText="ZW3301060000000001")
+        self.number.setMaxLength(18)
+        form.addRow("指纹卡号", self.number)
+        self.error = _error_label()
+        form.addRow(self.error)
+        form.addRow(ok_cancel(self, "登记", self.submit))
+
+    def value(self) -> str:
+        return self.number.text().strip().upper()
+
+    def submit(self) -> None:
+        if not re.fullmatch(FINGERPRINT_CARD_PATTERN, self.value()):
+            self.error.setText("指纹卡号格式不正确：ZW + 6 位行政区划代码 + 10 位序号")
+        else:
+            self.accept()

@@ -1,0 +1,208 @@
+"""待办事项 / 通用审批: what waits for me (待我审批) and what I have done (我已审批), filtered by
+business type (with the pending count of each), status, submission dates, applicant and overdue.
+Double-click or Enter opens the review; the list and counts reload when it closes. On the exam
+enrolment list, 缴费确认 confirms the payment of every selected row at once."""
+
+from datetime import date
+from typing import Any
+
+from PySide6.QtCore import QDate, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QDateEdit,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from client.models.inbox_table import DONE_COLUMNS, PENDING_COLUMNS, InboxTableModel
+from client.views.approvals.review_dialog import ReviewDialog
+from client.views.context import DeskContext
+from client.views.paged_table import PagedTable
+from client.views.status import StatusLabel
+from client.views.widgets import confirm
+from shared.approvals import ApplicationStatus, InboxBox
+from shared.enums import BusinessType
+from shared.schemas.applications import InboxCounts
+
+
+class InboxPage(QWidget):
+    loaded = Signal()
+    changed = Signal()  # something was acted on: the bell should ask again
+
+    def __init__(self, context: DeskContext) -> None:
+        super().__init__()
+        self.context = context
+        permissions = set(context.me.permissions) if context.me else set()
+        self.can_pay = "exam_enrolments:confirm_payment" in permissions
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel("通用审批", objectName="pageTitle"))
+        layout.addLayout(self._filters())
+        self.model = InboxTableModel()
+        self.table = PagedTable(self.model, "inbox", context.prefs)
+        self.table.view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.table.reload_requested.connect(self.load)
+        self.table.view.doubleClicked.connect(lambda index: self.open_review(index.row()))
+        QShortcut(QKeySequence("Return"), self.table.view, activated=self._open_current)
+        layout.addWidget(self.table, 1)
+        buttons = QHBoxLayout()
+        self.review_button = QPushButton("审批 / 查看")
+        self.review_button.clicked.connect(self._open_current)
+        self.pay_button = QPushButton("缴费确认")
+        self.pay_button.setToolTip("对所选的保安员考试报名批量确认缴费")
+        self.pay_button.clicked.connect(self.confirm_payment)
+        buttons.addWidget(self.review_button)
+        buttons.addWidget(self.pay_button)
+        buttons.addStretch(1)
+        layout.addLayout(buttons)
+        self.status = StatusLabel()
+        layout.addWidget(self.status)
+        QShortcut(QKeySequence.StandardKey.Refresh, self, activated=self.reload)
+        self._box_changed()
+
+    def _filters(self) -> QHBoxLayout:
+        bar = QHBoxLayout()
+        self.box = QComboBox()
+        for box in InboxBox:
+            self.box.addItem(box.label, box.value)
+        self.box.currentIndexChanged.connect(self._box_changed)
+        self.business_type = QComboBox()
+        self.business_type.setMinimumWidth(260)
+        self._fill_types(None)
+        self.state = QComboBox()
+        self.state.addItem("全部状态", None)
+        for status in ApplicationStatus:
+            self.state.addItem(status.label, status.value)
+        self.use_dates = QCheckBox("提交日期")
+        today = QDate.currentDate()
+        self.date_from = QDateEdit(today.addMonths(-1), calendarPopup=True)
+        self.date_to = QDateEdit(today, calendarPopup=True)
+        for edit in (self.date_from, self.date_to):
+            edit.setDisplayFormat("yyyy-MM-dd")
+            edit.setEnabled(False)
+            self.use_dates.toggled.connect(edit.setEnabled)
+        self.applicant = QLineEdit(placeholderText="申请人名称或编号")
+        self.applicant.returnPressed.connect(self.search)
+        self.overdue = QCheckBox("只看超期")
+        search = QPushButton("查询")
+        search.clicked.connect(self.search)
+        for widget in (
+            self.box,
+            self.business_type,
+            self.state,
+            self.use_dates,
+            self.date_from,
+            QLabel("至"),
+            self.date_to,
+            self.applicant,
+            self.overdue,
+            search,
+        ):
+            bar.addWidget(widget)
+        bar.addStretch(1)
+        return bar
+
+    def _fill_types(self, counts: InboxCounts | None) -> None:
+        current = self.business_type.currentData()
+        self.business_type.blockSignals(True)
+        self.business_type.clear()
+        total = f"（{counts.total}）" if counts else ""
+        self.business_type.addItem(f"全部业务{total}", None)
+        for business_type in BusinessType:
+            n = counts.by_type.get(business_type.value, 0) if counts else 0
+            self.business_type.addItem(
+                business_type.label + (f"（{n}）" if n else ""), business_type.value
+            )
+        index = self.business_type.findData(current)
+        self.business_type.setCurrentIndex(max(index, 0))
+        self.business_type.blockSignals(False)
+
+    @property
+    def pending(self) -> bool:
+        return bool(self.box.currentData() == InboxBox.pending.value)
+
+    def _box_changed(self) -> None:
+        self.model.set_columns(PENDING_COLUMNS if self.pending else DONE_COLUMNS)
+        self.state.setEnabled(not self.pending)
+        self.overdue.setEnabled(self.pending)
+        self.pay_button.setVisible(self.can_pay and self.pending)
+        self.search()
+
+    def search(self) -> None:
+        self.model.page = 1
+        self.load()
+
+    def reload(self) -> None:
+        self.load()
+        self.changed.emit()
+
+    def params(self) -> dict[str, Any]:
+        params: dict[str, Any] = {
+            **self.model.request(),
+            "box": self.box.currentData(),
+            "business_type": self.business_type.currentData(),
+            "applicant": self.applicant.text().strip() or None,
+        }
+        if not self.pending:
+            params["status"] = self.state.currentData()
+        elif self.overdue.isChecked():
+            params["overdue"] = True
+        if self.use_dates.isChecked():
+            start: date = self.date_from.date().toPython()
+            end: date = self.date_to.date().toPython()
+            params["date_from"], params["date_to"] = start.isoformat(), end.isoformat()
+        return {k: v for k, v in params.items() if v is not None}
+
+    def load(self) -> None:
+        api, params = self.context.api, self.params()
+        self.status.info("正在查询…")
+        self.context.call(self, lambda: api.inbox(**params), self._fill, self.status.error)
+        self.context.call(self, api.inbox_counts, self._fill_types, lambda _err: None)
+
+    def _fill(self, page) -> None:  # type: ignore[no-untyped-def]
+        self.model.fill(page.items, page.total)
+        overdue = sum(1 for row in page.items if row.overdue)
+        self.status.info(f"本页 {overdue} 件超期" if overdue else "")
+        self.loaded.emit()
+
+    def _open_current(self) -> None:
+        index = self.table.view.currentIndex()
+        if index.isValid():
+            self.open_review(index.row())
+
+    def open_review(self, row: int) -> ReviewDialog:
+        application = self.model.row_at(row)
+        dialog = ReviewDialog(self.context, application.id, self)
+        dialog.model.acted.connect(lambda _message: self.reload())  # keep the list true
+        dialog.finished.connect(lambda _code: self.reload())
+        dialog.open()
+        return dialog
+
+    def selected_rows(self) -> list[Any]:
+        rows = {index.row() for index in self.table.view.selectionModel().selectedRows()}
+        return [self.model.row_at(r) for r in sorted(rows)]
+
+    def confirm_payment(self) -> None:
+        chosen = [
+            row
+            for row in self.selected_rows()
+            if row.business_type == BusinessType.guard_exam_enrolment
+        ]
+        if not chosen:
+            self.status.error("请先选择保安员考试报名记录（可按住 Ctrl 或 Shift 多选）")
+            return
+        if not confirm(self, "缴费确认", f"确认所选 {len(chosen)} 名报名人员已缴纳考试费用？"):
+            return
+        api, ids = self.context.api, [row.id for row in chosen]
+
+        def done(result) -> None:  # type: ignore[no-untyped-def]
+            self.status.info(f"已确认缴费 {len(result.confirmed)} 人（已缴费的不重复确认）")
+            self.reload()
+
+        self.context.call(self, lambda: api.confirm_payment(ids), done, self.status.error)

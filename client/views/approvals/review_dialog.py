@@ -1,0 +1,345 @@
+"""审批: one application, its materials, screening and progress, and the actions of its step.
+
+The opinion box says whether what is typed stays inside the police (intermediate steps) or goes
+to the applicant (the final step, and every rejection). The main button's label and whether it is
+enabled come from the gate the server reports (【同意】, 【获取指纹卡号】, 【缴费确认】).
+"""
+
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QImage, QKeySequence, QPainter, QShortcut
+from PySide6.QtPrintSupport import QPrintDialog, QPrinter
+from PySide6.QtWidgets import (
+    QDialog,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from client.api import ApiError
+from client.models.material_pages import page_images
+from client.models.review import ReviewModel
+from client.views.approvals.action_dialogs import (
+    AssignDialog,
+    FingerprintCardDialog,
+    ReasonDialog,
+    RejectDialog,
+)
+from client.views.approvals.materials_viewer import MaterialsViewer
+from client.views.approvals.progress_timeline import ProgressTimeline
+from client.views.approvals.screening_panel import ScreeningPanel
+from client.views.context import DeskContext
+from client.views.status import StatusLabel
+from client.views.widgets import confirm
+from shared.approvals import MaterialKind
+from shared.schemas.applications import ApplicationDetail
+from shared.schemas.forms import FORMS
+
+INTERNAL_LABEL = "审批意见（内部意见，仅公安内部可见，不告知申请人）"
+EXTERNAL_LABEL = "审批意见（对外可见：最后一级的审批意见将告知申请人）"
+
+
+def form_rows(detail: ApplicationDetail) -> list[tuple[str, str]]:
+    """The form's fields with the titles the clerk knows from the paper form, in form order."""
+    fields = FORMS[detail.business_type].model_fields
+    rows = []
+    for name, field in fields.items():
+        if name in detail.form and detail.form[name] not in (None, ""):
+            rows.append((field.title or name, str(detail.form[name])))
+    return rows
+
+
+class ReviewDialog(QDialog):
+    def __init__(self, context: DeskContext, application_id: int, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.context = context
+        me = context.me
+        permissions = set(me.permissions) if me else set()
+        self.setWindowTitle("审批")
+        self.resize(1180, 780)
+        self.model = ReviewModel(
+            context.api,
+            lambda fn, ok, err: context.call(self, fn, ok, err),
+            application_id,
+            can_screen="screening:view" in permissions,
+        )
+        self.can_run_screening = "screening:run" in permissions
+        self.can_print = "applications:print" in permissions
+        layout = QVBoxLayout(self)
+        self.header = QLabel(objectName="pageTitle")
+        self.header.setWordWrap(True)
+        self.subheader = QLabel()
+        self.subheader.setWordWrap(True)
+        layout.addWidget(self.header)
+        layout.addWidget(self.subheader)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self._info_tab(), "申请信息")
+        self.materials = MaterialsViewer(
+            context.api, lambda fn, ok, err: context.call(self, fn, ok, err)
+        )
+        self.tabs.addTab(self.materials, "申请材料")
+        self.screening = ScreeningPanel(self.can_run_screening)
+        self.screening.run_requested.connect(self.run_screening)
+        if self.model.can_screen:
+            self.tabs.addTab(self.screening, "人员审查")
+        self.timeline = ProgressTimeline()
+        self.tabs.addTab(self.timeline, "审批进度")
+        layout.addWidget(self.tabs, 1)
+        layout.addWidget(self._action_box())
+        self.status = StatusLabel()
+        layout.addWidget(self.status)
+        self.model.detail_changed.connect(self._show_detail)
+        self.model.progress_changed.connect(
+            lambda: self.timeline.show_progress(self.model.progress)  # type: ignore[arg-type]
+        )
+        self.model.materials_changed.connect(
+            lambda: self.materials.set_materials(self.model.materials)
+        )
+        self.model.screening_changed.connect(
+            lambda: self.screening.show_summary(self.model.screening)  # type: ignore[arg-type]
+        )
+        self.model.acted.connect(self._acted)
+        self.model.failed.connect(self._failed)
+        QShortcut(QKeySequence.StandardKey.Refresh, self, activated=self.model.load)
+        self.model.load()
+
+    # -- layout ------------------------------------------------------------------------------
+    def _info_tab(self) -> QWidget:
+        tab = QWidget()
+        layout = QVBoxLayout(tab)
+        self.form_box = QGroupBox("申请表")
+        self.form_layout = QFormLayout(self.form_box)
+        layout.addWidget(self.form_box)
+        persons = QGroupBox("涉及人员")
+        inner = QVBoxLayout(persons)
+        self.persons = QTableWidget(0, 4)
+        self.persons.setHorizontalHeaderLabels(["身份", "姓名", "证件号码", "联系电话"])
+        self.persons.verticalHeader().setVisible(False)
+        self.persons.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.persons.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        inner.addWidget(self.persons)
+        layout.addWidget(persons, 1)
+        return tab
+
+    def _action_box(self) -> QWidget:
+        self.actions = QGroupBox("审批")
+        layout = QVBoxLayout(self.actions)
+        self.opinion_label = QLabel(INTERNAL_LABEL)
+        self.opinion_label.setObjectName("opinionLabel")
+        layout.addWidget(self.opinion_label)
+        self.opinion = QPlainTextEdit()
+        self.opinion.setAccessibleName("审批意见")
+        self.opinion.setTabChangesFocus(True)
+        self.opinion.setFixedHeight(70)
+        layout.addWidget(self.opinion)
+        self.gate_note = QLabel(objectName="errorLabel")
+        self.gate_note.setWordWrap(True)
+        layout.addWidget(self.gate_note)
+        row = QHBoxLayout()
+        self.primary = QPushButton("同意")
+        self.primary.setObjectName("primaryButton")
+        self.primary.clicked.connect(self.primary_action)
+        self.reject_button = QPushButton("不同意")
+        self.reject_button.clicked.connect(self.disagree)
+        self.assign_button = QPushButton("指派")
+        self.assign_button.clicked.connect(self.assign)
+        self.return_button = QPushButton("退回上一级")
+        self.return_button.clicked.connect(self.return_back)
+        self.print_button = QPushButton("打印…")
+        self.print_button.clicked.connect(self.print_application)
+        self.save_button = QPushButton("另存为 PDF…")
+        self.save_button.clicked.connect(self.save_pdf)
+        close = QPushButton("关闭")
+        close.clicked.connect(self.reject)
+        for button in (self.primary, self.reject_button, self.assign_button, self.return_button):
+            row.addWidget(button)
+        row.addStretch(1)
+        for button in (self.print_button, self.save_button, close):
+            row.addWidget(button)
+        self.print_button.setVisible(self.can_print)
+        self.save_button.setVisible(self.can_print)
+        layout.addLayout(row)
+        self._set_enabled(False)
+        return self.actions
+
+    def _set_enabled(self, enabled: bool) -> None:
+        for widget in (
+            self.primary,
+            self.reject_button,
+            self.assign_button,
+            self.return_button,
+            self.opinion,
+        ):
+            widget.setEnabled(enabled)
+
+    # -- showing what the server says --------------------------------------------------------
+    def _show_detail(self) -> None:
+        d = self.model.detail
+        assert d is not None
+        self.header.setText(f"{d.business_type_label} · {d.applicant_name}")
+        task = d.current_task
+        where = (
+            f"当前环节：{task.step_name}（{task.level_label}，{task.acting_org_name}）"
+            if task
+            else ""
+        )
+        due = ""
+        if task is not None:
+            due = f" · 办理期限 {task.due_date:%Y-%m-%d}" + ("（已超期）" if d.overdue else "")
+        assigned = f" · 已指派给 {task.assignee_name}" if task and task.assignee_name else ""
+        head = f"申请编号 {d.number} · 第 {d.round} 轮 · 状态：{d.status_label}"
+        self.subheader.setText(f"{head} · {where}{due}{assigned}")
+        self.subheader.setStyleSheet("color: #c62828;" if d.overdue else "")
+        while self.form_layout.rowCount():
+            self.form_layout.removeRow(0)
+        self.form_layout.addRow("申请人", QLabel(f"{d.applicant_name}（{d.applicant_code}）"))
+        self.form_layout.addRow("所在地区", QLabel(d.region_name))
+        for title, value in form_rows(d):
+            label = QLabel(value)
+            label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            self.form_layout.addRow(title, label)
+        if d.fingerprint_card_no:
+            self.form_layout.addRow("指纹卡号", QLabel(d.fingerprint_card_no))
+        self.persons.setRowCount(len(d.persons))
+        for row, person in enumerate(d.persons):
+            values = (person.role_label, person.name, person.id_number or "", person.mobile or "")
+            for column, text in enumerate(values):
+                self.persons.setItem(row, column, QTableWidgetItem(text))
+        self._show_actions(d)
+
+    def _show_actions(self, d: ApplicationDetail) -> None:
+        self.actions.setVisible(True)
+        acting = d.can_act and d.gate is not None
+        self._set_enabled(acting)
+        final = self.model.is_final_step
+        self.opinion_label.setText(EXTERNAL_LABEL if final else INTERNAL_LABEL)
+        self.opinion_label.setStyleSheet("color: #b35c00; font-weight: bold;" if final else "")
+        if not acting or d.gate is None:
+            self.gate_note.setText("" if d.can_act else "本环节不由您办理，仅可查看")
+            self.primary.setText("同意")
+            return
+        gate = d.gate
+        self.primary.setText(gate.label)
+        self.primary.setEnabled(gate.action != "approve" or gate.approve_allowed)
+        self.reject_button.setEnabled(gate.reject_allowed)
+        first = d.current_task is not None and d.current_task.step_name == d.steps[0]
+        self.return_button.setEnabled(not first)
+        self.gate_note.setText("；".join(gate.reasons))
+
+    def _acted(self, message: str) -> None:
+        self.opinion.clear()
+        self.status.info(message)
+
+    def _failed(self, err: ApiError) -> None:
+        self.status.error(err)
+        self.screening.run.setEnabled(True)
+        if err.code == "STALE_VERSION":
+            self.model.load()  # show what the colleague did; the typed opinion stays
+
+    # -- actions ------------------------------------------------------------------------------
+    def primary_action(self) -> None:
+        d = self.model.detail
+        if d is None or d.gate is None:
+            return
+        if d.gate.action == "fingerprint":
+            dialog = FingerprintCardDialog(self)
+            if dialog.exec():
+                self.model.record_fingerprint(dialog.value())
+            return
+        if d.gate.action == "payment":
+            if confirm(self, "缴费确认", f"确认申请人 {d.applicant_name} 已缴纳考试费用？"):
+                self.model.confirm_payment()
+            return
+        opinion = self.opinion.toPlainText().strip()
+        if self.model.is_final_step and not opinion:
+            self.status.error("最后一级审批须填写对外可见的审批意见")
+            self.opinion.setFocus()
+            return
+        self.model.approve(opinion)
+
+    def disagree(self) -> None:
+        """不同意 (not ``reject``: that is QDialog's close, bound to Esc)."""
+        dialog = RejectDialog(self)
+        opinion = self.opinion.toPlainText().strip()
+        if opinion:
+            dialog.reason.setPlainText(opinion)
+        if dialog.exec():
+            reason, corrections = dialog.values()
+            self.model.reject(reason, corrections)
+
+    def assign(self) -> None:
+        progress = self.model.progress
+        me = self.context.me
+        colleagues = [
+            p for p in (progress.pending if progress else []) if me is None or p.user_id != me.id
+        ]
+        dialog = AssignDialog(colleagues, self)
+        chosen = dialog.chosen() if dialog.exec() else None
+        if chosen is not None:
+            self.model.assign(chosen, dialog.opinion.toPlainText().strip())
+
+    def return_back(self) -> None:
+        dialog = ReasonDialog("退回上一级", "退回原因（内部，上一级审批人可见）", self)
+        if dialog.exec():
+            self.model.return_back(dialog.value())
+
+    def run_screening(self) -> None:
+        self.screening.set_busy(True)
+        self.model.run_screening()
+
+    # -- print and save ----------------------------------------------------------------------
+    def _with_pdf(self, then: Callable[[bytes], None]) -> None:
+        api, application_id = self.context.api, self.model.application_id
+        self.status.info("正在生成打印文件…")
+        self.context.call(self, lambda: api.print_pdf(application_id), then, self.status.error)
+
+    def save_pdf(self) -> None:
+        d = self.model.detail
+        suggested = f"{d.number if d else 'application'}-审批表.pdf"
+        path, _ = QFileDialog.getSaveFileName(self, "另存为 PDF", suggested, "PDF 文件 (*.pdf)")
+        if not path:
+            return
+
+        def write(data: bytes) -> None:
+            Path(path).write_bytes(data)
+            self.status.info(f"已保存：{path}")
+
+        self._with_pdf(write)
+
+    def print_application(self) -> None:
+        printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+        if QPrintDialog(printer, self).exec() != QDialog.DialogCode.Accepted:
+            return
+
+        def render(data: bytes) -> list[QImage]:
+            return page_images(data, MaterialKind.pdf.value)
+
+        def paint(pages: list[QImage]) -> None:
+            painter = QPainter(printer)
+            try:
+                for index, image in enumerate(pages):
+                    if index:
+                        printer.newPage()
+                    area = painter.viewport()
+                    size = image.size().scaled(area.size(), Qt.AspectRatioMode.KeepAspectRatio)
+                    painter.setViewport(area.x(), area.y(), size.width(), size.height())
+                    painter.setWindow(image.rect())
+                    painter.drawImage(0, 0, image)
+                    painter.setViewport(area)
+            finally:
+                painter.end()
+            self.status.info(f"已发送到打印机：共 {len(pages)} 页")
+
+        self._with_pdf(lambda data: self.context.call(self, lambda: render(data), paint))

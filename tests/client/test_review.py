@@ -1,0 +1,286 @@
+"""The inbox and the review dialog, driven as a clerk would, against a real server process:
+screening opens the gate, the opinion box says who will read it, a legal-rep change goes through
+county, city and province, a rejection reaches the applicant with its corrections, a stale
+action is refused without losing the typed opinion, and materials are viewed page by page."""
+
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from io import BytesIO
+
+import pytest
+from PySide6.QtCore import QBuffer, QIODevice, Qt
+from PySide6.QtGui import QColor, QImage
+from reportlab.pdfgen import canvas
+
+from client.api import ApiClient
+from client.jobs import JobRunner
+from client.models.inbox_table import InboxTableModel
+from client.preferences import Preferences
+from client.views.approvals.action_dialogs import RejectDialog
+from client.views.approvals.inbox_page import InboxPage
+from client.views.approvals.review_dialog import EXTERNAL_LABEL, INTERNAL_LABEL, ReviewDialog
+from client.views.context import DeskContext
+from shared.approvals import ApplicationStatus
+from shared.enums import BusinessType
+from shared.schemas.applications import ApplicationRow, ApproveBody
+from tests.client.approval_desk import DeskWorld, build_desk_world
+from tests.client.modal import when_modal
+
+WAIT = 15000
+
+
+@pytest.fixture(scope="module")
+def world(admin_api: ApiClient) -> DeskWorld:
+    return build_desk_world(admin_api, "rv")
+
+
+@pytest.fixture
+def desk(prefs: Preferences, world: DeskWorld, qtbot) -> Iterator:  # type: ignore[no-untyped-def,type-arg]
+    """``desk("county")``: a signed-in context for that approver."""
+    runners: list[JobRunner] = []
+
+    def make(who: str) -> DeskContext:
+        api = world.signed_in(who)
+        runner = JobRunner()
+        runners.append(runner)
+        return DeskContext(api, runner, prefs, api.me())
+
+    yield make
+    for runner in runners:
+        runner.cancel_all()
+        runner.wait(10000)
+
+
+def review(qtbot, context: DeskContext, application_id: int) -> ReviewDialog:  # type: ignore[no-untyped-def]
+    dialog = ReviewDialog(context, application_id)
+    qtbot.addWidget(dialog)
+    qtbot.waitUntil(
+        lambda: dialog.model.detail is not None and dialog.model.progress is not None,
+        timeout=WAIT,
+    )
+    return dialog
+
+
+def approve_in(qtbot, dialog: ReviewDialog, opinion: str) -> None:  # type: ignore[no-untyped-def]
+    dialog.opinion.setPlainText(opinion)
+    qtbot.mouseClick(dialog.primary, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "已同意" in dialog.status.text(), timeout=WAIT)
+
+
+def test_legal_rep_change_through_three_levels(qtbot, world: DeskWorld, desk) -> None:  # type: ignore[no-untyped-def]
+    app_id = world.submit(BusinessType.legal_rep_change)["id"]
+    county = review(qtbot, desk("county"), app_id)
+    assert county.primary.text() == "同意"
+    assert not county.primary.isEnabled()
+    assert "背景审查" in county.gate_note.text()
+    assert county.opinion_label.text() == INTERNAL_LABEL
+    assert county.tabs.tabText(2) == "人员审查"
+    qtbot.mouseClick(county.screening.run, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(county.primary.isEnabled, timeout=WAIT)
+    screening = county.model.screening
+    assert screening is not None and screening.state == "clear"
+    assert county.screening.table.rowCount() == 2  # legal rep and proposed legal rep
+    approve_in(qtbot, county, "县级确认：材料齐全")
+    assert county.model.detail is not None and not county.model.detail.can_act
+    assert not county.primary.isEnabled()
+
+    city_context = desk("city")
+    page = InboxPage(city_context)
+    qtbot.addWidget(page)
+    qtbot.waitUntil(lambda: any(r.id == app_id for r in page.model.rows), timeout=WAIT)
+    row = next(i for i, r in enumerate(page.model.rows) if r.id == app_id)
+    city = page.open_review(row)
+    qtbot.waitUntil(lambda: city.model.detail is not None, timeout=WAIT)
+    assert city.opinion_label.text() == INTERNAL_LABEL
+    approve_in(qtbot, city, "市级审核同意")
+    qtbot.waitUntil(lambda: all(r.id != app_id for r in page.model.rows), timeout=WAIT)
+
+    province = review(qtbot, desk("province"), app_id)
+    assert province.opinion_label.text() == EXTERNAL_LABEL
+    qtbot.mouseClick(province.primary, Qt.MouseButton.LeftButton)
+    assert "对外可见" in province.status.text()  # the final opinion may not be empty
+    approve_in(qtbot, province, "准予变更法定代表人")
+    qtbot.waitUntil(
+        lambda: (
+            province.model.detail is not None
+            and province.model.detail.status == ApplicationStatus.approved
+        ),
+        timeout=WAIT,
+    )
+    qtbot.waitUntil(
+        lambda: province.model.progress is not None and province.model.progress.finished,
+        timeout=WAIT,
+    )
+    texts = [
+        province.timeline.topLevelItem(i).text(5)
+        for i in range(province.timeline.topLevelItemCount())
+    ]
+    assert "县级确认：材料齐全" in texts and "准予变更法定代表人" in texts
+    # nothing pending any more: no red line at the end
+    last = province.timeline.topLevelItem(province.timeline.topLevelItemCount() - 1)
+    assert last.foreground(0).color() != QColor("#c62828")
+    external = world.admin.external_view(app_id)
+    assert external.rounds[-1].opinion == "准予变更法定代表人"
+
+
+def test_pending_approvers_are_shown_in_red(qtbot, world: DeskWorld, desk) -> None:  # type: ignore[no-untyped-def]
+    app_id = world.submit(BusinessType.annual_report_filing)["id"]
+    dialog = review(qtbot, desk("county"), app_id)
+    timeline = dialog.timeline
+    last = timeline.topLevelItem(timeline.topLevelItemCount() - 1)
+    assert last.text(4) == "待办"
+    assert last.foreground(0).color() == QColor("#c62828")
+    assert world.usernames["county"] not in last.text(3)  # the name, not the username
+    assert "county审批员" in last.text(3)
+
+
+def test_rejection_reaches_the_applicant_with_every_correction(
+    qtbot, world: DeskWorld, desk
+) -> None:  # type: ignore[no-untyped-def]
+    app_id = world.submit(BusinessType.legal_rep_change)["id"]
+    dialog = review(qtbot, desk("county"), app_id)
+    assert dialog.reject_button.isEnabled()  # rejection needs no screening
+
+    def fill(reject: RejectDialog) -> None:
+        reject.reason.setPlainText("法定代表人身份材料不全")
+        for text in ("补充拟任法定代表人身份证复印件", "股东会决议须加盖公章"):
+            reject.new_item.setText(text)
+            reject.add_correction()
+        reject.submit()
+
+    when_modal(RejectDialog, fill)
+    qtbot.mouseClick(dialog.reject_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "已退回申请人" in dialog.status.text(), timeout=WAIT)
+    external = world.admin.external_view(app_id)
+    assert external.status == ApplicationStatus.returned
+    assert external.rounds[-1].reason == "法定代表人身份材料不全"
+    assert external.rounds[-1].corrections == [
+        "补充拟任法定代表人身份证复印件",
+        "股东会决议须加盖公章",
+    ]
+
+
+def test_reject_dialog_insists_on_a_reason_and_corrections(qtbot) -> None:  # type: ignore[no-untyped-def]
+    dialog = RejectDialog()
+    qtbot.addWidget(dialog)
+    dialog.submit()
+    assert dialog.error.text() == "请填写退回原因"
+    dialog.reason.setPlainText("材料不全")
+    dialog.submit()
+    assert dialog.error.text() == "请至少列出一项需补正的内容"
+    dialog.new_item.setText("补充营业执照")  # typed but not yet added still counts
+    dialog.submit()
+    assert dialog.result() == RejectDialog.DialogCode.Accepted
+    assert dialog.values() == ("材料不全", ["补充营业执照"])
+
+
+def test_stale_action_is_refused_and_the_opinion_kept(qtbot, world: DeskWorld, desk) -> None:  # type: ignore[no-untyped-def]
+    app_id = world.submit(BusinessType.annual_report_filing)["id"]
+    dialog = review(qtbot, desk("county"), app_id)
+    seen = dialog.model.detail
+    assert seen is not None and dialog.primary.isEnabled()
+    # the same step is decided elsewhere (another workstation) after the dialog loaded
+    world.signed_in("county").approve(app_id, ApproveBody(version=seen.version, opinion="先办"))
+    dialog.opinion.setPlainText("我的意见")
+    qtbot.mouseClick(dialog.primary, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "已被他人修改" in dialog.status.text(), timeout=WAIT)
+    assert dialog.opinion.toPlainText() == "我的意见"
+    qtbot.waitUntil(
+        lambda: dialog.model.detail is not None and not dialog.model.detail.can_act,
+        timeout=WAIT,
+    )
+    progress = world.admin.progress(app_id)
+    assert [e.opinion for e in progress.entries if e.action == "approve"] == ["先办"]
+
+
+def _pdf(pages: int) -> bytes:
+    out = BytesIO()
+    pdf = canvas.Canvas(out)
+    for n in range(pages):
+        pdf.drawString(72, 720, f"page {n + 1}")
+        pdf.showPage()
+    pdf.save()
+    return out.getvalue()
+
+
+def _png() -> bytes:
+    image = QImage(300, 200, QImage.Format.Format_RGB32)
+    image.fill(QColor("steelblue"))
+    buffer = QBuffer()
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    image.save(buffer, "PNG")
+    return bytes(buffer.data().data())
+
+
+def test_materials_page_by_page_zoom_and_rotate(qtbot, world: DeskWorld, desk) -> None:  # type: ignore[no-untyped-def]
+    app_id = world.submit(BusinessType.company_licence)["id"]
+    world.admin.upload_material(app_id, "申请书", "申请书.pdf", _pdf(3))
+    world.admin.upload_material(app_id, "营业执照", "licence.png", _png())
+    dialog = review(qtbot, desk("county"), app_id)
+    viewer = dialog.materials
+    dialog.tabs.setCurrentWidget(viewer)
+    qtbot.waitUntil(lambda: viewer.list.count() == 2, timeout=WAIT)
+    qtbot.waitUntil(lambda: viewer.page_count == 3, timeout=WAIT)
+    assert viewer.page_label.text() == "第 1/3 页"
+    assert not viewer.prev.isEnabled()
+    qtbot.mouseClick(viewer.next, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(viewer.next, Qt.MouseButton.LeftButton)
+    assert viewer.page_label.text() == "第 3/3 页" and not viewer.next.isEnabled()
+    before = viewer.view.transform().m11()
+    viewer.view.zoom_by(2.0)
+    assert viewer.view.transform().m11() == pytest.approx(before * 2)
+    viewer.list.setCurrentRow(1)
+    qtbot.waitUntil(lambda: viewer.page_count == 1, timeout=WAIT)
+    image = viewer.view.item.pixmap()
+    assert (image.width(), image.height()) == (300, 200)
+    viewer.view.rotate_by(90)
+    assert viewer.view.rotation == 90
+
+
+def test_inbox_filters_and_overdue_rows(qtbot, world: DeskWorld, desk) -> None:  # type: ignore[no-untyped-def]
+    world.submit(BusinessType.commendation)
+    context = desk("county")
+    page = InboxPage(context)
+    qtbot.addWidget(page)
+    expected = context.api.inbox_counts()
+    qtbot.waitUntil(lambda: page.model.total == expected.total > 0, timeout=WAIT)
+    label = page.business_type.itemText(0)
+    assert label == f"全部业务（{expected.total}）"
+    page.business_type.setCurrentIndex(page.business_type.findData("commendation"))
+    page.search()
+    qtbot.waitUntil(
+        lambda: (
+            page.model.rows
+            and all(r.business_type == BusinessType.commendation for r in page.model.rows)
+        ),
+        timeout=WAIT,
+    )
+    page.box.setCurrentIndex(page.box.findData("done"))
+    qtbot.waitUntil(lambda: page.model.columns[-1].title == "我的办理时间", timeout=WAIT)
+    assert page.state.isEnabled() and not page.overdue.isEnabled()
+
+
+def test_overdue_rows_are_marked() -> None:
+    model = InboxTableModel()
+    row = ApplicationRow(
+        id=1,
+        number="SQ2026000001",
+        business_type=BusinessType.legal_rep_change,
+        business_type_label="法定代表人变更",
+        applicant_name="某公司",
+        status=ApplicationStatus.in_review,
+        status_label="审批中",
+        round=1,
+        submitted_at=datetime(2026, 11, 2, tzinfo=UTC),
+        version=1,
+        due_date=date(2026, 11, 9),
+        overdue=True,
+    )
+    on_time = row.model_copy(update={"id": 2, "overdue": False})
+    model.fill([row, on_time], 2)
+    due = next(i for i, c in enumerate(model.columns) if c.key == "due_date")
+    assert model.data(model.index(0, due)) == "2026-11-09（超期）"
+    assert model.data(model.index(1, due)) == "2026-11-09"
+    red = model.data(model.index(0, 0), Qt.ItemDataRole.ForegroundRole)
+    assert red.color() == QColor("#c62828")
+    assert model.data(model.index(1, 0), Qt.ItemDataRole.ForegroundRole) is None
