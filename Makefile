@@ -10,7 +10,7 @@ DEMO_ENV = SGSS_DATABASE_URL=sqlite:///$(abspath $(DEMO_DB)) SGSS_DATA_DIR=$(abs
 DEMO_PORT ?= 8700
 PYTEST_WORKERS ?= 2
 
-.PHONY: demo demo-server test lint venv bench clean
+.PHONY: demo demo-server test lint venv bench bench-inbox clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,10 @@ demo-server: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run
+
+# inbox on province-scale history (330,000 applications, ~1.5 M log entries) on PostgreSQL and SQLite
+bench-inbox: $(STAMP)
+	$(BIN)/python -m bench.inbox
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

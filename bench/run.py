@@ -49,7 +49,12 @@ def run(url: str, kind: str) -> None:
         tracemalloc.start()
         start = time.perf_counter()
         summary = demo_data.generate(
-            session, now=now, passwords=Passwords(settings), size="large", seed=1
+            session,
+            now=now,
+            passwords=Passwords(settings),
+            signer=app.state.context.signer,
+            size="large",
+            seed=1,
         )
         elapsed = time.perf_counter() - start
         peak = tracemalloc.get_traced_memory()[1] / 2**20

@@ -10,6 +10,7 @@ from server.api.routes import (
     applications,
     audit,
     auth,
+    documents,
     inbox,
     materials,
     orgs,
@@ -22,6 +23,8 @@ from server.api.routes import (
 from server.clock import Clock, SystemClock
 from server.config import Settings
 from server.db.session import create_db_engine, create_session_factory
+from server.services.authz_cache import PrincipalCache
+from server.services.documents.signing import DocumentSigner
 from server.services.notifications import Sender, sender_from_settings
 from server.services.passwords import Passwords
 from shared import __version__
@@ -36,6 +39,7 @@ ROUTERS = (
     audit.router,
     workflows.router,
     applications.router,
+    documents.router,
     materials.router,
     screening.router,
     inbox.router,
@@ -62,11 +66,13 @@ def create_app(
     )
     app.state.engine = engine
     app.state.session_factory = create_session_factory(engine)
+    app.state.principals = PrincipalCache()
     app.state.context = AppContext(
         settings=settings,
         clock=clock or SystemClock(),
         passwords=Passwords(settings),
         sender=sender or sender_from_settings(settings),
+        signer=DocumentSigner(settings),
     )
     install_error_handlers(app)
     for router in ROUTERS:

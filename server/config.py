@@ -4,7 +4,7 @@ from pathlib import Path
 from typing import Literal
 
 from platformdirs import user_data_dir
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -45,6 +45,13 @@ class Settings(BaseSettings):
     screening_url: str | None = None
     screening_timeout_seconds: float = 10.0
 
+    # issued documents: the HMAC key that signs every licence and certificate (its digest and the
+    # QR code's verification code). Unset, the key is 32 random bytes kept in
+    # data_dir/document-secret.key, made on first use; every server instance must see the same
+    # key, as they already share data_dir for the materials. Changing it makes every document
+    # issued before fail verification.
+    document_secret: SecretStr | None = None
+
     @property
     def database_kind(self) -> str:
         return "postgresql" if self.database_url.startswith("postgresql") else "sqlite"
@@ -62,6 +69,9 @@ class Settings(BaseSettings):
             problems.append("使用短信网关时须设置 SGSS_SMS_GATEWAY_URL")
         if self.screening_provider == "http" and not self.screening_url:
             problems.append("使用公安数据服务审查时须设置 SGSS_SCREENING_URL")
+        secret = self.document_secret
+        if secret is not None and len(secret.get_secret_value()) < 32:
+            problems.append("SGSS_DOCUMENT_SECRET 至少须有 32 个字符")
         if self.argon2_memory_kib < 19456:
             problems.append("生产环境的 argon2 内存参数不得低于 19456 KiB")
         if problems:

@@ -22,6 +22,9 @@ AUDIT_ACTIONS: dict[str, str] = {
     "screening.watchlist_import": "导入背景审查比对名单",
     "material.upload": "上传申请材料",
     "workflow.publish": "发布审批流程",
+    "document.issue": "签发许可证或证明",
+    "document.print": "打印许可证或证明",
+    "application.print": "打印申请材料及审批进度",
 }
 
 
@@ -33,3 +36,6 @@ SCREENING_RUN = "screening.run"
 WATCHLIST_IMPORT = "screening.watchlist_import"
 MATERIAL_UPLOAD = "material.upload"
 WORKFLOW_PUBLISH = "workflow.publish"
+DOCUMENT_ISSUE = "document.issue"
+DOCUMENT_PRINT = "document.print"
+APPLICATION_PRINT = "application.print"

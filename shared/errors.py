@@ -67,6 +67,7 @@ class ErrorCode(StrEnum):
     MATERIAL_TOO_LARGE = "MATERIAL_TOO_LARGE"
     FINGERPRINT_CARD_INVALID = "FINGERPRINT_CARD_INVALID"
     FINGERPRINT_DUPLICATE = "FINGERPRINT_DUPLICATE"
+    DOCUMENT_NOT_ISSUED = "DOCUMENT_NOT_ISSUED"
 
     @property
     def status(self) -> int:
@@ -131,6 +132,7 @@ _STATUS: dict[ErrorCode, int] = {
     ErrorCode.MATERIAL_TOO_LARGE: 413,
     ErrorCode.FINGERPRINT_CARD_INVALID: 422,
     ErrorCode.FINGERPRINT_DUPLICATE: 409,
+    ErrorCode.DOCUMENT_NOT_ISSUED: 404,
 }
 
 _MESSAGES: dict[ErrorCode, str] = {
@@ -187,4 +189,5 @@ _MESSAGES: dict[ErrorCode, str] = {
     ErrorCode.MATERIAL_TOO_LARGE: "材料文件过大",
     ErrorCode.FINGERPRINT_CARD_INVALID: "指纹卡号格式不正确",
     ErrorCode.FINGERPRINT_DUPLICATE: "该指纹已在其他身份下登记，不能重复录入",
+    ErrorCode.DOCUMENT_NOT_ISSUED: "该申请尚无已签发的许可证或证明（未审批通过或该业务不发证）",
 }

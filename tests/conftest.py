@@ -77,6 +77,7 @@ def _reset_postgres(url: str) -> None:
         conn.execute(
             text("INSERT INTO audit_head (id, seq, last_hash) VALUES (1, 0, :g)"), {"g": "0" * 64}
         )
+        conn.execute(text("INSERT INTO authz_epoch (id, value) VALUES (1, 0)"))
     engine.dispose()
 
 

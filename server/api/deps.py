@@ -6,7 +6,7 @@ token, even one whose password must still be changed), ``SignedIn`` (a usable ac
 """
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -15,9 +15,11 @@ from sqlalchemy.orm import Session
 
 from server.clock import Clock
 from server.config import Settings
-from server.db.models import AuthToken, User
-from server.services.auth import authenticate
+from server.db.models import User
+from server.services.auth import TokenCheck, authenticate
 from server.services.authz import Principal, principal_for
+from server.services.authz_cache import PrincipalCache
+from server.services.documents.signing import DocumentSigner
 from server.services.errors import AppError
 from server.services.notifications import Sender
 from server.services.passwords import Passwords
@@ -30,6 +32,7 @@ class AppContext:
     clock: Clock
     passwords: Passwords
     sender: Sender
+    signer: DocumentSigner
 
 
 def get_context(request: Request) -> AppContext:
@@ -55,11 +58,25 @@ def client_ip(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
-@dataclass
 class AuthContext:
-    user: User
-    token: AuthToken
-    ip: str | None
+    """The checked token of this request; the user row is loaded only by endpoints that need
+    it (``/me``, password change), not on every request."""
+
+    def __init__(self, check: TokenCheck, ip: str | None, session: Session) -> None:
+        self.check = check
+        self.token = check.token
+        self.ip = ip
+        self._session = session
+        self._user: User | None = None
+
+    @property
+    def user(self) -> User:
+        if self._user is None:
+            user = self._session.get(User, self.check.user_id)
+            if user is None:
+                raise AppError(ErrorCode.AUTH_TOKEN_INVALID)
+            self._user = user
+        return self._user
 
 
 def get_authenticated(
@@ -69,23 +86,33 @@ def get_authenticated(
     scheme, _, raw = header.partition(" ")
     if scheme.lower() != "bearer" or not raw.strip():
         raise AppError(ErrorCode.AUTH_REQUIRED)
-    user, token = authenticate(session, settings=context.settings, now=now, raw_token=raw.strip())
-    return AuthContext(user, token, client_ip(request))
+    check = authenticate(session, settings=context.settings, now=now, raw_token=raw.strip())
+    return AuthContext(check, client_ip(request), session)
 
 
 Authenticated = Annotated[AuthContext, Depends(get_authenticated)]
 
 
 class Require:
-    """Dependency: a usable account holding ``permission`` (None: any signed-in account)."""
+    """Dependency: a usable account holding ``permission`` (None: any signed-in account).
+
+    The principal comes from the app's cache when nothing about access has changed since it
+    was built (``services/authz_cache``); permissions are still checked on every request."""
 
     def __init__(self, permission: str | None) -> None:
         self.permission = permission
 
-    def __call__(self, auth: Authenticated, session: SessionDep) -> Principal:
-        if auth.user.must_change_password:
+    def __call__(self, auth: Authenticated, session: SessionDep, request: Request) -> Principal:
+        if auth.check.must_change_password:
             raise AppError(ErrorCode.PASSWORD_CHANGE_REQUIRED)
-        principal = principal_for(session, auth.user, ip=auth.ip)
+        cache: PrincipalCache = request.app.state.principals
+        epoch, user_id = auth.check.epoch, auth.check.user_id
+        principal = cache.get(user_id, epoch) if epoch is not None else None
+        if principal is None:
+            principal = principal_for(session, auth.user)
+            if epoch is not None:
+                cache.put(user_id, epoch, principal)
+        principal = replace(principal, ip=auth.ip)
         if self.permission is not None:
             principal.require(self.permission)
         return principal

@@ -8,12 +8,22 @@ import typer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.cli import screening_cmd, workflow_cmd
+from server.cli import screening_cmd, worker_cmd, workflow_cmd
 from server.cli.common import describe, fail, open_env, utc_now
 from server.config import Settings
 from server.db.models import User
-from server.services import audit, bootstrap, demo_data, notifications, org_import, users
+from server.services import (
+    audit,
+    bootstrap,
+    demo_data,
+    demo_history,
+    notifications,
+    org_import,
+    users,
+)
+from server.services.documents.signing import DocumentSigner
 from server.services.errors import AppError
+from server.services.materials.store import MaterialStore
 from server.services.passwords import Passwords
 
 app = typer.Typer(help="SGSS 服务器管理命令", no_args_is_help=True, add_completion=False)
@@ -27,6 +37,7 @@ app.add_typer(outbox_app, name="outbox")
 app.add_typer(audit_app, name="audit")
 app.add_typer(workflow_cmd.app, name="workflow")
 app.add_typer(screening_cmd.app, name="screening")
+app.add_typer(worker_cmd.app, name="worker")
 
 
 @app.command("init-db")
@@ -185,10 +196,7 @@ def outbox_list(
 @outbox_app.command("dispatch")
 def outbox_dispatch() -> None:
     """立即投递所有待发送的通知。"""
-    env = open_env()
-    with env.session() as session:
-        sender = notifications.sender_from_settings(env.settings)
-        sent = notifications.deliver_pending(session, sender, now=utc_now())
+    sent = worker_cmd.dispatch_outbox(open_env(), now=utc_now())
     typer.echo(f"已发送 {sent} 条")
 
 
@@ -211,6 +219,9 @@ def demo_data_cmd(
     province: Annotated[str, typer.Option(help="省级行政区划代码")] = "330000",
     size: Annotated[str, typer.Option(help="small / standard / large")] = "standard",
     seed: Annotated[int, typer.Option(help="随机种子（相同种子生成相同数据）")] = 2026,
+    history: Annotated[
+        int, typer.Option(help="另批量生成的历史申请件数（五年，用于性能测试）", min=0)
+    ] = 0,
 ) -> None:
     """向新初始化的数据库写入演示数据。"""
     if size not in demo_data.SIZES:
@@ -221,14 +232,23 @@ def demo_data_cmd(
             session,
             now=utc_now(),
             passwords=Passwords(env.settings),
+            signer=DocumentSigner(env.settings),
             province=province,
             size=size,
             seed=seed,
+            store=MaterialStore(env.settings.data_dir / "materials"),
         )
     typer.echo(
         f"演示数据已生成：{summary.orgs} 个机构，{summary.users} 个用户，{summary.roles} 个角色，"
         f"{summary.applications} 件申请；演示账号密码 {demo_data.DEMO_PASSWORD}"
     )
+    if history:
+        with env.session() as session:
+            past = demo_history.generate_history(session, now=utc_now(), applications=history)
+        typer.echo(
+            f"历史申请已生成：{past.applications} 件，审批环节 {past.tasks} 个，"
+            f"审批记录 {past.log_entries} 条，其中 {past.pending} 件仍在审批中"
+        )
 
 
 def main() -> None:

@@ -207,5 +207,5 @@ class IssuedDocument(Base):
     number: Mapped[str] = mapped_column(String(40), unique=True)
     holder_name: Mapped[str] = mapped_column(String(100))
     issued_at: Mapped[datetime]
-    issued_by: Mapped[str] = mapped_column(String(64))
+    issued_by: Mapped[str] = mapped_column(String(100))  # an organisation name
     digest: Mapped[str] = mapped_column(String(64))

@@ -3,6 +3,8 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from server.db import authz_epoch  # noqa: F401  (registers the access-epoch hook on Session)
+
 
 def create_db_engine(url: str, *, echo: bool = False, pool_size: int = 5) -> Engine:
     """An engine with the per-dialect settings SGSS relies on (SQLite: FKs on, WAL, busy wait).

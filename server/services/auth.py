@@ -10,7 +10,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from server.config import Settings
-from server.db.models import AuthToken, User, VerificationCode
+from server.db.models import AuthToken, AuthzEpoch, User, VerificationCode
 from server.services import audit
 from server.services.audit import Actor
 from server.services.errors import AppError
@@ -172,24 +172,40 @@ def _lock(settings: Settings) -> timedelta:
     return timedelta(minutes=settings.lockout_minutes)
 
 
+@dataclass(frozen=True)
+class TokenCheck:
+    """A valid token, the account facts every request needs, and the access epoch read with
+    them (None before the first change of access has created the row)."""
+
+    token: AuthToken
+    user_id: int
+    must_change_password: bool
+    epoch: int | None
+
+
 def authenticate(
     session: Session, *, settings: Settings, now: datetime, raw_token: str
-) -> tuple[User, AuthToken]:
-    """The user behind a bearer token, or AUTH_TOKEN_INVALID / AUTH_TOKEN_EXPIRED."""
-    token = session.scalar(select(AuthToken).where(AuthToken.token_hash == token_digest(raw_token)))
-    if token is None or token.revoked_at is not None:
+) -> TokenCheck:
+    """Check a bearer token in one query; AUTH_TOKEN_INVALID / AUTH_TOKEN_EXPIRED otherwise."""
+    epoch = select(AuthzEpoch.value).where(AuthzEpoch.id == 1).scalar_subquery()
+    row = session.execute(
+        select(AuthToken, User.enabled, User.must_change_password, epoch)
+        .join(User, User.id == AuthToken.user_id)
+        .where(AuthToken.token_hash == token_digest(raw_token))
+    ).one_or_none()
+    if row is None:
+        raise AppError(ErrorCode.AUTH_TOKEN_INVALID)
+    token, enabled, must_change, epoch_value = row
+    if token.revoked_at is not None or not enabled:
         raise AppError(ErrorCode.AUTH_TOKEN_INVALID)
     if now >= token.expires_at:
         raise AppError(ErrorCode.AUTH_TOKEN_EXPIRED, details={"reason": "absolute"})
     if now - token.last_used_at >= timedelta(minutes=settings.token_idle_minutes):
         raise AppError(ErrorCode.AUTH_TOKEN_EXPIRED, details={"reason": "idle"})
-    user = session.get(User, token.user_id)
-    if user is None or not user.enabled:
-        raise AppError(ErrorCode.AUTH_TOKEN_INVALID)
     if (now - token.last_used_at).total_seconds() >= TOKEN_TOUCH_SECONDS:
         token.last_used_at = now
         session.commit()
-    return user, token
+    return TokenCheck(token, token.user_id, bool(must_change), epoch_value)
 
 
 def revoke_user_tokens(session: Session, *, user_id: int, now: datetime, reason: str) -> int:

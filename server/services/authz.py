@@ -16,7 +16,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from server.db.models import Org, Role, User
 from server.services.audit import Actor
 from server.services.errors import AppError
-from shared.enums import DataScopeKind
+from shared.enums import DataScopeKind, OrgType
 from shared.errors import ErrorCode
 
 
@@ -57,6 +57,10 @@ class Principal:
     scope_kinds: frozenset[DataScopeKind]
     ancestor_org_ids: frozenset[int] = frozenset()  # above the user's own organisation
     ip: str | None = None
+    # (business type, approval role) pairs: which steps the user may act on
+    approval_pairs: frozenset[tuple[str, str]] = frozenset()
+    # the bureau whose steps the user works: their own organisation, or the one above an office
+    authority_org_id: int | None = None
 
     @property
     def actor(self) -> Actor:
@@ -113,7 +117,21 @@ def principal_for(session: Session, user: User, *, ip: str | None = None) -> Pri
         scope_kinds=frozenset(DataScopeKind(role.data_scope_kind) for role in roles),
         ancestor_org_ids=frozenset(user.org.lineage_ids[:-1]),
         ip=ip,
+        approval_pairs=frozenset(
+            (row.business_type, row.approval_role) for row in user.approval_role_rows
+        ),
+        authority_org_id=authority_of(session, user.org),
     )
+
+
+def authority_of(session: Session, org: Org) -> int:
+    """Offices (内设部门) act for the bureau above them; everyone else for their own org."""
+    while org.type == OrgType.office and org.parent_id is not None:
+        parent = session.get(Org, org.parent_id)
+        if parent is None:
+            break
+        org = parent
+    return org.id
 
 
 def ensure_can_grant(

@@ -21,11 +21,16 @@ from server.services.approvals import actions, enrolment, intake, publishing, ro
 from server.services.approvals.definition import StepDef
 from server.services.approvals.tasks import pending_task, process_of
 from server.services.authz import Principal, principal_for
+from server.services.demo_materials import application_form_pdf, licence_png
+from server.services.documents.signing import DocumentSigner
+from server.services.materials.records import add_material
+from server.services.materials.store import MaterialStore
 from server.services.screening.runs import run_screening
 from server.services.screening.watchlist import WatchListProvider
 from shared.approvals import ApplicantKind, Gate, PersonRole, ScreeningCategory
 from shared.enums import BusinessType, OrgType
 from shared.idnumber import check_char
+from shared.regions import region_table
 from shared.schemas.applications import ApplicationCreate, PersonIn
 from shared.schemas.forms import REQUIRED_PERSONS
 
@@ -49,8 +54,12 @@ class Plan:
 
 
 class _Maker:
-    def __init__(self, session: Session, rng: random.Random, now: datetime) -> None:
+    def __init__(
+        self, session: Session, rng: random.Random, now: datetime, signer: DocumentSigner
+    ) -> None:
         self.session = session
+        self.signer = signer
+        self.store: MaterialStore | None = None
         self.rng = rng
         self.now = now
         self.serial = 0
@@ -72,7 +81,7 @@ class _Maker:
         return {
             "unit_name": f"浙江{trade}保安服务有限公司{self.serial}号",
             "credit_code": code[:18],
-            "address": f"{region}辖区{trade}路{self.rng.randrange(1, 300)}号",
+            "address": f"{region_table().full_name(region)}{trade}路{self.rng.randrange(1, 300)}号",
             "phone": f"0571-8{self.rng.randrange(10**7):07d}",
         }
 
@@ -92,7 +101,7 @@ class _Maker:
                 form={
                     "gender": self.rng.choice("男男女"),
                     "education": self.rng.choice(["高中", "中专", "大专", "本科"]),
-                    "address": f"浙江省{region}辖区",
+                    "address": region_table().full_name(region),
                 },
                 persons=persons,
             )
@@ -189,11 +198,20 @@ def _plans(steps: int, screened_first: bool, count: int, rng: random.Random) -> 
 
 
 def generate_applications(
-    session: Session, *, now: datetime, size: str, seed: int, intake_user: User
+    session: Session,
+    *,
+    now: datetime,
+    size: str,
+    seed: int,
+    intake_user: User,
+    signer: DocumentSigner,
+    store: MaterialStore | None = None,
 ) -> int:
-    """Submit and work the demo applications; returns how many were made."""
+    """Submit and work the demo applications; returns how many were made. Finished ones get
+    their licence or certificate, signed by ``signer``, as the API would issue it."""
     rng = random.Random(seed + 1)  # noqa: S311 - demo data, not secrets
-    maker = _Maker(session, rng, now)
+    maker = _Maker(session, rng, now, signer)
+    maker.store = store
     clerk = principal_for(session, intake_user)
     counties = _counties_with_bureaus(session)
     made = 0
@@ -240,6 +258,8 @@ def _work(
         - sum(gaps, timedelta())
     )
     application = intake.create_application(session, clerk, body, now=moment)
+    if maker.store is not None:
+        _attach_scans(session, maker.store, clerk, application, body, moment)
     if plan.hit:
         target = body.persons[-1]
         session.add(
@@ -291,6 +311,7 @@ def _work(
             version=application.version,
             opinion="同意。" if final else "材料齐全，符合条件，同意。",
             now=moment,
+            signer=maker.signer,
         )
     if plan.hit or (plan.screened and plan.approvals == 0):
         task = pending_task(session, application.id)
@@ -307,6 +328,34 @@ def _work(
                     step_name=step.name,
                 )
                 session.commit()
+
+
+def _attach_scans(
+    session: Session,
+    store: MaterialStore,
+    clerk: Principal,
+    application: Application,
+    body: ApplicationCreate,
+    moment: datetime,
+) -> None:
+    scans = [("申请表", "申请表.pdf", application_form_pdf(body))]
+    if body.applicant_kind == ApplicantKind.unit:
+        scans.append(
+            ("营业执照", "营业执照.png", licence_png(body.applicant_name, body.applicant_code))
+        )
+    for title, filename, content in scans:
+        add_material(
+            session,
+            clerk,
+            application,
+            title=title,
+            filename=filename,
+            chunks=[content],
+            store=store,
+            max_bytes=10 * 2**20,
+            now=moment,
+        )
+    session.commit()
 
 
 def _open_gates(

@@ -15,7 +15,9 @@ from server.db.models import Org, Role, RolePermission, User, UserApprovalRole, 
 from server.services import audit
 from server.services.bootstrap import sync_admin_role
 from server.services.demo_applications import generate_applications
+from server.services.documents.signing import DocumentSigner
 from server.services.errors import AppError
+from server.services.materials.store import MaterialStore
 from server.services.orgs import add_org
 from server.services.passwords import Passwords
 from shared.enums import ApprovalRole, BusinessType, DataScopeKind, OrgType
@@ -195,9 +197,11 @@ def generate(
     *,
     now: datetime,
     passwords: Passwords,
+    signer: DocumentSigner,
     province: str = "330000",
     size: str = "standard",
     seed: int = 2026,
+    store: MaterialStore | None = None,
 ) -> DemoSummary:
     """Fill an initialised, still empty database (only the root organisation and admins)."""
     root = session.scalar(select(Org).where(Org.parent_id.is_(None)))
@@ -347,7 +351,7 @@ def generate(
     admin = session.scalar(select(User).where(User.username == "demo_admin"))
     assert admin is not None
     summary.applications = generate_applications(
-        session, now=now, size=size, seed=seed, intake_user=admin
+        session, now=now, size=size, seed=seed, intake_user=admin, signer=signer, store=store
     )
     return summary
 

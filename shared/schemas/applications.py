@@ -13,6 +13,7 @@ from shared.approvals import (
     OpinionVisibility,
     PersonRole,
 )
+from shared.documents import DocumentKind
 from shared.enums import BusinessType
 from shared.schemas.common import Schema
 from shared.schemas.users import MOBILE_PATTERN, id_number_field
@@ -229,3 +230,32 @@ class ExternalView(Schema):
 
 class PaymentResult(Schema):
     confirmed: list[int]
+
+
+class DocumentPublic(Schema):
+    """A licence or certificate issued on final approval. ``verification_code`` is what the
+    printed document and its QR code (``qr_payload``) carry for 核验."""
+
+    id: int
+    application_id: int
+    application_number: str
+    kind: DocumentKind
+    kind_label: str
+    number: str
+    holder_name: str
+    issued_at: datetime
+    issued_by: str
+    verification_code: str
+    qr_payload: str
+
+
+class DocumentVerification(Schema):
+    """The answer to a scanned QR code: valid or not, and whose document it is when valid."""
+
+    valid: bool
+    message: str
+    number: str
+    kind_label: str | None = None
+    holder_name: str | None = None
+    issued_at: datetime | None = None
+    issued_by: str | None = None

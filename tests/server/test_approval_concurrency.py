@@ -16,6 +16,7 @@ from server.db.session import create_db_engine, create_session_factory
 from server.services.approvals import actions
 from server.services.audit import verify_chain
 from server.services.authz import principal_for
+from server.services.documents.signing import DocumentSigner
 from server.services.errors import AppError
 from shared.enums import BusinessType
 from tests.server.approval_world import World, application_body, build
@@ -55,6 +56,7 @@ def test_twenty_concurrent_approvals_one_succeeds(
                     version=created["version"],
                     opinion=f"并发{n}",
                     now=clock.now(),
+                    signer=DocumentSigner(settings),
                 )
             except AppError as err:
                 return str(err.code)

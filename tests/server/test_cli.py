@@ -1,16 +1,24 @@
 """The admin CLI through its real entry point, on SQLite and PostgreSQL."""
 
 import os
+import signal
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from openpyxl import Workbook
-from sqlalchemy import text
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
 
+from server.clock import FrozenClock
 from server.config import Settings
+from server.db.models import Notification
 from server.db.session import create_db_engine
+from shared.enums import BusinessType
+from tests.server.approval_world import application_body, build
 
 
 class Cli:
@@ -18,6 +26,7 @@ class Cli:
         self.env = {
             **os.environ,
             "SGSS_DATABASE_URL": settings.database_url,
+            "SGSS_DATA_DIR": str(settings.data_dir),
             "SGSS_ARGON2_TIME_COST": "1",
             "SGSS_ARGON2_MEMORY_KIB": "1024",
             "SGSS_ARGON2_PARALLELISM": "1",
@@ -168,3 +177,55 @@ def test_outbox_and_demo_data(cli: Cli, settings: Settings) -> None:
     assert cities == 11
     assert counties == 90
     assert _login(settings, "demo_admin", "Sgss@2026demo") == 200
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    """Applications made through the API here are submitted in 2025; the CLI runs on the real
+    clock, so their first steps are long overdue when it looks."""
+    return FrozenClock(datetime(2025, 3, 3, 1, tzinfo=UTC))
+
+
+def test_worker_run_once_reminds_of_overdue_steps_and_delivers(
+    cli: Cli, initialised: Session, client: TestClient, settings: Settings, clock: FrozenClock
+) -> None:
+    world = build(initialised, client, settings, clock.now())
+    world.apis["intake"].post(
+        "/applications", 201, json=application_body(BusinessType.annual_report_filing)
+    )
+    first = cli("worker", "run-once").stdout
+    assert "新超期审批环节 1 个" in first and "已发送通知 2 条" in first
+    reminders = initialised.execute(
+        select(Notification.user_id, Notification.status, Notification.sent_at).where(
+            Notification.subject == "审批超期提醒"
+        )
+    ).all()
+    # xh_clerk and xh_clerk2 both hold the county step; each is told once, and it went out
+    assert sorted(r.user_id for r in reminders) == sorted(
+        [world.users["xh_clerk"].id, world.users["xh_clerk2"].id]
+    )
+    assert {r.status for r in reminders} == {"sent"} and all(r.sent_at for r in reminders)
+    again = cli("worker", "run-once").stdout
+    assert "新超期审批环节 0 个" in again and "已发送通知 0 条" in again
+
+
+def test_worker_run_loops_until_interrupted(cli: Cli) -> None:
+    cli("init-db")
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "server.cli.main", "worker", "run", "--interval", "1"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**cli.env, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        assert worker.stdout is not None
+        assert "后台任务已启动" in worker.stdout.readline()
+        assert "新超期审批环节 0 个" in worker.stdout.readline()
+        assert "新超期审批环节 0 个" in worker.stdout.readline()  # it went round again
+        worker.send_signal(signal.SIGINT)
+        out, err = worker.communicate(timeout=60)
+    finally:
+        worker.kill()
+    assert worker.returncode == 0, err
+    assert "后台任务已停止" in out

@@ -29,3 +29,16 @@ def test_production_with_explicit_settings(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setenv("SGSS_ARGON2_MEMORY_KIB", "1024")
     with pytest.raises(ValidationError, match="argon2"):
         Settings()
+
+
+def test_production_refuses_a_short_document_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SGSS_DATABASE_URL", "postgresql://sgss@db/sgss")
+    monkeypatch.setenv("SGSS_ENVIRONMENT", "production")
+    monkeypatch.setenv("SGSS_NOTIFICATION_SENDER", "http")
+    monkeypatch.setenv("SGSS_SMS_GATEWAY_URL", "http://sms.example/send")
+    monkeypatch.setenv("SGSS_DOCUMENT_SECRET", "short")
+    with pytest.raises(ValidationError, match="SGSS_DOCUMENT_SECRET"):
+        Settings()
+    monkeypatch.setenv("SGSS_DOCUMENT_SECRET", "s" * 32)
+    secret = Settings().document_secret
+    assert secret is not None and "s" * 32 not in repr(secret)  # never printed in full

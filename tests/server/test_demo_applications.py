@@ -8,12 +8,21 @@ from sqlalchemy.orm import Session
 
 from server.clock import FrozenClock
 from server.config import Settings
-from server.db.approval_models import Application, ApprovalTask, ScreeningResult
+from server.db.approval_models import (
+    Application,
+    ApprovalTask,
+    IssuedDocument,
+    Material,
+    ScreeningResult,
+)
 from server.services import demo_data
 from server.services.approvals import publishing
 from server.services.audit import verify_chain
+from server.services.documents.signing import DocumentSigner
+from server.services.materials.store import MaterialStore
 from server.services.passwords import Passwords
 from shared.approvals import ApplicationStatus, Gate, ScreeningOutcome
+from shared.documents import kind_for
 from shared.enums import BusinessType
 from tests.server.conftest import login
 
@@ -23,9 +32,25 @@ def test_demo_applications_cover_every_type_and_step(
 ) -> None:
     session = initialised
     summary = demo_data.generate(
-        session, now=clock.now(), passwords=Passwords(settings), size="small"
+        session,
+        now=clock.now(),
+        passwords=Passwords(settings),
+        signer=DocumentSigner(settings),
+        size="small",
+        store=MaterialStore(settings.data_dir / "materials"),
     )
     assert summary.applications == session.scalar(select(func.count(Application.id)))
+    # every application has its form scan; unit applicants also their business licence
+    kinds = dict(
+        session.execute(
+            select(Material.media_type, func.count()).group_by(Material.media_type)
+        ).all()
+    )
+    assert kinds["application/pdf"] == summary.applications
+    assert 0 < kinds["image/png"] < summary.applications
+    store = MaterialStore(settings.data_dir / "materials")
+    for sha256 in session.scalars(select(Material.sha256).limit(5)):
+        assert store.path(sha256).is_file()
     screened_types = 0
     for business_type in BusinessType:
         steps = publishing.process_of(publishing.latest(session, business_type)).steps  # type: ignore[arg-type]
@@ -54,6 +79,15 @@ def test_demo_applications_cover_every_type_and_step(
     )
     assert hits == screened_types > 0
     assert verify_chain(session).ok
+    # every finished application of a type that issues a document has exactly its one
+    approved = session.execute(
+        select(Application.id, Application.business_type).where(
+            Application.status == ApplicationStatus.approved
+        )
+    ).all()
+    expected = {a.id for a in approved if kind_for(BusinessType(a.business_type))}
+    issued = list(session.scalars(select(IssuedDocument.application_id)))
+    assert sorted(issued) == sorted(expected) and expected
 
     clerk = login(client, "x330106clerk1", demo_data.DEMO_PASSWORD)
     counts = clerk.get("/inbox/counts").json()

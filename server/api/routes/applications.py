@@ -1,19 +1,22 @@
-"""Routes: applications (intake, detail, progress, external view) and the approval actions."""
+"""Routes: applications (intake, detail, progress, external view, documents and printing) and
+the approval actions."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 
-from server.api.deps import NowDep, SessionDep, permission
+from server.api.deps import ContextDep, NowDep, SessionDep, permission
 from server.services.approvals import actions, enrolment, intake, progress, views
 from server.services.approvals.access import get_application
 from server.services.authz import Principal
+from server.services.documents import issue, printing
 from shared.schemas.applications import (
     ApplicationCreate,
     ApplicationDetail,
     ApplicationResubmit,
     ApproveBody,
     AssignBody,
+    DocumentPublic,
     ExternalView,
     FingerprintBody,
     PaymentConfirm,
@@ -25,6 +28,18 @@ from shared.schemas.applications import (
 
 router = APIRouter(prefix="/applications", tags=["applications"])
 Approver = Annotated[Principal, permission("applications:approve")]
+Printer = Annotated[Principal, permission("applications:print")]
+PDF: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"application/pdf": {}}, "description": "PDF"}
+}
+
+
+def _pdf(data: bytes, filename: str) -> Response:
+    return Response(
+        data,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{filename}"'},
+    )
 
 
 @router.post("", response_model=ApplicationDetail, status_code=201)
@@ -80,6 +95,34 @@ def get_external(
     return progress.external_view(session, application)
 
 
+@router.get("/{application_id}/document", response_model=DocumentPublic)
+def get_document(
+    application_id: int,
+    principal: Annotated[Principal, permission("applications:view")],
+    session: SessionDep,
+) -> DocumentPublic:
+    application = get_application(session, principal, application_id)
+    return issue.to_public(issue.document_of(session, application), application)
+
+
+@router.get("/{application_id}/document.pdf", response_class=Response, responses=PDF)
+def get_document_pdf(
+    application_id: int, principal: Printer, session: SessionDep, now: NowDep
+) -> Response:
+    application = get_application(session, principal, application_id)
+    pdf = printing.print_document(session, principal, application, now=now)
+    return _pdf(pdf, f"{application.number}-document.pdf")
+
+
+@router.get("/{application_id}/print.pdf", response_class=Response, responses=PDF)
+def get_print_pdf(
+    application_id: int, principal: Printer, session: SessionDep, now: NowDep
+) -> Response:
+    application = get_application(session, principal, application_id)
+    pdf = printing.print_application(session, principal, application, now=now)
+    return _pdf(pdf, f"{application.number}-print.pdf")
+
+
 @router.post("/{application_id}/resubmit", response_model=ApplicationDetail)
 def resubmit(
     application_id: int,
@@ -95,10 +138,21 @@ def resubmit(
 
 @router.post("/{application_id}/approve", response_model=ApplicationDetail)
 def approve(
-    application_id: int, body: ApproveBody, principal: Approver, session: SessionDep, now: NowDep
+    application_id: int,
+    body: ApproveBody,
+    principal: Approver,
+    session: SessionDep,
+    now: NowDep,
+    context: ContextDep,
 ) -> ApplicationDetail:
     application = actions.approve(
-        session, principal, application_id, version=body.version, opinion=body.opinion, now=now
+        session,
+        principal,
+        application_id,
+        version=body.version,
+        opinion=body.opinion,
+        now=now,
+        signer=context.signer,
     )
     return views.detail(session, principal, application, now=now)
 

@@ -11,21 +11,24 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from server.db.approval_models import Application, ApprovalTask
 from server.db.models import Org
-from server.services.authz import Principal
+from server.services.authz import Principal, authority_of
 from server.services.errors import not_found
-from shared.enums import OrgType
 
 
 def authority_org_id(session: Session, org_id: int) -> int:
     """The organisation whose steps a member of ``org_id`` works: itself, or above an office."""
     org = session.get(Org, org_id)
-    while org is not None and org.type == OrgType.office and org.parent_id is not None:
-        org = session.get(Org, org.parent_id)
-    return org.id if org is not None else org_id
+    return org_id if org is None else authority_of(session, org)
+
+
+def principal_authority(session: Session, principal: Principal) -> int:
+    if principal.authority_org_id is not None:
+        return principal.authority_org_id
+    return authority_org_id(session, principal.org_id)
 
 
 def visible_clause(session: Session, principal: Principal) -> ColumnElement[bool]:
-    authority = authority_org_id(session, principal.org_id)
+    authority = principal_authority(session, principal)
     routed_here = exists(
         select(ApprovalTask.id).where(
             ApprovalTask.application_id == Application.id,

@@ -29,6 +29,8 @@ from server.services.approvals.tasks import (
     write_log,
 )
 from server.services.authz import Principal
+from server.services.documents.issue import issue
+from server.services.documents.signing import DocumentSigner
 from server.services.errors import AppError, check_version
 from shared.approvals import ApplicationStatus, ApprovalAction, OpinionVisibility
 from shared.enums import ApprovalRole
@@ -111,7 +113,10 @@ def approve(
     version: int,
     opinion: str,
     now: datetime,
+    signer: DocumentSigner,
 ) -> Application:
+    """Agree. On the final step the application is approved and its licence or certificate is
+    issued in the same transaction (``signer`` signs it), so no approval lacks its document."""
     acting = acting_on(session, principal, application_id, version, now)
     app, task = acting.application, acting.task
     gates.ensure_approvable(session, app, acting.step)
@@ -136,6 +141,7 @@ def approve(
     if following is None:
         app.status = ApplicationStatus.approved
         app.decided_at = now
+        issue(session, app, final_task=task, signer=signer, now=now, actor=principal.actor)
     else:
         open_step(session, app, process, following, now)
     _audit(session, principal, acting, "approve", now)

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from server.db.approval_models import Application, ApprovalTask
 from server.db.models import Org, User
 from server.services.approvals import gates, routing
-from server.services.approvals.access import authority_org_id
+from server.services.approvals.access import principal_authority
 from server.services.approvals.tasks import PENDING, is_overdue, pending_task, process_of
 from server.services.authz import Principal
 from shared.approvals import ApplicantKind, ApplicationStatus, AuthorityLevel, PersonRole
@@ -128,7 +128,7 @@ def detail(
 
 
 def authority_name(session: Session, principal: Principal) -> str:
-    return _org_name(session, authority_org_id(session, principal.org_id))
+    return _org_name(session, principal_authority(session, principal))
 
 
 def done_rows(session: Session, done: Sequence[Any], *, now: datetime) -> list[ApplicationRow]:

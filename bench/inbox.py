@@ -1,0 +1,187 @@
+"""Inbox benchmark: ``make bench-inbox`` (or ``python -m bench.inbox [--applications N]``).
+
+Builds a province with five years of approval history (the demo generator plus
+``--history``: by default 330,000 applications and about 1.5 million log entries) on PostgreSQL
+and on SQLite, starts the real server, and measures what a city approver waits for: the first
+inbox page of 50 and its counts per business type, over HTTP. In the same run it times the same
+three queries as hand-written SQL on a raw connection, so the API's overhead is visible. Prints
+p50/p95 figures; no pass/fail threshold (targets live in the issue: PostgreSQL p95 ≤ 25 ms, API
+within 1.5 × raw SQL + 3 ms).
+"""
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+
+import requests
+from sqlalchemy import Engine, create_engine, text
+
+from client.embedded import EmbeddedServer
+from server.services.demo_data import DEMO_PASSWORD
+
+PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+APPROVER = "c3301clerk1"  # 杭州市公安局, city_clerk for every business type
+ROUNDS = 300
+WARMUP = 30
+
+RAW_MINE = """
+    t.status = 'pending' AND t.acting_org_id = :org AND t.approval_role = :role
+    AND (t.assignee_id IS NULL OR t.assignee_id = :uid)
+"""
+RAW_COUNT = f"SELECT count(*) FROM approval_tasks t WHERE {RAW_MINE}"
+RAW_PAGE = f"""
+    SELECT t.id, t.step_name, t.due_date, a.id, a.number, a.business_type, a.applicant_name,
+           a.status, a.round, a.submitted_at, a.version
+    FROM approval_tasks t JOIN applications a ON a.id = t.application_id
+    WHERE {RAW_MINE} ORDER BY t.due_date, t.id LIMIT 50
+"""
+RAW_COUNTS = f"""
+    SELECT t.business_type, count(*), sum(CASE WHEN t.due_date < :today THEN 1 ELSE 0 END)
+    FROM approval_tasks t WHERE {RAW_MINE} GROUP BY t.business_type
+"""
+
+
+def percentiles(samples: list[float]) -> tuple[float, float]:
+    ordered = sorted(samples)
+    return statistics.median(ordered), ordered[max(0, int(len(ordered) * 0.95) - 1)]
+
+
+def measure(fn: Callable[[], object]) -> list[float]:
+    for _ in range(WARMUP):
+        fn()
+    samples = []
+    for _ in range(ROUNDS):
+        start = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - start) * 1000)
+    return samples
+
+
+def build(url: str, applications: int) -> None:
+    env = {**os.environ, "SGSS_DATABASE_URL": url}
+    cli = [sys.executable, "-m", "server.cli.main"]
+    subprocess.run([*cli, "init-db"], env=env, check=True, capture_output=True)
+    start = time.perf_counter()
+    result = subprocess.run(
+        [*cli, "demo-data", "--size", "standard", "--history", str(applications)],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    print(f"  generated in {time.perf_counter() - start:.0f} s: {result.stdout.strip()}")
+
+
+def approver_ids(engine: Engine) -> tuple[int, int]:
+    with engine.connect() as conn:
+        uid, org = conn.execute(
+            text("SELECT id, org_id FROM users WHERE username = :u"), {"u": APPROVER}
+        ).one()
+    return uid, org
+
+
+def run(url: str, kind: str, applications: int) -> None:
+    print(f"[{kind}]")
+    build(url, applications)
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
+    with engine.connect() as conn:
+        counts = {
+            table: conn.execute(text(f"SELECT count(*) FROM {table}")).scalar()
+            for table in ("applications", "approval_tasks", "approval_log")
+        }
+    print("  rows: " + ", ".join(f"{t} {n:,}" for t, n in counts.items()))
+    uid, org = approver_ids(engine)
+    server = EmbeddedServer(url)
+    base = server.start()
+    try:
+        http = requests.Session()
+        token = http.post(
+            f"{base}/api/v1/auth/login", json={"username": APPROVER, "password": DEMO_PASSWORD}
+        ).json()["access_token"]
+        http.headers["Authorization"] = f"Bearer {token}"
+        page = http.get(f"{base}/api/v1/inbox", params={"page_size": 50}).json()
+        print(f"  {APPROVER}: {page['total']} pending, first page {len(page['items'])} rows")
+
+        def api_page() -> None:
+            http.get(f"{base}/api/v1/inbox", params={"page_size": 50}).raise_for_status()
+
+        def api_counts() -> None:
+            http.get(f"{base}/api/v1/inbox/counts").raise_for_status()
+
+        args = {"org": org, "role": "city_clerk", "uid": uid, "today": date.today()}
+        raw = engine.connect()
+
+        def sql_page() -> None:
+            raw.execute(text(RAW_COUNT), args).scalar()
+            raw.execute(text(RAW_PAGE), args).all()
+
+        def sql_counts() -> None:
+            raw.execute(text(RAW_COUNTS), args).all()
+
+        figures = {
+            "API page of 50 (GET /inbox)": measure(api_page),
+            "API counts (GET /inbox/counts)": measure(api_counts),
+            "raw SQL page of 50 + total": measure(sql_page),
+            "raw SQL counts": measure(sql_counts),
+        }
+        raw.close()
+        for label, samples in figures.items():
+            p50, p95 = percentiles(samples)
+            print(f"  {label:<34} p50 {p50:7.2f} ms   p95 {p95:7.2f} ms")
+        api = [
+            a + b
+            for a, b in zip(
+                figures["API page of 50 (GET /inbox)"],
+                figures["API counts (GET /inbox/counts)"],
+                strict=True,
+            )
+        ]
+        sql = [
+            a + b
+            for a, b in zip(
+                figures["raw SQL page of 50 + total"], figures["raw SQL counts"], strict=True
+            )
+        ]
+        api50, api95 = percentiles(api)
+        sql50, sql95 = percentiles(sql)
+        print(f"  {'page + counts via API':<34} p50 {api50:7.2f} ms   p95 {api95:7.2f} ms")
+        print(f"  {'page + counts as raw SQL':<34} p50 {sql50:7.2f} ms   p95 {sql95:7.2f} ms")
+        print(
+            f"  API p95 vs 1.5 × raw p95 + 3 ms = {1.5 * sql95 + 3:.2f} ms: "
+            f"{'within' if api95 <= 1.5 * sql95 + 3 else 'OVER'}"
+        )
+    finally:
+        server.stop()
+        engine.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--applications", type=int, default=330_000)
+    parser.add_argument("--backend", choices=("both", "postgresql", "sqlite"), default="both")
+    options = parser.parse_args()
+    if options.backend in ("both", "postgresql"):
+        name = f"sgss_bench_{uuid.uuid4().hex[:8]}"
+        admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        try:
+            run(PG_ADMIN.rsplit("/", 1)[0] + f"/{name}", "postgresql", options.applications)
+        finally:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    if options.backend in ("both", "sqlite"):
+        with tempfile.TemporaryDirectory() as folder:
+            run(f"sqlite:///{Path(folder) / 'inbox.db'}", "sqlite", options.applications)
+
+
+if __name__ == "__main__":
+    main()

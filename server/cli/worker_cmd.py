@@ -1,0 +1,73 @@
+"""``sgss-server worker …``: the background work a server needs besides answering requests.
+
+One pass flags newly overdue approval steps (queuing one SMS per approver) and then delivers the
+outbox. Both claim rows with ``SKIP LOCKED`` on PostgreSQL, so a pass may run on several hosts at
+once (or from cron while ``worker run`` loops) without sending anything twice.
+"""
+
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+import typer
+
+from server.cli.common import Env, open_env, utc_now
+from server.services import notifications
+from server.services.approvals.deadlines import notify_overdue
+
+app = typer.Typer(help="后台任务：审批超期提醒、通知投递", no_args_is_help=True)
+
+BEIJING = ZoneInfo("Asia/Shanghai")
+
+
+@dataclass(frozen=True)
+class Pass:
+    overdue_steps: int
+    sent: int
+
+    def summary(self) -> str:
+        return (
+            f"本次执行：新超期审批环节 {self.overdue_steps} 个（已排队提醒），"
+            f"已发送通知 {self.sent} 条"
+        )
+
+
+def dispatch_outbox(env: Env, *, now: datetime) -> int:
+    """Deliver every pending notification once through the configured sender (what
+    ``outbox dispatch`` does); returns how many were sent."""
+    with env.session() as session:
+        sender = notifications.sender_from_settings(env.settings)
+        return notifications.deliver_pending(session, sender, now=now)
+
+
+def one_pass(env: Env) -> Pass:
+    with env.session() as session:
+        flagged = notify_overdue(session, now=utc_now())
+    return Pass(flagged, dispatch_outbox(env, now=utc_now()))
+
+
+@app.command("run-once")
+def run_once() -> None:
+    """执行一次：标记新超期的审批环节并排队短信提醒，然后投递发件箱中待发送的通知。"""
+    typer.echo(one_pass(open_env()).summary())
+
+
+@app.command("run")
+def run(
+    interval: Annotated[float, typer.Option(min=1, help="两次执行之间的间隔（秒）")] = 60,
+) -> None:
+    """循环执行，直到按 Ctrl-C；某次执行失败时记录原因，下次照常执行。"""
+    env = open_env()
+    typer.echo(f"后台任务已启动，每 {interval:g} 秒执行一次；按 Ctrl-C 停止")
+    try:
+        while True:
+            stamp = f"{utc_now().astimezone(BEIJING):%Y-%m-%d %H:%M:%S}"
+            try:
+                typer.echo(f"[{stamp}] {one_pass(env).summary()}")
+            except Exception as err:  # a database or gateway outage must not end the loop
+                typer.echo(f"[{stamp}] 执行失败：{type(err).__name__}: {err}", err=True)
+            time.sleep(interval)
+    except KeyboardInterrupt:
+        typer.echo("后台任务已停止")

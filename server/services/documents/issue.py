@@ -1,0 +1,146 @@
+"""Issuing the document of a final approval, finding it, and verifying a scanned one.
+
+``issue`` runs inside ``approve``'s transaction: the approval, the number, the document and its
+audit record commit together or not at all. The number comes from a row-locked counter per
+(province, kind, year), so numbers are gap-free and two approvals never share one.
+"""
+
+import hmac
+import re
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from server.db.approval_models import Application, ApprovalTask, IssuedDocument
+from server.db.models import Org
+from server.services import audit
+from server.services.approvals.numbering import next_value
+from server.services.approvals.tasks import local_day
+from server.services.documents.signing import DocumentSigner
+from server.services.errors import AppError
+from shared.audit_actions import DOCUMENT_ISSUE
+from shared.documents import (
+    CODE_LENGTH,
+    DocumentKind,
+    document_number,
+    kind_for,
+    qr_payload,
+    verification_code,
+)
+from shared.enums import BusinessType
+from shared.errors import ErrorCode
+from shared.schemas.applications import DocumentPublic, DocumentVerification
+
+_HEX = re.compile(r"^[0-9a-f]+$")
+
+
+def issue(
+    session: Session,
+    application: Application,
+    *,
+    final_task: ApprovalTask,
+    signer: DocumentSigner,
+    now: datetime,
+    actor: audit.Actor,
+) -> IssuedDocument | None:
+    """Number, sign and store the document ``application``'s business type issues (see
+    ``shared.documents``); None for a type that issues none. The issuing authority (发证机关) is
+    the organisation that acted on the final step; the approving officer is in the log."""
+    kind = kind_for(BusinessType(application.business_type))
+    if kind is None:
+        return None
+    year = local_day(now).year
+    province = application.region_code[:2]
+    serial = next_value(session, f"document:{kind.value}:{province}:{year}")
+    authority = session.scalar(select(Org.name).where(Org.id == final_task.acting_org_id))
+    document = IssuedDocument(
+        application_id=application.id,
+        kind=kind.value,
+        number=document_number(application.region_code, kind, year, serial),
+        holder_name=application.applicant_name,
+        issued_at=now,
+        issued_by=authority or "",
+        digest="",
+    )
+    document.digest = signer.digest(document, application)
+    session.add(document)
+    session.flush()
+    audit.record(
+        session,
+        now=now,
+        actor=actor,
+        action=DOCUMENT_ISSUE,
+        entity_type="document",
+        entity_id=document.id,
+        org_id=application.org_id,
+        after={
+            "application_id": application.id,
+            "application_number": application.number,
+            "kind": kind.value,
+            "number": document.number,
+            "holder_name": document.holder_name,
+            "issued_by": document.issued_by,
+        },
+    )
+    return document
+
+
+def document_of(session: Session, application: Application) -> IssuedDocument:
+    """The document issued for ``application`` (already checked visible), or DOCUMENT_NOT_ISSUED."""
+    document = session.scalar(
+        select(IssuedDocument).where(IssuedDocument.application_id == application.id)
+    )
+    if document is None:
+        raise AppError(ErrorCode.DOCUMENT_NOT_ISSUED)
+    return document
+
+
+def to_public(document: IssuedDocument, application: Application) -> DocumentPublic:
+    kind = DocumentKind(document.kind)
+    return DocumentPublic(
+        id=document.id,
+        application_id=application.id,
+        application_number=application.number,
+        kind=kind,
+        kind_label=kind.label,
+        number=document.number,
+        holder_name=document.holder_name,
+        issued_at=document.issued_at,
+        issued_by=document.issued_by,
+        verification_code=verification_code(document.digest),
+        qr_payload=qr_payload(document.number, document.digest),
+    )
+
+
+def verify(
+    session: Session, signer: DocumentSigner, number: str, code: str
+) -> DocumentVerification:
+    """What a clerk learns from a scanned QR code (or a number and code typed from the paper).
+
+    Valid only when the number exists, the code is the start of its digest (at least the 16
+    digits printed), and the stored document still matches its digest. An invalid answer never
+    names the holder, so guessing numbers reveals nothing."""
+    number, code = number.strip(), code.strip().lower()
+    refused = DocumentVerification(
+        valid=False, number=number, message="核验未通过：编号或核验码不符"
+    )
+    document = session.scalar(select(IssuedDocument).where(IssuedDocument.number == number))
+    if document is None or len(code) < CODE_LENGTH or not _HEX.match(code):
+        return refused
+    if not hmac.compare_digest(document.digest[: len(code)], code):
+        return refused
+    application = session.get(Application, document.application_id)
+    if application is None or not signer.intact(document, application):
+        return refused.model_copy(
+            update={"message": "核验未通过：证照数据与签发时不一致，请联系发证机关"}
+        )
+    return DocumentVerification(
+        valid=True,
+        message="核验通过：该证照由本系统签发，内容未被改动",
+        number=document.number,
+        kind_label=DocumentKind(document.kind).label,
+        holder_name=document.holder_name,
+        issued_at=document.issued_at,
+        issued_by=document.issued_by,
+    )
