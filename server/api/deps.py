@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from server.clock import Clock
 from server.config import Settings
-from server.db.models import User
+from server.db.models import AuthToken, User
 from server.services.auth import TokenCheck, authenticate
 from server.services.authz import Principal, principal_for
 from server.services.authz_cache import PrincipalCache
@@ -35,7 +35,7 @@ class AppContext:
     signer: DocumentSigner
 
 
-def get_context(request: Request) -> AppContext:
+async def get_context(request: Request) -> AppContext:
     context: AppContext = request.app.state.context
     return context
 
@@ -45,7 +45,7 @@ def get_session(request: Request) -> Iterator[Session]:
         yield session
 
 
-def get_now(context: Annotated[AppContext, Depends(get_context)]) -> datetime:
+async def get_now(context: Annotated[AppContext, Depends(get_context)]) -> datetime:
     return context.clock.now()
 
 
@@ -64,10 +64,16 @@ class AuthContext:
 
     def __init__(self, check: TokenCheck, ip: str | None, session: Session) -> None:
         self.check = check
-        self.token = check.token
         self.ip = ip
         self._session = session
         self._user: User | None = None
+
+    @property
+    def token(self) -> AuthToken:
+        token = self._session.get(AuthToken, self.check.token_id)
+        if token is None:
+            raise AppError(ErrorCode.AUTH_TOKEN_INVALID)
+        return token
 
     @property
     def user(self) -> User:

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from server.cli import screening_cmd, worker_cmd, workflow_cmd
 from server.cli.common import describe, fail, open_env, utc_now
-from server.config import Settings
+from server.db.migrate import current_revision, head_revision
 from server.db.models import User
 from server.services import (
     audit,
@@ -64,10 +64,16 @@ def serve(
 
     from server.app import create_app
 
+    env = open_env()
+    current, head = current_revision(env.engine), head_revision()
+    env.engine.dispose()
+    if current != head:
+        # serving an older schema would fail request by request; say so once, up front
+        fail(f"数据库结构版本为 {current or '空'}，程序需要 {head}：请先运行 sgss-server init-db")
     if watch_stdin:
         _exit_when_stdin_closes()
 
-    uvicorn.run(create_app(Settings()), host=host, port=port, log_level="info")
+    uvicorn.run(create_app(env.settings), host=host, port=port, log_level="info")
 
 
 def _exit_when_stdin_closes() -> None:

@@ -177,7 +177,7 @@ class TokenCheck:
     """A valid token, the account facts every request needs, and the access epoch read with
     them (None before the first change of access has created the row)."""
 
-    token: AuthToken
+    token_id: int
     user_id: int
     must_change_password: bool
     epoch: int | None
@@ -186,26 +186,36 @@ class TokenCheck:
 def authenticate(
     session: Session, *, settings: Settings, now: datetime, raw_token: str
 ) -> TokenCheck:
-    """Check a bearer token in one query; AUTH_TOKEN_INVALID / AUTH_TOKEN_EXPIRED otherwise."""
+    """Check a bearer token in one plain-column query (no ORM objects: this runs on every
+    request); AUTH_TOKEN_INVALID / AUTH_TOKEN_EXPIRED otherwise."""
     epoch = select(AuthzEpoch.value).where(AuthzEpoch.id == 1).scalar_subquery()
     row = session.execute(
-        select(AuthToken, User.enabled, User.must_change_password, epoch)
+        select(
+            AuthToken.id,
+            AuthToken.user_id,
+            AuthToken.revoked_at,
+            AuthToken.expires_at,
+            AuthToken.last_used_at,
+            User.enabled,
+            User.must_change_password,
+            epoch,
+        )
         .join(User, User.id == AuthToken.user_id)
         .where(AuthToken.token_hash == token_digest(raw_token))
     ).one_or_none()
     if row is None:
         raise AppError(ErrorCode.AUTH_TOKEN_INVALID)
-    token, enabled, must_change, epoch_value = row
-    if token.revoked_at is not None or not enabled:
+    token_id, user_id, revoked_at, expires_at, last_used_at, enabled, must_change, value = row
+    if revoked_at is not None or not enabled:
         raise AppError(ErrorCode.AUTH_TOKEN_INVALID)
-    if now >= token.expires_at:
+    if now >= expires_at:
         raise AppError(ErrorCode.AUTH_TOKEN_EXPIRED, details={"reason": "absolute"})
-    if now - token.last_used_at >= timedelta(minutes=settings.token_idle_minutes):
+    if now - last_used_at >= timedelta(minutes=settings.token_idle_minutes):
         raise AppError(ErrorCode.AUTH_TOKEN_EXPIRED, details={"reason": "idle"})
-    if (now - token.last_used_at).total_seconds() >= TOKEN_TOUCH_SECONDS:
-        token.last_used_at = now
+    if (now - last_used_at).total_seconds() >= TOKEN_TOUCH_SECONDS:
+        session.execute(update(AuthToken).where(AuthToken.id == token_id).values(last_used_at=now))
         session.commit()
-    return TokenCheck(token, token.user_id, bool(must_change), epoch_value)
+    return TokenCheck(token_id, user_id, bool(must_change), value)
 
 
 def revoke_user_tokens(session: Session, *, user_id: int, now: datetime, reason: str) -> int:

@@ -61,6 +61,7 @@ class Principal:
     approval_pairs: frozenset[tuple[str, str]] = frozenset()
     # the bureau whose steps the user works: their own organisation, or the one above an office
     authority_org_id: int | None = None
+    authority_org_name: str | None = None
 
     @property
     def actor(self) -> Actor:
@@ -107,6 +108,7 @@ def scope_of_roles(session: Session, roles: Iterable[Role], user_org_id: int) ->
 
 def principal_for(session: Session, user: User, *, ip: str | None = None) -> Principal:
     roles = [row.role for row in user.role_rows]
+    authority = authority_of(session, user.org)
     return Principal(
         user_id=user.id,
         username=user.username,
@@ -120,18 +122,19 @@ def principal_for(session: Session, user: User, *, ip: str | None = None) -> Pri
         approval_pairs=frozenset(
             (row.business_type, row.approval_role) for row in user.approval_role_rows
         ),
-        authority_org_id=authority_of(session, user.org),
+        authority_org_id=authority.id,
+        authority_org_name=authority.name,
     )
 
 
-def authority_of(session: Session, org: Org) -> int:
+def authority_of(session: Session, org: Org) -> Org:
     """Offices (内设部门) act for the bureau above them; everyone else for their own org."""
     while org.type == OrgType.office and org.parent_id is not None:
         parent = session.get(Org, org.parent_id)
         if parent is None:
             break
         org = parent
-    return org.id
+    return org
 
 
 def ensure_can_grant(

@@ -18,7 +18,7 @@ from server.services.errors import not_found
 def authority_org_id(session: Session, org_id: int) -> int:
     """The organisation whose steps a member of ``org_id`` works: itself, or above an office."""
     org = session.get(Org, org_id)
-    return org_id if org is None else authority_of(session, org)
+    return org_id if org is None else authority_of(session, org).id
 
 
 def principal_authority(session: Session, principal: Principal) -> int:

@@ -117,15 +117,17 @@ def list_pending(
         .join(Application, Application.id == ApprovalTask.application_id)
         .options(lazyload(ApprovalTask.application), lazyload(Application.definition))
     )
-    total = session.scalar(
-        select(func.count()).select_from(ApprovalTask).join(Application).where(*where)
-    )
     rows = session.execute(
         base.where(*where)
         .order_by(*_order(PENDING_SORTS, page, "due_date"))
         .offset(page.offset)
         .limit(page.limit)
     ).all()
+    if page.offset == 0 and len(rows) < page.limit:
+        return rows, len(rows)  # the whole list fits on the first page: no count needed
+    total = session.scalar(
+        select(func.count()).select_from(ApprovalTask).join(Application).where(*where)
+    )
     return rows, total or 0
 
 

@@ -128,6 +128,8 @@ def detail(
 
 
 def authority_name(session: Session, principal: Principal) -> str:
+    if principal.authority_org_name is not None:
+        return principal.authority_org_name
     return _org_name(session, principal_authority(session, principal))
 
 
