@@ -78,7 +78,10 @@ class PagedTable(QWidget):
         self.info.setText(f"共 {m.total} 条，第 {m.page}/{m.pages} 页")
         self.prev.setEnabled(m.page > 1)
         self.next.setEnabled(m.page < m.pages)
-        self.prefs.set_geometry(f"table/{self.state_key}", self.view.horizontalHeader().saveState())
+        if self._sized:  # an empty first list must not save default widths over a fit to come
+            self.prefs.set_geometry(
+                f"table/{self.state_key}", self.view.horizontalHeader().saveState()
+            )
 
     def selected(self) -> Any | None:
         rows = self.view.selectionModel().selectedRows()

@@ -172,3 +172,20 @@ def test_watch_list_upload(admin: Api, client: TestClient, session: Session) -> 
     assert refused["details"][0]["row"] == 2
     admin.post("/screening/watch-list", 422, files={"file": ("名单.txt", good)})
     assert session.scalars(select(WatchListEntry.id_number)).all() == [ZHANG]
+
+
+def test_approvers_see_the_identities_they_check_in_full(
+    admin: Api,
+    client: TestClient,
+    cities: tuple[City, City],
+    session: Session,
+    clock: FrozenClock,
+) -> None:
+    """The same rule as the application detail: whoever approves sees ID numbers in full."""
+    hz, _ = cities
+    application = make_application(session, hz.county_id, clock.now())
+    approver = _screener(admin, client, hz, [*SCREENER, "applications:approve"])
+    persons = approver.get(f"/applications/{application.id}/screening").json()["persons"]
+    assert persons[0]["id_number"] == ZHANG
+    detail = approver.get(f"/applications/{application.id}").json()
+    assert ZHANG in [p["id_number"] for p in detail["persons"]]

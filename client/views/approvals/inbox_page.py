@@ -66,8 +66,8 @@ class InboxPage(QWidget):
         QShortcut(QKeySequence.StandardKey.Refresh, self, activated=self.reload)
         self._box_changed()
 
-    def _filters(self) -> QHBoxLayout:
-        bar = QHBoxLayout()
+    def _filters(self) -> QVBoxLayout:
+        bar = QVBoxLayout()
         self.box = QComboBox()
         for box in InboxBox:
             self.box.addItem(box.label, box.value)
@@ -92,20 +92,23 @@ class InboxPage(QWidget):
         self.overdue = QCheckBox("只看超期")
         search = QPushButton("查询")
         search.clicked.connect(self.search)
+        self.applicant.setMinimumWidth(220)
+        first, second = QHBoxLayout(), QHBoxLayout()
+        for widget in (self.box, self.business_type, self.state, self.overdue):
+            first.addWidget(widget)
+        first.addStretch(1)
         for widget in (
-            self.box,
-            self.business_type,
-            self.state,
             self.use_dates,
             self.date_from,
             QLabel("至"),
             self.date_to,
             self.applicant,
-            self.overdue,
             search,
         ):
-            bar.addWidget(widget)
-        bar.addStretch(1)
+            second.addWidget(widget)
+        second.addStretch(1)
+        bar.addLayout(first)
+        bar.addLayout(second)
         return bar
 
     def _fill_types(self, counts: InboxCounts | None) -> None:

@@ -47,3 +47,9 @@ def get_application(session: Session, principal: Principal, application_id: int)
     if application is None:
         raise not_found("application")
     return application
+
+
+def sees_full_identity(principal: Principal) -> bool:
+    """Approvers check identities against the scanned documents, so they see ID numbers and
+    mobiles of an application's people in full; others only with the sensitive-data grant."""
+    return principal.can("applications:approve") or principal.can("users:view_sensitive")

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from server.db.approval_models import Application, ApprovalTask
 from server.db.models import Org, User
 from server.services.approvals import gates, routing
-from server.services.approvals.access import principal_authority
+from server.services.approvals.access import principal_authority, sees_full_identity
 from server.services.approvals.tasks import PENDING, is_overdue, pending_task, process_of
 from server.services.authz import Principal
 from shared.approvals import ApplicantKind, ApplicationStatus, AuthorityLevel, PersonRole
@@ -91,7 +91,7 @@ def detail(
     gate = None
     if task is not None and can_act:
         gate = gates.evaluate(session, application, process.step(task.step_key))
-    full = principal.can("applications:approve") or principal.can("users:view_sensitive")
+    full = sees_full_identity(principal)
     base = row(
         application,
         task,

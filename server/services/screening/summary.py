@@ -25,6 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.db.approval_models import Application, ApplicationPerson, ScreeningResult
+from server.services.approvals.access import sees_full_identity
 from server.services.authz import Principal
 from server.services.errors import AppError
 from shared.approvals import PersonRole, ScreeningCategory, ScreeningOutcome
@@ -148,8 +149,8 @@ def _cell(category: ScreeningCategory, result: ScreeningResult | None) -> Screen
 
 
 def to_public(screening: ScreeningSummary, viewer: Principal) -> ScreeningSummaryPublic:
-    """ID numbers are masked unless the viewer may see personal numbers in full."""
-    reveal = viewer.can("users:view_sensitive")
+    """ID numbers are masked unless the viewer may see them in full (as on the detail view)."""
+    reveal = sees_full_identity(viewer)
     rows = []
     for entry in screening.persons:
         person, role = entry.person, PersonRole(entry.person.role)
