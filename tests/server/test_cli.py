@@ -231,9 +231,7 @@ def test_worker_run_loops_until_interrupted(cli: Cli) -> None:
     assert "后台任务已停止" in out
 
 
-def test_serve_refuses_a_database_that_is_not_migrated(
-    settings: Settings, tmp_path: Path
-) -> None:
+def test_serve_refuses_a_database_that_is_not_migrated(settings: Settings, tmp_path: Path) -> None:
     empty = settings.model_copy(update={"database_url": f"sqlite:///{tmp_path / 'empty.db'}"})
     refused = Cli(empty)("serve", "--port", "1", ok=False)
     assert "数据库结构版本为 空" in refused.stderr
