@@ -17,6 +17,7 @@ from shared.schemas.applications import (
     ApplicationDetail,
     ApproveBody,
     AssignBody,
+    ExternalView,
     FingerprintBody,
     Progress,
     RejectBody,
@@ -33,6 +34,7 @@ class ReviewModel(QObject):
     progress_changed = Signal()
     screening_changed = Signal()
     materials_changed = Signal()
+    external_changed = Signal()
     acted = Signal(str)  # what was done, for the status line
     failed = Signal(object)  # ApiError
 
@@ -48,6 +50,7 @@ class ReviewModel(QObject):
         self.progress: Progress | None = None
         self.screening: ScreeningSummaryPublic | None = None
         self.materials: list[MaterialPublic] = []
+        self.external: ExternalView | None = None
 
     # -- what the dialog shows --------------------------------------------------------------
     @property
@@ -73,7 +76,15 @@ class ReviewModel(QObject):
             )
 
     def load_progress(self) -> None:
+        """The log, and with it what the applicant sees: both change with every action."""
         self.caller(lambda: self.api.progress(self.application_id), self._got_progress, self._fail)
+        self.caller(
+            lambda: self.api.external_view(self.application_id), self._got_external, self._fail
+        )
+
+    def _got_external(self, view: ExternalView) -> None:
+        self.external = view
+        self.external_changed.emit()
 
     def _got_detail(self, detail: ApplicationDetail) -> None:
         self.detail = detail

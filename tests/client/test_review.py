@@ -121,6 +121,11 @@ def test_legal_rep_change_through_three_levels(qtbot, world: DeskWorld, desk) ->
     assert last.foreground(0).color() != QColor("#c62828")
     external = world.admin.external_view(app_id)
     assert external.rounds[-1].opinion == "准予变更法定代表人"
+    # the 申请人可见 tab shows the applicant's view: the final opinion, no internal one
+    qtbot.waitUntil(lambda: "准予变更法定代表人" in province.external.toPlainText(), timeout=WAIT)
+    seen = province.external.toPlainText()
+    assert "县级确认：材料齐全" not in seen and "市级审核同意" not in seen
+    assert external.document_number is not None and external.document_number in seen
 
 
 def test_pending_approvers_are_shown_in_red(qtbot, world: DeskWorld, desk) -> None:  # type: ignore[no-untyped-def]
@@ -158,6 +163,11 @@ def test_rejection_reaches_the_applicant_with_every_correction(
         "补充拟任法定代表人身份证复印件",
         "股东会决议须加盖公章",
     ]
+    dialog.tabs.setCurrentWidget(dialog.external)
+    qtbot.waitUntil(lambda: "退回原因" in dialog.external.toPlainText(), timeout=WAIT)
+    seen = dialog.external.toPlainText()
+    assert "法定代表人身份材料不全" in seen
+    assert "补充拟任法定代表人身份证复印件" in seen and "股东会决议须加盖公章" in seen
 
 
 def test_reject_dialog_insists_on_a_reason_and_corrections(qtbot) -> None:  # type: ignore[no-untyped-def]

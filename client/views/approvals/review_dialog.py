@@ -37,6 +37,7 @@ from client.views.approvals.action_dialogs import (
     ReasonDialog,
     RejectDialog,
 )
+from client.views.approvals.external_view import ExternalViewPanel
 from client.views.approvals.materials_viewer import MaterialsViewer
 from client.views.approvals.progress_timeline import ProgressTimeline
 from client.views.approvals.screening_panel import ScreeningPanel
@@ -96,6 +97,8 @@ class ReviewDialog(QDialog):
             self.tabs.addTab(self.screening, "人员审查")
         self.timeline = ProgressTimeline()
         self.tabs.addTab(self.timeline, "审批进度")
+        self.external = ExternalViewPanel()
+        self.tabs.addTab(self.external, "申请人可见")
         layout.addWidget(self.tabs, 1)
         layout.addWidget(self._action_box())
         self.status = StatusLabel()
@@ -109,6 +112,9 @@ class ReviewDialog(QDialog):
         )
         self.model.screening_changed.connect(
             lambda: self.screening.show_summary(self.model.screening)  # type: ignore[arg-type]
+        )
+        self.model.external_changed.connect(
+            lambda: self.external.show_view(self.model.external)  # type: ignore[arg-type]
         )
         self.model.acted.connect(self._acted)
         self.model.failed.connect(self._failed)
