@@ -44,7 +44,7 @@ demo-server: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench.run
 
-# inbox on province-scale history (330,000 applications, ~1.5 M log entries) on PostgreSQL and SQLite
+# inbox on province-scale history (340,000 applications, >1.5 M log entries) on PostgreSQL and SQLite
 bench-inbox: $(STAMP)
 	$(BIN)/python -m bench.inbox
 

@@ -1,7 +1,7 @@
 """Inbox benchmark: ``make bench-inbox`` (or ``python -m bench.inbox [--applications N]``).
 
 Builds a province with five years of approval history (the demo generator plus
-``--history``: by default 330,000 applications and about 1.5 million log entries) on PostgreSQL
+``--history``: by default 340,000 applications and over 1.5 million log entries) on PostgreSQL
 and on SQLite, starts the real server, and measures what a city approver waits for: the first
 inbox page of 50 and its counts per business type, over HTTP. In the same run it times the same
 three queries as hand-written SQL on a raw connection, so the API's overhead is visible. Prints
@@ -165,7 +165,7 @@ def run(url: str, kind: str, applications: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--applications", type=int, default=330_000)
+    parser.add_argument("--applications", type=int, default=340_000)
     parser.add_argument("--backend", choices=("both", "postgresql", "sqlite"), default="both")
     options = parser.parse_args()
     if options.backend in ("both", "postgresql"):

@@ -167,6 +167,8 @@ def test_only_the_routed_bureau_and_role_may_act(world: World) -> None:
     refused = world.apis["prov_clerk"].post(f"/applications/{app['id']}/approve", 403, json=body)
     assert refused.json()["code"] == "NOT_YOUR_STEP"
     assert detail(world.apis["prov_clerk"], app["id"])["can_act"] is False
+    # the refusal left nothing behind: the claim on the version was rolled back
+    assert detail(world.apis["xh_clerk"], app["id"])["version"] == app["version"]
     # 上城区 (a sibling county) and 宁波 are outside the data scope and the routing: to them the
     # application does not exist, and neither does it for the city office before its step opens
     for outsider in ("sc_clerk", "hs_clerk", "hz_clerk"):

@@ -68,13 +68,16 @@ def acting_on(
     check_version(version, application.version)
     if application.status != ApplicationStatus.in_review:
         raise AppError(ErrorCode.APPLICATION_NOT_PENDING)
+    # Claim first, then look at the step: a colleague who won the race has moved the step on,
+    # and what the loser must hear is "changed by someone else" (409), not "not your step".
+    # A refusal below rolls the claim back with the rest of the transaction.
+    bump(session, application, now)
     task = pending_task(session, application.id)
     user = session.get(User, principal.user_id)
     if task is None or user is None:
         raise AppError(ErrorCode.APPLICATION_NOT_PENDING)
     if not routing.may_act(session, user, task):
         raise AppError(ErrorCode.NOT_YOUR_STEP)
-    bump(session, application, now)
     return Acting(application, task, process_of(application).step(task.step_key), user)
 
 
