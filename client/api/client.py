@@ -254,6 +254,10 @@ class ApiClient:
     def material_content(self, material_id: int) -> bytes:
         return self.download(f"/materials/{material_id}/content")
 
+    def document_pdf(self, application_id: int) -> bytes:
+        """The licence or certificate issued on final approval, as the server rendered it."""
+        return self.download(f"/applications/{application_id}/document.pdf")
+
     def print_pdf(self, application_id: int) -> bytes:
         """申请材料及审批进度 as a PDF, rendered by the server."""
         return self.download(f"/applications/{application_id}/print.pdf")

@@ -10,6 +10,7 @@ from io import BytesIO
 import pytest
 from PySide6.QtCore import QBuffer, QIODevice, Qt
 from PySide6.QtGui import QColor, QImage
+from PySide6.QtWidgets import QFileDialog
 from reportlab.pdfgen import canvas
 
 from client.api import ApiClient
@@ -67,7 +68,9 @@ def approve_in(qtbot, dialog: ReviewDialog, opinion: str) -> None:  # type: igno
     qtbot.waitUntil(lambda: "已同意" in dialog.status.text(), timeout=WAIT)
 
 
-def test_legal_rep_change_through_three_levels(qtbot, world: DeskWorld, desk) -> None:  # type: ignore[no-untyped-def]
+def test_legal_rep_change_through_three_levels(
+    qtbot, world: DeskWorld, desk, tmp_path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
     app_id = world.submit(BusinessType.legal_rep_change)["id"]
     county = review(qtbot, desk("county"), app_id)
     assert county.primary.text() == "同意"
@@ -126,6 +129,17 @@ def test_legal_rep_change_through_three_levels(qtbot, world: DeskWorld, desk) ->
     seen = province.external.toPlainText()
     assert "县级确认：材料齐全" not in seen and "市级审核同意" not in seen
     assert external.document_number is not None and external.document_number in seen
+    # the certificate and the application with its progress, saved from the dialog
+    assert not province.certificate_button.isHidden()
+    for button, name in (
+        (province.certificate_button, "证书.pdf"),
+        (province.save_button, "审批表.pdf"),
+    ):
+        target = tmp_path / name
+        monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *_a, t=target: (str(t), ""))
+        button.click()
+        qtbot.waitUntil(target.exists, timeout=WAIT)
+        assert target.read_bytes().startswith(b"%PDF")
 
 
 def test_pending_approvers_are_shown_in_red(qtbot, world: DeskWorld, desk) -> None:  # type: ignore[no-untyped-def]

@@ -113,9 +113,7 @@ class ReviewDialog(QDialog):
         self.model.screening_changed.connect(
             lambda: self.screening.show_summary(self.model.screening)  # type: ignore[arg-type]
         )
-        self.model.external_changed.connect(
-            lambda: self.external.show_view(self.model.external)  # type: ignore[arg-type]
-        )
+        self.model.external_changed.connect(self._show_external)
         self.model.acted.connect(self._acted)
         self.model.failed.connect(self._failed)
         QShortcut(QKeySequence.StandardKey.Refresh, self, activated=self.model.load)
@@ -167,12 +165,16 @@ class ReviewDialog(QDialog):
         self.print_button.clicked.connect(self.print_application)
         self.save_button = QPushButton("另存为 PDF…")
         self.save_button.clicked.connect(self.save_pdf)
+        self.certificate_button = QPushButton("证书 PDF…")
+        self.certificate_button.setToolTip("保存审批通过后核发的许可证或备案证明")
+        self.certificate_button.clicked.connect(self.save_certificate)
+        self.certificate_button.setVisible(False)
         close = QPushButton("关闭")
         close.clicked.connect(self.reject)
         for button in (self.primary, self.reject_button, self.assign_button, self.return_button):
             row.addWidget(button)
         row.addStretch(1)
-        for button in (self.print_button, self.save_button, close):
+        for button in (self.certificate_button, self.print_button, self.save_button, close):
             row.addWidget(button)
         self.print_button.setVisible(self.can_print)
         self.save_button.setVisible(self.can_print)
@@ -244,6 +246,12 @@ class ReviewDialog(QDialog):
         self.return_button.setEnabled(not first)
         self.gate_note.setText("；".join(gate.reasons))
 
+    def _show_external(self) -> None:
+        view = self.model.external
+        assert view is not None
+        self.external.show_view(view)
+        self.certificate_button.setVisible(self.can_print and view.document_number is not None)
+
     def _acted(self, message: str) -> None:
         self.opinion.clear()
         self.status.info(message)
@@ -313,8 +321,25 @@ class ReviewDialog(QDialog):
 
     def save_pdf(self) -> None:
         d = self.model.detail
-        suggested = f"{d.number if d else 'application'}-审批表.pdf"
-        path, _ = QFileDialog.getSaveFileName(self, "另存为 PDF", suggested, "PDF 文件 (*.pdf)")
+        self._save("另存为 PDF", f"{d.number if d else 'application'}-审批表.pdf", self._with_pdf)
+
+    def save_certificate(self) -> None:
+        view = self.model.external
+        number = view.document_number if view and view.document_number else "证书"
+        api, application_id = self.context.api, self.model.application_id
+
+        def fetch(then: Callable[[bytes], None]) -> None:
+            self.status.info("正在获取证书…")
+            self.context.call(
+                self, lambda: api.document_pdf(application_id), then, self.status.error
+            )
+
+        self._save("保存证书", f"{number}.pdf", fetch)
+
+    def _save(
+        self, title: str, suggested: str, fetch: Callable[[Callable[[bytes], None]], None]
+    ) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, title, suggested, "PDF 文件 (*.pdf)")
         if not path:
             return
 
@@ -322,7 +347,7 @@ class ReviewDialog(QDialog):
             Path(path).write_bytes(data)
             self.status.info(f"已保存：{path}")
 
-        self._with_pdf(write)
+        fetch(write)
 
     def print_application(self) -> None:
         printer = QPrinter(QPrinter.PrinterMode.HighResolution)
