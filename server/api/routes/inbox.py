@@ -3,9 +3,10 @@
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from server.api.deps import NowDep, SessionDep, permission
+from server.api.responses import fast_json
 from server.services.approvals import inbox, views
 from server.services.approvals.tasks import local_day
 from server.services.authz import Principal
@@ -34,7 +35,7 @@ def list_inbox(
     page: Annotated[int, Query(ge=1)] = 1,
     page_size: Annotated[int, Query(ge=1, le=500)] = 50,
     sort: str | None = None,
-) -> Page[ApplicationRow]:
+) -> Response:
     request = PageRequest(page, page_size, sort)
     f = inbox.InboxFilter(business_type, status, date_from, date_to, applicant, overdue)
     if box == InboxBox.pending:
@@ -44,10 +45,10 @@ def list_inbox(
     else:
         done, total = inbox.list_done(session, principal, f, request)
         items = views.done_rows(session, done, now=now)
-    return Page(items=items, total=total, page=page, page_size=request.limit)
+    return fast_json(Page(items=items, total=total, page=page, page_size=request.limit))
 
 
 @router.get("/counts", response_model=InboxCounts)
-def counts(principal: Viewer, session: SessionDep, now: NowDep) -> InboxCounts:
+def counts(principal: Viewer, session: SessionDep, now: NowDep) -> Response:
     total, overdue, by_type = inbox.counts(session, principal, today=local_day(now))
-    return InboxCounts(total=total, overdue=overdue, by_type=by_type)
+    return fast_json(InboxCounts(total=total, overdue=overdue, by_type=by_type))
