@@ -26,6 +26,7 @@ from shared.schemas.applications import (
 from shared.schemas.materials import MaterialPublic
 from shared.schemas.screening import ScreeningSummaryPublic
 
+# how a model or view runs a call off the UI thread: (work, on_success, on_error)
 Caller = Callable[[Callable[[], Any], Callable[[Any], None], Callable[[ApiError], None]], object]
 
 

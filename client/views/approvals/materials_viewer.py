@@ -3,7 +3,6 @@ zoom (buttons, Ctrl+wheel, Ctrl +/-) and rotation. Files are fetched and rendere
 thread; a page already seen is kept for the life of the dialog."""
 
 from collections.abc import Callable
-from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage, QKeySequence, QPixmap, QShortcut, QTransform, QWheelEvent
@@ -24,9 +23,8 @@ from PySide6.QtWidgets import (
 from client.api import ApiClient, ApiError
 from client.formatting import local_time
 from client.models.material_pages import page_images
+from client.models.review import Caller
 from shared.schemas.materials import MaterialPublic
-
-Caller = Callable[[Callable[[], Any], Callable[[Any], None], Callable[[ApiError], None]], object]
 
 
 class PageView(QGraphicsView):

@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 
 from client.api import ApiError
 from client.models.material_pages import page_images
-from client.models.review import ReviewModel
+from client.models.review import Caller, ReviewModel
 from client.views.approvals.action_dialogs import (
     AssignDialog,
     FingerprintCardDialog,
@@ -70,9 +70,11 @@ class ReviewDialog(QDialog):
         permissions = set(me.permissions) if me else set()
         self.setWindowTitle("审批")
         self.resize(1180, 780)
+        # every call of this dialog: off the UI thread, re-authenticating over this window
+        caller: Caller = lambda fn, ok, err: context.call(self, fn, ok, err)  # noqa: E731
         self.model = ReviewModel(
             context.api,
-            lambda fn, ok, err: context.call(self, fn, ok, err),
+            caller,
             application_id,
             can_screen="screening:view" in permissions,
         )
@@ -87,9 +89,7 @@ class ReviewDialog(QDialog):
         layout.addWidget(self.subheader)
         self.tabs = QTabWidget()
         self.tabs.addTab(self._info_tab(), "申请信息")
-        self.materials = MaterialsViewer(
-            context.api, lambda fn, ok, err: context.call(self, fn, ok, err)
-        )
+        self.materials = MaterialsViewer(context.api, caller)
         self.tabs.addTab(self.materials, "申请材料")
         self.screening = ScreeningPanel(self.can_run_screening)
         self.screening.run_requested.connect(self.run_screening)
