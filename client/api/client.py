@@ -8,12 +8,12 @@ from pydantic import BaseModel
 from client.api.errors import ApiError, from_response, from_transport
 from shared.schemas.applications import (
     ApplicationDetail,
-    ApplicationRow,
     ApproveBody,
     AssignBody,
     ExternalView,
     FingerprintBody,
     InboxCounts,
+    InboxPage,
     PaymentConfirm,
     PaymentResult,
     Progress,
@@ -191,8 +191,9 @@ class ApiClient:
     def inbox_counts(self) -> InboxCounts:
         return self._get(InboxCounts, "/inbox/counts")
 
-    def inbox(self, **params: Any) -> Page[ApplicationRow]:
-        return self._get(Page[ApplicationRow], "/inbox", **params)
+    def inbox(self, **params: Any) -> InboxPage:
+        """A page of the inbox; ``with_counts=True`` adds the pending counts per type."""
+        return self._get(InboxPage, "/inbox", **params)
 
     def application(self, application_id: int) -> ApplicationDetail:
         return self._get(ApplicationDetail, f"/applications/{application_id}")

@@ -15,7 +15,7 @@ from shared.approvals import (
 )
 from shared.documents import DocumentKind
 from shared.enums import BusinessType
-from shared.schemas.common import Schema
+from shared.schemas.common import Page, Schema
 from shared.schemas.users import MOBILE_PATTERN, id_number_field
 
 
@@ -195,6 +195,13 @@ class InboxCounts(Schema):
     total: int
     overdue: int
     by_type: dict[str, int]
+
+
+class InboxPage(Page[ApplicationRow]):
+    """A page of the inbox; with ``?with_counts=true`` also the pending counts per business type
+    (the inbox screen shows both, so it asks once)."""
+
+    counts: InboxCounts | None = None
 
 
 class ExternalStep(Schema):

@@ -79,6 +79,10 @@ def test_filters_sorting_paging_and_counts(world: World, clock: FrozenClock) -> 
         "overdue": 0,
         "by_type": {"annual_report_filing": 3, "commendation": 3},
     }
+    # the inbox screen asks for a page and the counts at once; a filter narrows the page only
+    both = api.get("/inbox", params={"with_counts": True, "business_type": "commendation"}).json()
+    assert both["counts"] == counts and both["total"] == 3
+    assert page.get("counts") is None
 
 
 def test_done_box_lists_what_i_acted_on(world: World) -> None:

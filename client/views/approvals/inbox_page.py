@@ -29,7 +29,7 @@ from client.views.status import StatusLabel
 from client.views.widgets import confirm
 from shared.approvals import ApplicationStatus, InboxBox
 from shared.enums import BusinessType
-from shared.schemas.applications import InboxCounts
+from shared.schemas.applications import InboxCounts, InboxPage
 
 
 class InboxPage(QWidget):
@@ -163,13 +163,14 @@ class InboxPage(QWidget):
         return {k: v for k, v in params.items() if v is not None}
 
     def load(self) -> None:
-        api, params = self.context.api, self.params()
+        api, params = self.context.api, {**self.params(), "with_counts": True}
         self.status.info("正在查询…")
         self.context.call(self, lambda: api.inbox(**params), self._fill, self.status.error)
-        self.context.call(self, api.inbox_counts, self._fill_types, lambda _err: None)
 
-    def _fill(self, page) -> None:  # type: ignore[no-untyped-def]
+    def _fill(self, page: InboxPage) -> None:
         self.model.fill(page.items, page.total)
+        if page.counts is not None:
+            self._fill_types(page.counts)
         overdue = sum(1 for row in page.items if row.overdue)
         self.status.info(f"本页 {overdue} 件超期" if overdue else "")
         self.loaded.emit()

@@ -1,6 +1,6 @@
 """Routes: the inbox (待办事项) — my pending steps, what I have done, and the badge counts."""
 
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
@@ -13,14 +13,13 @@ from server.services.authz import Principal
 from server.services.paging import PageRequest
 from shared.approvals import ApplicationStatus, InboxBox
 from shared.enums import BusinessType
-from shared.schemas.applications import ApplicationRow, InboxCounts
-from shared.schemas.common import Page
+from shared.schemas.applications import InboxCounts, InboxPage
 
 router = APIRouter(prefix="/inbox", tags=["inbox"])
 Viewer = Annotated[Principal, permission("applications:view")]
 
 
-@router.get("", response_model=Page[ApplicationRow])
+@router.get("", response_model=InboxPage)
 def list_inbox(
     principal: Viewer,
     session: SessionDep,
@@ -35,6 +34,7 @@ def list_inbox(
     page: Annotated[int, Query(ge=1)] = 1,
     page_size: Annotated[int, Query(ge=1, le=500)] = 50,
     sort: str | None = None,
+    with_counts: bool = False,
 ) -> Response:
     request = PageRequest(page, page_size, sort)
     f = inbox.InboxFilter(business_type, status, date_from, date_to, applicant, overdue)
@@ -45,10 +45,17 @@ def list_inbox(
     else:
         done, total = inbox.list_done(session, principal, f, request)
         items = views.done_rows(session, done, now=now)
-    return fast_json(Page(items=items, total=total, page=page, page_size=request.limit))
+    answer = InboxPage(items=items, total=total, page=page, page_size=request.limit)
+    if with_counts:
+        answer.counts = _counts(session, principal, now)
+    return fast_json(answer)
+
+
+def _counts(session: SessionDep, principal: Principal, now: datetime) -> InboxCounts:
+    total, overdue, by_type = inbox.counts(session, principal, today=local_day(now))
+    return InboxCounts(total=total, overdue=overdue, by_type=by_type)
 
 
 @router.get("/counts", response_model=InboxCounts)
 def counts(principal: Viewer, session: SessionDep, now: NowDep) -> Response:
-    total, overdue, by_type = inbox.counts(session, principal, today=local_day(now))
-    return fast_json(InboxCounts(total=total, overdue=overdue, by_type=by_type))
+    return fast_json(_counts(session, principal, now))
