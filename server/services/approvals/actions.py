@@ -7,6 +7,7 @@ other gets 409 STALE_VERSION with nothing written: never a lost update, never tw
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -47,6 +48,21 @@ class Acting:
     @property
     def role_label(self) -> str:
         return ApprovalRole(self.task.approval_role).label
+
+    def log(self, session: Session, action: ApprovalAction, now: datetime, **extra: Any) -> None:
+        """A log line for this step, by this approver in their role (``extra``: opinion,
+        visibility, corrections, assignee name)."""
+        write_log(
+            session,
+            self.application,
+            action=action,
+            now=now,
+            actor_id=self.user.id,
+            actor_name=self.user.name,
+            actor_role=self.role_label,
+            task=self.task,
+            **extra,
+        )
 
 
 def bump(session: Session, application: Application, now: datetime) -> None:
@@ -129,15 +145,10 @@ def approve(
     if final and not opinion.strip():
         raise AppError(ErrorCode.VALIDATION_ERROR, message="最后一级审批须填写对外可见的审批意见")
     _close(task, acting.user, "approve", now, DONE)
-    write_log(
+    acting.log(
         session,
-        app,
-        action=ApprovalAction.approve,
-        now=now,
-        actor_id=acting.user.id,
-        actor_name=acting.user.name,
-        actor_role=acting.role_label,
-        task=task,
+        ApprovalAction.approve,
+        now,
         opinion=opinion,
         visibility=OpinionVisibility.external if final else OpinionVisibility.internal,
     )
@@ -170,15 +181,10 @@ def reject(
     app, task = acting.application, acting.task
     gates.ensure_rejectable(session, app, acting.step)
     _close(task, acting.user, "reject", now, DONE)
-    write_log(
+    acting.log(
         session,
-        app,
-        action=ApprovalAction.reject,
-        now=now,
-        actor_id=acting.user.id,
-        actor_name=acting.user.name,
-        actor_role=acting.role_label,
-        task=task,
+        ApprovalAction.reject,
+        now,
         opinion=reason,
         visibility=OpinionVisibility.external,
         corrections=corrections,
@@ -217,15 +223,10 @@ def assign(
     ):
         raise AppError(ErrorCode.ASSIGNEE_INVALID)
     task.assignee_id = assignee.id
-    write_log(
+    acting.log(
         session,
-        app,
-        action=ApprovalAction.assign,
-        now=now,
-        actor_id=acting.user.id,
-        actor_name=acting.user.name,
-        actor_role=acting.role_label,
-        task=task,
+        ApprovalAction.assign,
+        now,
         opinion=opinion,
         assignee_name=assignee.name,
     )
@@ -260,15 +261,10 @@ def return_back(
     if previous is None:
         raise AppError(ErrorCode.NO_PREVIOUS_STEP)
     _close(task, acting.user, "return_back", now, RETURNED)
-    write_log(
+    acting.log(
         session,
-        app,
-        action=ApprovalAction.return_back,
-        now=now,
-        actor_id=acting.user.id,
-        actor_name=acting.user.name,
-        actor_role=acting.role_label,
-        task=task,
+        ApprovalAction.return_back,
+        now,
         opinion=reason,
     )
     process = process_of(app)

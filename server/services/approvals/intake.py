@@ -123,28 +123,7 @@ def create_application(
     _route_all(session, application)
     session.add(application)
     session.flush()
-    write_log(
-        session,
-        application,
-        action=ApprovalAction.submit,
-        now=now,
-        actor_id=None,
-        actor_name=data.applicant_name,
-        actor_role="申请人",
-    )
-    process = process_of(application)
-    open_step(session, application, process, process.first, now)
-    audit.record(
-        session,
-        now=now,
-        actor=principal.actor,
-        action="application.submit",
-        entity_type="application",
-        entity_id=application.id,
-        org_id=application.org_id,
-        after=snapshot(application),
-    )
-    session.commit()
+    _start_round(session, principal, application, ApprovalAction.submit, now)
     return application
 
 
@@ -174,10 +153,25 @@ def resubmit(
     application.updated_at = now
     application.persons.extend(_person_rows(application, data.persons))
     session.flush()
+    _start_round(session, principal, application, ApprovalAction.resubmit, now, before=before)
+    return application
+
+
+def _start_round(
+    session: Session,
+    principal: Principal,
+    application: Application,
+    action: ApprovalAction,
+    now: datetime,
+    *,
+    before: dict[str, Any] | None = None,
+) -> None:
+    """The applicant's submission in the log, the first step opened, the audit entry, commit:
+    how both a first submission and a resubmission start their round."""
     write_log(
         session,
         application,
-        action=ApprovalAction.resubmit,
+        action=action,
         now=now,
         actor_id=None,
         actor_name=application.applicant_name,
@@ -189,7 +183,7 @@ def resubmit(
         session,
         now=now,
         actor=principal.actor,
-        action="application.resubmit",
+        action=f"application.{action}",
         entity_type="application",
         entity_id=application.id,
         org_id=application.org_id,
@@ -197,4 +191,3 @@ def resubmit(
         after=snapshot(application),
     )
     session.commit()
-    return application
