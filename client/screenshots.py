@@ -72,6 +72,7 @@ REVIEW_TABS = {
     "申请材料": "materials",
     "人员审查": "screening",
     "审批进度": "progress",
+    "申请人可见": "external",
 }
 
 
