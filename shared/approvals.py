@@ -37,6 +37,7 @@ class ApprovalAction(LabelledEnum):
     return_back = ("return_back", "退回上一步")
     screening = ("screening", "背景审查")
     fingerprint = ("fingerprint", "录入指纹卡号")
+    fingerprint_duplicate = ("fp_duplicate", "指纹重复，拒绝录入")
     payment = ("payment", "缴费确认")
 
 
@@ -88,4 +89,14 @@ class MaterialKind(LabelledEnum):
 
 FINGERPRINT_CARD_PATTERN = r"^ZW\d{6}\d{10}$"
 """A fingerprint card number (指纹卡号): ``ZW`` + the enrolling station's 6-digit region code +
-a 10-digit serial, e.g. ``ZW3301020000000042``. The fingerprint desk issues it on enrolment."""
+a 10-digit serial, e.g. ``ZW3301020000000042``. The server issues it when a station enrols the
+applicant's finger on its module (serial per region, gap-free); a station enrolling on another
+system types the number that system issued."""
+
+
+class FingerprintMatchVerdict(LabelledEnum):
+    """What a hit of the module's library search means for the applicant being enrolled."""
+
+    duplicate = ("duplicate", "该指纹已登记在他人名下")
+    same_person = ("same_person", "该指纹已登记在本人名下")
+    unknown = ("unknown", "指纹库中的该记录未在系统登记")

@@ -209,3 +209,25 @@ class IssuedDocument(Base):
     issued_at: Mapped[datetime]
     issued_by: Mapped[str] = mapped_column(String(100))  # an organisation name
     digest: Mapped[str] = mapped_column(String(64))
+
+
+class FingerprintEnrolment(Base):
+    """A fingerprint enrolled on a station's module for one application, and the card number
+    (指纹卡号) issued for it. The module keeps the template in ``slot``; only the module can compare
+    templates, so a duplicate is found by the module's own search and resolved to an identity here
+    through (device, slot). ``released_at`` marks a record whose slot the module no longer holds."""
+
+    __tablename__ = "fingerprint_enrolments"
+    __table_args__ = (Index("ix_fingerprint_enrolments_slot", "device_id", "slot"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), index=True)
+    id_number: Mapped[str] = mapped_column(String(18), index=True)
+    person_name: Mapped[str] = mapped_column(String(50))
+    device_id: Mapped[str] = mapped_column(String(64))
+    slot: Mapped[int]
+    card_number: Mapped[str] = mapped_column(String(32), unique=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("orgs.id"))
+    enrolled_at: Mapped[datetime]
+    enrolled_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    released_at: Mapped[datetime | None]

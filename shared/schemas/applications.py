@@ -10,6 +10,7 @@ from shared.approvals import (
     ApplicantKind,
     ApplicationStatus,
     ApprovalAction,
+    FingerprintMatchVerdict,
     OpinionVisibility,
     PersonRole,
 )
@@ -82,6 +83,31 @@ class ReturnBody(Schema):
 class FingerprintBody(Schema):
     version: int
     card_number: str = Field(pattern=FINGERPRINT_CARD_PATTERN)
+
+
+class FingerprintMatchBody(Schema):
+    """A hit of the station module's library search for the finger being enrolled."""
+
+    device_id: str = Field(min_length=1, max_length=64)
+    slot: int = Field(ge=0, le=65535)
+    score: int = Field(ge=0, le=65535)
+
+
+class FingerprintMatch(Schema):
+    verdict: FingerprintMatchVerdict
+    message: str
+    application_number: str | None = None
+    person_name: str | None = None
+    id_number: str | None = None  # masked
+    card_number: str | None = None
+
+
+class FingerprintEnrolBody(Schema):
+    """A template stored in ``slot`` of module ``device_id`` for this application's applicant."""
+
+    version: int
+    device_id: str = Field(min_length=1, max_length=64)
+    slot: int = Field(ge=0, le=65535)
 
 
 class PaymentConfirm(Schema):

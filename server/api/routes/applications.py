@@ -6,7 +6,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Response
 
 from server.api.deps import ContextDep, NowDep, SessionDep, permission
-from server.services.approvals import actions, enrolment, intake, progress, views
+from server.services.approvals import (
+    actions,
+    enrolment,
+    fingerprints,
+    intake,
+    progress,
+    views,
+)
 from server.services.approvals.access import get_application
 from server.services.authz import Principal
 from server.services.documents import issue, printing
@@ -19,6 +26,9 @@ from shared.schemas.applications import (
     DocumentPublic,
     ExternalView,
     FingerprintBody,
+    FingerprintEnrolBody,
+    FingerprintMatch,
+    FingerprintMatchBody,
     PaymentConfirm,
     PaymentResult,
     Progress,
@@ -195,6 +205,45 @@ def return_back(
 ) -> ApplicationDetail:
     application = actions.return_back(
         session, principal, application_id, version=body.version, reason=body.reason, now=now
+    )
+    return views.detail(session, principal, application, now=now)
+
+
+@router.post("/{application_id}/fingerprint/match", response_model=FingerprintMatch)
+def check_fingerprint_match(
+    application_id: int,
+    body: FingerprintMatchBody,
+    principal: Annotated[Principal, permission("exam_enrolments:fingerprint")],
+    session: SessionDep,
+    now: NowDep,
+) -> FingerprintMatch:
+    return fingerprints.check_match(
+        session,
+        principal,
+        application_id,
+        device_id=body.device_id,
+        slot=body.slot,
+        score=body.score,
+        now=now,
+    )
+
+
+@router.post("/{application_id}/fingerprint/enrolment", response_model=ApplicationDetail)
+def enrol_fingerprint(
+    application_id: int,
+    body: FingerprintEnrolBody,
+    principal: Annotated[Principal, permission("exam_enrolments:fingerprint")],
+    session: SessionDep,
+    now: NowDep,
+) -> ApplicationDetail:
+    application = fingerprints.enrol(
+        session,
+        principal,
+        application_id,
+        version=body.version,
+        device_id=body.device_id,
+        slot=body.slot,
+        now=now,
     )
     return views.detail(session, principal, application, now=now)
 

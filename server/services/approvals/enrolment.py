@@ -35,11 +35,39 @@ def record_fingerprint(
     card_number: str,
     now: datetime,
 ) -> Application:
+    """A card number typed in by a station that enrols on another system."""
+    application = open_for_fingerprint(session, principal, application_id, version)
+    attach_card(
+        session, principal, application, card_number, now=now, opinion=f"指纹卡号 {card_number}"
+    )
+    session.commit()
+    return application
+
+
+def open_for_fingerprint(
+    session: Session, principal: Principal, application_id: int, version: int | None
+) -> Application:
+    """The application a fingerprint may be recorded on, at the version the clerk saw (None:
+    a read that changes nothing on the application)."""
     principal.require("exam_enrolments:fingerprint")
     application = get_application(session, principal, application_id)
-    check_version(version, application.version)
+    if version is not None:
+        check_version(version, application.version)
     if not _open_enrolment(application):
         raise AppError(ErrorCode.APPLICATION_NOT_PENDING)
+    return application
+
+
+def attach_card(
+    session: Session,
+    principal: Principal,
+    application: Application,
+    card_number: str,
+    *,
+    now: datetime,
+    opinion: str,
+) -> None:
+    """Put the card number on the application, with its log line and audit record (no commit)."""
     taken = session.scalar(
         select(Application.number).where(
             Application.fingerprint_card_no == card_number, Application.id != application.id
@@ -60,7 +88,7 @@ def record_fingerprint(
         actor_id=principal.user_id,
         actor_name=principal.name,
         task=pending_task(session, application.id),
-        opinion=f"指纹卡号 {card_number}",
+        opinion=opinion,
     )
     audit.record(
         session,
@@ -73,8 +101,6 @@ def record_fingerprint(
         before=before,
         after={**snapshot(application), "fingerprint_card_no": card_number},
     )
-    session.commit()
-    return application
 
 
 def confirm_payment(
