@@ -47,6 +47,14 @@ class Transport(Protocol):
 
 _POLL = 0.02  # a read returns as soon as bytes arrive; this only bounds an idle wait
 
+try:  # on a hung-up tty, tcflush/tcdrain raise termios.error, which is not an OSError
+    import termios
+
+    _TTY_ERRORS: tuple[type[Exception], ...] = (termios.error,)
+except ImportError:  # Windows
+    _TTY_ERRORS = ()
+_PORT_ERRORS = (serial.SerialException, OSError, *_TTY_ERRORS)
+
 
 def deadline_in(seconds: float) -> float:
     return time.monotonic() + seconds
@@ -104,7 +112,7 @@ class SerialTransport:
             port.open()
         except ValueError as err:  # unknown URL scheme or bad settings
             raise PortNotFoundError(detail=f"{self.url}: {err}") from err
-        except (serial.SerialException, OSError) as err:
+        except _PORT_ERRORS as err:
             raise _translate(err, self.url) from err
         self._port = port
 
@@ -112,7 +120,7 @@ class SerialTransport:
         port, self._port = self._port, None
         if port is not None:
             # closing a vanished device must not hide the error that made us close it
-            with contextlib.suppress(serial.SerialException, OSError):
+            with contextlib.suppress(*_PORT_ERRORS):
                 port.close()
 
     def _require(self) -> serial.SerialBase:
@@ -127,7 +135,7 @@ class SerialTransport:
             port.flush()
         except serial.SerialTimeoutException as err:
             raise DeviceTimeoutError("向设备发送数据超时，请检查连接", detail=self.url) from err
-        except (serial.SerialException, OSError) as err:
+        except _PORT_ERRORS as err:
             raise _translate(err, self.url) from err
 
     def _read(self, size: int, deadline: float) -> bytes:
@@ -136,7 +144,7 @@ class SerialTransport:
             return b""
         try:
             return bytes(port.read(size))
-        except (serial.SerialException, OSError) as err:
+        except _PORT_ERRORS as err:
             raise _translate(err, self.url) from err
 
     def read_exact(self, n: int, deadline: float) -> bytes:
@@ -167,7 +175,7 @@ class SerialTransport:
             return b""
         try:
             waiting = port.in_waiting
-        except (serial.SerialException, OSError) as err:
+        except _PORT_ERRORS as err:
             raise _translate(err, self.url) from err
         return first + (self._read(waiting, deadline) if waiting else b"")
 
@@ -175,7 +183,7 @@ class SerialTransport:
         port = self._require()
         try:
             port.reset_input_buffer()
-        except (serial.SerialException, OSError) as err:
+        except _PORT_ERRORS as err:
             raise _translate(err, self.url) from err
 
 

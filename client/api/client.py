@@ -12,6 +12,9 @@ from shared.schemas.applications import (
     AssignBody,
     ExternalView,
     FingerprintBody,
+    FingerprintEnrolBody,
+    FingerprintMatch,
+    FingerprintMatchBody,
     InboxCounts,
     InboxPage,
     PaymentConfirm,
@@ -223,6 +226,20 @@ class ApiClient:
 
     def record_fingerprint(self, application_id: int, body: FingerprintBody) -> ApplicationDetail:
         return self._act(application_id, "fingerprint", body)
+
+    def fingerprint_match(
+        self, application_id: int, body: FingerprintMatchBody
+    ) -> FingerprintMatch:
+        """Whose finger the station module found (the server flags another identity's)."""
+        raw = self.request(
+            "POST", f"/applications/{application_id}/fingerprint/match", json=self._body(body)
+        )
+        return FingerprintMatch.model_validate(raw)
+
+    def enrol_fingerprint(
+        self, application_id: int, body: FingerprintEnrolBody
+    ) -> ApplicationDetail:
+        return self._act(application_id, "fingerprint/enrolment", body)
 
     def confirm_payment(self, application_ids: list[int]) -> PaymentResult:
         body = self._body(PaymentConfirm(application_ids=application_ids))

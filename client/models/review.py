@@ -113,16 +113,17 @@ class ReviewModel(QObject):
         return self.detail.version
 
     def _act(self, fn: Callable[[], ApplicationDetail], done: str) -> None:
-        def ok(detail: ApplicationDetail) -> None:
-            self._got_detail(detail)
-            self.load_progress()
-            if self.can_screen:
-                self.caller(
-                    lambda: self.api.screening(self.application_id), self._got_screening, self._fail
-                )
-            self.acted.emit(done)
+        self.caller(fn, lambda detail: self.adopt(detail, done), self._fail)
 
-        self.caller(fn, ok, self._fail)
+    def adopt(self, detail: ApplicationDetail, done: str) -> None:
+        """Show what an action returned (here or in a device dialog) and reload what it changed."""
+        self._got_detail(detail)
+        self.load_progress()
+        if self.can_screen:
+            self.caller(
+                lambda: self.api.screening(self.application_id), self._got_screening, self._fail
+            )
+        self.acted.emit(done)
 
     def approve(self, opinion: str) -> None:
         body = ApproveBody(version=self.version, opinion=opinion)

@@ -1,6 +1,7 @@
 """The main window: the manuals' menu on the left (only what the user may open), pages on the
 right, the user's organisation and name in the top bar."""
 
+import socket
 from collections.abc import Callable
 
 from PySide6.QtCore import Qt, Signal
@@ -25,6 +26,7 @@ from client.models.menu import MenuEntry, visible_menu
 from client.views.bell import BellButton
 from client.views.change_password import ChangePasswordDialog
 from client.views.context import DeskContext
+from client.views.devices.settings_dialog import DeviceSettingsDialog
 from client.views.placeholder import PlaceholderPage
 
 PageFactory = Callable[[DeskContext], QWidget]
@@ -95,6 +97,10 @@ class MainWindow(QMainWindow):
             self.badge.start()
         self.user_label = QLabel(f"{self.me.org_name}　{self.me.name}", objectName="userLabel")
         layout.addWidget(self.user_label)
+        devices = QPushButton("设备设置", objectName="deviceSettingsButton")
+        devices.setToolTip("本工作站的指纹采集仪和证卡打印机")
+        devices.clicked.connect(self.device_settings)
+        layout.addWidget(devices)
         change = QPushButton("修改密码", objectName="changePasswordButton")
         change.clicked.connect(self.change_password)
         sign_out = QPushButton("退出", objectName="signOutButton")
@@ -154,6 +160,15 @@ class MainWindow(QMainWindow):
         key = item.data(0, Qt.ItemDataRole.UserRole) if item else None
         if key:
             self.open_page(str(key))
+
+    def device_settings(self) -> None:
+        dialog = DeviceSettingsDialog(
+            self.context.prefs.qsettings,
+            self.context.runner,
+            workstation=socket.gethostname(),
+            parent=self,
+        )
+        dialog.exec()
 
     def change_password(self) -> None:
         dialog = ChangePasswordDialog(self.context, self.me.username, parent=self)

@@ -29,6 +29,9 @@ from PySide6.QtWidgets import (
 )
 
 from client.api import ApiError
+from client.devices import diagnostics
+from client.devices.settings import DeviceSettings
+from client.models.fingerprint_enrolment import EnrolmentModel
 from client.models.material_pages import page_images
 from client.models.review import Caller, ReviewModel
 from client.views.approvals.action_dialogs import (
@@ -42,6 +45,7 @@ from client.views.approvals.materials_viewer import MaterialsViewer
 from client.views.approvals.progress_timeline import ProgressTimeline
 from client.views.approvals.screening_panel import ScreeningPanel
 from client.views.context import DeskContext
+from client.views.devices.fingerprint_dialog import FingerprintEnrolDialog
 from client.views.status import StatusLabel
 from client.views.widgets import confirm
 from shared.approvals import MaterialKind
@@ -268,9 +272,7 @@ class ReviewDialog(QDialog):
         if d is None or d.gate is None:
             return
         if d.gate.action == "fingerprint":
-            dialog = FingerprintCardDialog(self)
-            if dialog.exec():
-                self.model.record_fingerprint(dialog.value())
+            self.enrol_fingerprint(d)
             return
         if d.gate.action == "payment":
             if confirm(self, "缴费确认", f"确认申请人 {d.applicant_name} 已缴纳考试费用？"):
@@ -282,6 +284,34 @@ class ReviewDialog(QDialog):
             self.opinion.setFocus()
             return
         self.model.approve(opinion)
+
+    def enrol_fingerprint(self, detail: ApplicationDetail) -> None:
+        """【获取指纹卡号】: enrol on this station's module; without one, type the card number."""
+        settings = DeviceSettings.load(self.context.prefs.qsettings)
+        if not settings.fingerprint_port:
+            self.status.info("本工作站未设置指纹采集仪（顶部【设备设置】），请手工输入指纹卡号")
+            self.type_card_number()
+            return
+        model = EnrolmentModel(
+            self.context.api,
+            self.context.runner,
+            lambda: diagnostics.open_fingerprint(settings),
+            detail.id,
+        )
+        dialog = FingerprintEnrolDialog(model, detail, self)
+        manual: list[bool] = []
+        dialog.manual_requested.connect(lambda: manual.append(True))
+        if dialog.exec() and dialog.result_detail is not None:
+            self.model.adopt(dialog.result_detail, "指纹录入成功，已获取指纹卡号")
+        else:
+            self.model.load_progress()  # a refused duplicate is flagged in the log
+            if manual:
+                self.type_card_number()
+
+    def type_card_number(self) -> None:
+        dialog = FingerprintCardDialog(self)
+        if dialog.exec():
+            self.model.record_fingerprint(dialog.value())
 
     def disagree(self) -> None:
         """不同意 (not ``reject``: that is QDialog's close, bound to Esc)."""

@@ -1,0 +1,111 @@
+"""What the device settings dialog and the review dialog ask of the devices, as plain calls
+for a worker thread: list ports, open the configured module, report a device's state in
+``key: value`` lines, print the test card by either path."""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime
+
+from client.devices.card_image import panel_lines, render_side, sample_card
+from client.devices.settings import DeviceSettings, PrinterPath
+from client.devices.system_printing import SystemPrintError, cr80_printer, print_card, printer_names
+from drivers.evolis.device import EvolisPrinter
+from drivers.evolis.panel import Panel
+from drivers.fingerprint.device import FingerprintModule
+from drivers.ports import PortInfo, available_ports
+from drivers.transport import SerialTransport
+
+
+def ports() -> list[PortInfo]:
+    return available_ports()
+
+
+def system_printers() -> list[str]:
+    return printer_names()
+
+
+def open_fingerprint(settings: DeviceSettings) -> FingerprintModule:
+    return FingerprintModule(SerialTransport(settings.fingerprint_port, settings.fingerprint_baud))
+
+
+def fingerprint_report(port: str, baud: int) -> list[tuple[str, str]]:
+    module = FingerprintModule(SerialTransport(port, baud))
+    try:
+        params = module.connect()
+        return [
+            ("端口", port),
+            ("波特率", str(baud)),
+            ("设备编号", module.device_id()),
+            ("指纹库容量", str(params.library_size)),
+            ("已存指纹数", str(module.template_count())),
+            ("安全等级", str(params.security_level)),
+            ("数据包大小", f"{params.packet_size} 字节"),
+            ("状态", "正常"),
+        ]
+    finally:
+        module.close()
+
+
+STATUS_LABELS = {
+    "model": "型号",
+    "firmware": "固件版本",
+    "serial": "序列号",
+    "ribbon": "色带",
+    "ribbon_state": "色带状态",
+    "feeder_empty": "进卡器无卡",
+    "feeder_low": "进卡器卡片不足",
+    "last_print": "上次打印",
+    "needs_cleaning": "需要清洁",
+    "cover_open": "上盖打开",
+}
+
+
+def open_printer(settings: DeviceSettings) -> EvolisPrinter:
+    return EvolisPrinter(SerialTransport(settings.printer_port, settings.printer_baud))
+
+
+def _need_printer(settings: DeviceSettings) -> None:
+    if settings.printer_path == PrinterPath.system and not settings.system_printer:
+        raise SystemPrintError("请先选择系统打印机")
+    if settings.printer_path == PrinterPath.evolis_serial and not settings.printer_port:
+        raise SystemPrintError("请先选择证卡打印机的端口")
+
+
+def printer_report(settings: DeviceSettings) -> list[tuple[str, str]]:
+    _need_printer(settings)
+    if settings.printer_path == PrinterPath.system:
+        if settings.system_printer not in printer_names():
+            raise SystemPrintError(f"找不到打印机“{settings.system_printer}”")
+        return [("打印方式", PrinterPath.system.label), ("打印机", settings.system_printer)]
+    with open_printer(settings) as printer:
+        status = printer.status()
+    rows = [("打印方式", PrinterPath.evolis_serial.label), ("端口", settings.printer_port)]
+    for key, value in status.lines():
+        label = STATUS_LABELS.get(key) or key.replace("counter.", "计数器 ")
+        rows.append((label, value))
+    return rows
+
+
+def print_test_card(
+    settings: DeviceSettings,
+    workstation: str,
+    *,
+    cancel: threading.Event,
+    now: datetime | None = None,
+) -> list[tuple[str, str]]:
+    """Print the test card on the configured path; a failure raises with the clerk's message."""
+    _need_printer(settings)
+    layout = sample_card(workstation, now or datetime.now())
+    if settings.printer_path == PrinterPath.system:
+        pages = print_card(layout, cr80_printer(printer_name=settings.system_printer))
+        return [
+            ("打印方式", PrinterPath.system.label),
+            ("打印机", settings.system_printer),
+            ("已发送", f"{pages} 面"),
+        ]
+    front = Panel(panel_lines(render_side(layout.front)))
+    back = Panel(panel_lines(render_side(layout.back))) if layout.back else None
+    with open_printer(settings) as printer:
+        printer.print_card(front, overlay=True, back_k=back, cancel=cancel.is_set)
+    return [("打印方式", PrinterPath.evolis_serial.label), ("结果", "测试卡已打印并送出")]

@@ -1,0 +1,193 @@
+"""录入指纹 from the review dialog against a real server and the simulated module: the level-two
+gate opens with an issued card number; the same finger under another identity is refused and
+flagged; a quality failure is explained; an unplugged module or a cancel changes nothing."""
+
+import itertools
+from collections.abc import Callable, Iterator
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from client.api import ApiClient
+from client.devices.settings import DeviceSettings
+from client.jobs import JobRunner
+from client.models.fingerprint_enrolment import EnrolmentModel
+from client.preferences import Preferences
+from client.views.approvals.review_dialog import ReviewDialog
+from client.views.context import DeskContext
+from client.views.devices.fingerprint_dialog import FingerprintEnrolDialog
+from drivers.fingerprint.device import FingerprintModule
+from drivers.fingerprint.simulator import FingerprintSimulator
+from drivers.sim import registry
+from drivers.transport import SerialTransport
+from shared.enums import BusinessType
+from shared.schemas.applications import ApplicationDetail, ApproveBody
+from tests.client.approval_desk import DeskWorld, build_desk_world
+from tests.client.modal import when_modal
+from tests.server.approval_world import _valid_id, application_body
+
+WAIT = 20000
+PORT = "fpsim://enrol-desk"
+_serials = itertools.count(100)
+
+
+@pytest.fixture(scope="module")
+def world(admin_api: ApiClient) -> DeskWorld:
+    return build_desk_world(admin_api, "fp")
+
+
+@pytest.fixture
+def sim() -> Iterator[FingerprintSimulator]:
+    module = FingerprintSimulator()
+    registry.install("fpsim", "enrol-desk", module)
+    yield module
+    registry.forget("fpsim")
+
+
+@pytest.fixture
+def county(world: DeskWorld, prefs: Preferences) -> Iterator[DeskContext]:
+    api = world.signed_in("county")
+    runner = JobRunner()
+    yield DeskContext(api, runner, prefs, api.me())
+    runner.cancel_all()
+    runner.wait(10000)
+
+
+def at_level_two(world: DeskWorld, county: DeskContext, name: str) -> int:
+    """A guard-exam enrolment of a new person, screened and approved at level one."""
+    id_number = _valid_id("330106", "19960606", f"{next(_serials):03d}")
+    body = application_body(BusinessType.guard_exam_enrolment, name=name)
+    body["applicant_code"] = id_number
+    body["persons"] = [{**p, "name": name, "id_number": id_number} for p in body["persons"]]
+    app_id = int(world.admin.request("POST", "/applications", json=body)["id"])
+    county.api.run_screening(app_id)
+    version = county.api.application(app_id).version
+    county.api.approve(app_id, ApproveBody(version=version, opinion="一级通过"))
+    return app_id
+
+
+def open_module() -> FingerprintModule:
+    return FingerprintModule(SerialTransport(PORT), settle=0.0)
+
+
+def enrol_dialog(
+    qtbot: QtBot,
+    county: DeskContext,
+    app_id: int,
+    opener: Callable[[], FingerprintModule] = open_module,
+) -> FingerprintEnrolDialog:
+    detail = county.api.application(app_id)
+    model = EnrolmentModel(county.api, county.runner, opener, app_id)
+    dialog = FingerprintEnrolDialog(model, detail)
+    qtbot.addWidget(dialog)
+    return dialog
+
+
+def finished(dialog: FingerprintEnrolDialog) -> bool:
+    return not dialog.model.running and dialog.model.step is not None
+
+
+def test_enrolment_from_the_review_dialog_opens_level_two(
+    qtbot: QtBot, world: DeskWorld, county: DeskContext, sim: FingerprintSimulator
+) -> None:
+    sim.auto_finger = "王一的右手食指"
+    DeviceSettings(fingerprint_port=PORT).save(county.prefs.qsettings)
+    app_id = at_level_two(world, county, "王一")
+    review = ReviewDialog(county, app_id)
+    qtbot.addWidget(review)
+    qtbot.waitUntil(lambda: review.primary.text() == "获取指纹卡号", timeout=WAIT)
+    seen: list[str] = []
+
+    def drive(dialog: FingerprintEnrolDialog) -> None:
+        dialog.model.prompted.connect(lambda prompt: seen.append(prompt.text))
+        dialog.model.enrolled.connect(lambda _detail: dialog.close_button.click())
+        dialog.start_button.click()
+
+    when_modal(FingerprintEnrolDialog, drive)
+    review.primary.click()
+    qtbot.waitUntil(lambda: review.primary.text() == "同意", timeout=WAIT)
+    assert "指纹录入成功" in review.status.text()
+    card = county.api.application(app_id).fingerprint_card_no
+    assert card is not None and card.startswith("ZW330106")
+    assert seen[:2] == ["正在连接指纹采集仪…", "请将手指平放在采集窗口"]
+    assert "请再次按压同一手指" in seen
+    assert sim.slots_of("王一的右手食指") != []
+
+
+def test_the_same_finger_under_another_identity_is_refused_and_flagged(
+    qtbot: QtBot, world: DeskWorld, county: DeskContext, sim: FingerprintSimulator
+) -> None:
+    sim.auto_finger = "张三的右手食指"
+    first = at_level_two(world, county, "张三")
+    dialog = enrol_dialog(qtbot, county, first)
+    dialog.start_button.click()
+    qtbot.waitUntil(lambda: dialog.result_detail is not None, timeout=WAIT)
+    stored = len(sim.library)
+
+    other = at_level_two(world, county, "李四")  # presents 张三's finger again
+    before = county.api.application(other)
+    dialog = enrol_dialog(qtbot, county, other)
+    dialog.start_button.click()
+    qtbot.waitUntil(lambda: finished(dialog), timeout=WAIT)
+    assert dialog.prompt.text() == "该指纹已在他人名下登记，拒绝录入"
+    assert "张三" in dialog.detail_label.text()
+    assert len(sim.library) == stored  # nothing stored for 李四
+    after = county.api.application(other)
+    assert after.fingerprint_card_no is None and after.version == before.version
+    flags = [e for e in county.api.progress(other).entries if e.action == "fp_duplicate"]
+    assert len(flags) == 1 and "张三" in (flags[0].opinion or "")
+
+
+def test_a_quality_failure_is_explained_and_a_retry_succeeds(
+    qtbot: QtBot, world: DeskWorld, county: DeskContext, sim: FingerprintSimulator
+) -> None:
+    sim.auto_finger = "赵五的右手食指"
+    sim.fail_next_capture(0x04)  # too dry
+    app_id = at_level_two(world, county, "赵五")
+    dialog = enrol_dialog(qtbot, county, app_id)
+    dialog.start_button.click()
+    qtbot.waitUntil(lambda: finished(dialog), timeout=WAIT)
+    assert "干" in dialog.prompt.text()
+    assert dialog.start_button.text() == "重新采集"
+    assert county.api.application(app_id).fingerprint_card_no is None
+    dialog.start_button.click()
+    qtbot.waitUntil(lambda: dialog.result_detail is not None, timeout=WAIT)
+    assert "指纹录入成功" in dialog.prompt.text()
+
+
+def test_an_unplugged_module_mid_enrolment_leaves_the_application_unchanged(
+    qtbot: QtBot, world: DeskWorld, county: DeskContext, sim: FingerprintSimulator
+) -> None:
+    sim.auto_finger = "钱六的右手食指"
+    app_id = at_level_two(world, county, "钱六")
+    before: ApplicationDetail = county.api.application(app_id)
+
+    class PulledOut(FingerprintModule):
+        def reg_model(self) -> None:
+            sim.unplug()  # the USB cable comes out between the second press and the merge
+            super().reg_model()
+
+    dialog = enrol_dialog(
+        qtbot, county, app_id, lambda: PulledOut(SerialTransport(PORT), settle=0.0)
+    )
+    dialog.start_button.click()
+    qtbot.waitUntil(lambda: finished(dialog), timeout=WAIT)
+    assert "断开" in dialog.prompt.text() and "未作更改" in dialog.detail_label.text()
+    after = county.api.application(app_id)
+    assert (after.version, after.fingerprint_card_no) == (before.version, None)
+    assert sim.slots_of("钱六的右手食指") == []
+
+
+def test_cancel_while_waiting_for_a_finger(
+    qtbot: QtBot, world: DeskWorld, county: DeskContext, sim: FingerprintSimulator
+) -> None:
+    sim.auto_finger = None  # nobody puts a finger on the window
+    app_id = at_level_two(world, county, "孙七")
+    dialog = enrol_dialog(qtbot, county, app_id)
+    dialog.start_button.click()
+    qtbot.waitUntil(lambda: dialog.prompt.text() == "请将手指平放在采集窗口", timeout=WAIT)
+    assert dialog.cancel_button.isVisibleTo(dialog)
+    dialog.cancel_button.click()
+    qtbot.waitUntil(lambda: not dialog.model.running, timeout=WAIT)
+    assert "已取消" in dialog.prompt.text()
+    assert county.api.application(app_id).fingerprint_card_no is None

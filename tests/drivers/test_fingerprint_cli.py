@@ -1,0 +1,121 @@
+"""``python -m drivers fingerprint probe|enroll`` against ``fpsim://`` ports."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Iterator, Sequence
+
+import pytest
+
+import drivers.sim.protocol_fpsim  # noqa: F401  (registers the fpsim kind)
+from drivers.errors import DeviceError
+from drivers.fingerprint import cli
+from drivers.fingerprint.simulator import FingerprintSimulator
+from drivers.sim import registry
+
+PORT = "fpsim://cli-test?finger=A"
+
+
+def _own_main(argv: Sequence[str]) -> int:
+    """``drivers.__main__.main`` minus the printer commands, for a checkout without them."""
+    parser = argparse.ArgumentParser(prog="python -m drivers")
+    commands = parser.add_subparsers(dest="command", required=True)
+    cli.add_commands(commands.add_parser("fingerprint"))
+    args = parser.parse_args(argv)
+    try:
+        return int(args.run(args))
+    except DeviceError as err:
+        print(f"错误 [{err.code}]：{err}", file=sys.stderr)
+        return 1
+
+
+def run(*argv: str) -> int:
+    try:
+        import drivers.evolis.cli  # noqa: F401
+    except ImportError:
+        return _own_main(["fingerprint", *argv])
+    from drivers.__main__ import main
+
+    return main(["fingerprint", *argv])
+
+
+@pytest.fixture(autouse=True)
+def fresh_simulators() -> Iterator[None]:
+    registry.forget("fpsim")
+    yield
+    registry.forget("fpsim")
+
+
+def sim() -> FingerprintSimulator:
+    device = registry.device("fpsim", "cli-test")
+    assert isinstance(device, FingerprintSimulator)
+    return device
+
+
+def test_probe_prints_key_value_lines(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run("probe", "--port", PORT, "--settle", "0") == 0
+    lines = capsys.readouterr().out.splitlines()
+    values = dict(line.split(": ", 1) for line in lines)
+    assert list(values) == [
+        "port",
+        "baud",
+        "library size",
+        "template count",
+        "security level",
+        "packet size",
+        "device id",
+        "status",
+    ]
+    assert values["port"] == PORT
+    assert values["baud"] == "57600"
+    assert values["library size"] == "300"
+    assert values["template count"] == "0"
+    assert values["security level"] == "3"
+    assert values["packet size"] == "128"
+    assert len(values["device id"]) == 32
+    assert values["status"].startswith("0x")
+
+
+def test_probe_honours_url_options(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run("probe", "--port", "fpsim://cli-test?library=200", "--settle", "0") == 0
+    assert "library size: 200" in capsys.readouterr().out.splitlines()
+
+
+def test_probe_at_the_wrong_baud_fails_with_a_hint(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run("probe", "--port", PORT, "--baud", "9600", "--settle", "0") == 1
+    assert "波特率" in capsys.readouterr().err
+
+
+def test_enroll_is_guided_and_stores_at_the_given_id(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run("enroll", "--port", PORT, "--id", "5", "--settle", "0") == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out == [
+        "请将手指平放在采集窗口",
+        "正在比对指纹库…",
+        "请抬起手指",
+        "请再次按压同一手指",
+        "正在保存指纹…",
+        "录入成功：编号 5",
+    ]
+    assert sim().slots_of("A") == [5]
+
+
+def test_enroll_refuses_a_finger_already_enrolled(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run("enroll", "--port", PORT, "--id", "5", "--settle", "0") == 0
+    capsys.readouterr()
+    assert run("enroll", "--port", PORT, "--id", "6", "--settle", "0") == 1
+    captured = capsys.readouterr()
+    assert "该手指已录入，编号 5" in captured.err
+    assert sim().slots_of("A") == [5]
+
+
+def test_enroll_with_an_impossible_id_fails(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run("enroll", "--port", PORT, "--id", "999", "--settle", "0") == 1
+    assert "超出指纹库范围" in capsys.readouterr().err
+
+
+def test_enroll_requires_an_id() -> None:
+    with pytest.raises(SystemExit) as info:
+        run("enroll", "--port", PORT)
+    assert info.value.code == 2
