@@ -11,17 +11,23 @@ from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication
 
 from client.api import ApiClient
+from client.devices import diagnostics
+from client.devices.settings import DeviceSettings
 from client.embedded import embedded_for_file
 from client.jobs import JobRunner
+from client.models.fingerprint_enrolment import EnrolmentModel
 from client.preferences import Preferences
 from client.resources import stylesheet
 from client.views.approvals.inbox_page import InboxPage
 from client.views.context import DeskContext
+from client.views.devices.fingerprint_dialog import FingerprintEnrolDialog
+from client.views.devices.settings_dialog import DeviceSettingsDialog
 from client.views.main_window import MainWindow
 from client.views.pages import PAGES
 from client.views.sign_in import SignInWindow
 from client.views.system.role_dialog import RoleDialog
 from shared.enums import BusinessType
+from shared.schemas.applications import ApproveBody
 
 OUT = Path("docs/screenshots")
 DEMO_PASSWORD = "Sgss@2026demo"
@@ -65,6 +71,50 @@ def inbox_and_review(app: QApplication, context: DeskContext, window: MainWindow
         name = dialog.tabs.tabText(tab)
         dialog.grab().save(str(OUT / f"review-{REVIEW_TABS.get(name, tab)}.png"))
     dialog.close()
+
+
+def devices(app: QApplication, clerk: ApiClient, context: DeskContext, window: MainWindow) -> None:
+    """设备设置 on the simulators, then 录入指纹 as the county leader (level two of the exam
+    enrolment) twice: a success, and the same simulated finger for another applicant refused.
+    This acts on the demo database (a level-one approval by ``clerk`` and an enrolment), as a
+    clerk trying the walk-through would."""
+    api = context.api
+
+    def wait() -> None:
+        for _ in range(3):
+            context.runner.wait()
+            settle(app)
+
+    dialog = DeviceSettingsDialog(
+        context.prefs.qsettings, context.runner, workstation="XH-ZW-01", parent=window
+    )
+    dialog.fp_port.setCurrentIndex(dialog.fp_port.findData("fpsim://demo?finger=A"))
+    dialog.pr_port.setCurrentIndex(dialog.pr_port.findData("evosim://demo"))
+    dialog.show()
+    dialog.pr_status.click()
+    wait()
+    dialog.grab().save(str(OUT / "device-settings.png"))
+    dialog.save()
+
+    enrolment = str(BusinessType.guard_exam_enrolment)
+    waiting = [r.id for r in api.inbox(business_type=enrolment, page_size=50).items]
+    first = clerk.inbox(business_type=enrolment, page_size=50).items
+    if not waiting or not first:
+        return
+    second = first[0].id
+    clerk.run_screening(second)
+    clerk.approve(second, ApproveBody(version=clerk.application(second).version, opinion="同意"))
+    settings = DeviceSettings.load(context.prefs.qsettings)
+    for app_id, name in ((waiting[0], "fingerprint-enrolled"), (second, "fingerprint-refused")):
+        model = EnrolmentModel(
+            api, context.runner, lambda: diagnostics.open_fingerprint(settings), app_id
+        )
+        enrol = FingerprintEnrolDialog(model, api.application(app_id), window)
+        enrol.show()
+        enrol.start()
+        wait()
+        enrol.grab().save(str(OUT / f"{name}.png"))
+        enrol.close()
 
 
 REVIEW_TABS = {
@@ -118,6 +168,10 @@ def main(db: str = "var/demo/sgss-demo.db") -> None:
                 role_editor(app, api, window)
             if username == "x330106clerk1":
                 inbox_and_review(app, context, window)
+                lead = ApiClient(url)
+                lead.login("x330106lead", DEMO_PASSWORD)
+                lead_context = DeskContext(lead, JobRunner(), prefs, lead.me())
+                devices(app, api, lead_context, window)
             window.close()
     finally:
         server.stop()

@@ -64,7 +64,8 @@ def _translate(err: Exception, url: str) -> TransportError:
     text = str(err)
     low = text.lower()
     code = getattr(err, "errno", None)
-    if code in (errno.EBUSY, errno.EACCES) or "busy" in low or "access is denied" in low:
+    busy = ("busy", "access is denied", "exclusively lock")
+    if code in (errno.EBUSY, errno.EACCES) or any(word in low for word in busy):
         return PortBusyError(detail=url)
     if code == errno.ENOENT or ("could not open port" in low and "no such file" in low):
         return PortNotFoundError(detail=url)

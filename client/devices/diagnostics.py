@@ -5,6 +5,7 @@ for a worker thread: list ports, open the configured module, report a device's s
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from datetime import datetime
 
 from client.devices.card_image import panel_lines, render_side, sample_card
@@ -58,6 +59,9 @@ STATUS_LABELS = {
     "last_print": "上次打印",
     "needs_cleaning": "需要清洁",
     "cover_open": "上盖打开",
+    "counter.cards": "累计打印卡片",
+    "counter.rejected": "累计废卡",
+    "counter.panels": "累计打印面数",
 }
 
 
@@ -93,6 +97,7 @@ def print_test_card(
     *,
     cancel: threading.Event,
     now: datetime | None = None,
+    on_progress: Callable[[str, float], None] | None = None,
 ) -> list[tuple[str, str]]:
     """Print the test card on the configured path; a failure raises with the clerk's message."""
     _need_printer(settings)
@@ -107,5 +112,7 @@ def print_test_card(
     front = Panel(panel_lines(render_side(layout.front)))
     back = Panel(panel_lines(render_side(layout.back))) if layout.back else None
     with open_printer(settings) as printer:
-        printer.print_card(front, overlay=True, back_k=back, cancel=cancel.is_set)
+        printer.print_card(
+            front, overlay=True, back_k=back, cancel=cancel.is_set, on_progress=on_progress
+        )
     return [("打印方式", PrinterPath.evolis_serial.label), ("结果", "测试卡已打印并送出")]

@@ -17,7 +17,14 @@ from sqlalchemy.orm import Session
 
 from server.db.approval_models import Application, ApprovalTask, WatchListEntry
 from server.db.models import Org, User
-from server.services.approvals import actions, enrolment, intake, publishing, routing
+from server.services.approvals import (
+    actions,
+    enrolment,
+    fingerprints,
+    intake,
+    publishing,
+    routing,
+)
 from server.services.approvals.definition import StepDef
 from server.services.approvals.tasks import pending_task, process_of
 from server.services.authz import Principal, principal_for
@@ -366,7 +373,7 @@ def _open_gates(
     moment: datetime,
 ) -> None:
     if Gate.fingerprint_card in gates and application.fingerprint_card_no is None:
-        card = f"ZW{application.region_code}{application.id:010d}"
+        card = fingerprints.card_number(session, application.region_code)
         enrolment.record_fingerprint(
             session,
             principal,

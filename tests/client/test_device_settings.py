@@ -76,9 +76,12 @@ def test_printer_status_and_the_test_card_on_the_serial_path(
     dialog.pr_status.click()
     report = wait_done(qtbot, dialog)
     assert "型号: Evolis" in report and "色带: ko" in report
+    seen: list[str] = []
+    dialog.progressed.connect(seen.append)
     dialog.pr_test.click()
     wait_done(qtbot, dialog)
     assert "打印测试卡：完成" in dialog.status.text()
+    assert seen and all(s.startswith("打印测试卡：") for s in seen) and "%" in seen[-1]
     [card] = printer.ejected()
     front_k = next(p for p in card.panels if p.side == "front" and p.panel == "k")
     panel = Panel(front_k.data)

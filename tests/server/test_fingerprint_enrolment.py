@@ -144,3 +144,14 @@ def test_enrolment_needs_the_permission_and_an_open_enrolment(world: World) -> N
     session.expire_all()
     if True:
         assert session.get(Application, app_id).fingerprint_card_no is None
+
+
+def test_an_issued_number_skips_one_typed_in_from_another_system(world: World) -> None:
+    typed = enrolment_at_level_two(world)
+    clerk = world.apis["xh_clerk"]
+    clerk.post(
+        f"/applications/{typed}/fingerprint",
+        json={"version": detail(clerk, typed)["version"], "card_number": "ZW3301060000000001"},
+    )
+    other = enrolment_at_level_two(world, _valid_id("330106", "19960606", "051"), "李四")
+    assert enrol(world, other, slot=2)["fingerprint_card_no"] == "ZW3301060000000002"

@@ -11,7 +11,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -79,6 +79,8 @@ def _baud_combo(values: tuple[int, ...], current: int) -> QComboBox:
 
 
 class DeviceSettingsDialog(QDialog):
+    progressed = Signal(str)  # from the worker thread: what the printer is doing now
+
     def __init__(
         self,
         settings: QSettings,
@@ -101,6 +103,7 @@ class DeviceSettingsDialog(QDialog):
         self.report.setPlaceholderText("测试结果显示在这里")
         self.report.setMinimumHeight(150)
         self.status = StatusLabel()
+        self.progressed.connect(self.status.info)
         self.cancel_button = QPushButton("取消操作")
         self.cancel_button.setVisible(False)
         self.cancel_button.clicked.connect(self.cancel_work)
@@ -256,8 +259,13 @@ class DeviceSettingsDialog(QDialog):
         station = self.workstation
         self._run(
             "打印测试卡",
-            lambda cancel: diagnostics.print_test_card(values, station, cancel=cancel),
+            lambda cancel: diagnostics.print_test_card(
+                values, station, cancel=cancel, on_progress=self._report_progress
+            ),
         )
+
+    def _report_progress(self, label: str, fraction: float) -> None:
+        self.progressed.emit(f"打印测试卡：{label}（{fraction:.0%}）")
 
     def reject(self) -> None:
         if self.working:

@@ -47,8 +47,13 @@ def _holder(session: Session, device_id: str, slot: int) -> FingerprintEnrolment
 
 
 def card_number(session: Session, region_code: str) -> str:
-    """``ZW`` + the enrolling station's region + a gap-free serial per region."""
-    return f"ZW{region_code}{next_value(session, f'fingerprint_card:{region_code}'):010d}"
+    """``ZW`` + the enrolling station's region + a serial per region. A number already typed in
+    from another system is skipped, so an issued number never collides with one."""
+    while True:
+        number = f"ZW{region_code}{next_value(session, f'fingerprint_card:{region_code}'):010d}"
+        taken = select(Application.id).where(Application.fingerprint_card_no == number)
+        if session.scalar(taken) is None:
+            return number
 
 
 def check_match(
