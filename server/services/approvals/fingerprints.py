@@ -67,7 +67,6 @@ def check_match(
     now: datetime,
 ) -> FingerprintMatch:
     """Say whose finger the module found; flag the application when it is someone else's."""
-    principal.require("exam_enrolments:fingerprint")
     application = open_for_fingerprint(session, principal, application_id, version=None)
     applicant = _applicant(application)
     holder = _holder(session, device_id, slot)
