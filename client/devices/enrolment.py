@@ -23,6 +23,7 @@ from typing import Protocol
 
 from client.api import ApiClient
 from drivers.errors import CancelledByUserError, DeviceError
+from drivers.fingerprint.prompts import LIFT_FINGER, PLACE_AGAIN, PLACE_FINGER, SEARCHING
 from shared.approvals import FingerprintMatchVerdict
 from shared.schemas.applications import (
     ApplicationDetail,
@@ -121,8 +122,8 @@ class Enrolment:
         module.capture(buffer, finger_timeout=FINGER_TIMEOUT, cancel=self.cancel)
 
     def _enrol(self, module: Module, device: str) -> Outcome:
-        self._capture(module, 1, Step.first_press, "请将手指平放在采集窗口")
-        self._say(Step.search, "正在比对指纹库…")
+        self._capture(module, 1, Step.first_press, PLACE_FINGER.text)
+        self._say(Step.search, SEARCHING.text)
         hit = module.search(1)
         if hit is not None:
             body = FingerprintMatchBody(device_id=device, slot=hit.slot, score=hit.score)
@@ -135,9 +136,9 @@ class Enrolment:
             # a template the server never registered: left by an interrupted enrolment
             self._say(Step.search, f"清除指纹库中未登记的第 {hit.slot} 号记录…")
             module.delete(hit.slot)
-        self._say(Step.second_press, "请抬起手指")
+        self._say(Step.second_press, LIFT_FINGER.text)
         module.wait_finger_lifted(timeout=FINGER_TIMEOUT, cancel=self.cancel)
-        self._capture(module, 2, Step.second_press, "请再次按压同一手指")
+        self._capture(module, 2, Step.second_press, PLACE_AGAIN.text)
         self._say(Step.register, "正在合成指纹模板…")
         module.reg_model()
         slot = module.first_free_slot()
