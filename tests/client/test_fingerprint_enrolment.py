@@ -191,3 +191,14 @@ def test_cancel_while_waiting_for_a_finger(
     qtbot.waitUntil(lambda: not dialog.model.running, timeout=WAIT)
     assert "已取消" in dialog.prompt.text()
     assert county.api.application(app_id).fingerprint_card_no is None
+
+
+def test_manual_entry_closes_the_dialog_and_says_so(
+    qtbot: QtBot, world: DeskWorld, county: DeskContext, sim: FingerprintSimulator
+) -> None:
+    app_id = at_level_two(world, county, "周八")
+    dialog = enrol_dialog(qtbot, county, app_id)
+    dialog.show()
+    dialog.manual_button.click()
+    assert dialog.wants_manual and not dialog.isVisible()
+    assert dialog.result() == 0  # rejected: nothing was enrolled here

@@ -299,13 +299,11 @@ class ReviewDialog(QDialog):
             detail.id,
         )
         dialog = FingerprintEnrolDialog(model, detail, self)
-        manual: list[bool] = []
-        dialog.manual_requested.connect(lambda: manual.append(True))
         if dialog.exec() and dialog.result_detail is not None:
             self.model.adopt(dialog.result_detail, "指纹录入成功，已获取指纹卡号")
         else:
             self.model.load_progress()  # a refused duplicate is flagged in the log
-            if manual:
+            if dialog.wants_manual:
                 self.type_card_number()
 
     def type_card_number(self) -> None:

@@ -8,7 +8,7 @@ server). Esc or 取消 stops the device between polls; nothing is recorded until
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QDialog,
     QHBoxLayout,
@@ -34,8 +34,6 @@ ADVICE = {
 
 
 class FingerprintEnrolDialog(QDialog):
-    manual_requested = Signal()
-
     def __init__(
         self, model: EnrolmentModel, detail: ApplicationDetail, parent: QWidget | None = None
     ) -> None:
@@ -43,6 +41,7 @@ class FingerprintEnrolDialog(QDialog):
         self.model = model
         self.detail = detail
         self.result_detail: ApplicationDetail | None = None
+        self.wants_manual = False  # closed with 手工输入指纹卡号: the caller asks for the number
         self.setWindowTitle("录入指纹")
         applicant = next((p for p in detail.persons if p.role == "applicant"), None)
         who = QLabel(
@@ -163,7 +162,7 @@ class FingerprintEnrolDialog(QDialog):
         self.model.cancel()
 
     def _manual(self) -> None:
-        self.manual_requested.emit()
+        self.wants_manual = True
         self.reject()
 
     def reject(self) -> None:
