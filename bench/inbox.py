@@ -117,9 +117,10 @@ def report(figures: dict[str, list[float]]) -> None:
         )
 
 
-def run(url: str, kind: str, applications: int) -> None:
+def run(url: str, kind: str, applications: int, *, reuse: bool = False) -> None:
     print(f"[{kind}]")
-    build(url, applications)
+    if not reuse:
+        build(url, applications)
     engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
     with engine.connect() as conn:
         counts = {
@@ -182,7 +183,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--applications", type=int, default=340_000)
     parser.add_argument("--backend", choices=("both", "postgresql", "sqlite"), default="both")
+    parser.add_argument(
+        "--database",
+        metavar="URL",
+        help="measure an existing database built by an earlier run (skips the generation)",
+    )
     options = parser.parse_args()
+    if options.database:
+        kind = "sqlite" if options.database.startswith("sqlite") else "postgresql"
+        run(options.database, kind, options.applications, reuse=True)
+        return
     if options.backend in ("both", "postgresql"):
         name = f"sgss_bench_{uuid.uuid4().hex[:8]}"
         admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")

@@ -6,7 +6,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from server.config import Settings
@@ -183,26 +183,29 @@ class TokenCheck:
     epoch: int | None
 
 
+_TOKEN_CHECK = (
+    select(
+        AuthToken.id,
+        AuthToken.user_id,
+        AuthToken.revoked_at,
+        AuthToken.expires_at,
+        AuthToken.last_used_at,
+        User.enabled,
+        User.must_change_password,
+        select(AuthzEpoch.value).where(AuthzEpoch.id == 1).scalar_subquery(),
+    )
+    .join(User, User.id == AuthToken.user_id)
+    .where(AuthToken.token_hash == bindparam("digest"))
+)
+"""Built once: a statement object reused with new parameters keeps its SQLAlchemy cache key."""
+
+
 def authenticate(
     session: Session, *, settings: Settings, now: datetime, raw_token: str
 ) -> TokenCheck:
     """Check a bearer token in one plain-column query (no ORM objects: this runs on every
     request); AUTH_TOKEN_INVALID / AUTH_TOKEN_EXPIRED otherwise."""
-    epoch = select(AuthzEpoch.value).where(AuthzEpoch.id == 1).scalar_subquery()
-    row = session.execute(
-        select(
-            AuthToken.id,
-            AuthToken.user_id,
-            AuthToken.revoked_at,
-            AuthToken.expires_at,
-            AuthToken.last_used_at,
-            User.enabled,
-            User.must_change_password,
-            epoch,
-        )
-        .join(User, User.id == AuthToken.user_id)
-        .where(AuthToken.token_hash == token_digest(raw_token))
-    ).one_or_none()
+    row = session.execute(_TOKEN_CHECK, {"digest": token_digest(raw_token)}).one_or_none()
     if row is None:
         raise AppError(ErrorCode.AUTH_TOKEN_INVALID)
     token_id, user_id, revoked_at, expires_at, last_used_at, enabled, must_change, value = row

@@ -62,6 +62,9 @@ def test_filters_sorting_paging_and_counts(world: World, clock: FrozenClock) -> 
     assert page["total"] == 6 and [r["id"] for r in page["items"]] == ids[:4]
     second = api.get("/inbox", params={"page_size": 4, "page": 2, "sort": "-submitted_at"}).json()
     assert [r["id"] for r in second["items"]] == list(reversed(ids))[4:]
+    assert second["total"] == 6
+    beyond = api.get("/inbox", params={"page_size": 4, "page": 3}).json()
+    assert beyond["items"] == [] and beyond["total"] == 6
     only = api.get("/inbox", params={"business_type": "commendation"}).json()
     assert only["total"] == 3 and {r["business_type"] for r in only["items"]} == {"commendation"}
     assert api.get("/inbox", params={"applicant": "平安保安"}).json()["total"] == 6
@@ -108,8 +111,10 @@ def test_overdue_flag_counts_and_one_reminder_per_approver(
     app_id = submit(world, BusinessType.annual_report_filing)
     task = session.scalar(select(ApprovalTask).where(ApprovalTask.application_id == app_id))
     assert task is not None
-    clock.advance(days=30)
     api = world.apis["xh_clerk"]
+    assert api.get("/inbox", params={"overdue": True}).json()["total"] == 0
+    assert api.get("/inbox/counts").json()["overdue"] == 0
+    clock.advance(days=30)  # the same requests again: "today" is a parameter, not built in
     rows = api.get("/inbox", params={"overdue": True}).json()["items"]
     assert [r["id"] for r in rows] == [app_id] and rows[0]["overdue"] is True
     assert api.get("/inbox", params={"overdue": False}).json()["total"] == 0

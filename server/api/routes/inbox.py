@@ -41,7 +41,7 @@ def list_inbox(
     if box == InboxBox.pending:
         rows, total = inbox.list_pending(session, principal, f, request, today=local_day(now))
         org_name = views.authority_name(session, principal)
-        items = [views.row(a, t, now=now, org_name=org_name) for t, a in rows]
+        items = [views.row(a, t, now=now, org_name=org_name) for t, a, _ in rows]
     else:
         done, total = inbox.list_done(session, principal, f, request)
         items = views.done_rows(session, done, now=now)
