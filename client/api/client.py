@@ -6,6 +6,7 @@ import requests
 from pydantic import BaseModel
 
 from client.api.errors import ApiError, from_response, from_transport
+from shared.errors import ErrorCode
 from shared.schemas.applications import (
     ApplicationDetail,
     ApproveBody,
@@ -37,6 +38,13 @@ M = TypeVar("M", bound=BaseModel)
 PREFIX = "/api/v1"
 
 
+def _database_reconnected(response: requests.Response) -> bool:
+    return (
+        response.status_code == 503
+        and from_response(response).code == ErrorCode.DATABASE_RECONNECTED
+    )
+
+
 class ApiClient:
     def __init__(self, base_url: str, *, timeout: float = 15.0, verify: bool | str = True) -> None:
         self.base_url = base_url.rstrip("/")
@@ -57,19 +65,27 @@ class ApiClient:
         data: Any = None,
     ) -> requests.Response:
         headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
-        try:
-            response = self._http.request(
-                method,
-                f"{self.base_url}{PREFIX}{path}",
-                json=json,
-                params=params,
-                files=files,
-                data=data,
-                headers=headers,
-                timeout=self.timeout,
-            )
-        except requests.RequestException as err:
-            raise from_transport(err, self.base_url) from err
+
+        def attempt() -> requests.Response:
+            try:
+                return self._http.request(
+                    method,
+                    f"{self.base_url}{PREFIX}{path}",
+                    json=json,
+                    params=params,
+                    files=files,
+                    data=data,
+                    headers=headers,
+                    timeout=self.timeout,
+                )
+            except requests.RequestException as err:
+                raise from_transport(err, self.base_url) from err
+
+        response = attempt()
+        # A read that met a connection the database had dropped changed nothing, and the
+        # server has reconnected: ask once more rather than show the clerk an error.
+        if method == "GET" and _database_reconnected(response):
+            response = attempt()
         if response.status_code >= 400:
             raise from_response(response)
         return response

@@ -6,7 +6,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException
 
@@ -108,6 +108,16 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _integrity(_: Request, exc: IntegrityError) -> JSONResponse:
         log.warning("integrity error: %s", exc.orig)
         return JSONResponse(body(ErrorCode.CONFLICT), status_code=409)
+
+    @app.exception_handler(DBAPIError)
+    async def _database(_: Request, exc: DBAPIError) -> JSONResponse:
+        if exc.connection_invalidated:
+            # the database dropped this connection (a restart); SQLAlchemy has renewed the
+            # pool, nothing was written, and the same request will work again
+            log.warning("database connection lost: %s", exc.orig)
+            return JSONResponse(body(ErrorCode.DATABASE_RECONNECTED), status_code=503)
+        log.exception("database error", exc_info=exc)
+        return JSONResponse(body(ErrorCode.INTERNAL_ERROR), status_code=500)
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:

@@ -1,6 +1,8 @@
+import time
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 from server.db import authz_epoch  # noqa: F401  (registers the access-epoch hook on Session)
@@ -27,7 +29,38 @@ def create_db_engine(url: str, *, echo: bool = False, pool_size: int = 5) -> Eng
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    return create_engine(url, echo=echo, pool_pre_ping=True, **pool)
+    engine = create_engine(url, echo=echo, **pool)
+    ping_after_idle(engine, PING_AFTER_IDLE_SECONDS)
+    return engine
+
+
+PING_AFTER_IDLE_SECONDS = 10.0
+
+
+def ping_after_idle(engine: Engine, idle_seconds: float) -> None:
+    """Test a pooled connection before use only when it has been idle ``idle_seconds``.
+
+    ``pool_pre_ping`` pings on every checkout: one more round trip on every request, which is
+    a tenth of the inbox's time. A connection handed back moments ago is almost surely alive;
+    one that sat idle may have been dropped (a database restart, a firewall's idle timeout),
+    so it is pinged and, if dead, replaced before the request sees it. A restart within the
+    idle window fails the requests holding those connections once; SQLAlchemy then renews the
+    whole pool, and the client's next attempt succeeds.
+    """
+
+    @event.listens_for(engine, "connect")
+    @event.listens_for(engine, "checkin")
+    def _stamp(_dbapi_conn: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping_if_idle(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        if time.monotonic() - record.info.get("idle_since", 0.0) < idle_seconds:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+        except engine.dialect.loaded_dbapi.Error as error:
+            raise DisconnectionError(str(error)) from error  # the pool connects afresh
 
 
 def create_session_factory(engine: Engine) -> sessionmaker[Session]:
