@@ -68,6 +68,7 @@ def create_app(
         redoc_url=None,
     )
     app.state.engine = engine
+    app.state.read_engine = engine.execution_options(isolation_level="AUTOCOMMIT")
     app.state.session_factory = create_session_factory(engine)
     app.state.principals = PrincipalCache()
     app.state.context = AppContext(

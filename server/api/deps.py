@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
+from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session
 
 from server.clock import Clock
@@ -41,11 +42,24 @@ async def get_context(request: Request) -> AppContext:
     return context
 
 
+class ReadOnlyRoute(APIRoute):
+    """The route class of routers whose endpoints only read (``route_class=ReadOnlyRoute``).
+
+    Their sessions run without a transaction (autocommit). Under READ COMMITTED every
+    statement takes its own snapshot anyway, so a read loses nothing, and it saves the BEGIN
+    and ROLLBACK round trips; above all, psycopg forgets its prepared statements at every
+    ROLLBACK, so without one the inbox's queries stay prepared on the connection. The one
+    write such a request may make, the token's last-used time, is a single statement.
+    """
+
+
 async def get_session(request: Request) -> AsyncIterator[Session]:
     """A session per request. Creating one touches nothing, so it happens on the event loop;
     closing it returns the connection (I/O), so that runs in the thread pool, after the
     response has been sent. One thread hop fewer on every request."""
-    session = request.app.state.session_factory()
+    state = request.app.state
+    read_only = isinstance(request.scope.get("route"), ReadOnlyRoute)
+    session = state.session_factory(bind=state.read_engine if read_only else state.engine)
     try:
         yield session
     finally:
@@ -104,8 +118,9 @@ def _authenticated(
     if scheme.lower() != "bearer" or not raw.strip():
         raise AppError(ErrorCode.AUTH_REQUIRED)
     check = authenticate(session, settings=context.settings, now=now, raw_token=raw.strip())
-    request.state.auth = AuthContext(check, client_ip(request), session)
-    return request.state.auth  # type: ignore[no-any-return]
+    auth = AuthContext(check, client_ip(request), session)
+    request.state.auth = auth
+    return auth
 
 
 def get_authenticated(

@@ -5,7 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from server.api.deps import NowDep, SessionDep, permission
+from server.api.deps import NowDep, ReadOnlyRoute, SessionDep, permission
 from server.api.responses import fast_json
 from server.services.approvals import inbox, views
 from server.services.approvals.tasks import local_day
@@ -15,7 +15,7 @@ from shared.approvals import ApplicationStatus, InboxBox
 from shared.enums import BusinessType
 from shared.schemas.applications import InboxCounts, InboxPage
 
-router = APIRouter(prefix="/inbox", tags=["inbox"])
+router = APIRouter(prefix="/inbox", tags=["inbox"], route_class=ReadOnlyRoute)
 Viewer = Annotated[Principal, permission("applications:view")]
 
 

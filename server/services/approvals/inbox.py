@@ -218,7 +218,7 @@ def list_done(
 
 
 @lru_cache(maxsize=512)
-def _counts_statement(mine: Mine) -> Select[Any]:
+def _counts_statement(mine: Mine) -> Select[str, int, Any]:
     return (
         select(
             ApprovalTask.business_type,
