@@ -31,6 +31,7 @@ from shared.enums import BusinessType
 PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 APPROVER = "c3301clerk1"  # 杭州市公安局, city_clerk for every business type
 ROUNDS = 300
+P95_TARGET_MS = 25.0  # on PostgreSQL, with the API within 1.5 × the raw SQL + 3 ms
 WARMUP = 30
 
 
@@ -116,10 +117,11 @@ def report(figures: dict[str, list[float]]) -> None:
     limit = 1.5 * raw95 + 3
     for label, samples in pairs:
         p50, p95 = percentiles(samples)
-        verdict = "within" if p95 <= limit else "OVER"
+        relative = "within" if p95 <= limit else "OVER"
+        absolute = "met" if p95 <= P95_TARGET_MS else "MISSED"
         print(
             f"  {label:<34} p50 {p50:7.2f} ms   p95 {p95:7.2f} ms"
-            f"  (1.5 × raw + 3 ms = {limit:.2f} ms: {verdict})"
+            f"  (1.5 × raw + 3 ms = {limit:.2f} ms: {relative}; p95 ≤ 25 ms: {absolute})"
         )
 
 

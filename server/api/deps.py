@@ -45,11 +45,12 @@ async def get_context(request: Request) -> AppContext:
 class ReadOnlyRoute(APIRoute):
     """The route class of routers whose endpoints only read (``route_class=ReadOnlyRoute``).
 
-    Their sessions run without a transaction (autocommit). Under READ COMMITTED every
-    statement takes its own snapshot anyway, so a read loses nothing, and it saves the BEGIN
-    and ROLLBACK round trips; above all, psycopg forgets its prepared statements at every
-    ROLLBACK, so without one the inbox's queries stay prepared on the connection. The one
-    write such a request may make, the token's last-used time, is a single statement.
+    Their sessions run without a transaction (autocommit). Under PostgreSQL's READ COMMITTED
+    every statement takes its own snapshot anyway, so a read loses nothing, and it saves the
+    BEGIN and ROLLBACK round trips; above all, psycopg forgets its prepared statements at
+    every ROLLBACK, so without one the inbox's queries stay prepared on the connection. The
+    one write such a request may make, the token's last-used time, is a single statement.
+    Only routers whose every endpoint is a GET that reads may use it (a test checks).
     """
 
 

@@ -112,8 +112,8 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DBAPIError)
     async def _database(_: Request, exc: DBAPIError) -> JSONResponse:
         if exc.connection_invalidated:
-            # the database dropped this connection (a restart); SQLAlchemy has renewed the
-            # pool, nothing was written, and the same request will work again
+            # the database dropped this connection (a restart) and SQLAlchemy has renewed the
+            # pool: the same request will work again (the desk repeats reads, never writes)
             log.warning("database connection lost: %s", exc.orig)
             return JSONResponse(body(ErrorCode.DATABASE_RECONNECTED), status_code=503)
         log.exception("database error", exc_info=exc)

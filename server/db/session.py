@@ -40,12 +40,12 @@ PING_AFTER_IDLE_SECONDS = 10.0
 def ping_after_idle(engine: Engine, idle_seconds: float) -> None:
     """Test a pooled connection before use only when it has been idle ``idle_seconds``.
 
-    ``pool_pre_ping`` pings on every checkout: one more round trip on every request, which is
-    a tenth of the inbox's time. A connection handed back moments ago is almost surely alive;
-    one that sat idle may have been dropped (a database restart, a firewall's idle timeout),
-    so it is pinged and, if dead, replaced before the request sees it. A restart within the
-    idle window fails the requests holding those connections once; SQLAlchemy then renews the
-    whole pool, and the client's next attempt succeeds.
+    ``pool_pre_ping`` pings on every checkout: one more round trip on every request. A
+    connection handed back moments ago is almost surely alive; one that sat idle may have been
+    dropped (a database restart, a firewall's idle timeout), so it is pinged and, if dead,
+    replaced before the request sees it. A restart within the idle window fails the requests
+    then holding those connections, once (503 DATABASE_RECONNECTED; the desk asks a read
+    again by itself); SQLAlchemy renews the whole pool, and the next request succeeds.
     """
 
     @event.listens_for(engine, "connect")
