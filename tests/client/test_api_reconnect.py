@@ -13,7 +13,7 @@ from client.api import ApiClient
 from client.api.errors import ApiError
 from client.embedded import EmbeddedServer
 from tests.client.conftest import ADMIN, ADMIN_PASSWORD, CHEAP_ARGON
-from tests.server.test_reconnect import end_backends
+from tests.database_restart import end_backends
 
 pytestmark = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 

@@ -9,29 +9,13 @@ from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
 from server.db.session import ping_after_idle
-from tests.conftest import PG_ADMIN_URL
+from tests.database_restart import end_backends
 from tests.server.conftest import Api
 
 pytestmark = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
-
-
-def end_backends(database_url: str) -> int:
-    """Terminate every connection to the test database, as a restart would."""
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        ended = conn.execute(
-            text(
-                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                "WHERE datname = :name AND pid <> pg_backend_pid()"
-            ),
-            {"name": make_url(database_url).database},
-        ).scalar_one()
-    admin.dispose()
-    return int(ended)
 
 
 @pytest.fixture
