@@ -2,6 +2,7 @@
 level two, and payment confirmation (缴费确认, one by one or in bulk) that opens level three."""
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -58,6 +59,43 @@ def open_for_fingerprint(
     return application
 
 
+def record_desk_action(
+    session: Session,
+    principal: Principal,
+    application: Application,
+    action: ApprovalAction,
+    *,
+    now: datetime,
+    opinion: str,
+    after: dict[str, Any],
+    before: dict[str, Any] | None = None,
+) -> None:
+    """An enrolment desk's action beside the approval steps (card number, refused duplicate
+    finger, payment): an internal line in the progress log at the step the application waits
+    at, and its audit record ``application.<the action's enum name>`` (no commit)."""
+    write_log(
+        session,
+        application,
+        action=action,
+        now=now,
+        actor_id=principal.user_id,
+        actor_name=principal.name,
+        task=pending_task(session, application.id),
+        opinion=opinion,
+    )
+    audit.record(
+        session,
+        now=now,
+        actor=principal.actor,
+        action=f"application.{action.name}",
+        entity_type="application",
+        entity_id=application.id,
+        org_id=application.org_id,
+        before=before,
+        after=after,
+    )
+
+
 def attach_card(
     session: Session,
     principal: Principal,
@@ -80,24 +118,13 @@ def attach_card(
     before = snapshot(application)
     application.fingerprint_card_no = card_number
     bump(session, application, now)
-    write_log(
+    record_desk_action(
         session,
+        principal,
         application,
-        action=ApprovalAction.fingerprint,
+        ApprovalAction.fingerprint,
         now=now,
-        actor_id=principal.user_id,
-        actor_name=principal.name,
-        task=pending_task(session, application.id),
         opinion=opinion,
-    )
-    audit.record(
-        session,
-        now=now,
-        actor=principal.actor,
-        action="application.fingerprint",
-        entity_type="application",
-        entity_id=application.id,
-        org_id=application.org_id,
         before=before,
         after={**snapshot(application), "fingerprint_card_no": card_number},
     )
@@ -137,24 +164,13 @@ def confirm_payment(
             continue
         application.paid_at = now
         bump(session, application, now)
-        write_log(
+        record_desk_action(
             session,
+            principal,
             application,
-            action=ApprovalAction.payment,
+            ApprovalAction.payment,
             now=now,
-            actor_id=principal.user_id,
-            actor_name=principal.name,
-            task=pending_task(session, application.id),
             opinion="已缴费",
-        )
-        audit.record(
-            session,
-            now=now,
-            actor=principal.actor,
-            action="application.payment",
-            entity_type="application",
-            entity_id=application.id,
-            org_id=application.org_id,
             after=snapshot(application),
         )
         changed.append(application.id)

@@ -14,10 +14,12 @@ from sqlalchemy.orm import Session
 
 from server.db.approval_models import Application, ApplicationPerson, FingerprintEnrolment
 from server.db.models import Org
-from server.services import audit
-from server.services.approvals.enrolment import attach_card, open_for_fingerprint
+from server.services.approvals.enrolment import (
+    attach_card,
+    open_for_fingerprint,
+    record_desk_action,
+)
 from server.services.approvals.numbering import next_value
-from server.services.approvals.tasks import pending_task, write_log
 from server.services.authz import Principal
 from server.services.errors import AppError
 from shared.approvals import ApprovalAction, FingerprintMatchVerdict, PersonRole
@@ -93,24 +95,13 @@ def check_match(
         f"指纹与报名 {other}（{holder.person_name}）已录入的指纹相同"
         f"（采集器 {device_id} 第 {slot} 号，比对得分 {score}），已拒绝录入"
     )
-    write_log(
+    record_desk_action(
         session,
+        principal,
         application,
-        action=ApprovalAction.fingerprint_duplicate,
+        ApprovalAction.fingerprint_duplicate,
         now=now,
-        actor_id=principal.user_id,
-        actor_name=principal.name,
-        task=pending_task(session, application.id),
         opinion=opinion,
-    )
-    audit.record(
-        session,
-        now=now,
-        actor=principal.actor,
-        action="application.fingerprint_duplicate",
-        entity_type="application",
-        entity_id=application.id,
-        org_id=application.org_id,
         after={"other_application": other, "device_id": device_id, "slot": slot, "score": score},
     )
     session.commit()
