@@ -60,11 +60,10 @@ def prefs(tmp_path: Path) -> Preferences:
     return Preferences(QSettings(str(tmp_path / "desk.ini"), QSettings.Format.IniFormat))
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A real ``sgss-server serve`` on a fresh SQLite database with an administrator."""
-    db = tmp_path_factory.mktemp("server") / "sgss.db"
-    env = {**os.environ, "SGSS_DATABASE_URL": f"sqlite:///{db}", **CHEAP_ARGON}
+def serve_with_admin(database_url: str) -> Iterator[str]:
+    """``init-db`` and ``create-admin`` through the CLI, then a real ``sgss-server serve`` on
+    ``database_url`` until the caller is done; yields its base URL."""
+    env = {**os.environ, "SGSS_DATABASE_URL": database_url, **CHEAP_ARGON}
     cli = [sys.executable, "-m", "server.cli.main"]
     subprocess.run([*cli, "init-db"], env=env, check=True, capture_output=True)
     subprocess.run(
@@ -75,11 +74,18 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         check=True,
         capture_output=True,
     )
-    embedded = EmbeddedServer(f"sqlite:///{db}", env=CHEAP_ARGON)
+    embedded = EmbeddedServer(database_url, env=CHEAP_ARGON)
     try:
         yield embedded.start()
     finally:
         embedded.stop()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real ``sgss-server serve`` on a fresh SQLite database with an administrator."""
+    db = tmp_path_factory.mktemp("server") / "sgss.db"
+    yield from serve_with_admin(f"sqlite:///{db}")
 
 
 @pytest.fixture(scope="module")

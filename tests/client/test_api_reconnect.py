@@ -1,9 +1,6 @@
 """The desk's API client rides over a database restart: a read that meets a dropped connection
 is asked again once (the server says DATABASE_RECONNECTED); a write is not repeated."""
 
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 
 import pytest
@@ -11,8 +8,7 @@ import requests
 
 from client.api import ApiClient
 from client.api.errors import ApiError
-from client.embedded import EmbeddedServer
-from tests.client.conftest import ADMIN, ADMIN_PASSWORD, CHEAP_ARGON
+from tests.client.conftest import ADMIN, ADMIN_PASSWORD, serve_with_admin
 from tests.database_restart import end_backends
 
 pytestmark = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
@@ -20,22 +16,7 @@ pytestmark = pytest.mark.parametrize("database_url", ["postgresql"], indirect=Tr
 
 @pytest.fixture
 def server(database_url: str) -> Iterator[str]:
-    env = {**os.environ, "SGSS_DATABASE_URL": database_url, **CHEAP_ARGON}
-    cli = [sys.executable, "-m", "server.cli.main"]
-    subprocess.run([*cli, "init-db"], env=env, check=True, capture_output=True)
-    subprocess.run(
-        [*cli, "create-admin", "--username", ADMIN, "--password-stdin"],
-        env=env,
-        input=ADMIN_PASSWORD,
-        text=True,
-        check=True,
-        capture_output=True,
-    )
-    embedded = EmbeddedServer(database_url, env=CHEAP_ARGON)
-    try:
-        yield embedded.start()
-    finally:
-        embedded.stop()
+    yield from serve_with_admin(database_url)
 
 
 def signed_in(server: str) -> tuple[ApiClient, list[int]]:
