@@ -287,16 +287,7 @@ def _work(
         principal = _actor(session, task)
         moment += gaps[index] / 2
         if Gate.screening in step.gates and (plan.screened or index > 0):
-            run_screening(
-                session,
-                principal,
-                application,
-                provider=maker.provider,
-                now=moment,
-                task_id=task.id,
-                step_name=step.name,
-            )
-            session.commit()
+            _screen(session, maker, principal, application, task, step.name, moment)
         moment += gaps[index] / 2
         if plan.reject and index == steps_taken - 1:
             actions.reject(
@@ -325,16 +316,28 @@ def _work(
         if task is not None:
             step = process_of(application).step(task.step_key)
             if Gate.screening in step.gates:
-                run_screening(
-                    session,
-                    _actor(session, task),
-                    application,
-                    provider=maker.provider,
-                    now=moment,
-                    task_id=task.id,
-                    step_name=step.name,
-                )
-                session.commit()
+                _screen(session, maker, _actor(session, task), application, task, step.name, moment)
+
+
+def _screen(
+    session: Session,
+    maker: _Maker,
+    principal: Principal,
+    application: Application,
+    task: ApprovalTask,
+    step_name: str,
+    now: datetime,
+) -> None:
+    run_screening(
+        session,
+        principal,
+        application,
+        provider=maker.provider,
+        now=now,
+        task_id=task.id,
+        step_name=step_name,
+    )
+    session.commit()
 
 
 def _attach_scans(
