@@ -18,7 +18,6 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable
-from datetime import date
 from pathlib import Path
 
 import requests
@@ -26,6 +25,7 @@ from sqlalchemy import Engine, TextClause, bindparam, create_engine, text
 
 from client.embedded import EmbeddedServer
 from server.services.demo_data import DEMO_PASSWORD
+from shared.china_time import china_today
 from shared.enums import BusinessType
 
 PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -155,7 +155,13 @@ def run(url: str, kind: str, applications: int, *, reuse: bool = False) -> None:
             http.get(f"{base}/api/v1/inbox/counts").raise_for_status()
 
         types = sorted(b.value for b in BusinessType)  # the approver is city_clerk for each
-        args = {"org": org, "role": "city_clerk", "uid": uid, "today": date.today(), "types": types}
+        args = {
+            "org": org,
+            "role": "city_clerk",
+            "uid": uid,
+            "today": china_today(),
+            "types": types,
+        }
         raw = engine.connect()
 
         def sql_page() -> None:

@@ -1,12 +1,12 @@
-"""How values are shown: times in Asia/Shanghai (UTC+8 all year, no daylight saving),
-dates as yyyy-MM-dd."""
+"""How values are shown: times in Asia/Shanghai whatever the workstation's zone, dates as
+yyyy-MM-dd."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 
-SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
+from shared.china_time import china_time
 
 
 def local_time(value: datetime | None, *, seconds: bool = False) -> str:
     if value is None:
         return ""
-    return value.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
+    return china_time(value).strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")

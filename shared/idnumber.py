@@ -8,6 +8,8 @@ no future-date check) or wrong about leap years.
 from dataclasses import dataclass
 from datetime import date
 
+from shared.china_time import china_today
+
 _WEIGHTS = tuple(pow(2, 17 - i, 11) for i in range(17))  # 7 9 10 5 8 4 2 1 6 3 7 9 10 5 8 4 2
 _CHECK_CHARS = "10X98765432"
 # First two digits: the province-level codes of GB/T 2260 (incl. Taiwan, Hong Kong, Macao).
@@ -88,7 +90,7 @@ def parse_id_number(raw: str, *, today: date | None = None) -> IdNumber:
         birth = date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
     except ValueError:
         raise IdNumberError("身份证号中的出生日期不存在") from None
-    today = today or date.today()
+    today = today or china_today()
     if birth > today:
         raise IdNumberError("身份证号中的出生日期晚于今天")
     if birth < _EARLIEST_BIRTH:

@@ -3,6 +3,7 @@ cheap argon2 parameters, a recording SMS sender."""
 
 import os
 import shutil
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +21,39 @@ PG_ADMIN_URL = os.environ.get(
     "SGSS_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+# A workstation or server may run in any zone; business dates are Beijing's by rule. UTC-12 and
+# UTC+14 between them put the machine's date off Beijing's at every hour of the day (UTC-12 is a
+# day behind until 20:00 Beijing time, UTC+14 a day ahead from 18:00), so a test marked
+# ``machine_zones`` catches a stray local date whenever it runs.
+MACHINE_ZONES = ("Etc/GMT+12", "Pacific/Kiritimati")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if metafunc.definition.get_closest_marker("machine_zones"):
+        metafunc.parametrize("machine_zone", MACHINE_ZONES, indirect=True)
+
+
+@pytest.fixture(autouse=True)
+def machine_zone(request: pytest.FixtureRequest) -> Iterator[str | None]:
+    """Under ``machine_zones`` the process (and any server it starts) runs with ``TZ`` set to
+    each of MACHINE_ZONES in turn; other tests keep the machine's zone."""
+    zone = getattr(request, "param", None)
+    if zone is None:
+        yield None
+        return
+    before = os.environ.get("TZ")
+    os.environ["TZ"] = zone
+    time.tzset()
+    try:
+        yield zone
+    finally:
+        if before is None:
+            os.environ.pop("TZ", None)
+        else:
+            os.environ["TZ"] = before
+        time.tzset()
 
 
 def _pg_available() -> str | None:

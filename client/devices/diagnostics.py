@@ -16,6 +16,7 @@ from drivers.evolis.panel import Panel
 from drivers.fingerprint.device import FingerprintModule
 from drivers.ports import PortInfo, available_ports
 from drivers.transport import SerialTransport
+from shared.china_time import china_now
 
 
 def ports() -> list[PortInfo]:
@@ -101,7 +102,7 @@ def print_test_card(
 ) -> list[tuple[str, str]]:
     """Print the test card on the configured path; a failure raises with the clerk's message."""
     _need_printer(settings)
-    layout = sample_card(workstation, now or datetime.now())
+    layout = sample_card(workstation, now or china_now())
     if settings.printer_path == PrinterPath.system:
         pages = print_card(layout, cr80_printer(printer_name=settings.system_printer))
         return [

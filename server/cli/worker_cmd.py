@@ -9,17 +9,15 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
-from zoneinfo import ZoneInfo
 
 import typer
 
 from server.cli.common import Env, open_env, utc_now
 from server.services import notifications
 from server.services.approvals.deadlines import notify_overdue
+from shared.china_time import china_time
 
 app = typer.Typer(help="后台任务：审批超期提醒、通知投递", no_args_is_help=True)
-
-BEIJING = ZoneInfo("Asia/Shanghai")
 
 
 @dataclass(frozen=True)
@@ -63,7 +61,7 @@ def run(
     typer.echo(f"后台任务已启动，每 {interval:g} 秒执行一次；按 Ctrl-C 停止")
     try:
         while True:
-            stamp = f"{utc_now().astimezone(BEIJING):%Y-%m-%d %H:%M:%S}"
+            stamp = f"{china_time(utc_now()):%Y-%m-%d %H:%M:%S}"
             try:
                 typer.echo(f"[{stamp}] {one_pass(env).summary()}")
             except Exception as err:  # a database or gateway outage must not end the loop

@@ -2,7 +2,6 @@
 
 from pathlib import Path
 from typing import Annotated
-from zoneinfo import ZoneInfo
 
 import typer
 
@@ -11,11 +10,10 @@ from server.services import audit
 from server.services.approvals import publishing
 from server.services.approvals.definition import ProcessDef
 from server.services.approvals.definition_files import DefinitionError, load_definition
+from shared.china_time import china_time
 from shared.enums import BusinessType
 
 app = typer.Typer(help="审批流程定义", no_args_is_help=True)
-
-BEIJING = ZoneInfo("Asia/Shanghai")
 
 
 def _load(file: Path) -> ProcessDef | None:
@@ -88,7 +86,7 @@ def list_cmd() -> None:
         if row is None:
             typer.echo(f"{business_type}\t{business_type.label}\t未发布")
             continue
-        published = row.published_at.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
+        published = china_time(row.published_at).strftime("%Y-%m-%d %H:%M")
         chain = "→".join(step.name for step in publishing.process_of(row).steps)
         typer.echo(
             f"{business_type}\t{business_type.label}\t第{row.version}版\t{published}\t{chain}"

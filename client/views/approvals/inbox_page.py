@@ -28,6 +28,7 @@ from client.views.paged_table import PagedTable
 from client.views.status import StatusLabel
 from client.views.widgets import confirm
 from shared.approvals import ApplicationStatus, InboxBox
+from shared.china_time import china_today
 from shared.enums import BusinessType
 from shared.schemas.applications import InboxCounts, InboxPage
 
@@ -80,7 +81,7 @@ class InboxPage(QWidget):
         for status in ApplicationStatus:
             self.state.addItem(status.label, status.value)
         self.use_dates = QCheckBox("提交日期")
-        today = QDate.currentDate()
+        today = QDate(china_today())  # Beijing's date, not the workstation's
         self.date_from = QDateEdit(today.addMonths(-1), calendarPopup=True)
         self.date_to = QDateEdit(today, calendarPopup=True)
         for edit in (self.date_from, self.date_to):

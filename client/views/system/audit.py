@@ -1,7 +1,6 @@
 """审计日志: who did what and when, newest first, filtered by action and date."""
 
 import json
-from datetime import UTC, datetime, time
 
 from PySide6.QtCore import QDate, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
@@ -15,12 +14,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from client.formatting import SHANGHAI, local_time
+from client.formatting import local_time
 from client.models.table import Column, PagedTableModel
 from client.views.context import DeskContext
 from client.views.paged_table import PagedTable
 from client.views.status import StatusLabel
 from shared.audit_actions import AUDIT_ACTIONS, action_label
+from shared.china_time import china_today, day_start
 
 
 def _json(value: object) -> str:
@@ -52,7 +52,7 @@ class AuditPage(QWidget):
         self.action.addItem("全部操作", None)
         for key, label in AUDIT_ACTIONS.items():
             self.action.addItem(label, key)
-        today = QDate.currentDate()
+        today = QDate(china_today())  # Beijing's date, not the workstation's
         self.since = QDateEdit(today.addDays(-30), calendarPopup=True, displayFormat="yyyy-MM-dd")
         self.until = QDateEdit(today, calendarPopup=True, displayFormat="yyyy-MM-dd")
         search = QPushButton("查询")
@@ -82,18 +82,13 @@ class AuditPage(QWidget):
         self.model.page = 1
         self.load()
 
-    @staticmethod
-    def _utc(day: QDate) -> datetime:
-        """Midnight in Asia/Shanghai of ``day``, as UTC."""
-        return datetime.combine(day.toPython(), time.min, SHANGHAI).astimezone(UTC)
-
     def load(self) -> None:
         params = {
             "page": self.model.page,
             "page_size": self.model.page_size,
             "action": self.action.currentData(),
-            "since": self._utc(self.since.date()).isoformat(),
-            "until": self._utc(self.until.date().addDays(1)).isoformat(),
+            "since": day_start(self.since.date().toPython()).isoformat(),
+            "until": day_start(self.until.date().addDays(1).toPython()).isoformat(),
         }
         api = self.context.api
         self.context.call(self, lambda: api.audit(**params), self._fill, self.status.error)

@@ -8,7 +8,7 @@ not assigned to someone else. Everything is filtered, sorted and paged in the da
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -18,10 +18,11 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from server.db.approval_models import Application, ApprovalTask
 from server.services.approvals.access import principal_authority
-from server.services.approvals.tasks import BEIJING, PENDING
+from server.services.approvals.tasks import PENDING
 from server.services.authz import Principal
 from server.services.paging import PageRequest
 from shared.approvals import ApplicationStatus
+from shared.china_time import day_start
 from shared.enums import BusinessType
 
 
@@ -36,7 +37,7 @@ class InboxFilter:
 
 
 def _start_of(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=BEIJING)
+    return day_start(day)
 
 
 @dataclass(frozen=True)

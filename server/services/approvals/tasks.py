@@ -6,7 +6,6 @@ back with the applicant never count against any step; the next round opens fresh
 """
 
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -15,15 +14,10 @@ from server.db.approval_models import Application, ApprovalLogEntry, ApprovalTas
 from server.services.approvals.definition import ProcessDef, StepDef
 from server.services.approvals.routing import acting_org
 from shared.approvals import ApprovalAction, OpinionVisibility
+from shared.china_time import china_day as local_day
 from shared.workdays import work_calendar
 
-BEIJING = ZoneInfo("Asia/Shanghai")
-
 PENDING, DONE, RETURNED, CANCELLED = "pending", "done", "returned", "cancelled"
-
-
-def local_day(moment: datetime) -> date:
-    return moment.astimezone(BEIJING).date()
 
 
 def due_date(opened_at: datetime, days: int) -> date:

@@ -9,7 +9,6 @@ from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 from functools import cache
 from importlib import resources
-from zoneinfo import ZoneInfo
 
 import segno
 from reportlab.lib.colors import Color, black
@@ -18,8 +17,9 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
+from shared.china_time import china_time
+
 FONT = "WQYMicroHei"
-BEIJING = ZoneInfo("Asia/Shanghai")
 
 
 @cache
@@ -52,7 +52,7 @@ def chinese_date(day: date) -> str:
 
 
 def local(moment: datetime) -> datetime:
-    return moment.astimezone(BEIJING)
+    return china_time(moment)
 
 
 def local_minute(moment: datetime | None) -> str:

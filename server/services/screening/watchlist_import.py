@@ -27,6 +27,7 @@ from server.services.audit import Actor
 from server.services.errors import AppError
 from shared.approvals import ScreeningCategory
 from shared.audit_actions import WATCHLIST_IMPORT
+from shared.china_time import china_day
 from shared.errors import ErrorCode
 from shared.idnumber import IdNumberError, normalise_id_number
 
@@ -194,7 +195,7 @@ def import_watch_list(session: Session, path: Path, *, now: datetime, actor: Act
     errors: list[dict[str, Any]] = []
     first_seen: dict[Key, int] = {}
     for number, raw in read_rows(path):
-        row, problems = _validate(number, raw, now.date())
+        row, problems = _validate(number, raw, china_day(now))
         errors.extend(problems)
         if row is None:
             continue
