@@ -1,8 +1,11 @@
 """``python -m drivers fingerprint probe|enroll``: a technician's check of a module at a desk.
 
 ``probe`` answers "is this the module, and is it healthy?" in ``key: value`` lines a technician
-can read out over the phone; ``enroll`` runs the same guided enrolment the desk client runs,
-with the prompts printed as they come, so a module can be tested without the client.
+can read out over the phone: everything the module reports, whether its notepad is usable, and
+the identity the server files its templates under (the notepad's, or for a clone without one
+the port identity of ``drivers.fingerprint.identity``; such a module is healthy, exit status 0).
+``enroll`` runs the same guided enrolment the desk client runs, with the prompts printed as they
+come, so a module can be tested without the client.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ import argparse
 import sys
 
 from drivers.fingerprint.codec import DEFAULT_ADDRESS
-from drivers.fingerprint.device import FingerprintModule, Prompt
+from drivers.fingerprint.device import DeviceIdentity, FingerprintModule, Prompt
 from drivers.transport import SerialTransport
 
 
@@ -58,21 +61,41 @@ def _probe(args: argparse.Namespace) -> int:
     module = _connect(args)
     try:
         params = module.read_system_parameters()
+        used = module.used_slots()
+        free = next((s for s in range(params.library_size) if s not in used), None)
+        identity = module.identity()
         rows = [
             ("port", args.port),
             ("baud", str(args.baud)),
+            ("module baud", f"{params.baudrate} (N={params.baud_n})"),
+            ("address", f"{params.address:08X}"),
+            ("system id", f"0x{params.system_id:04X}"),
             ("library size", str(params.library_size)),
             ("template count", str(module.template_count())),
+            ("first free slot", "none (library full)" if free is None else str(free)),
             ("security level", str(params.security_level)),
             ("packet size", str(params.packet_size)),
-            ("device id", module.device_id()),
             ("status", params.status_text()),
+            ("notepad", _notepad_text(identity)),
+            ("device id", _identity_text(identity)),
         ]
     finally:
         module.close()
     for key, value in rows:
         print(f"{key}: {value}")
     return 0
+
+
+def _notepad_text(identity: DeviceIdentity) -> str:
+    if identity.notepad_problem is None:
+        return "available"
+    return f"unavailable ({identity.notepad_problem})"
+
+
+def _identity_text(identity: DeviceIdentity) -> str:
+    if identity.from_notepad:
+        return identity.value
+    return f"{identity.value} (fallback: tied to this workstation and port)"
 
 
 def _show(prompt: Prompt) -> None:
