@@ -5,7 +5,8 @@ can read out over the phone: everything the module reports, whether its notepad 
 the identity the server files its templates under (the notepad's, or for a clone without one
 the port identity of ``drivers.fingerprint.identity``; such a module is healthy, exit status 0).
 ``enroll`` runs the same guided enrolment the desk client runs, with the prompts printed as they
-come, so a module can be tested without the client.
+come, so a module can be tested without the client. ``empty --yes`` wipes the library (a used
+clone without the notepad, before it is put on another port).
 """
 
 from __future__ import annotations
@@ -30,6 +31,10 @@ def add_commands(parser: argparse.ArgumentParser) -> None:
         "--timeout", type=float, default=20.0, help="每次等待按压/抬起手指的秒数（默认 20）"
     )
     enroll.set_defaults(run=_enroll)
+    empty = commands.add_parser("empty", help="清空指纹模块的指纹库（删除全部指纹）")
+    _connection_options(empty)
+    empty.add_argument("--yes", action="store_true", help="确认删除全部指纹")
+    empty.set_defaults(run=_empty)
 
 
 def _connection_options(parser: argparse.ArgumentParser) -> None:
@@ -117,3 +122,20 @@ def _enroll(args: argparse.Namespace) -> int:
         return 1
     print(f"录入成功：编号 {result.slot}")
     return 0
+
+
+def _empty(args: argparse.Namespace) -> int:
+    """Wipe the library: for a used module without the notepad before it goes onto another port
+    (it would inherit that port's identity, ``drivers.fingerprint.identity``)."""
+    if not args.yes:
+        print("将删除指纹模块中的全部指纹，确认请加 --yes", file=sys.stderr)
+        return 2
+    module = _connect(args)
+    try:
+        count = module.template_count()
+        module.empty()
+        left = module.template_count()
+    finally:
+        module.close()
+    print(f"已清空指纹库：删除 {count} 枚，剩余 {left} 枚")
+    return 0 if left == 0 else 1

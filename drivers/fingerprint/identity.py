@@ -8,7 +8,7 @@ templates into unregistered leftovers: the desk clears them when their fingers c
 duplicate of an enrolment made before the change is no longer caught on that module).
 Addresses and passwords are the same on every module, so D has to be made.
 
-**Notepad identity** (``notepad:`` in reports; 32 hex digits). The driver writes
+**Notepad identity** (32 hex digits; ``notepad: available`` in the probe). The driver writes
 ``SGSS-FP1`` + a random UUID to notepad page 0 the first time and reads it back ever after. It
 travels with the module: any port, any workstation, any desk. A page 0 holding someone else's
 data is never overwritten; its hash serves instead, just as stable.
@@ -23,12 +23,14 @@ stored, so the CLI probe and every desk user on the workstation get the same val
 reinstalled desk keeps it. The trade-off, written down for the technicians (README, Devices):
 
 * same clone, same port, same workstation: same identity — the normal case;
-* same clone moved to another port or workstation: a *new* identity. Its old templates become
+* same clone moved to another port or workstation: a *new* identity (on Windows a CH340 adapter
+  in another USB socket is another COM port). Its old templates become
   unregistered leftovers (cleared when their fingers come back), and duplicates against
   enrolments made before the move are not caught on it. Keep a notepad-less module on its port;
 * another clone of the same model put on that port: it *inherits* the identity. Harmless when
   it arrives empty (each slot it fills is registered afresh, releasing the old record), wrong
-  when it brings templates stored elsewhere — empty such a module before putting it into service;
+  when it brings templates stored elsewhere — empty such a module first
+  (``python -m drivers fingerprint empty --port … --yes``);
 * two workstations: different identities, since the machine id or the host name differs (a
   network does not allow two machines one host name; a cloned disk keeps the machine id but not
   the host name).

@@ -151,3 +151,14 @@ def test_enroll_requires_an_id() -> None:
     with pytest.raises(SystemExit) as info:
         run("enroll", "--port", PORT)
     assert info.value.code == 2
+
+
+def test_empty_needs_yes_then_wipes_the_library(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run("probe", "--port", PORT, "--settle", "0") == 0
+    sim().store_finger(3, "A")
+    sim().store_finger(9, "B")
+    assert run("empty", "--port", PORT, "--settle", "0") == 2
+    assert "--yes" in capsys.readouterr().err and len(sim().library) == 2
+    assert run("empty", "--port", PORT, "--settle", "0", "--yes") == 0
+    assert capsys.readouterr().out.splitlines()[-1] == "已清空指纹库：删除 2 枚，剩余 0 枚"
+    assert sim().library == {}
