@@ -32,21 +32,35 @@ def open_fingerprint(settings: DeviceSettings) -> FingerprintModule:
 
 
 def fingerprint_report(port: str, baud: int) -> list[tuple[str, str]]:
+    """Everything the module reports, and which identity enrolment files its templates under.
+
+    A module without a usable notepad is healthy: the report says so and shows the port identity
+    (``drivers.fingerprint.identity``) instead of failing the test."""
     module = FingerprintModule(SerialTransport(port, baud))
     try:
         params = module.connect()
-        return [
-            ("端口", port),
-            ("波特率", str(baud)),
-            ("设备编号", module.device_id()),
-            ("指纹库容量", str(params.library_size)),
-            ("已存指纹数", str(module.template_count())),
-            ("安全等级", str(params.security_level)),
-            ("数据包大小", f"{params.packet_size} 字节"),
-            ("状态", "正常"),
-        ]
+        identity = module.identity()
+        count = module.template_count()
     finally:
         module.close()
+    if identity.notepad_problem is None:
+        notepad, device = "可用", identity.value
+    else:
+        notepad = f"不可用（{identity.notepad_problem}）"
+        device = f"{identity.value}（备用编号：按本机和端口生成，模块须固定接在此端口）"
+    return [
+        ("端口", port),
+        ("波特率", str(baud)),
+        ("设备编号", device),
+        ("记事本", notepad),
+        ("指纹库容量", str(params.library_size)),
+        ("已存指纹数", str(count)),
+        ("安全等级", str(params.security_level)),
+        ("数据包大小", f"{params.packet_size} 字节"),
+        ("模块地址", f"{params.address:08X}"),
+        ("系统标识", f"0x{params.system_id:04X}"),
+        ("状态", "正常"),
+    ]
 
 
 STATUS_LABELS = {

@@ -10,6 +10,9 @@ API client; reports each step as a ``Prompt`` for the dialog. The order matters:
 2. capture again, merge, store in a free slot, then ask the server for the card number;
 3. if the server refuses, remove the stored template again, so the module and the server agree.
 A device failure at any step raises before the server is asked, leaving the application as it was.
+The module's identity (``device_id``) is its notepad UUID, or for a clone without a notepad the
+port identity of ``drivers.fingerprint.identity`` (this workstation + port): enrolment works with
+either, and the trade-off of the second is written there.
 """
 
 from __future__ import annotations

@@ -1,8 +1,12 @@
 """``python -m drivers fingerprint probe|enroll``: a technician's check of a module at a desk.
 
 ``probe`` answers "is this the module, and is it healthy?" in ``key: value`` lines a technician
-can read out over the phone; ``enroll`` runs the same guided enrolment the desk client runs,
-with the prompts printed as they come, so a module can be tested without the client.
+can read out over the phone: everything the module reports, whether its notepad is usable, and
+the identity the server files its templates under (the notepad's, or for a clone without one
+the port identity of ``drivers.fingerprint.identity``; such a module is healthy, exit status 0).
+``enroll`` runs the same guided enrolment the desk client runs, with the prompts printed as they
+come, so a module can be tested without the client. ``empty --yes`` wipes the library (a used
+clone without the notepad, before it is put on another port).
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ import argparse
 import sys
 
 from drivers.fingerprint.codec import DEFAULT_ADDRESS
-from drivers.fingerprint.device import FingerprintModule, Prompt
+from drivers.fingerprint.device import DeviceIdentity, FingerprintModule, Prompt
 from drivers.transport import SerialTransport
 
 
@@ -27,6 +31,10 @@ def add_commands(parser: argparse.ArgumentParser) -> None:
         "--timeout", type=float, default=20.0, help="每次等待按压/抬起手指的秒数（默认 20）"
     )
     enroll.set_defaults(run=_enroll)
+    empty = commands.add_parser("empty", help="清空指纹模块的指纹库（删除全部指纹）")
+    _connection_options(empty)
+    empty.add_argument("--yes", action="store_true", help="确认删除全部指纹")
+    empty.set_defaults(run=_empty)
 
 
 def _connection_options(parser: argparse.ArgumentParser) -> None:
@@ -58,21 +66,41 @@ def _probe(args: argparse.Namespace) -> int:
     module = _connect(args)
     try:
         params = module.read_system_parameters()
+        used = module.used_slots()
+        free = next((s for s in range(params.library_size) if s not in used), None)
+        identity = module.identity()
         rows = [
             ("port", args.port),
             ("baud", str(args.baud)),
+            ("module baud", f"{params.baudrate} (N={params.baud_n})"),
+            ("address", f"{params.address:08X}"),
+            ("system id", f"0x{params.system_id:04X}"),
             ("library size", str(params.library_size)),
             ("template count", str(module.template_count())),
+            ("first free slot", "none (library full)" if free is None else str(free)),
             ("security level", str(params.security_level)),
             ("packet size", str(params.packet_size)),
-            ("device id", module.device_id()),
             ("status", params.status_text()),
+            ("notepad", _notepad_text(identity)),
+            ("device id", _identity_text(identity)),
         ]
     finally:
         module.close()
     for key, value in rows:
         print(f"{key}: {value}")
     return 0
+
+
+def _notepad_text(identity: DeviceIdentity) -> str:
+    if identity.notepad_problem is None:
+        return "available"
+    return f"unavailable ({identity.notepad_problem})"
+
+
+def _identity_text(identity: DeviceIdentity) -> str:
+    if identity.from_notepad:
+        return identity.value
+    return f"{identity.value} (fallback: tied to this workstation and port)"
 
 
 def _show(prompt: Prompt) -> None:
@@ -94,3 +122,20 @@ def _enroll(args: argparse.Namespace) -> int:
         return 1
     print(f"录入成功：编号 {result.slot}")
     return 0
+
+
+def _empty(args: argparse.Namespace) -> int:
+    """Wipe the library: for a used module without the notepad before it goes onto another port
+    (it would inherit that port's identity, ``drivers.fingerprint.identity``)."""
+    if not args.yes:
+        print("将删除指纹模块中的全部指纹，确认请加 --yes", file=sys.stderr)
+        return 2
+    module = _connect(args)
+    try:
+        count = module.template_count()
+        module.empty()
+        left = module.template_count()
+    finally:
+        module.close()
+    print(f"已清空指纹库：删除 {count} 枚，剩余 {left} 枚")
+    return 0 if left == 0 else 1

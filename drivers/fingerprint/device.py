@@ -11,10 +11,11 @@ Search uses opcode 04, never HighSpeedSearch (1B), which R503/R551 modules do no
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
 import uuid
+from collections.abc import Callable
+from typing import TypeVar
 
 from drivers.errors import ChecksumError, DeviceError, DeviceTimeoutError, FramingError
 from drivers.fingerprint import codec, codes
@@ -23,7 +24,6 @@ from drivers.fingerprint.codec import (
     DEFAULT_ADDRESS,
     INDEX_PAGE_SLOTS,
     INDEX_PAGES,
-    NOTEPAD_PAGE_SIZE,
     PID_DATA,
     PID_END,
     SearchResult,
@@ -31,10 +31,20 @@ from drivers.fingerprint.codec import (
     SystemParameters,
 )
 from drivers.fingerprint.errors import (
+    FingerprintError,
     FingerTimeoutError,
     SlotInUseError,
     TemplateTooLargeError,
     error_for,
+)
+from drivers.fingerprint.identity import (
+    BLANK_PAGES,
+    DEVICE_ID_MAGIC,
+    DEVICE_ID_PAGE,
+    DeviceIdentity,
+    notepad_id,
+    port_id,
+    station_key,
 )
 from drivers.fingerprint.prompts import (
     LIFT_FINGER,
@@ -58,6 +68,7 @@ __all__ = [
     "SEARCHING",
     "STORING",
     "Allowances",
+    "DeviceIdentity",
     "EnrolResult",
     "FingerprintModule",
     "Prompt",
@@ -68,9 +79,13 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 TEMPLATE_CAP = 4096  # clones send 768–1536 bytes; anything beyond this is a runaway stream
-DEVICE_ID_MAGIC = b"SGSS-FP1"  # notepad page 0: magic + 16-byte UUID + zero padding
-DEVICE_ID_PAGE = 0
-BLANK_PAGES = (bytes(NOTEPAD_PAGE_SIZE), b"\xff" * NOTEPAD_PAGE_SIZE)
+PACKET_ERROR = 0x01  # what a clone without the notepad answers to Read/WriteNotepad
+READ, WRITE = codec.OP_LABELS[codec.Op.READ_NOTEPAD], codec.OP_LABELS[codec.Op.WRITE_NOTEPAD]
+T = TypeVar("T")
+
+
+class NoNotepadError(Exception):
+    """The module cannot keep our identifier in its notepad; ``args[0]`` says why."""
 
 
 class FingerprintModule:
@@ -86,6 +101,7 @@ class FingerprintModule:
         allowances: Allowances | None = None,
         poll_interval: float = 0.1,
         template_cap: int = TEMPLATE_CAP,
+        station: str | None = None,
     ) -> None:
         self.transport = transport
         self.address = address
@@ -96,7 +112,8 @@ class FingerprintModule:
         self.template_cap = template_cap
         self.parameters: SystemParameters | None = None
         self.channel = Channel(transport, address, self.allowances)
-        self._device_id: str | None = None
+        self.station = station  # this workstation for the port identity; None: the OS's own
+        self._identity: DeviceIdentity | None = None
 
     # connection ------------------------------------------------------------------------------
     def connect(self) -> SystemParameters:
@@ -112,7 +129,7 @@ class FingerprintModule:
                 time.sleep(self.settle)
             self.transport.flush_input()
             self.channel.reset_session()
-            self._device_id = None
+            self._identity = None
             self.channel.call(codec.vfy_pwd(self.password), self.allowances.command)
             return self.read_system_parameters()
         except BaseException:
@@ -333,29 +350,63 @@ class FingerprintModule:
         self.channel.call(codec.write_notepad(page, data), self.allowances.flash)
 
     def device_id(self) -> str:
-        """A stable 32-hex-digit identifier of this physical module, so the server can tell
-        desks' modules apart (addresses and passwords are the same on all of them).
+        """What the server files this module's templates under: ``identity().value``."""
+        return self.identity().value
 
-        The driver writes a random UUID to notepad page 0 the first time and reads it back ever
-        after. A page 0 that holds someone else's data is never overwritten: its hash serves
-        as the identifier instead, which is just as stable.
+    def identity(self) -> DeviceIdentity:
+        """The notepad identity, or for a module without a usable notepad the port identity
+        (``drivers.fingerprint.identity`` explains both and their trade-off). Read once per
+        connection."""
+        if self._identity is None:
+            try:
+                self._identity = DeviceIdentity(self._notepad_identity())
+            except NoNotepadError as why:
+                url = self.transport.url
+                station = self.station if self.station is not None else station_key()
+                value = port_id(station, url, self._params())
+                log.info("no usable notepad on %s (%s): port identity %s", url, why, value)
+                self._identity = DeviceIdentity(value, notepad_problem=str(why))
+        return self._identity
+
+    def _notepad_identity(self) -> str:
+        """Page 0's identifier, written there first if the page is blank; a page holding someone
+        else's data is never overwritten (its hash serves, just as stable)."""
+        page = self._notepad(READ, lambda: self.read_notepad(DEVICE_ID_PAGE))
+        found = notepad_id(page)
+        if found is not None:
+            return found
+        fresh = DEVICE_ID_MAGIC + uuid.uuid4().bytes
+        self._notepad(WRITE, lambda: self.write_notepad(DEVICE_ID_PAGE, fresh))
+        kept = self._notepad(READ, lambda: self.read_notepad(DEVICE_ID_PAGE))
+        if kept in BLANK_PAGES:  # acknowledged the write and kept nothing
+            raise NoNotepadError("写入记事本后读回仍为空白")
+        if kept[: len(fresh)] != fresh:
+            raise DeviceError("无法在指纹模块中保存设备编号，请重试")
+        return fresh[len(DEVICE_ID_MAGIC) :].hex()
+
+    def _notepad(self, label: str, command: Callable[[], T]) -> T:
+        """Run one notepad command; raise ``NoNotepadError`` if this model cannot do it.
+
+        A clone without the notepad answers 0x01; one 0x01 may also be a command garbled on the
+        line, so it counts only when the repeat answers the same. Silence counts only while the
+        module still answers TemplateNum (otherwise it is unplugged or off, and that is the
+        error). Every other answer is a real error and raises as such.
         """
-        if self._device_id is not None:
-            return self._device_id
-        page = self.read_notepad(DEVICE_ID_PAGE)
-        magic = len(DEVICE_ID_MAGIC)
-        if page[:magic] == DEVICE_ID_MAGIC:
-            ident = page[magic : magic + 16].hex()
-        elif page in BLANK_PAGES:
-            fresh = DEVICE_ID_MAGIC + uuid.uuid4().bytes
-            self.write_notepad(DEVICE_ID_PAGE, fresh)
-            if self.read_notepad(DEVICE_ID_PAGE)[: len(fresh)] != fresh:
-                raise DeviceError("无法在指纹模块中保存设备编号，请重试")
-            ident = fresh[magic:].hex()
-        else:
-            ident = hashlib.sha256(page).digest()[:16].hex()
-        self._device_id = ident
-        return ident
+        for attempt in (1, 2):
+            try:
+                return command()
+            except FingerprintError as err:
+                if err.device_code != PACKET_ERROR:
+                    raise
+                if attempt == 2:
+                    raise NoNotepadError(f"模块对“{label}”指令应答 0x01") from err
+            except DeviceTimeoutError as silence:
+                try:
+                    self.template_count()
+                except DeviceTimeoutError:
+                    raise silence from None
+                raise NoNotepadError(f"模块未应答“{label}”指令") from silence
+        raise AssertionError("unreachable")
 
     # enrolment -------------------------------------------------------------------------------
     def enrol(

@@ -103,6 +103,7 @@ class CommandSet:
     no_finger_polls: int
     quality_fault: int | None
     send_final_packet: bool
+    notepad_supported: bool
     _auto_present: bool
     _auto_captured: bool
     _download: tuple[int, bytearray] | None
@@ -322,7 +323,9 @@ class CommandSet:
 
     def _write_notepad(self, args: bytes) -> None:
         (page,) = _args(args, ">B")
-        if page >= NOTEPAD_PAGES:
+        if not self.notepad_supported:
+            self._ack(PACKET_ERROR)  # the clone's answer: a bare acknowledge with 01
+        elif page >= NOTEPAD_PAGES:
             self._ack(OUT_OF_RANGE)
         elif len(args) < 1 + NOTEPAD_PAGE_SIZE:
             self._ack(PACKET_ERROR)
@@ -332,7 +335,9 @@ class CommandSet:
 
     def _read_notepad(self, args: bytes) -> None:
         (page,) = _args(args, ">B")
-        if page >= NOTEPAD_PAGES:
+        if not self.notepad_supported:
+            self._ack(PACKET_ERROR)
+        elif page >= NOTEPAD_PAGES:
             self._ack(OUT_OF_RANGE)
         else:
             self._ack(OK, self.notepad[page])

@@ -23,11 +23,14 @@ therefore completes by itself.
 * baud mismatch – a host opening the port at a rate ≠ 9600 × N gets garbage back (only on the
   in-process URL: a pty does not tell the simulator the host's baud rate);
 * ``fill_library()`` – every slot taken (library full);
+* ``notepad = False`` – a clone without the notepad: ReadNotepad and WriteNotepad are answered
+  with an acknowledge carrying 0x01 (``EF01 FFFFFFFF 07 0003 01 000B``), as such clones do;
 * ``settle`` – bytes arriving within ``settle`` s of creation/power-on are ignored;
 * link faults (fragmented or delayed replies, silence) via ``self.link``; ``unplug()``.
 
 URL options (``configure``): ``finger``, ``library``, ``settle``, ``password``, ``template``
-(template size), ``final`` (0: no final packet), ``missing`` (hex opcodes, comma-separated).
+(template size), ``final`` (0: no final packet), ``missing`` (hex opcodes, comma-separated),
+``notepad`` (0: no notepad).
 """
 
 from __future__ import annotations
@@ -123,6 +126,7 @@ class FingerprintSimulator(CommandSet, SimulatedDevice):
         self.missing_opcodes: set[int] = set()
         self.template_size = template_size
         self.send_final_packet = True
+        self.notepad_supported = True
         # bookkeeping
         self.commands: list[int] = []  # every opcode received, for tests
         self._captures = 0
@@ -190,7 +194,16 @@ class FingerprintSimulator(CommandSet, SimulatedDevice):
         self.power_cycle()
 
     def configure(self, options: dict[str, str]) -> None:
-        known = {"finger", "library", "settle", "password", "template", "final", "missing"}
+        known = {
+            "finger",
+            "library",
+            "settle",
+            "password",
+            "template",
+            "final",
+            "missing",
+            "notepad",
+        }
         unknown = set(options) - known
         if unknown:
             raise ValueError(f"unknown fpsim options: {sorted(unknown)} (known: {sorted(known)})")
@@ -214,7 +227,9 @@ class FingerprintSimulator(CommandSet, SimulatedDevice):
                     raise ValueError(f"template size {size} is not 36..4096")
                 self.template_size = size
             if "final" in options:
-                self.send_final_packet = options["final"] not in ("0", "false", "no")
+                self.send_final_packet = _yes(options["final"])
+            if "notepad" in options:
+                self.notepad_supported = _yes(options["notepad"])
             if "missing" in options:
                 self.missing_opcodes = {
                     int(op, 16) for op in options["missing"].split(",") if op.strip()
@@ -290,3 +305,7 @@ class FingerprintSimulator(CommandSet, SimulatedDevice):
             return None
         self._auto_present = True
         return self._auto_finger
+
+
+def _yes(option: str) -> bool:
+    return option.strip().lower() not in ("0", "false", "no")

@@ -57,6 +57,19 @@ def test_the_fingerprint_module_is_tested_in_place(
     assert "失败" not in dialog.status.text()
 
 
+def test_the_clone_without_notepad_is_offered_and_tests_healthy(
+    qtbot: QtBot, dialog: DeviceSettingsDialog, simulators: tuple[FingerprintSimulator, ...]
+) -> None:
+    index = dialog.fp_port.findData("fpsim://clone?finger=A&notepad=0")
+    assert index >= 0 and "无记事本" in dialog.fp_port.itemText(index)
+    dialog.fp_port.setCurrentIndex(index)
+    dialog.fp_test.click()
+    report = wait_done(qtbot, dialog)
+    assert "记事本: 不可用（模块对“读记事本”指令应答 0x01）" in report
+    assert "设备编号: port-" in report and "指纹库容量: 300" in report
+    assert "失败" not in dialog.status.text()
+
+
 def test_an_unplugged_module_is_explained(
     qtbot: QtBot, dialog: DeviceSettingsDialog, simulators: tuple[FingerprintSimulator, ...]
 ) -> None:

@@ -1,6 +1,7 @@
 """录入指纹 from the review dialog against a real server and the simulated module: the level-two
 gate opens with an issued card number; the same finger under another identity is refused and
-flagged; a quality failure is explained; an unplugged module or a cancel changes nothing."""
+flagged; a quality failure is explained; an unplugged module or a cancel changes nothing; a
+module without the notepad enrols under its port identity."""
 
 import itertools
 from collections.abc import Callable, Iterator
@@ -9,6 +10,7 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from client.api import ApiClient
+from client.devices import diagnostics
 from client.devices.settings import DeviceSettings
 from client.jobs import JobRunner
 from client.models.fingerprint_enrolment import EnrolmentModel
@@ -17,6 +19,7 @@ from client.views.approvals.review_dialog import ReviewDialog
 from client.views.context import DeskContext
 from client.views.devices.fingerprint_dialog import FingerprintEnrolDialog
 from drivers.fingerprint.device import FingerprintModule
+from drivers.fingerprint.identity import port_id, station_key
 from drivers.fingerprint.simulator import FingerprintSimulator
 from drivers.sim import registry
 from drivers.transport import SerialTransport
@@ -202,3 +205,41 @@ def test_manual_entry_closes_the_dialog_and_says_so(
     dialog.manual_button.click()
     assert dialog.wants_manual and not dialog.isVisible()
     assert dialog.result() == 0  # rejected: nothing was enrolled here
+
+
+def test_a_module_without_notepad_enrols_under_its_port_identity(
+    qtbot: QtBot, world: DeskWorld, county: DeskContext, sim: FingerprintSimulator
+) -> None:
+    """A clone answering 0x01 to ReadNotepad: the desk files its templates under the port
+    identity, the same one at the next enrolment, so a duplicate is still caught."""
+    sim.notepad_supported = False
+    sim.auto_finger = "吴九的右手食指"
+    settings = DeviceSettings(fingerprint_port=PORT)
+    first = at_level_two(world, county, "吴九")
+    dialog = enrol_dialog(qtbot, county, first, lambda: diagnostics.open_fingerprint(settings))
+    dialog.start_button.click()
+    qtbot.waitUntil(lambda: finished(dialog), timeout=WAIT)
+    assert dialog.result_detail is not None, dialog.prompt.text()
+    assert (dialog.result_detail.fingerprint_card_no or "").startswith("ZW330106")
+    expected = port_id(station_key(), PORT, sim.system_parameters())
+    lines = [e.opinion or "" for e in county.api.progress(first).entries]
+    assert any(f"采集器 {expected} 第 0 号" in line for line in lines), lines
+    assert sim.notepad[0] == bytes(32) and sim.slots_of("吴九的右手食指") == [0]
+
+    other = at_level_two(world, county, "郑十")  # presents 吴九's finger again, another day
+    dialog = enrol_dialog(qtbot, county, other, lambda: diagnostics.open_fingerprint(settings))
+    dialog.start_button.click()
+    qtbot.waitUntil(lambda: finished(dialog), timeout=WAIT)
+    assert dialog.prompt.text() == "该指纹已在他人名下登记，拒绝录入"
+    assert "吴九" in dialog.detail_label.text()
+    assert county.api.application(other).fingerprint_card_no is None
+
+
+def test_the_device_test_reports_a_module_without_notepad(sim: FingerprintSimulator) -> None:
+    sim.notepad_supported = False
+    report = dict(diagnostics.fingerprint_report(PORT, 57600))
+    assert report["记事本"] == "不可用（模块对“读记事本”指令应答 0x01）"
+    expected = port_id(station_key(), PORT, sim.system_parameters())
+    assert report["设备编号"].startswith(f"{expected}（备用编号")
+    assert report["指纹库容量"] == "300" and report["已存指纹数"] == "0"
+    assert report["状态"] == "正常"

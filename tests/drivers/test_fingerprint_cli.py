@@ -53,28 +53,60 @@ def sim() -> FingerprintSimulator:
     return device
 
 
-def test_probe_prints_key_value_lines(capsys: pytest.CaptureFixture[str]) -> None:
-    assert run("probe", "--port", PORT, "--settle", "0") == 0
+def probe(port: str, capsys: pytest.CaptureFixture[str]) -> dict[str, str]:
+    assert run("probe", "--port", port, "--settle", "0") == 0
     lines = capsys.readouterr().out.splitlines()
-    values = dict(line.split(": ", 1) for line in lines)
+    return dict(line.split(": ", 1) for line in lines)
+
+
+def test_probe_prints_key_value_lines(capsys: pytest.CaptureFixture[str]) -> None:
+    values = probe(PORT, capsys)
     assert list(values) == [
         "port",
         "baud",
+        "module baud",
+        "address",
+        "system id",
         "library size",
         "template count",
+        "first free slot",
         "security level",
         "packet size",
-        "device id",
         "status",
+        "notepad",
+        "device id",
     ]
     assert values["port"] == PORT
     assert values["baud"] == "57600"
+    assert values["module baud"] == "57600 (N=6)"
+    assert values["address"] == "FFFFFFFF"
+    assert values["system id"] == "0x0000"
     assert values["library size"] == "300"
     assert values["template count"] == "0"
+    assert values["first free slot"] == "0"
     assert values["security level"] == "3"
     assert values["packet size"] == "128"
-    assert len(values["device id"]) == 32
     assert values["status"].startswith("0x")
+    assert values["notepad"] == "available"
+    assert len(values["device id"]) == 32
+
+
+def test_probe_of_a_module_without_notepad_reports_everything_else(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    clone = "fpsim://cli-test?notepad=0&library=162"
+    values = probe(clone, capsys)
+    assert values["notepad"] == "unavailable (模块对“读记事本”指令应答 0x01)"
+    ident, note = values["device id"].split(" ", 1)
+    assert ident.startswith("port-") and len(ident) == 37
+    assert note == "(fallback: tied to this workstation and port)"
+    assert values["library size"] == "162" and values["template count"] == "0"
+    assert values["status"] == "0x0004 (password verified)"
+    sim().store_finger(0, "A")
+    again = probe(clone, capsys)
+    assert again["device id"] == values["device id"]  # the same module on the same port
+    assert again["template count"] == "1" and again["first free slot"] == "1"
+    assert sim().notepad[0] == bytes(32)
 
 
 def test_probe_honours_url_options(capsys: pytest.CaptureFixture[str]) -> None:
@@ -119,3 +151,14 @@ def test_enroll_requires_an_id() -> None:
     with pytest.raises(SystemExit) as info:
         run("enroll", "--port", PORT)
     assert info.value.code == 2
+
+
+def test_empty_needs_yes_then_wipes_the_library(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run("probe", "--port", PORT, "--settle", "0") == 0
+    sim().store_finger(3, "A")
+    sim().store_finger(9, "B")
+    assert run("empty", "--port", PORT, "--settle", "0") == 2
+    assert "--yes" in capsys.readouterr().err and len(sim().library) == 2
+    assert run("empty", "--port", PORT, "--settle", "0", "--yes") == 0
+    assert capsys.readouterr().out.splitlines()[-1] == "已清空指纹库：删除 2 枚，剩余 0 枚"
+    assert sim().library == {}

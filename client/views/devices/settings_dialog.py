@@ -37,9 +37,11 @@ from client.devices.settings import (
 from client.jobs import Job, JobRunner
 from client.views.status import StatusLabel
 
-# simulators for demonstration and training; a simulated finger stands in for the applicant's
-FINGERPRINT_SIMULATORS = tuple(
-    (f"指纹模拟器（演示用，模拟手指 {name}）", f"fpsim://demo?finger={name}") for name in "ABC"
+# simulators for demonstration and training; a simulated finger stands in for the applicant's.
+# The last is a clone without the notepad: its test report shows the port identity.
+FINGERPRINT_SIMULATORS = (
+    *((f"指纹模拟器（演示用，模拟手指 {name}）", f"fpsim://demo?finger={name}") for name in "ABC"),
+    ("指纹模拟器（无记事本的兼容模块，模拟手指 A）", "fpsim://clone?finger=A&notepad=0"),
 )
 PRINTER_SIMULATORS = (("证卡打印机模拟器（演示用）", "evosim://demo"),)
 

@@ -5,6 +5,11 @@ search and the server answers *whose* finger a hit is, through the (device, slot
 stored in. A hit under another identity is refused and flagged on the application (an internal log
 line and an audit record); a hit under the same ID number is the same person enrolling again (a
 new exam) and may reuse the slot. Enrolment issues the fingerprint card number (指纹卡号).
+
+``device_id`` names one module's library, so it must be unique and stable; the desk sends the
+UUID kept in the module's notepad, or for a clone without a notepad a ``port-`` identity derived
+from the workstation and port (the driver's ``identity`` module states the trade-off). The server
+treats both alike: an opaque key, never parsed.
 """
 
 from datetime import datetime
