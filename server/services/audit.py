@@ -1,9 +1,13 @@
 """The append-only, hash-chained audit log.
 
 Each record's hash covers its content and the previous record's hash; ``audit_head`` holds the
-tip. Appending locks the head row first (PostgreSQL row lock, SQLite write lock), so two
-transactions never chain onto the same predecessor. ``verify_chain`` recomputes everything and
-names each row that was changed, removed or inserted out of order.
+tip. ``record`` only collects a record in the session; when the transaction commits, its records
+are chained and written together: one statement claims their sequence numbers (locking the head
+row: PostgreSQL row lock, SQLite write lock) and reads the tip, one writes them, one moves the tip.
+So two transactions never chain onto the same predecessor, the head is locked only while a
+transaction commits rather than from its first record on, and a transaction that rolls back
+leaves no record and no gap. ``verify_chain`` recomputes everything and names each row that was
+changed, removed or inserted out of order.
 """
 
 import hashlib
@@ -13,13 +17,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import event, func, select, update
+from sqlalchemy.orm import Session, SessionTransaction
 
 from server.db.models import AuditEntry, AuditHead
 from server.services.jsonable import jsonable
 
 GENESIS = "0" * 64
+_PENDING = "audit_pending"
 
 
 @dataclass(frozen=True)
@@ -65,15 +70,9 @@ def record(
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
 ) -> AuditEntry:
-    """Append one record in the caller's transaction (committed with the change it describes)."""
-    seq, prev_hash = session.execute(
-        update(AuditHead)
-        .where(AuditHead.id == 1)
-        .values(seq=AuditHead.seq + 1)
-        .returning(AuditHead.seq, AuditHead.last_hash)
-    ).one()
+    """Add one record to the caller's transaction: written, chained, when it commits (and only
+    then: ``seq`` and ``hash`` are unset until the commit), dropped if it rolls back."""
     entry = AuditEntry(
-        seq=seq,
         occurred_at=now.astimezone(UTC),
         actor_id=actor.id,
         actor_name=actor.name,
@@ -84,12 +83,37 @@ def record(
         before=jsonable(before),
         after=jsonable(after),
         ip=actor.ip,
-        prev_hash=prev_hash,
     )
-    entry.hash = _digest(entry)
-    session.add(entry)
-    session.execute(update(AuditHead).where(AuditHead.id == 1).values(last_hash=entry.hash))
+    session.info.setdefault(_PENDING, []).append(entry)
     return entry
+
+
+def _chain_pending(session: Session) -> None:
+    pending: list[AuditEntry] = session.info.pop(_PENDING, [])
+    if not pending:
+        return
+    last_seq, prev_hash = session.execute(
+        update(AuditHead)
+        .where(AuditHead.id == 1)
+        .values(seq=AuditHead.seq + len(pending))
+        .returning(AuditHead.seq, AuditHead.last_hash)
+    ).one()
+    for seq, entry in enumerate(pending, start=last_seq - len(pending) + 1):
+        entry.seq, entry.prev_hash = seq, prev_hash
+        entry.hash = prev_hash = _digest(entry)
+    session.add_all(pending)
+    session.execute(update(AuditHead).where(AuditHead.id == 1).values(last_hash=prev_hash))
+
+
+@event.listens_for(Session, "before_commit")
+def _write_on_commit(session: Session) -> None:
+    _chain_pending(session)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_on_rollback(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:  # the outermost transaction ended: committed or rolled back
+        session.info.pop(_PENDING, None)
 
 
 def diff(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -96,3 +96,60 @@ def test_rehashed_forgery_still_breaks_the_link(busy_log: Session) -> None:
     entry.hash = _digest(entry)
     busy_log.commit()
     assert verify_chain(busy_log).problems == ["第4条记录与前一条的链接断开"]
+
+
+def _count_statements(session: Session) -> list[str]:
+    from sqlalchemy import event
+
+    seen: list[str] = []
+    event.listen(
+        session.get_bind(), "before_cursor_execute", lambda *a: seen.append(a[2].split()[0])
+    )
+    return seen
+
+
+def test_a_transactions_records_are_chained_at_commit_in_one_claim(
+    session: Session, initialised: Session, clock
+) -> None:  # type: ignore[no-untyped-def]
+    from server.db.models import AuditEntry, AuditHead
+    from server.services.audit import CLI_ACTOR, record
+
+    head_before = session.get(AuditHead, 1)
+    assert head_before is not None
+    start = head_before.seq
+    for n in range(3):
+        record(
+            session,
+            now=clock.now(),
+            actor=CLI_ACTOR,
+            action="test.one",
+            entity_type="t",
+            entity_id=n,
+        )
+    session.flush()
+    assert session.scalar(text("SELECT max(seq) FROM audit_log")) == start  # nothing yet
+    statements = _count_statements(session)
+    session.commit()
+    # one claim of three numbers, one insert of the three, one move of the tip
+    assert statements.count("UPDATE") == 2 and statements.count("INSERT") == 1, statements
+    rows = session.scalars(
+        text("SELECT seq FROM audit_log WHERE action = 'test.one' ORDER BY seq")
+    ).all()
+    assert rows == [start + 1, start + 2, start + 3]
+    assert session.get(AuditEntry, start + 3) is not None
+    assert verify_chain(session).ok
+
+
+def test_a_rolled_back_transaction_leaves_no_record_and_no_gap(
+    session: Session, initialised: Session, clock
+) -> None:  # type: ignore[no-untyped-def]
+    from server.services.audit import CLI_ACTOR, record
+
+    start = session.scalar(text("SELECT max(seq) FROM audit_log"))
+    record(session, now=clock.now(), actor=CLI_ACTOR, action="test.lost", entity_type="t")
+    session.rollback()
+    record(session, now=clock.now(), actor=CLI_ACTOR, action="test.kept", entity_type="t")
+    session.commit()
+    actions = session.scalars(text("SELECT action FROM audit_log WHERE seq > :s"), {"s": start})
+    assert actions.all() == ["test.kept"]
+    assert verify_chain(session).ok

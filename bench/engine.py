@@ -1,0 +1,334 @@
+"""Engine throughput: ``make bench-engine`` (``python -m bench.engine [--applications N]``).
+
+What bulk paths (sync applying thousands of records, demo generation) depend on: how many
+company-licence applications per second the engine carries from intake through screening and
+its three approvals (county, city, province; the last issues the licence PDF), each action in
+its own transaction as the API runs it, with every guarantee (audit chain, approval log, gates,
+version checks, routing). Counted beside the time: SQL statements and transactions per
+application.
+
+For scale, the same run measures SpiffWorkflow (installed only for this benchmark:
+``pip install SpiffWorkflow``) on the same database, the way a BPMN engine is usually embedded:
+the whole workflow state serialised to JSON and saved at every step, reloaded for the next —
+with none of the audit, log, gates or checks. Targets: ≥ 150 applications/s on SQLite and
+≥ 100 on PostgreSQL.
+"""
+
+import argparse
+import itertools
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, select, text
+from sqlalchemy.orm import Session
+
+from server.db.approval_models import Application
+from server.db.models import Org, Role, RolePermission, User, UserApprovalRole, UserRole
+from server.db.session import create_db_engine, create_session_factory
+from server.services import bootstrap
+from server.services.approvals import actions, intake
+from server.services.approvals.tasks import pending_task
+from server.services.authz import Principal, principal_for
+from server.services.documents.signing import DocumentSigner
+from server.services.orgs import add_org
+from server.services.screening.runs import run_screening
+from server.services.screening.watchlist import WatchListProvider
+from shared.approvals import ApplicantKind, PersonRole
+from shared.enums import ApprovalRole, BusinessType, OrgType
+from shared.idnumber import check_char
+from shared.schemas.applications import ApplicationCreate, PersonIn
+
+PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+TARGETS = {"sqlite": 150.0, "postgresql": 100.0}
+WARMUP = 20
+PERMISSIONS = ["applications:view", "applications:view_internal", "applications:approve"]
+PERMISSIONS += ["applications:intake", "screening:view", "screening:run"]
+
+
+def _id_number(region: str, n: int) -> str:
+    first17 = f"{region}19800101{n % 1000:03d}"
+    return first17 + check_char(first17)
+
+
+def _body(n: int) -> ApplicationCreate:
+    def person(role: PersonRole, k: int) -> PersonIn:
+        return PersonIn(role=role, name=f"人员{k}", id_number=_id_number("330106", n * 3 + k))
+
+    return ApplicationCreate(
+        business_type=BusinessType.company_licence,
+        applicant_kind=ApplicantKind.unit,
+        applicant_name=f"杭州第{n}保安服务有限公司",
+        applicant_code="91330106MA2B3C4D5E",
+        region_code="330106",
+        form={
+            "unit_name": f"杭州第{n}保安服务有限公司",
+            "credit_code": "91330106MA2B3C4D5E",
+            "address": "杭州市西湖区文三路1号",
+            "phone": "0571-88000000",
+            "registered_capital_wan": 1000,
+            "service_scope": "门卫、巡逻",
+            "staff_planned": 50,
+        },
+        persons=[person(PersonRole.legal_rep, 0), person(PersonRole.principal, 1)],
+    )
+
+
+@dataclass
+class Desk:
+    intake: Principal
+    county: Principal
+    city: Principal
+    province: Principal
+
+
+def _world(session: Session, now: datetime) -> Desk:
+    root = session.scalar(select(Org).where(Org.parent_id.is_(None)))
+    assert root is not None
+    city = add_org(
+        session, now=now, parent=root, name="杭州市公安局", type=OrgType.city_bureau,
+        region_code="330100",
+    )  # fmt: skip
+    county = add_org(
+        session, now=now, parent=city, name="西湖区分局", type=OrgType.county_bureau,
+        region_code="330106",
+    )  # fmt: skip
+    role = Role(org_id=root.id, name="审批", data_scope_kind="all", created_at=now, updated_at=now)
+    role.permission_rows = [RolePermission(permission=p) for p in PERMISSIONS]
+    session.add(role)
+    session.flush()
+    levels = {
+        "intake": (root, []),
+        "county": (county, [ApprovalRole.county_clerk]),
+        "city": (city, [ApprovalRole.city_clerk]),
+        "province": (root, [ApprovalRole.province_clerk]),
+    }
+    principals = {}
+    for name, (org, approval) in levels.items():
+        user = User(
+            username=f"bench_{name}", name=name, org_id=org.id, password_hash="-",  # noqa: S106  (never signs in)
+            must_change_password=False, created_at=now, updated_at=now,
+        )  # fmt: skip
+        user.role_rows = [UserRole(role_id=role.id)]
+        user.approval_role_rows = [
+            UserApprovalRole(business_type=str(BusinessType.company_licence), approval_role=str(r))
+            for r in approval
+        ]
+        session.add(user)
+        session.commit()
+        principals[name] = principal_for(session, user)
+    return Desk(**principals)
+
+
+class Counter:
+    """Statements and commits on an engine, from its own events."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.statements = 0
+        self.commits = 0
+        event.listen(engine, "before_cursor_execute", self._statement)
+        event.listen(engine, "commit", self._commit)
+
+    def _statement(self, *_: Any) -> None:
+        self.statements += 1
+
+    def _commit(self, *_: Any) -> None:
+        self.commits += 1
+
+
+def _one_application(session: Session, desk: Desk, signer: DocumentSigner, n: int, now: datetime):
+    application = intake.create_application(session, desk.intake, _body(n), now=now)
+    session.commit()
+    task = pending_task(session, application.id)
+    assert task is not None
+    provider = WatchListProvider(session)
+    run_screening(
+        session, desk.county, application, provider=provider, now=now, task_id=task.id,
+        step_name=task.step_name,
+    )  # fmt: skip
+    session.commit()
+    for approver in (desk.county, desk.city, desk.province):
+        actions.approve(
+            session, approver, application.id, version=application.version, opinion="同意。",
+            now=now, signer=signer,
+        )  # fmt: skip
+    assert application.status == "approved", application.status
+
+
+def measure_sgss(url: str, count: int, data_dir: Path) -> dict[str, float]:
+    engine = create_db_engine(url)
+    factory = create_session_factory(engine)
+    now = datetime.now(UTC)
+    from server.config import Settings
+
+    signer = DocumentSigner(Settings(database_url=url, data_dir=data_dir))
+    with factory() as session:
+        bootstrap.init_db(engine, session, now=now, province="330000")
+        desk = _world(session, now)
+        for n in range(WARMUP):
+            _one_application(session, desk, signer, n, now)
+        counter = Counter(engine)
+        start = time.perf_counter()
+        for n in range(WARMUP, WARMUP + count):
+            _one_application(session, desk, signer, n, now + timedelta(microseconds=n))
+        elapsed = time.perf_counter() - start
+        approved = session.scalar(
+            select(Application.id).where(Application.status == "approved").limit(1)
+        )
+        assert approved is not None
+    engine.dispose()
+    return {
+        "per_second": count / elapsed,
+        "statements": counter.statements / count,
+        "transactions": counter.commits / count,
+    }
+
+
+BPMN_STEPS = ("county_review", "city_review", "province_approval")
+
+
+def _bpmn() -> bytes:
+    nodes = ['<bpmn:startEvent id="start"/>']
+    nodes.append('<bpmn:scriptTask id="screening"><bpmn:script>screened = True</bpmn:script>')
+    nodes.append("</bpmn:scriptTask>")
+    path = ["start", "screening", *BPMN_STEPS, "end"]
+    nodes += [f'<bpmn:userTask id="{step}"/>' for step in BPMN_STEPS]
+    nodes.append('<bpmn:endEvent id="end"/>')
+    flows = [
+        f'<bpmn:sequenceFlow id="f{i}" sourceRef="{a}" targetRef="{b}"/>'
+        for i, (a, b) in enumerate(itertools.pairwise(path))
+    ]
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?><bpmn:definitions '
+        'xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d" targetNamespace="sgss">'
+        f'<bpmn:process id="licence" isExecutable="true">{"".join(nodes + flows)}</bpmn:process>'
+        "</bpmn:definitions>"
+    ).encode()
+
+
+def measure_spiff(url: str, count: int) -> dict[str, float] | None:
+    try:
+        from SpiffWorkflow.bpmn.parser import BpmnParser
+        from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+        from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+        from SpiffWorkflow.util.task import TaskState
+    except ImportError:
+        return None
+    parser = BpmnParser()
+    parser.add_bpmn_str(_bpmn())
+    spec = parser.get_spec("licence")
+    serializer = BpmnWorkflowSerializer()
+    engine = create_db_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP TABLE IF EXISTS bench_spiff"))
+        conn.execute(text("CREATE TABLE bench_spiff (id INTEGER PRIMARY KEY, state TEXT)"))
+
+    def one(n: int) -> None:
+        workflow = BpmnWorkflow(spec)
+        workflow.do_engine_steps()
+        with engine.begin() as conn:
+            conn.execute(
+                text("INSERT INTO bench_spiff (id, state) VALUES (:id, :s)"),
+                {"id": n, "s": serializer.serialize_json(workflow)},
+            )
+        for _ in BPMN_STEPS:
+            with engine.begin() as conn:
+                state = conn.execute(
+                    text("SELECT state FROM bench_spiff WHERE id = :id"), {"id": n}
+                ).scalar_one()
+                workflow = serializer.deserialize_json(state)
+                task = workflow.get_tasks(state=TaskState.READY, manual=True)[0]
+                task.data["opinion"] = "同意。"
+                task.run()
+                workflow.do_engine_steps()
+                conn.execute(
+                    text("UPDATE bench_spiff SET state = :s WHERE id = :id"),
+                    {"id": n, "s": serializer.serialize_json(workflow)},
+                )
+        assert workflow.is_completed()
+
+    for n in range(WARMUP):
+        one(n)
+    start = time.perf_counter()
+    for n in range(WARMUP, WARMUP + count):
+        one(n)
+    elapsed = time.perf_counter() - start
+    engine.dispose()
+    return {"per_second": count / elapsed}
+
+
+@contextmanager
+def database(kind: str) -> Iterator[str | None]:
+    if kind == "sqlite":
+        with tempfile.TemporaryDirectory() as folder:
+            yield f"sqlite:///{Path(folder) / 'engine.db'}"
+        return
+    name = f"sgss_bench_{uuid.uuid4().hex[:8]}"
+    try:
+        admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as err:
+        print(f"[postgresql] skipped: {err}", file=sys.stderr)
+        yield None
+        return
+    try:
+        yield PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def _best(runs: int, measure: Callable[[], dict[str, float] | None]) -> dict[str, float] | None:
+    """The median of ``runs`` runs (each on a fresh database)."""
+    results = [r for r in (measure() for _ in range(runs)) if r is not None]
+    if not results:
+        return None
+    return {k: statistics.median(r[k] for r in results) for k in results[0]}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--applications", type=int, default=300)
+    parser.add_argument("--runs", type=int, default=3, help="fresh databases per engine")
+    parser.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default="both")
+    args = parser.parse_args()
+    kinds = ("sqlite", "postgresql") if args.backend == "both" else (args.backend,)
+    for kind in kinds:
+
+        def sgss(kind: str = kind) -> dict[str, float] | None:
+            with database(kind) as url, tempfile.TemporaryDirectory() as data:
+                return None if url is None else measure_sgss(url, args.applications, Path(data))
+
+        def spiff(kind: str = kind) -> dict[str, float] | None:
+            with database(kind) as url:
+                return None if url is None else measure_spiff(url, args.applications)
+
+        ours = _best(args.runs, sgss)
+        if ours is None:
+            continue
+        target = TARGETS[kind]
+        verdict = "met" if ours["per_second"] >= target else "NOT met"
+        print(
+            f"[{kind}] SGSS: {ours['per_second']:.1f} applications/s "
+            f"(target ≥ {target:.0f}: {verdict}); per application "
+            f"{ours['statements']:.0f} SQL statements in {ours['transactions']:.0f} transactions"
+        )
+        theirs = _best(args.runs, spiff)
+        if theirs is None:
+            print(f"[{kind}] SpiffWorkflow: not installed (pip install SpiffWorkflow)")
+        else:
+            print(f"[{kind}] SpiffWorkflow (state saved per step): {theirs['per_second']:.1f} /s")
+
+
+if __name__ == "__main__":
+    main()
