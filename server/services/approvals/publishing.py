@@ -83,8 +83,17 @@ def latest_all(session: Session) -> list[WorkflowDefinition]:
     return _in_type_order(list(session.scalars(stmt)))
 
 
+_PARSED: dict[tuple[str, int], ProcessDef] = {}
+
+
 def process_of(row: WorkflowDefinition) -> ProcessDef:
-    return ProcessDef.from_json(row.content, version=row.version)
+    """The parsed definition, parsed once per process: a published version never changes, and
+    its content digest names it even across databases (tests, several deployments)."""
+    key = (row.sha256, row.version)
+    parsed = _PARSED.get(key)
+    if parsed is None:
+        parsed = _PARSED[key] = ProcessDef.from_json(row.content, version=row.version)
+    return parsed
 
 
 def _serialise_publishers(session: Session, business_type: str) -> None:

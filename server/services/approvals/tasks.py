@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.db.approval_models import Application, ApprovalLogEntry, ApprovalTask
+from server.services.approvals import publishing
 from server.services.approvals.definition import ProcessDef, StepDef
 from server.services.approvals.routing import acting_org
 from shared.approvals import ApprovalAction, OpinionVisibility
@@ -29,8 +30,7 @@ def is_overdue(task: ApprovalTask, now: datetime) -> bool:
 
 
 def process_of(application: Application) -> ProcessDef:
-    definition = application.definition
-    return ProcessDef.from_json(definition.content, version=definition.version)
+    return publishing.process_of(application.definition)
 
 
 def open_step(
