@@ -61,10 +61,13 @@ def _locked_error(until: datetime, now: datetime) -> AppError:
 def _throttled(
     session: Session, refusal: Refusal, *, now: datetime, name: str, ip: str | None
 ) -> AppError:
-    """429; the first refusal of a key in a row is audited (one record per throttled address or
-    name, not one per refused guess), the rest only logged."""
-    log.warning("sign-in throttled (%s %s) from %s", refusal.scope, refusal.key, ip)
-    if refusal.first:
+    """429 with Retry-After. Only the first refusal of an episode (until the address or name has
+    been quiet for a whole window) is audited and logged as a warning: one record per throttled
+    address or name, not one per refused guess."""
+    if not refusal.first:
+        log.debug("sign-in throttled (%s %s) from %s", refusal.scope, refusal.key, ip)
+    else:
+        log.warning("sign-in throttled (%s %s) from %s", refusal.scope, refusal.key, ip)
         audit.record(
             session,
             now=now,

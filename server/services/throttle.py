@@ -30,7 +30,7 @@ class Refusal:
     scope: str  # "address" | "account"
     key: str
     retry_after_seconds: int
-    first: bool  # the first refusal of this key since it was last admitted
+    first: bool  # the first refusal of this key since it last had a quiet window
 
 
 class SlidingWindow:
@@ -63,8 +63,10 @@ class SlidingWindow:
 
     def take(self, key: str, now: datetime) -> None:
         with self._lock:
-            self._live(key, now).append(now)
-            self._refused.discard(key)
+            slots = self._live(key, now)
+            if not slots:  # a quiet window has passed: a refusal would start a new episode
+                self._refused.discard(key)
+            slots.append(now)
             self._calls += 1
             if self._calls % 1024 == 0:
                 self._sweep(now)

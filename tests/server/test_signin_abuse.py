@@ -156,18 +156,22 @@ def test_address_throttle_answers_429_with_retry_after_and_audits_once(
 ) -> None:
     for _ in range(12):  # successful sign-ins take nothing from the address's allowance
         login(tight, ADMIN, ADMIN_PASSWORD)
-    for n in range(8):  # names nobody has: each guessed once, from the same address
+    for n in range(8):  # names nobody has, each guessed once, a second apart, from one address
         assert _post(tight, f"nobody{n}", "guess").status_code == 401
+        clock.advance(seconds=1)
     refusals = [_post(tight, f"other{n}", "guess") for n in range(20)]
     assert {r.status_code for r in refusals} == {429}
     first = refusals[0]
     assert first.json()["code"] == "AUTH_TOO_MANY_ATTEMPTS"
-    assert first.json()["message"] == "登录尝试过于频繁，请60秒后再试"
-    assert first.headers["Retry-After"] == "60"
-    assert first.json()["details"] == {"retry_after_seconds": 60}
+    assert first.json()["message"] == "登录尝试过于频繁，请52秒后再试"
+    assert first.headers["Retry-After"] == "52"
+    assert first.json()["details"] == {"retry_after_seconds": 52}
     assert _post(tight, ADMIN, ADMIN_PASSWORD).status_code == 429  # the address is throttled
-    # 12 sign-ins, one record for the throttled address; none for 8 guesses at unknown names
-    # nor for the 21 refusals
+    clock.advance(seconds=52)  # the oldest guess leaves the window: one more is let through
+    assert _post(tight, "nobody9", "guess").status_code == 401
+    assert _post(tight, "nobody10", "guess").status_code == 429
+    # 12 sign-ins and one record for the throttled address: none for the 9 guesses at unknown
+    # names, none for the 22 refusals of the same episode
     assert _auth_audit_rows(initialised) == ["auth.login"] * 12 + ["auth.throttled"]
     clock.advance(seconds=60)
     login(tight, ADMIN, ADMIN_PASSWORD)
