@@ -65,7 +65,7 @@ def test_admin_unlocks_a_locked_user(client: TestClient, admin: Api) -> None:
     assert _attempt(client, "clerk1", STRONG).status_code == 423
     listed = admin.get("/users", params={"q": "clerk1"}).json()["items"][0]
     assert listed["locked_until"] is not None
-    admin.post(f"/users/{user_id}/unlock", 200)
+    assert admin.post(f"/users/{user_id}/unlock", 200).json()["locked_until"] is None
     assert _attempt(client, "clerk1", STRONG).status_code == 200
     actions = [
         e["action"] for e in admin.get("/audit", params={"entity_id": str(user_id)}).json()["items"]
