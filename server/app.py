@@ -27,6 +27,7 @@ from server.services.authz_cache import PrincipalCache
 from server.services.documents.signing import DocumentSigner
 from server.services.notifications import Sender, sender_from_settings
 from server.services.passwords import Passwords
+from server.services.throttle import SignInThrottle
 from shared import __version__
 
 API_PREFIX = "/api/v1"
@@ -77,6 +78,7 @@ def create_app(
         passwords=Passwords(settings),
         sender=sender or sender_from_settings(settings),
         signer=DocumentSigner(settings),
+        throttle=SignInThrottle(settings),
     )
     install_error_handlers(app)
     for router in ROUTERS:

@@ -27,10 +27,19 @@ class Settings(BaseSettings):
     token_absolute_hours: int = 12
     verification_code_minutes: int = 5
     verification_code_interval_seconds: int = 60
+    # sign-in throttle, per server process (server/services/throttle.py): failed or unfinished
+    # sign-ins admitted per client address and per username within the sliding window; the
+    # next answer 429 with Retry-After. The lockout above is in the database, for all processes.
+    signin_throttle_window_seconds: int = Field(default=300, ge=1)
+    signin_throttle_per_address: int = Field(default=30, ge=1)
+    signin_throttle_per_account: int = Field(default=10, ge=1)
     # argon2id cost; the defaults follow RFC 9106's second recommended option
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 65536
     argon2_parallelism: int = 4
+    # password hashes computed at once per process, each taking argon2_memory_kib of memory;
+    # further sign-ins wait for their turn (they are not refused)
+    password_hash_concurrency: int = Field(default=4, ge=1)
 
     # notifications: "log" writes messages to the server log (development only)
     notification_sender: Literal["log", "http"] = "log"

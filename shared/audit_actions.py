@@ -4,6 +4,7 @@ AUDIT_ACTIONS: dict[str, str] = {
     "auth.login": "登录",
     "auth.login_failed": "登录失败",
     "auth.lockout": "账号锁定",
+    "auth.throttled": "登录限流",
     "auth.logout": "退出登录",
     "auth.verification_code_sent": "发送验证码",
     "user.create": "新增用户",

@@ -25,6 +25,7 @@ from server.services.documents.signing import DocumentSigner
 from server.services.errors import AppError
 from server.services.notifications import Sender
 from server.services.passwords import Passwords
+from server.services.throttle import SignInThrottle
 from shared.errors import ErrorCode
 
 
@@ -35,6 +36,7 @@ class AppContext:
     passwords: Passwords
     sender: Sender
     signer: DocumentSigner
+    throttle: SignInThrottle
 
 
 async def get_context(request: Request) -> AppContext:

@@ -3,8 +3,8 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, UniqueConstraint, select
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from server.db.base import Base
 
@@ -82,6 +82,21 @@ class RoleScopeOrg(Base):
     org_id: Mapped[int] = mapped_column(ForeignKey("orgs.id"), primary_key=True)
 
 
+class SignInGuard(Base):
+    """Failed sign-ins counted per normalised username, whether an account has that name or not
+    (so an unknown name answers exactly like a real one), within a window of
+    ``lockout_minutes`` from the first failure; ``locked_until`` once they reach the threshold.
+    A row whose window and lock have both run out means nothing and may be deleted at any time.
+    See ``server.services.signin_guard``."""
+
+    __tablename__ = "sign_in_guards"
+
+    username: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failed_attempts: Mapped[int]
+    window_started_at: Mapped[datetime]
+    locked_until: Mapped[datetime | None]
+
+
 class User(Base):
     __tablename__ = "users"
 
@@ -96,8 +111,13 @@ class User(Base):
     enabled: Mapped[bool] = mapped_column(default=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     must_change_password: Mapped[bool] = mapped_column(default=True)
-    failed_attempts: Mapped[int] = mapped_column(default=0)
-    locked_until: Mapped[datetime | None]
+    locked_until: Mapped[datetime | None] = column_property(
+        select(SignInGuard.locked_until)
+        .where(SignInGuard.username == username)
+        .correlate_except(SignInGuard)
+        .scalar_subquery()
+    )
+    """Read-only: the sign-in lock of this username (``SignInGuard``), loaded with the row."""
     login_count: Mapped[int] = mapped_column(default=0)
     last_login_at: Mapped[datetime | None]
     password_changed_at: Mapped[datetime | None]

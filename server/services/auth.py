@@ -1,6 +1,7 @@
 """Sign-in, lockout, bearer tokens, password change (old password or SMS code), sign-out."""
 
 import hashlib
+import logging
 import math
 import secrets
 from dataclasses import dataclass
@@ -11,14 +12,17 @@ from sqlalchemy.orm import Session
 
 from server.config import Settings
 from server.db.models import AuthToken, AuthzEpoch, User, VerificationCode
-from server.services import audit
+from server.services import audit, signin_guard
 from server.services.audit import Actor
 from server.services.errors import AppError
 from server.services.notifications import enqueue_sms
 from server.services.passwords import Passwords, numeric_code
+from server.services.throttle import Refusal, SignInThrottle
 from shared.errors import ErrorCode
 from shared.masking import mask_mobile
 from shared.password_policy import policy_violations
+
+log = logging.getLogger("sgss.auth")
 
 TOKEN_TOUCH_SECONDS = 30  # last_used_at is written at most this often per token
 PURPOSE_CHANGE_PASSWORD = "change_password"
@@ -38,7 +42,7 @@ class LoginResult:
 
 
 def find_user(session: Session, username: str) -> User | None:
-    return session.scalar(select(User).where(User.username == username.strip().lower()))
+    return session.scalar(select(User).where(User.username == signin_guard.normalise(username)))
 
 
 def _minutes_left(until: datetime, now: datetime) -> int:
@@ -54,72 +58,84 @@ def _locked_error(until: datetime, now: datetime) -> AppError:
     )
 
 
+def _throttled(
+    session: Session, refusal: Refusal, *, now: datetime, name: str, ip: str | None
+) -> AppError:
+    """429 with Retry-After. Only the first refusal of an episode (until the address or name has
+    been quiet for a whole window) is audited and logged as a warning: one record per throttled
+    address or name, not one per refused guess."""
+    if not refusal.first:
+        log.debug("sign-in throttled (%s %s) from %s", refusal.scope, refusal.key, ip)
+    else:
+        log.warning("sign-in throttled (%s %s) from %s", refusal.scope, refusal.key, ip)
+        audit.record(
+            session,
+            now=now,
+            actor=Actor(None, name[:64], ip),
+            action="auth.throttled",
+            entity_type="sign_in",
+            after={"scope": refusal.scope, "retry_after_seconds": refusal.retry_after_seconds},
+        )
+        session.commit()
+    seconds = refusal.retry_after_seconds
+    wait = f"{seconds}秒" if seconds < 120 else f"{math.ceil(seconds / 60)}分钟"
+    return AppError(
+        ErrorCode.AUTH_TOO_MANY_ATTEMPTS,
+        f"登录尝试过于频繁，请{wait}后再试",
+        {"retry_after_seconds": seconds},
+        headers={"Retry-After": str(seconds)},
+    )
+
+
 def login(
     session: Session,
     *,
     settings: Settings,
     passwords: Passwords,
+    throttle: SignInThrottle | None = None,
     now: datetime,
     username: str,
     password: str,
     ip: str | None = None,
 ) -> LoginResult:
-    user = find_user(session, username)
+    """Sign in; an unknown name and a wrong password answer exactly alike (401, then 423).
+
+    Order matters: the rate throttle (per process) first, then one attempt reserved in the
+    database lockout and committed, and only then the password checked, holding no database
+    connection while it waits for its turn at the hasher. See ``signin_guard`` and ``throttle``.
+    Audit: a real account's wrong passwords (at most ``lockout_threshold`` per window), every
+    lockout, each success; not the refusals while locked or throttled, nor an unknown name's
+    guesses below the lockout (the server log has them) — so unauthenticated callers cannot
+    grow the audit log at will.
+    """
+    name = signin_guard.normalise(username)
+    admission = None
+    if throttle is not None:
+        decision = throttle.admit(address=ip, account=name, now=now)
+        if isinstance(decision, Refusal):
+            raise _throttled(session, decision, now=now, name=name, ip=ip)
+        admission = decision
+    lock = _lock(settings)
+    reservation = signin_guard.reserve(
+        session, username=name, now=now, threshold=settings.lockout_threshold, lock=lock
+    )
+    user = find_user(session, name) if reservation.refused_until is None else None
+    session.commit()
+    if reservation.refused_until is not None:
+        raise _locked_error(reservation.refused_until, now)
+
     if user is None:
         passwords.burn_time(password)
-        audit.record(
-            session,
-            now=now,
-            actor=Actor(None, username[:64], ip),
-            action="auth.login_failed",
-            entity_type="user",
-            after={"reason": "unknown_user"},
-        )
-        session.commit()
-        raise AppError(ErrorCode.AUTH_INVALID_CREDENTIALS)
+        verified = False
+    else:
+        verified = passwords.verify(user.password_hash, password)
+    if user is None or not verified:
+        raise _failed(session, user, reservation, now=now, name=name, ip=ip, lock=lock)
 
+    if admission is not None and throttle is not None:
+        throttle.succeeded(admission)
+    signin_guard.clear(session, username=name)
     actor = Actor(user.id, f"{user.name}({user.username})", ip)
-    if user.locked_until is not None and user.locked_until > now:
-        passwords.burn_time(password)
-        audit.record(
-            session,
-            now=now,
-            actor=actor,
-            action="auth.login_failed",
-            entity_type="user",
-            entity_id=user.id,
-            org_id=user.org_id,
-            after={"reason": "locked"},
-        )
-        session.commit()
-        raise _locked_error(user.locked_until, now)
-
-    failed = 0 if user.locked_until is not None else user.failed_attempts  # a lock that ran out
-    if not passwords.verify(user.password_hash, password):
-        failed += 1
-        values: dict[str, object] = {"failed_attempts": failed, "locked_until": None}
-        if failed >= settings.lockout_threshold:
-            values = {"failed_attempts": 0, "locked_until": now + _lock(settings)}
-        session.execute(update(User).where(User.id == user.id).values(**values))
-        locked = values["locked_until"] is not None
-        audit.record(
-            session,
-            now=now,
-            actor=actor,
-            entity_type="user",
-            entity_id=user.id,
-            org_id=user.org_id,
-            action="auth.lockout" if locked else "auth.login_failed",
-            after={"reason": "wrong_password", "failed_attempts": failed},
-        )
-        session.commit()
-        if locked:
-            raise _locked_error(now + _lock(settings), now)
-        raise AppError(
-            ErrorCode.AUTH_INVALID_CREDENTIALS,
-            details={"attempts_left": settings.lockout_threshold - failed},
-        )
-
     if not user.enabled:
         audit.record(
             session,
@@ -134,9 +150,7 @@ def login(
         session.commit()
         raise AppError(ErrorCode.AUTH_ACCOUNT_DISABLED)
 
-    values = {
-        "failed_attempts": 0,
-        "locked_until": None,
+    values: dict[str, object] = {
         "login_count": User.login_count + 1,
         "last_login_at": now,
     }
@@ -166,6 +180,48 @@ def login(
     )
     session.commit()
     return LoginResult(raw, user.must_change_password, expires_at, settings.token_idle_minutes * 60)
+
+
+def _failed(
+    session: Session,
+    user: User | None,
+    reservation: signin_guard.Reservation,
+    *,
+    now: datetime,
+    name: str,
+    ip: str | None,
+    lock: timedelta,
+) -> AppError:
+    """The answer to a wrong password, the same whether ``user`` exists or not."""
+    locked = reservation.locks_until is not None
+    after = {"reason": "wrong_password", "failed_attempts": reservation.attempt}
+    if user is not None:
+        audit.record(
+            session,
+            now=now,
+            actor=Actor(user.id, f"{user.name}({user.username})", ip),
+            action="auth.lockout" if locked else "auth.login_failed",
+            entity_type="user",
+            entity_id=user.id,
+            org_id=user.org_id,
+            after=after,
+        )
+    elif locked:
+        audit.record(
+            session,
+            now=now,
+            actor=Actor(None, name[:64], ip),
+            action="auth.lockout",
+            entity_type="user",
+            after={**after, "reason": "unknown_user"},
+        )
+    else:
+        log.info("sign-in failed for unknown name %r from %s", name[:64], ip)
+    session.execute(signin_guard.prune(now, lock=lock))
+    session.commit()
+    if reservation.locks_until is not None:
+        return _locked_error(reservation.locks_until, now)
+    return AppError(ErrorCode.AUTH_INVALID_CREDENTIALS)
 
 
 def _lock(settings: Settings) -> timedelta:

@@ -6,10 +6,18 @@ from shared.errors import ErrorCode
 class AppError(Exception):
     """A refusal with a stable code; the API answers it as ``{"code","message","details"}``."""
 
-    def __init__(self, code: ErrorCode, message: str | None = None, details: Any = None) -> None:
+    def __init__(
+        self,
+        code: ErrorCode,
+        message: str | None = None,
+        details: Any = None,
+        *,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         self.code = code
         self.message = message or code.message
         self.details = details
+        self.headers = headers  # e.g. Retry-After on a 429
         super().__init__(f"{code}: {self.message}")
 
 

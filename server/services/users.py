@@ -8,7 +8,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from server.db.models import Org, Role, User, UserApprovalRole, UserRole
-from server.services import audit
+from server.services import audit, signin_guard
 from server.services.auth import revoke_user_tokens
 from server.services.authz import Principal, ensure_can_grant, principal_for, scope_of_roles
 from server.services.errors import AppError, check_version, not_found
@@ -305,9 +305,8 @@ def reset_password(
     password = one_time_password()
     user.password_hash = passwords.hash(password)
     user.must_change_password = True
-    user.failed_attempts = 0
-    user.locked_until = None
     user.updated_at = now
+    signin_guard.clear(session, username=user.username)
     revoke_user_tokens(session, user_id=user.id, now=now, reason="password_reset")
     audit.record(
         session,
@@ -324,9 +323,7 @@ def reset_password(
 
 def unlock(session: Session, principal: Principal | None, user_id: int, *, now: datetime) -> User:
     user, actor = _managed(session, principal, user_id, "users:unlock")
-    before = {"locked_until": user.locked_until, "failed_attempts": user.failed_attempts}
-    user.failed_attempts = 0
-    user.locked_until = None
+    before = signin_guard.clear(session, username=user.username)
     user.updated_at = now
     audit.record(
         session,
@@ -339,6 +336,7 @@ def unlock(session: Session, principal: Principal | None, user_id: int, *, now: 
         before=before,
     )
     session.commit()
+    session.expire(user, ["locked_until"])  # read again from sign_in_guards when next used
     return user
 
 

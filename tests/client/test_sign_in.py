@@ -56,6 +56,19 @@ def test_wrong_password_then_lockout_messages(qtbot, context, admin_api) -> None
     assert "账号已被锁定" in window.error.text() and "15分钟" in window.error.text()
 
 
+def test_unknown_username_reads_exactly_like_a_wrong_password(qtbot, context) -> None:  # type: ignore[no-untyped-def]
+    window = _sign_in(qtbot, context, "no_such_clerk", "wrong")
+    for _ in range(4):
+        window.password.setText("wrong")
+        window.submit()
+        qtbot.waitUntil(window.button.isEnabled, timeout=10000)
+        assert window.error.text() == "用户名或密码错误"
+    window.password.setText("wrong")
+    window.submit()
+    qtbot.waitUntil(window.button.isEnabled, timeout=10000)
+    assert "账号已被锁定" in window.error.text() and "15分钟" in window.error.text()
+
+
 def test_unreachable_server_message(qtbot, context) -> None:  # type: ignore[no-untyped-def]
     window = _sign_in(qtbot, context, ADMIN, ADMIN_PASSWORD)
     window.server.setText("http://127.0.0.1:9")

@@ -5,18 +5,32 @@ from server.services import auth
 from server.services.authz import principal_for
 from server.services.notifications import deliver_pending
 from server.services.users import to_public
+from shared.errors import ErrorCode
 from shared.schemas.auth import (
     ChangePasswordRequest,
     LoginRequest,
     LoginResponse,
     VerificationCodeSent,
 )
+from shared.schemas.common import ErrorBody
 from shared.schemas.users import EffectiveScope, Me
 
 router = APIRouter(tags=["auth"])
 
 
-@router.post("/auth/login", response_model=LoginResponse)
+@router.post(
+    "/auth/login",
+    response_model=LoginResponse,
+    responses={
+        status: {"model": ErrorBody}
+        for status in (
+            ErrorCode.AUTH_INVALID_CREDENTIALS.status,
+            ErrorCode.AUTH_ACCOUNT_DISABLED.status,
+            ErrorCode.AUTH_ACCOUNT_LOCKED.status,
+            ErrorCode.AUTH_TOO_MANY_ATTEMPTS.status,
+        )
+    },
+)
 def login(
     body: LoginRequest, request: Request, session: SessionDep, context: ContextDep, now: NowDep
 ) -> LoginResponse:
@@ -24,6 +38,7 @@ def login(
         session,
         settings=context.settings,
         passwords=context.passwords,
+        throttle=context.throttle,
         now=now,
         username=body.username,
         password=body.password,
