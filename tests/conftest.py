@@ -108,6 +108,8 @@ def _reset_postgres(url: str) -> None:
             )
         ).scalars()
         conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        # a tampering test disables the append-only guard; the next test gets it back
+        conn.execute(text("ALTER TABLE audit_log ENABLE TRIGGER audit_log_append_only"))
         conn.execute(
             text("INSERT INTO audit_head (id, seq, last_hash) VALUES (1, 0, :g)"), {"g": "0" * 64}
         )
