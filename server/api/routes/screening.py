@@ -7,11 +7,13 @@ from typing import Annotated
 from fastapi import APIRouter, UploadFile
 
 from server.api.deps import ContextDep, NowDep, SessionDep, permission
+from server.api.guards import upload_limit
 from server.services import screening
 from server.services.approvals.access import get_application
 from server.services.authz import Principal
 from server.services.errors import AppError
 from shared.errors import ErrorCode
+from shared.schemas.common import Id
 from shared.schemas.screening import ScreeningSummaryPublic, WatchListImportReport
 
 router = APIRouter(tags=["screening"])
@@ -19,7 +21,7 @@ router = APIRouter(tags=["screening"])
 
 @router.get("/applications/{application_id}/screening", response_model=ScreeningSummaryPublic)
 def get_screening(
-    application_id: int,
+    application_id: Id,
     principal: Annotated[Principal, permission("screening:view")],
     session: SessionDep,
 ) -> ScreeningSummaryPublic:
@@ -29,7 +31,7 @@ def get_screening(
 
 @router.post("/applications/{application_id}/screening", response_model=ScreeningSummaryPublic)
 def run_screening(
-    application_id: int,
+    application_id: Id,
     principal: Annotated[Principal, permission("screening:run")],
     session: SessionDep,
     context: ContextDep,
@@ -42,7 +44,11 @@ def run_screening(
     return screening.to_public(screening.summary(session, application), principal)
 
 
-@router.post("/screening/watch-list", response_model=WatchListImportReport)
+@router.post(
+    "/screening/watch-list",
+    response_model=WatchListImportReport,
+    openapi_extra=upload_limit("import_max_bytes"),
+)
 def import_watch_list(
     file: UploadFile,
     principal: Annotated[Principal, permission("screening:import")],
