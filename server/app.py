@@ -6,7 +6,7 @@ from fastapi import FastAPI
 
 from server.api.deps import AppContext
 from server.api.errors import install_error_handlers
-from server.api.guards import RequestGuard, apply_upload_limits
+from server.api.guards import RequestGuard
 from server.api.routes import (
     applications,
     audit,
@@ -80,8 +80,7 @@ def create_app(
         signer=DocumentSigner(settings),
     )
     install_error_handlers(app)
-    app.add_middleware(RequestGuard, max_body_bytes=settings.request_max_bytes)
+    app.add_middleware(RequestGuard, settings=settings)
     for router in ROUTERS:
         app.include_router(router, prefix=API_PREFIX)
-    apply_upload_limits(app.routes, settings)
     return app

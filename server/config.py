@@ -45,7 +45,7 @@ class Settings(BaseSettings):
 
     # watch-list import (xlsx or csv): the file, the XML an xlsx unpacks to, and its data rows
     import_max_bytes: int = 10 * 1024 * 1024
-    import_max_unpacked_bytes: int = 100 * 1024 * 1024
+    import_max_unpacked_bytes: int = 50 * 1024 * 1024
     import_max_rows: int = 100_000
 
     # background screening: "watchlist" checks the imported local list; "http" asks the

@@ -3,8 +3,8 @@
 * **Body size.** Bytes are counted as they arrive; past the limit the request answers 413
   ``REQUEST_TOO_LARGE`` — at once when ``Content-Length`` already says so, before a byte is read.
   The limit is ``request_max_bytes`` unless the matched route declares a larger one with
-  ``upload_limit("<setting>")`` (materials, watch-list files): the route is known by the time the
-  endpoint reads its body, so the middleware looks it up lazily, at the first ``receive``.
+  ``upload_limit("<setting>")`` (materials, watch-list files): the route is matched by the time
+  the endpoint reads its body, so the middleware looks at it lazily, at the first ``receive``.
 * **NUL in the URL.** A query string or path with ``%00`` answers 422: PostgreSQL refuses NUL in
   text, and no parameter of this API means it. Bodies are guarded by ``shared.schemas.Input``.
 """
@@ -27,21 +27,16 @@ MULTIPART_OVERHEAD = 64 * 1024
 
 def upload_limit(setting: str) -> dict[str, Any]:
     """``openapi_extra`` of a route taking a file: its body may be ``Settings.<setting>`` bytes
-    (plus multipart overhead). ``apply_upload_limits`` turns it into the number."""
+    plus multipart overhead. The OpenAPI description shows the number (``server.api.openapi``)."""
     return {UPLOAD_SETTING: setting}
 
 
-def apply_upload_limits(routes: list[Any], settings: Settings) -> None:
-    """Give every route its body limit in bytes (``x-max-body-bytes``, documented in OpenAPI)."""
-    for route in routes:
-        extra = dict(getattr(route, "openapi_extra", None) or {})
-        setting = extra.pop(UPLOAD_SETTING, None)
-        if setting is None and getattr(route, "body_field", None) is None:
-            continue
-        limit = settings.request_max_bytes
-        if setting is not None:
-            limit = int(getattr(settings, setting)) + MULTIPART_OVERHEAD
-        route.openapi_extra = {**extra, MAX_BODY_KEY: limit}
+def body_limit(openapi_extra: dict[str, Any] | None, settings: Settings) -> int:
+    """The most bytes a request body may have on a route with this ``openapi_extra``."""
+    setting = (openapi_extra or {}).get(UPLOAD_SETTING)
+    if setting is None:
+        return settings.request_max_bytes
+    return int(getattr(settings, setting)) + MULTIPART_OVERHEAD
 
 
 class BodyTooLarge(HTTPException):
@@ -51,11 +46,6 @@ class BodyTooLarge(HTTPException):
     def __init__(self, limit: int) -> None:
         super().__init__(413)
         self.details = {"limit_bytes": limit}
-
-
-def _limit_of(scope: Scope, default: int) -> int:
-    extra = getattr(scope.get("route"), "openapi_extra", None) or {}
-    return int(extra.get(MAX_BODY_KEY, default))
 
 
 def _content_length(scope: Scope) -> int | None:
@@ -69,9 +59,9 @@ def _content_length(scope: Scope) -> int | None:
 
 
 class RequestGuard:
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, *, settings: Settings) -> None:
         self.app = app
-        self.max_body_bytes = max_body_bytes
+        self.settings = settings
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -88,7 +78,8 @@ class RequestGuard:
         async def counted() -> Message:
             nonlocal received, limit
             if limit is None:
-                limit = _limit_of(scope, self.max_body_bytes)
+                extra = getattr(scope.get("route"), "openapi_extra", None)
+                limit = body_limit(extra, self.settings)
                 declared = _content_length(scope)
                 if declared is not None and declared > limit:
                     raise BodyTooLarge(limit)
