@@ -1,10 +1,12 @@
 from fastapi import APIRouter, Request, Response
 
 from server.api.deps import Authenticated, ContextDep, NowDep, SessionDep, client_ip
+from server.api.openapi import raises
 from server.services import auth
 from server.services.authz import principal_for
 from server.services.notifications import deliver_pending
 from server.services.users import to_public
+from shared.errors import ErrorCode
 from shared.schemas.auth import (
     ChangePasswordRequest,
     LoginRequest,
@@ -16,7 +18,15 @@ from shared.schemas.users import EffectiveScope, Me
 router = APIRouter(tags=["auth"])
 
 
-@router.post("/auth/login", response_model=LoginResponse)
+@router.post(
+    "/auth/login",
+    response_model=LoginResponse,
+    openapi_extra=raises(
+        ErrorCode.AUTH_INVALID_CREDENTIALS,
+        ErrorCode.AUTH_ACCOUNT_DISABLED,
+        ErrorCode.AUTH_ACCOUNT_LOCKED,
+    ),
+)
 def login(
     body: LoginRequest, request: Request, session: SessionDep, context: ContextDep, now: NowDep
 ) -> LoginResponse:
@@ -44,7 +54,12 @@ def logout(who: Authenticated, session: SessionDep, now: NowDep) -> Response:
     return Response(status_code=204)
 
 
-@router.post("/auth/verification-code", response_model=VerificationCodeSent, status_code=202)
+@router.post(
+    "/auth/verification-code",
+    response_model=VerificationCodeSent,
+    status_code=202,
+    openapi_extra=raises(ErrorCode.VERIFICATION_CODE_TOO_SOON, ErrorCode.MOBILE_MISSING),
+)
 def send_code(
     who: Authenticated, session: SessionDep, context: ContextDep, now: NowDep
 ) -> VerificationCodeSent:

@@ -9,6 +9,7 @@ from fastapi.responses import FileResponse
 
 from server.api.deps import ContextDep, NowDep, SessionDep, permission
 from server.api.guards import upload_limit
+from server.api.openapi import raises
 from server.services.approvals.access import get_application
 from server.services.authz import Principal
 from server.services.errors import AppError
@@ -43,7 +44,10 @@ def content_disposition(filename: str) -> str:
     "/applications/{application_id}/materials",
     response_model=MaterialPublic,
     status_code=201,
-    openapi_extra=upload_limit("material_max_bytes"),
+    openapi_extra={
+        **upload_limit("material_max_bytes"),
+        **raises(ErrorCode.MATERIAL_TYPE_REFUSED, ErrorCode.MATERIAL_TOO_LARGE),
+    },
 )
 def upload_material(
     application_id: Id,
