@@ -64,7 +64,7 @@ def error_statuses(route: APIRoute) -> set[int]:
         statuses.add(422)
     if route.body_field is not None:
         statuses |= {400, 404, 413, 422}
-    if route.methods & WRITES and get_session in calls:
+    if (route.methods or set()) & WRITES and get_session in calls:
         statuses.add(409)
     if get_session in calls:
         statuses.add(503)
@@ -110,7 +110,7 @@ def install_openapi(
                 if not isinstance(route, APIRoute) or not route.include_in_schema:
                     continue
                 path = schema["paths"].get(prefix + route.path, {})
-                for method in route.methods:
+                for method in route.methods or ():
                     if method.lower() in path:
                         _document(path[method.lower()], route, settings)
         app.openapi_schema = schema

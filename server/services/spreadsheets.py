@@ -67,7 +67,7 @@ def _check_unpacked(path: Path, limit: int) -> None:
     except (zipfile.BadZipFile, OSError) as err:
         raise _refuse(f"无法读取 Excel 文件：{err}") from None
     if unpacked > limit:
-        raise _refuse(f"Excel 文件解压后超过 {limit // _MB} MB，请分批导入")
+        raise _refuse(f"Excel 文件解压后超过 {limit / _MB:g} MB，请分批导入")
 
 
 def _too_many(limits: ImportLimits) -> AppError:
@@ -77,10 +77,10 @@ def _too_many(limits: ImportLimits) -> AppError:
 def read_sheet(path: Path, limits: ImportLimits) -> list[list[Any]]:
     """The first sheet (or the csv) as rows of cell values, header included."""
     if path.stat().st_size > limits.max_bytes:
-        raise _refuse(f"导入文件超过 {limits.max_bytes // _MB} MB，请分批导入")
+        raise _refuse(f"导入文件超过 {limits.max_bytes / _MB:g} MB，请分批导入")
     suffix = path.suffix.lower()
+    rows: list[list[Any]] = []
     if suffix == ".csv":
-        rows = []
         for row in csv.reader(io.StringIO(_decode(path.read_bytes()), newline="")):
             rows.append(row)
             if len(rows) > limits.max_rows + 1:
