@@ -6,6 +6,8 @@ from fastapi import FastAPI
 
 from server.api.deps import AppContext
 from server.api.errors import install_error_handlers
+from server.api.guards import RequestGuard
+from server.api.openapi import install_openapi
 from server.api.routes import (
     applications,
     audit,
@@ -81,6 +83,8 @@ def create_app(
         throttle=SignInThrottle(settings),
     )
     install_error_handlers(app)
+    app.add_middleware(RequestGuard, settings=settings)
     for router in ROUTERS:
         app.include_router(router, prefix=API_PREFIX)
+    install_openapi(app, settings, ROUTERS, API_PREFIX)
     return app

@@ -45,8 +45,17 @@ class Settings(BaseSettings):
     notification_sender: Literal["log", "http"] = "log"
     sms_gateway_url: str | None = None
 
+    # request bodies: a JSON body may be this large (a workflow definition of 200,000
+    # characters is the largest one sent); file uploads have their own limits below
+    request_max_bytes: int = 2 * 1024 * 1024
+
     # application materials: bytes under data_dir/materials, named by their SHA-256
     material_max_bytes: int = 20 * 1024 * 1024
+
+    # watch-list import (xlsx or csv): the file, the XML an xlsx unpacks to, and its data rows
+    import_max_bytes: int = 10 * 1024 * 1024
+    import_max_unpacked_bytes: int = 50 * 1024 * 1024
+    import_max_rows: int = 100_000
 
     # background screening: "watchlist" checks the imported local list; "http" asks the
     # police data service at screening_url

@@ -9,6 +9,8 @@ from enum import StrEnum
 
 class ErrorCode(StrEnum):
     VALIDATION_ERROR = "VALIDATION_ERROR"
+    BAD_REQUEST = "BAD_REQUEST"
+    REQUEST_TOO_LARGE = "REQUEST_TOO_LARGE"
     NOT_FOUND = "NOT_FOUND"
     METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
     CONFLICT = "CONFLICT"
@@ -82,6 +84,8 @@ class ErrorCode(StrEnum):
 
 _STATUS: dict[ErrorCode, int] = {
     ErrorCode.VALIDATION_ERROR: 422,
+    ErrorCode.BAD_REQUEST: 400,
+    ErrorCode.REQUEST_TOO_LARGE: 413,
     ErrorCode.NOT_FOUND: 404,
     ErrorCode.METHOD_NOT_ALLOWED: 405,
     ErrorCode.CONFLICT: 409,
@@ -141,6 +145,8 @@ _STATUS: dict[ErrorCode, int] = {
 
 _MESSAGES: dict[ErrorCode, str] = {
     ErrorCode.VALIDATION_ERROR: "提交的数据有误，请检查后重试",
+    ErrorCode.BAD_REQUEST: "请求格式不正确，无法解析，请检查后重试",
+    ErrorCode.REQUEST_TOO_LARGE: "提交的内容过大",
     ErrorCode.NOT_FOUND: "请求的记录不存在或不在您的数据范围内",
     ErrorCode.METHOD_NOT_ALLOWED: "不支持该操作",
     ErrorCode.CONFLICT: "操作与现有数据冲突",

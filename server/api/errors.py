@@ -33,6 +33,27 @@ _PYDANTIC_MESSAGES = {
     "dict_type": "格式不正确",
     "greater_than_equal": "数值过小",
     "less_than_equal": "数值过大",
+    "greater_than": "数值过小",
+    "less_than": "数值过大",
+    "too_long": "项目过多",
+    "too_short": "项目过少",
+    "finite_number": "须为有限的数值",
+    "float_parsing": "须为数字",
+    "float_type": "须为数字",
+    "int_from_float": "须为整数",
+    "date_parsing": "日期格式应为 yyyy-mm-dd",
+    "date_from_datetime_parsing": "日期格式应为 yyyy-mm-dd",
+    "datetime_parsing": "时间格式不正确",
+    "datetime_from_date_parsing": "时间格式不正确",
+    "extra_forbidden": "不是可提交的字段",
+}
+
+_HTTP_CODES = {
+    400: ErrorCode.BAD_REQUEST,
+    404: ErrorCode.NOT_FOUND,
+    405: ErrorCode.METHOD_NOT_ALLOWED,
+    413: ErrorCode.REQUEST_TOO_LARGE,
+    422: ErrorCode.VALIDATION_ERROR,
 }
 
 
@@ -99,10 +120,13 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(HTTPException)
     async def _http(_: Request, exc: HTTPException) -> JSONResponse:
-        code = {404: ErrorCode.NOT_FOUND, 405: ErrorCode.METHOD_NOT_ALLOWED}.get(
-            exc.status_code, ErrorCode.INTERNAL_ERROR
-        )
-        return JSONResponse(body(code), status_code=exc.status_code)
+        """The framework's own refusals (no route, wrong method, a body it cannot parse, one too
+        large) keep their status and headers (``Allow`` on 405) and get a client-error code."""
+        code = _HTTP_CODES.get(exc.status_code)
+        if code is None:
+            code = ErrorCode.BAD_REQUEST if exc.status_code < 500 else ErrorCode.INTERNAL_ERROR
+        details = getattr(exc, "details", None)
+        return JSONResponse(body(code, details=details), exc.status_code, headers=exc.headers)
 
     @app.exception_handler(StaleDataError)
     async def _stale(_: Request, exc: StaleDataError) -> JSONResponse:

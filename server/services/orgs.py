@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.attributes import set_committed_value
 
 from server.db.models import Org, Role, RoleScopeOrg, User
-from server.services import audit
+from server.services import audit, search
 from server.services.authz import Principal
 from server.services.errors import AppError, check_version, not_found
 from server.services.paging import PageRequest, fetch_page, order_by
@@ -100,9 +100,10 @@ def list_orgs(
     if parent_id is not None:
         stmt = stmt.where(Org.parent_id == parent_id)
     if q:
-        stmt = stmt.where(or_(Org.name.contains(q), Org.address.contains(q)))
+        stmt = stmt.where(or_(search.contains(Org.name, q), search.contains(Org.address, q)))
     if region_code:
-        stmt = stmt.where(Org.region_code.startswith(region_code.rstrip("0") or region_code))
+        prefix = region_code.rstrip("0") or region_code
+        stmt = stmt.where(search.starts_with(Org.region_code, prefix))
     stmt = order_by(stmt, page, _SORTS, "path").order_by(Org.region_code, Org.id)
     items, total = fetch_page(session, stmt, page)
     return list(items), total

@@ -1,11 +1,22 @@
+"""Paging of every list: the bounds of ``?page=`` and ``?page_size=`` live here, in one place.
+
+A page number is bounded so that its offset (page × size) stays a small 64-bit number on both
+databases: ``?page=10**30`` answers 422, not an overflow inside the driver (500).
+"""
+
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
+from annotated_types import Ge, Le
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 MAX_PAGE_SIZE = 5000
+MAX_PAGE = 1_000_000
+
+PageNumber = Annotated[int, Ge(1), Le(MAX_PAGE)]
+"""``?page=``: 1 … ``MAX_PAGE``; every list endpoint declares its page with this type."""
 
 
 @dataclass(frozen=True)
@@ -16,7 +27,7 @@ class PageRequest:
 
     @property
     def offset(self) -> int:
-        return (max(self.page, 1) - 1) * self.limit
+        return (min(max(self.page, 1), MAX_PAGE) - 1) * self.limit
 
     @property
     def limit(self) -> int:

@@ -7,7 +7,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from server.db.models import Org, Role, RolePermission, RoleScopeOrg, User, UserRole
-from server.services import audit
+from server.services import audit, search
 from server.services.authz import (
     ALL_SCOPE,
     Principal,
@@ -94,7 +94,7 @@ def list_roles(
     if org_id is not None:
         stmt = stmt.where(Role.org_id == org_id)
     if q:
-        stmt = stmt.where(Role.name.contains(q))
+        stmt = stmt.where(search.contains(Role.name, q))
     items, total = fetch_page(session, order_by(stmt, page, _SORTS, "id"), page)
     return list(items), total
 

@@ -8,7 +8,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from server.db.models import Org, Role, User, UserApprovalRole, UserRole
-from server.services import audit, signin_guard
+from server.services import audit, search, signin_guard
 from server.services.auth import revoke_user_tokens
 from server.services.authz import Principal, ensure_can_grant, principal_for, scope_of_roles
 from server.services.errors import AppError, check_version, not_found
@@ -114,9 +114,9 @@ def list_users(
         needle = q.strip()
         stmt = stmt.where(
             or_(
-                User.name.contains(needle),
-                User.username.contains(needle.lower()),
-                User.police_number.contains(needle),
+                search.contains(User.name, needle),
+                search.contains(User.username, needle.lower()),
+                search.contains(User.police_number, needle),
             )
         )
     if enabled is not None:

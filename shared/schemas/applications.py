@@ -1,7 +1,7 @@
 """Applications and the approval actions on them, as the API and the client see them."""
 
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import Field, field_validator
 
@@ -16,49 +16,56 @@ from shared.approvals import (
 )
 from shared.documents import DocumentKind
 from shared.enums import BusinessType
-from shared.schemas.common import Page, Schema
+from shared.schemas.common import Id, Input, Page, Schema, Version
 from shared.schemas.users import MOBILE_PATTERN, id_number_field
 
+FORM_FIELDS_MAX = 50
+CORRECTION_MAX = 500
 
-class PersonIn(Schema):
+
+class PersonIn(Input):
     role: PersonRole
     name: str = Field(min_length=1, max_length=50)
-    id_number: str
-    mobile: str | None = Field(default=None, pattern=MOBILE_PATTERN)
+    id_number: str = Field(max_length=32)
+    mobile: str | None = Field(default=None, max_length=11, pattern=MOBILE_PATTERN)
 
     _check_id = field_validator("id_number")(id_number_field)
 
 
-class ApplicationCreate(Schema):
+class ApplicationCreate(Input):
     business_type: BusinessType
     applicant_kind: ApplicantKind
     applicant_name: str = Field(min_length=2, max_length=100)
     applicant_code: str = Field(
         min_length=6, max_length=32, description="统一社会信用代码或身份证号"
     )
-    region_code: str = Field(pattern=r"^\d{6}$", description="申请人所在县（区）行政区划代码")
-    form: dict[str, Any]
+    region_code: str = Field(
+        max_length=6, pattern=r"^\d{6}$", description="申请人所在县（区）行政区划代码"
+    )
+    form: dict[Annotated[str, Field(max_length=64)], Any] = Field(max_length=FORM_FIELDS_MAX)
     persons: list[PersonIn] = Field(min_length=1, max_length=20)
     external_ref: str | None = Field(default=None, max_length=64)
 
 
-class ApplicationResubmit(Schema):
-    version: int
-    form: dict[str, Any]
+class ApplicationResubmit(Input):
+    version: Version
+    form: dict[Annotated[str, Field(max_length=64)], Any] = Field(max_length=FORM_FIELDS_MAX)
     persons: list[PersonIn] = Field(min_length=1, max_length=20)
 
 
-class ApproveBody(Schema):
-    version: int
+class ApproveBody(Input):
+    version: Version
     opinion: str = Field(default="", max_length=2000)
 
 
-class RejectBody(Schema):
+class RejectBody(Input):
     """Disagree: the reason and the full list of corrections (一次性告知) go to the applicant."""
 
-    version: int
+    version: Version
     reason: str = Field(min_length=2, max_length=2000)
-    corrections: list[str] = Field(min_length=1, max_length=50)
+    corrections: list[Annotated[str, Field(max_length=CORRECTION_MAX)]] = Field(
+        min_length=1, max_length=50
+    )
 
     @field_validator("corrections")
     @classmethod
@@ -69,23 +76,23 @@ class RejectBody(Schema):
         return cleaned
 
 
-class AssignBody(Schema):
-    version: int
-    assignee_id: int
+class AssignBody(Input):
+    version: Version
+    assignee_id: Id
     opinion: str = Field(default="", max_length=2000)
 
 
-class ReturnBody(Schema):
-    version: int
+class ReturnBody(Input):
+    version: Version
     reason: str = Field(min_length=2, max_length=2000)
 
 
-class FingerprintBody(Schema):
-    version: int
-    card_number: str = Field(pattern=FINGERPRINT_CARD_PATTERN)
+class FingerprintBody(Input):
+    version: Version
+    card_number: str = Field(max_length=32, pattern=FINGERPRINT_CARD_PATTERN)
 
 
-class FingerprintMatchBody(Schema):
+class FingerprintMatchBody(Input):
     """A hit of the station module's library search for the finger being enrolled."""
 
     device_id: str = Field(min_length=1, max_length=64)
@@ -102,16 +109,16 @@ class FingerprintMatch(Schema):
     card_number: str | None = None
 
 
-class FingerprintEnrolBody(Schema):
+class FingerprintEnrolBody(Input):
     """A template stored in ``slot`` of module ``device_id`` for this application's applicant."""
 
-    version: int
+    version: Version
     device_id: str = Field(min_length=1, max_length=64)
     slot: int = Field(ge=0, le=65535)
 
 
-class PaymentConfirm(Schema):
-    application_ids: list[int] = Field(min_length=1, max_length=500)
+class PaymentConfirm(Input):
+    application_ids: list[Id] = Field(min_length=1, max_length=500)
 
 
 class PersonPublic(Schema):

@@ -2,10 +2,10 @@ from datetime import datetime
 
 from pydantic import Field, model_validator
 
-from shared.schemas.common import Schema
+from shared.schemas.common import Input, Schema
 
 
-class LoginRequest(Schema):
+class LoginRequest(Input):
     username: str = Field(min_length=1, max_length=64)
     password: str = Field(min_length=1, max_length=256)
 
@@ -18,7 +18,7 @@ class LoginResponse(Schema):
     idle_timeout_seconds: int
 
 
-class ChangePasswordRequest(Schema):
+class ChangePasswordRequest(Input):
     """Either the old password or a verification code sent to the user's mobile proves identity."""
 
     old_password: str | None = Field(default=None, max_length=256)

@@ -7,16 +7,19 @@ titles and the server validates every submission against the same model.
 from datetime import date
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ConfigDict, Field, ValidationError
 
 from shared.approvals import PersonRole
 from shared.enums import BusinessType
+from shared.schemas.common import INT32_MAX, Input
 
 CREDIT_CODE = r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$"
 
 
-class _Form(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+class _Form(Input):
+    """Strict: no field of another form, no NUL (``Input``), finite numbers."""
+
+    model_config = ConfigDict(extra="forbid", from_attributes=False)
 
 
 class _UnitForm(_Form):
@@ -27,9 +30,9 @@ class _UnitForm(_Form):
 
 
 class CompanyLicenceForm(_UnitForm):
-    registered_capital_wan: float = Field(gt=0, title="注册资本（万元）")
+    registered_capital_wan: float = Field(gt=0, le=INT32_MAX, title="注册资本（万元）")
     service_scope: str = Field(min_length=2, max_length=500, title="服务范围")
-    staff_planned: int = Field(ge=0, title="拟招用保安员人数")
+    staff_planned: int = Field(ge=0, le=INT32_MAX, title="拟招用保安员人数")
 
 
 class ForeignCompanyLicenceForm(CompanyLicenceForm):
@@ -40,8 +43,8 @@ class ForeignCompanyLicenceForm(CompanyLicenceForm):
 class TrainingLicenceForm(_UnitForm):
     procedure: str = Field(default="一般程序", pattern="^(一般程序|告知承诺)$", title="办理程序")
     training_scope: str = Field(min_length=2, max_length=500, title="培训范围")
-    classroom_area_m2: float = Field(gt=0, title="教学场所面积（平方米）")
-    teachers: int = Field(ge=1, title="专职教员人数")
+    classroom_area_m2: float = Field(gt=0, le=INT32_MAX, title="教学场所面积（平方米）")
+    teachers: int = Field(ge=1, le=INT32_MAX, title="专职教员人数")
 
 
 class GuardExamEnrolmentForm(_Form):
@@ -58,7 +61,7 @@ class BranchFilingForm(_UnitForm):
 
 
 class SelfRecruitFilingForm(_UnitForm):
-    guards: int = Field(ge=1, title="自行招用保安员人数")
+    guards: int = Field(ge=1, le=INT32_MAX, title="自行招用保安员人数")
     posts: str = Field(min_length=2, max_length=500, title="保安服务岗位")
 
 
@@ -77,15 +80,15 @@ class CrossRegionFilingForm(_UnitForm):
 
 class AnnualReportFilingForm(_UnitForm):
     year: int = Field(ge=2000, le=2100, title="报告年度")
-    guards: int = Field(ge=0, title="在职保安员人数")
-    clients: int = Field(ge=0, title="服务客户单位数")
-    revenue_wan: float = Field(ge=0, title="营业收入（万元）")
+    guards: int = Field(ge=0, le=INT32_MAX, title="在职保安员人数")
+    clients: int = Field(ge=0, le=INT32_MAX, title="服务客户单位数")
+    revenue_wan: float = Field(ge=0, le=INT32_MAX, title="营业收入（万元）")
 
 
 class ClientUnitFilingForm(_UnitForm):
     client_name: str = Field(min_length=2, max_length=100, title="客户单位名称")
     client_tier: int = Field(ge=1, le=3, title="服务对象等级")
-    guards: int = Field(ge=1, title="派驻保安员人数")
+    guards: int = Field(ge=1, le=INT32_MAX, title="派驻保安员人数")
 
 
 class CommendationForm(_UnitForm):

@@ -3,7 +3,7 @@ from datetime import datetime
 from pydantic import Field, field_validator
 
 from shared.enums import OrgType
-from shared.schemas.common import Schema
+from shared.schemas.common import Id, Input, Schema, Version
 
 _PHONE = r"^[0-9+\-() ]{5,32}$"
 
@@ -14,24 +14,24 @@ def _region(value: str | None) -> str | None:
     return value
 
 
-class OrgCreate(Schema):
+class OrgCreate(Input):
     name: str = Field(min_length=2, max_length=100)
-    parent_id: int
+    parent_id: Id
     type: OrgType
-    region_code: str
-    phone: str | None = Field(default=None, pattern=_PHONE)
+    region_code: str = Field(max_length=6)
+    phone: str | None = Field(default=None, max_length=32, pattern=_PHONE)
     address: str | None = Field(default=None, max_length=200)
 
     _check_region = field_validator("region_code")(_region)
 
 
-class OrgUpdate(Schema):
+class OrgUpdate(Input):
     name: str | None = Field(default=None, min_length=2, max_length=100)
     type: OrgType | None = None
-    region_code: str | None = None
-    phone: str | None = Field(default=None, pattern=_PHONE)
+    region_code: str | None = Field(default=None, max_length=6)
+    phone: str | None = Field(default=None, max_length=32, pattern=_PHONE)
     address: str | None = Field(default=None, max_length=200)
-    version: int | None = None
+    version: Version | None = None
 
     _check_region = field_validator("region_code")(_region)
 

@@ -1,15 +1,30 @@
 from datetime import datetime
+from typing import Annotated
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, WithJsonSchema, field_validator, model_validator
 
 from shared.enums import DataScopeKind
-from shared.permissions import ACTION_LABELS, MODULES, is_known
-from shared.schemas.common import Schema
+from shared.permissions import ACTION_LABELS, MODULES, all_permissions, is_known
+from shared.schemas.common import Id, Input, Schema, Version
+
+SCOPE_ORGS_MAX = 2000
+"""Organisations one role may name (a province has some hundred bureaus and stations)."""
+
+PermissionName = Annotated[
+    str,
+    Field(max_length=64),
+    WithJsonSchema(
+        {"type": "string", "enum": sorted(all_permissions()), "description": "module:action"},
+        mode="validation",
+    ),
+]
+"""A permission of the catalogue; the OpenAPI schema lists them (checked by ``_known``)."""
+PERMISSIONS_MAX = 4 * len(all_permissions())  # duplicates are folded, not refused
 
 
 class DataScope(BaseModel):
     kind: DataScopeKind
-    org_ids: list[int] = Field(default_factory=list)
+    org_ids: list[Id] = Field(default_factory=list, max_length=SCOPE_ORGS_MAX)
 
     @model_validator(mode="after")
     def _orgs_only_for_orgs(self) -> "DataScope":
@@ -30,22 +45,22 @@ def _known(permissions: list[str] | None) -> list[str] | None:
     return sorted(set(permissions))
 
 
-class RoleCreate(Schema):
+class RoleCreate(Input):
     name: str = Field(min_length=1, max_length=50)
-    org_id: int
+    org_id: Id
     description: str | None = Field(default=None, max_length=200)
-    permissions: list[str] = Field(default_factory=list)
+    permissions: list[PermissionName] = Field(default_factory=list, max_length=PERMISSIONS_MAX)
     data_scope: DataScope
 
     _check_permissions = field_validator("permissions")(_known)
 
 
-class RoleUpdate(Schema):
+class RoleUpdate(Input):
     name: str | None = Field(default=None, min_length=1, max_length=50)
     description: str | None = Field(default=None, max_length=200)
-    permissions: list[str] | None = None
+    permissions: list[PermissionName] | None = Field(default=None, max_length=PERMISSIONS_MAX)
     data_scope: DataScope | None = None
-    version: int | None = None
+    version: Version | None = None
 
     _check_permissions = field_validator("permissions")(_known)
 

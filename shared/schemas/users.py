@@ -1,15 +1,18 @@
 from datetime import datetime
+from typing import Annotated
 
 from pydantic import Field, field_validator
 
 from shared.enums import ApprovalRole, BusinessType, DataScopeKind
 from shared.idnumber import IdNumberError, normalise_id_number
-from shared.schemas.common import Schema
+from shared.schemas.common import Id, Input, Schema, Version
 
 USERNAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{2,31}$"
 MOBILE_PATTERN = r"^1[3-9]\d{9}$"
 
-ApprovalRoles = dict[BusinessType, list[ApprovalRole]]
+ROLE_IDS_MAX = 50
+RoleList = Annotated[list[ApprovalRole], Field(max_length=len(ApprovalRole))]
+ApprovalRoles = dict[BusinessType, RoleList]
 
 
 def id_number_field(value: str | None) -> str | None:
@@ -27,32 +30,32 @@ def _approval_roles(value: ApprovalRoles | None) -> ApprovalRoles | None:
     return {bt: sorted(set(roles)) for bt, roles in value.items() if roles}
 
 
-class UserCreate(Schema):
-    username: str = Field(pattern=USERNAME_PATTERN)
+class UserCreate(Input):
+    username: str = Field(max_length=32, pattern=USERNAME_PATTERN)
     name: str = Field(min_length=1, max_length=50)
-    org_id: int
-    mobile: str = Field(pattern=MOBILE_PATTERN)
-    id_number: str | None = None
+    org_id: Id
+    mobile: str = Field(max_length=11, pattern=MOBILE_PATTERN)
+    id_number: str | None = Field(default=None, max_length=32)
     is_police: bool = True
     police_number: str | None = Field(default=None, max_length=16)
-    role_ids: list[int] = Field(default_factory=list)
+    role_ids: list[Id] = Field(default_factory=list, max_length=ROLE_IDS_MAX)
     approval_roles: ApprovalRoles = Field(default_factory=dict)
 
     _check_id = field_validator("id_number")(id_number_field)
     _check_approval = field_validator("approval_roles")(_approval_roles)
 
 
-class UserUpdate(Schema):
+class UserUpdate(Input):
     name: str | None = Field(default=None, min_length=1, max_length=50)
-    org_id: int | None = None
-    mobile: str | None = Field(default=None, pattern=MOBILE_PATTERN)
-    id_number: str | None = None
+    org_id: Id | None = None
+    mobile: str | None = Field(default=None, max_length=11, pattern=MOBILE_PATTERN)
+    id_number: str | None = Field(default=None, max_length=32)
     is_police: bool | None = None
     police_number: str | None = Field(default=None, max_length=16)
-    role_ids: list[int] | None = None
+    role_ids: list[Id] | None = Field(default=None, max_length=ROLE_IDS_MAX)
     approval_roles: ApprovalRoles | None = None
     enabled: bool | None = None
-    version: int | None = None
+    version: Version | None = None
 
     _check_id = field_validator("id_number")(id_number_field)
     _check_approval = field_validator("approval_roles")(_approval_roles)

@@ -6,7 +6,7 @@ from pydantic import ConfigDict, Field
 
 from shared.approvals import AuthorityLevel, Gate
 from shared.enums import ApprovalRole, BusinessType
-from shared.schemas.common import Schema
+from shared.schemas.common import Input, Schema
 
 
 class WorkflowStepPublic(Schema):
@@ -38,7 +38,7 @@ class WorkflowPublic(Schema):
     steps: list[WorkflowStepPublic]
 
 
-class WorkflowPublish(Schema):
+class WorkflowPublish(Input):
     """A definition to publish: the YAML text of one file and the name it is known by.
 
     Whitespace is kept as sent so the line numbers in error messages match the file.

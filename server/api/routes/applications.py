@@ -35,6 +35,7 @@ from shared.schemas.applications import (
     RejectBody,
     ReturnBody,
 )
+from shared.schemas.common import Id
 
 router = APIRouter(prefix="/applications", tags=["applications"])
 Approver = Annotated[Principal, permission("applications:approve")]
@@ -76,7 +77,7 @@ def confirm_payment(
 
 @router.get("/{application_id}", response_model=ApplicationDetail)
 def get_detail(
-    application_id: int,
+    application_id: Id,
     principal: Annotated[Principal, permission("applications:view")],
     session: SessionDep,
     now: NowDep,
@@ -87,7 +88,7 @@ def get_detail(
 
 @router.get("/{application_id}/progress", response_model=Progress)
 def get_progress(
-    application_id: int,
+    application_id: Id,
     principal: Annotated[Principal, permission("applications:view")],
     session: SessionDep,
 ) -> Progress:
@@ -97,7 +98,7 @@ def get_progress(
 
 @router.get("/{application_id}/external", response_model=ExternalView)
 def get_external(
-    application_id: int,
+    application_id: Id,
     principal: Annotated[Principal, permission("applications:view")],
     session: SessionDep,
 ) -> ExternalView:
@@ -107,7 +108,7 @@ def get_external(
 
 @router.get("/{application_id}/document", response_model=DocumentPublic)
 def get_document(
-    application_id: int,
+    application_id: Id,
     principal: Annotated[Principal, permission("applications:view")],
     session: SessionDep,
 ) -> DocumentPublic:
@@ -117,7 +118,7 @@ def get_document(
 
 @router.get("/{application_id}/document.pdf", response_class=Response, responses=PDF)
 def get_document_pdf(
-    application_id: int, principal: Printer, session: SessionDep, now: NowDep
+    application_id: Id, principal: Printer, session: SessionDep, now: NowDep
 ) -> Response:
     application = get_application(session, principal, application_id)
     pdf = printing.print_document(session, principal, application, now=now)
@@ -126,7 +127,7 @@ def get_document_pdf(
 
 @router.get("/{application_id}/print.pdf", response_class=Response, responses=PDF)
 def get_print_pdf(
-    application_id: int, principal: Printer, session: SessionDep, now: NowDep
+    application_id: Id, principal: Printer, session: SessionDep, now: NowDep
 ) -> Response:
     application = get_application(session, principal, application_id)
     pdf = printing.print_application(session, principal, application, now=now)
@@ -135,7 +136,7 @@ def get_print_pdf(
 
 @router.post("/{application_id}/resubmit", response_model=ApplicationDetail)
 def resubmit(
-    application_id: int,
+    application_id: Id,
     body: ApplicationResubmit,
     principal: Annotated[Principal, permission("applications:intake")],
     session: SessionDep,
@@ -148,7 +149,7 @@ def resubmit(
 
 @router.post("/{application_id}/approve", response_model=ApplicationDetail)
 def approve(
-    application_id: int,
+    application_id: Id,
     body: ApproveBody,
     principal: Approver,
     session: SessionDep,
@@ -169,7 +170,7 @@ def approve(
 
 @router.post("/{application_id}/reject", response_model=ApplicationDetail)
 def reject(
-    application_id: int, body: RejectBody, principal: Approver, session: SessionDep, now: NowDep
+    application_id: Id, body: RejectBody, principal: Approver, session: SessionDep, now: NowDep
 ) -> ApplicationDetail:
     application = actions.reject(
         session,
@@ -185,7 +186,7 @@ def reject(
 
 @router.post("/{application_id}/assign", response_model=ApplicationDetail)
 def assign(
-    application_id: int, body: AssignBody, principal: Approver, session: SessionDep, now: NowDep
+    application_id: Id, body: AssignBody, principal: Approver, session: SessionDep, now: NowDep
 ) -> ApplicationDetail:
     application = actions.assign(
         session,
@@ -201,7 +202,7 @@ def assign(
 
 @router.post("/{application_id}/return", response_model=ApplicationDetail)
 def return_back(
-    application_id: int, body: ReturnBody, principal: Approver, session: SessionDep, now: NowDep
+    application_id: Id, body: ReturnBody, principal: Approver, session: SessionDep, now: NowDep
 ) -> ApplicationDetail:
     application = actions.return_back(
         session, principal, application_id, version=body.version, reason=body.reason, now=now
@@ -211,7 +212,7 @@ def return_back(
 
 @router.post("/{application_id}/fingerprint/match", response_model=FingerprintMatch)
 def check_fingerprint_match(
-    application_id: int,
+    application_id: Id,
     body: FingerprintMatchBody,
     principal: Annotated[Principal, permission("exam_enrolments:fingerprint")],
     session: SessionDep,
@@ -230,7 +231,7 @@ def check_fingerprint_match(
 
 @router.post("/{application_id}/fingerprint/enrolment", response_model=ApplicationDetail)
 def enrol_fingerprint(
-    application_id: int,
+    application_id: Id,
     body: FingerprintEnrolBody,
     principal: Annotated[Principal, permission("exam_enrolments:fingerprint")],
     session: SessionDep,
@@ -250,7 +251,7 @@ def enrol_fingerprint(
 
 @router.post("/{application_id}/fingerprint", response_model=ApplicationDetail)
 def record_fingerprint(
-    application_id: int,
+    application_id: Id,
     body: FingerprintBody,
     principal: Annotated[Principal, permission("exam_enrolments:fingerprint")],
     session: SessionDep,

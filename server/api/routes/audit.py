@@ -4,12 +4,13 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from server.api.deps import SessionDep, permission
+from server.api.params import Code
 from server.db.models import AuditEntry
 from server.services import audit
 from server.services.authz import Principal
-from server.services.paging import PageRequest
+from server.services.paging import PageNumber, PageRequest
 from shared.schemas.audit import AuditEntryPublic
-from shared.schemas.common import Page
+from shared.schemas.common import Id, Page
 
 router = APIRouter(prefix="/audit", tags=["audit"])
 
@@ -18,13 +19,13 @@ router = APIRouter(prefix="/audit", tags=["audit"])
 def list_audit(
     principal: Annotated[Principal, permission("audit:view")],
     session: SessionDep,
-    action: str | None = None,
-    actor_id: int | None = None,
-    entity_type: str | None = None,
-    entity_id: str | None = None,
+    action: Code = None,
+    actor_id: Id | None = None,
+    entity_type: Code = None,
+    entity_id: Code = None,
     since: datetime | None = None,
     until: datetime | None = None,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: PageNumber = 1,
     page_size: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> Page[AuditEntryPublic]:
     request = PageRequest(page, page_size)

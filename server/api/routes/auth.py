@@ -1,6 +1,7 @@
 from fastapi import APIRouter, Request, Response
 
 from server.api.deps import Authenticated, ContextDep, NowDep, SessionDep, client_ip
+from server.api.openapi import raises
 from server.services import auth
 from server.services.authz import principal_for
 from server.services.notifications import deliver_pending
@@ -12,7 +13,6 @@ from shared.schemas.auth import (
     LoginResponse,
     VerificationCodeSent,
 )
-from shared.schemas.common import ErrorBody
 from shared.schemas.users import EffectiveScope, Me
 
 router = APIRouter(tags=["auth"])
@@ -21,15 +21,12 @@ router = APIRouter(tags=["auth"])
 @router.post(
     "/auth/login",
     response_model=LoginResponse,
-    responses={
-        status: {"model": ErrorBody}
-        for status in (
-            ErrorCode.AUTH_INVALID_CREDENTIALS.status,
-            ErrorCode.AUTH_ACCOUNT_DISABLED.status,
-            ErrorCode.AUTH_ACCOUNT_LOCKED.status,
-            ErrorCode.AUTH_TOO_MANY_ATTEMPTS.status,
-        )
-    },
+    openapi_extra=raises(
+        ErrorCode.AUTH_INVALID_CREDENTIALS,
+        ErrorCode.AUTH_ACCOUNT_DISABLED,
+        ErrorCode.AUTH_ACCOUNT_LOCKED,
+        ErrorCode.AUTH_TOO_MANY_ATTEMPTS,
+    ),
 )
 def login(
     body: LoginRequest, request: Request, session: SessionDep, context: ContextDep, now: NowDep
@@ -59,7 +56,12 @@ def logout(who: Authenticated, session: SessionDep, now: NowDep) -> Response:
     return Response(status_code=204)
 
 
-@router.post("/auth/verification-code", response_model=VerificationCodeSent, status_code=202)
+@router.post(
+    "/auth/verification-code",
+    response_model=VerificationCodeSent,
+    status_code=202,
+    openapi_extra=raises(ErrorCode.VERIFICATION_CODE_TOO_SOON, ErrorCode.MOBILE_MISSING),
+)
 def send_code(
     who: Authenticated, session: SessionDep, context: ContextDep, now: NowDep
 ) -> VerificationCodeSent:

@@ -6,11 +6,12 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from server.api.deps import NowDep, ReadOnlyRoute, SessionDep, permission
+from server.api.params import Sort
 from server.api.responses import fast_json
 from server.services.approvals import inbox, views
 from server.services.approvals.tasks import local_day
 from server.services.authz import Principal
-from server.services.paging import PageRequest
+from server.services.paging import PageNumber, PageRequest
 from shared.approvals import ApplicationStatus, InboxBox
 from shared.enums import BusinessType
 from shared.schemas.applications import InboxCounts, InboxPage
@@ -31,9 +32,9 @@ def list_inbox(
     date_to: date | None = None,
     applicant: Annotated[str | None, Query(max_length=100)] = None,
     overdue: bool | None = None,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: PageNumber = 1,
     page_size: Annotated[int, Query(ge=1, le=500)] = 50,
-    sort: str | None = None,
+    sort: Sort = None,
     with_counts: bool = False,
 ) -> Response:
     request = PageRequest(page, page_size, sort)

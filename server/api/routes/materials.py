@@ -8,6 +8,8 @@ from fastapi import APIRouter, File, Form, Query, UploadFile
 from fastapi.responses import FileResponse
 
 from server.api.deps import ContextDep, NowDep, SessionDep, permission
+from server.api.guards import upload_limit
+from server.api.openapi import raises
 from server.services.approvals.access import get_application
 from server.services.authz import Principal
 from server.services.errors import AppError
@@ -15,6 +17,7 @@ from server.services.materials import records
 from server.services.materials.store import MaterialStore
 from shared.approvals import MaterialKind
 from shared.errors import ErrorCode
+from shared.schemas.common import INT32_MAX, Id, Text
 from shared.schemas.materials import TITLE_MAX, MaterialPublic
 
 router = APIRouter(tags=["materials"])
@@ -38,12 +41,18 @@ def content_disposition(filename: str) -> str:
 
 
 @router.post(
-    "/applications/{application_id}/materials", response_model=MaterialPublic, status_code=201
+    "/applications/{application_id}/materials",
+    response_model=MaterialPublic,
+    status_code=201,
+    openapi_extra={
+        **upload_limit("material_max_bytes"),
+        **raises(ErrorCode.MATERIAL_TYPE_REFUSED, ErrorCode.MATERIAL_TOO_LARGE),
+    },
 )
 def upload_material(
-    application_id: int,
+    application_id: Id,
     file: Annotated[UploadFile, File(description="PDF、JPEG 或 PNG 文件")],
-    title: Annotated[str, Form(max_length=TITLE_MAX, description="材料名称")],
+    title: Annotated[Text, Form(max_length=TITLE_MAX, description="材料名称")],
     principal: Annotated[Principal, permission("applications:intake")],
     session: SessionDep,
     context: ContextDep,
@@ -67,10 +76,10 @@ def upload_material(
 
 @router.get("/applications/{application_id}/materials", response_model=list[MaterialPublic])
 def list_materials(
-    application_id: int,
+    application_id: Id,
     principal: Annotated[Principal, permission("applications:view")],
     session: SessionDep,
-    round: Annotated[int | None, Query(ge=1)] = None,
+    round: Annotated[int | None, Query(ge=1, le=INT32_MAX)] = None,
 ) -> list[MaterialPublic]:
     application = get_application(session, principal, application_id)
     return [records.to_public(m) for m in records.list_materials(session, application, round=round)]
@@ -82,7 +91,7 @@ def list_materials(
     responses={200: {"content": {kind.value: {} for kind in MaterialKind}}},
 )
 def download_material(
-    material_id: int,
+    material_id: Id,
     principal: Annotated[Principal, permission("applications:view")],
     session: SessionDep,
     context: ContextDep,

@@ -3,10 +3,11 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from server.api.deps import NowDep, SessionDep, permission
+from server.api.params import Search, Sort
 from server.services import orgs
 from server.services.authz import Principal, refreshed
-from server.services.paging import PageRequest
-from shared.schemas.common import Page
+from server.services.paging import PageNumber, PageRequest
+from shared.schemas.common import Id, Page, Version
 from shared.schemas.orgs import OrgCreate, OrgPublic, OrgUpdate
 
 router = APIRouter(prefix="/orgs", tags=["orgs"])
@@ -16,12 +17,12 @@ router = APIRouter(prefix="/orgs", tags=["orgs"])
 def list_orgs(
     principal: Annotated[Principal, permission("orgs:view")],
     session: SessionDep,
-    parent_id: int | None = None,
-    q: str | None = None,
-    region_code: str | None = None,
-    page: Annotated[int, Query(ge=1)] = 1,
+    parent_id: Id | None = None,
+    q: Search = None,
+    region_code: Annotated[str | None, Query(max_length=6)] = None,
+    page: PageNumber = 1,
     page_size: Annotated[int, Query(ge=1, le=5000)] = 20,
-    sort: str | None = None,
+    sort: Sort = None,
 ) -> Page[OrgPublic]:
     request = PageRequest(page, page_size, sort)
     items, total = orgs.list_orgs(
@@ -49,7 +50,7 @@ def create_org(
 
 @router.get("/{org_id}", response_model=OrgPublic)
 def get_org(
-    org_id: int, principal: Annotated[Principal, permission("orgs:view")], session: SessionDep
+    org_id: Id, principal: Annotated[Principal, permission("orgs:view")], session: SessionDep
 ) -> OrgPublic:
     org = orgs.get_org(session, principal, org_id)
     return orgs.to_public(
@@ -59,7 +60,7 @@ def get_org(
 
 @router.patch("/{org_id}", response_model=OrgPublic)
 def update_org(
-    org_id: int,
+    org_id: Id,
     body: OrgUpdate,
     principal: Annotated[Principal, permission("orgs:update")],
     session: SessionDep,
@@ -72,11 +73,11 @@ def update_org(
 
 @router.delete("/{org_id}", status_code=204)
 def delete_org(
-    org_id: int,
+    org_id: Id,
     principal: Annotated[Principal, permission("orgs:delete")],
     session: SessionDep,
     now: NowDep,
-    version: int | None = None,
+    version: Version | None = None,
 ) -> Response:
     orgs.delete_org(session, principal, org_id, now=now, version=version)
     return Response(status_code=204)

@@ -3,10 +3,11 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from server.api.deps import NowDep, SessionDep, permission
+from server.api.params import Search, Sort
 from server.services import roles
 from server.services.authz import Principal
-from server.services.paging import PageRequest
-from shared.schemas.common import Page
+from server.services.paging import PageNumber, PageRequest
+from shared.schemas.common import Id, Page, Version
 from shared.schemas.roles import RoleCreate, RolePublic, RoleUpdate
 
 router = APIRouter(prefix="/roles", tags=["roles"])
@@ -16,11 +17,11 @@ router = APIRouter(prefix="/roles", tags=["roles"])
 def list_roles(
     principal: Annotated[Principal, permission("roles:view")],
     session: SessionDep,
-    org_id: int | None = None,
-    q: str | None = None,
-    page: Annotated[int, Query(ge=1)] = 1,
+    org_id: Id | None = None,
+    q: Search = None,
+    page: PageNumber = 1,
     page_size: Annotated[int, Query(ge=1, le=1000)] = 20,
-    sort: str | None = None,
+    sort: Sort = None,
 ) -> Page[RolePublic]:
     request = PageRequest(page, page_size, sort)
     items, total = roles.list_roles(session, principal, org_id=org_id, q=q, page=request)
@@ -45,7 +46,7 @@ def create_role(
 
 @router.get("/{role_id}", response_model=RolePublic)
 def get_role(
-    role_id: int, principal: Annotated[Principal, permission("roles:view")], session: SessionDep
+    role_id: Id, principal: Annotated[Principal, permission("roles:view")], session: SessionDep
 ) -> RolePublic:
     role = roles.get_role(session, principal, role_id)
     return roles.to_public(role, roles.user_counts(session, [role.id]).get(role.id, 0))
@@ -53,7 +54,7 @@ def get_role(
 
 @router.patch("/{role_id}", response_model=RolePublic)
 def update_role(
-    role_id: int,
+    role_id: Id,
     body: RoleUpdate,
     principal: Annotated[Principal, permission("roles:update")],
     session: SessionDep,
@@ -65,11 +66,11 @@ def update_role(
 
 @router.delete("/{role_id}", status_code=204)
 def delete_role(
-    role_id: int,
+    role_id: Id,
     principal: Annotated[Principal, permission("roles:delete")],
     session: SessionDep,
     now: NowDep,
-    version: int | None = None,
+    version: Version | None = None,
 ) -> Response:
     roles.delete_role(session, principal, role_id, now=now, version=version)
     return Response(status_code=204)

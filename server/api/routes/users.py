@@ -3,10 +3,11 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from server.api.deps import ContextDep, NowDep, SessionDep, permission
+from server.api.params import Search, Sort
 from server.services import users
 from server.services.authz import Principal
-from server.services.paging import PageRequest
-from shared.schemas.common import Page
+from server.services.paging import PageNumber, PageRequest
+from shared.schemas.common import Id, Page
 from shared.schemas.users import PasswordReset, UserCreate, UserCreated, UserPublic, UserUpdate
 
 router = APIRouter(prefix="/users", tags=["users"])
@@ -16,13 +17,13 @@ router = APIRouter(prefix="/users", tags=["users"])
 def list_users(
     principal: Annotated[Principal, permission("users:view")],
     session: SessionDep,
-    org_id: int | None = None,
+    org_id: Id | None = None,
     include_subtree: bool = False,
-    q: str | None = None,
+    q: Search = None,
     enabled: bool | None = None,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: PageNumber = 1,
     page_size: Annotated[int, Query(ge=1, le=1000)] = 20,
-    sort: str | None = None,
+    sort: Sort = None,
 ) -> Page[UserPublic]:
     request = PageRequest(page, page_size, sort)
     items, total = users.list_users(
@@ -57,14 +58,14 @@ def create_user(
 
 @router.get("/{user_id}", response_model=UserPublic)
 def get_user(
-    user_id: int, principal: Annotated[Principal, permission("users:view")], session: SessionDep
+    user_id: Id, principal: Annotated[Principal, permission("users:view")], session: SessionDep
 ) -> UserPublic:
     return users.to_public(users.get_user(session, principal, user_id), principal)
 
 
 @router.patch("/{user_id}", response_model=UserPublic)
 def update_user(
-    user_id: int,
+    user_id: Id,
     body: UserUpdate,
     principal: Annotated[Principal, permission("users:update")],
     session: SessionDep,
@@ -76,7 +77,7 @@ def update_user(
 
 @router.post("/{user_id}/reset-password", response_model=PasswordReset)
 def reset_password(
-    user_id: int,
+    user_id: Id,
     principal: Annotated[Principal, permission("users:reset_password")],
     session: SessionDep,
     context: ContextDep,
@@ -90,7 +91,7 @@ def reset_password(
 
 @router.post("/{user_id}/unlock", response_model=UserPublic)
 def unlock(
-    user_id: int,
+    user_id: Id,
     principal: Annotated[Principal, permission("users:unlock")],
     session: SessionDep,
     now: NowDep,

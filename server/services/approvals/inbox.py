@@ -17,6 +17,7 @@ from sqlalchemy.orm import Bundle, Session, lazyload
 from sqlalchemy.sql.elements import ColumnElement
 
 from server.db.approval_models import Application, ApprovalTask
+from server.services import search
 from server.services.approvals.access import principal_authority
 from server.services.approvals.tasks import PENDING
 from server.services.authz import Principal
@@ -90,12 +91,12 @@ def _filters(f: InboxFilter) -> list[ColumnElement[bool]]:
     if f.date_to is not None:
         clauses.append(Application.submitted_at < _start_of(f.date_to + timedelta(days=1)))
     if f.applicant:
-        needle = f"%{f.applicant.strip()}%"
+        needle = f.applicant.strip()
         clauses.append(
             or_(
-                Application.applicant_name.like(needle),
-                Application.applicant_code.like(needle.upper()),
-                Application.number.like(needle.upper()),
+                search.contains(Application.applicant_name, needle),
+                search.contains(Application.applicant_code, needle.upper()),
+                search.contains(Application.number, needle.upper()),
             )
         )
     return clauses

@@ -8,8 +8,6 @@ CSV files may be UTF-8 (with or without BOM, as Excel saves them) or GBK, which 
 systems still export; GB 18030 is read as the superset of GBK.
 """
 
-import csv
-import io
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
@@ -17,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
-from python_calamine import CalamineWorkbook
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -25,6 +22,7 @@ from server.db.approval_models import WatchListEntry
 from server.services import audit
 from server.services.audit import Actor
 from server.services.errors import AppError
+from server.services.spreadsheets import ImportLimits, invalid, read_sheet
 from shared.approvals import ScreeningCategory
 from shared.audit_actions import WATCHLIST_IMPORT
 from shared.china_time import china_day
@@ -33,7 +31,6 @@ from shared.idnumber import IdNumberError, normalise_id_number
 
 COLUMNS = ("身份证号", "姓名", "类别", "来源", "列入日期")
 _REQUIRED = COLUMNS[:4]
-_EXCEL = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}
 _CHUNK = 500
 
 Key = tuple[str, str, str]
@@ -60,14 +57,6 @@ class _Row:
         return (self.id_number, self.category.value, self.source)
 
 
-def _invalid(errors: list[dict[str, Any]], message: str | None = None) -> AppError:
-    return AppError(
-        ErrorCode.IMPORT_INVALID,
-        message or f"导入文件有{len(errors)}处错误，未导入任何数据",
-        errors,
-    )
-
-
 def _text(value: object) -> str:
     if value is None:
         return ""
@@ -76,38 +65,15 @@ def _text(value: object) -> str:
     return str(value).strip()
 
 
-def _decode(data: bytes) -> str:
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("gb18030")
-    except UnicodeDecodeError:
-        raise AppError(ErrorCode.IMPORT_INVALID, "CSV 文件编码无法识别，请保存为 UTF-8") from None
-
-
-def _sheet(path: Path) -> list[list[Any]]:
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
-        return list(csv.reader(io.StringIO(_decode(path.read_bytes()), newline="")))
-    if suffix in _EXCEL:
-        try:
-            return CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).to_python()
-        except Exception as err:  # calamine raises its own error types for damaged files
-            raise AppError(ErrorCode.IMPORT_INVALID, f"无法读取 Excel 文件：{err}") from None
-    raise AppError(ErrorCode.IMPORT_INVALID, "只能导入 .xlsx 或 .csv 文件")
-
-
-def read_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+def read_rows(path: Path, limits: ImportLimits) -> Iterator[tuple[int, dict[str, Any]]]:
     """(row number as the clerk sees it, raw values by header) for each non-empty row."""
-    sheet = _sheet(path)
+    sheet = read_sheet(path, limits)
     if not sheet:
         raise AppError(ErrorCode.IMPORT_INVALID, "导入文件为空")
     header = [_text(v) for v in sheet[0]]
     missing = [c for c in _REQUIRED if c not in header]
     if missing:
-        raise _invalid(
+        raise invalid(
             [{"row": 1, "column": c, "message": "缺少该列"} for c in missing],
             f"缺少列：{'、'.join(missing)}，未导入任何数据",
         )
@@ -189,12 +155,21 @@ def _existing(session: Session, rows: list[_Row]) -> dict[Key, WatchListEntry]:
     return found
 
 
-def import_watch_list(session: Session, path: Path, *, now: datetime, actor: Actor) -> ImportReport:
-    """Validate every row, then add or update; flushes and leaves the commit to the caller."""
+def import_watch_list(
+    session: Session,
+    path: Path,
+    *,
+    now: datetime,
+    actor: Actor,
+    limits: ImportLimits | None = None,
+    source_name: str | None = None,
+) -> ImportReport:
+    """Validate every row, then add or update; flushes and leaves the commit to the caller.
+    ``source_name``: the file's name as uploaded, for the audit record (default: ``path``'s)."""
     rows: list[_Row] = []
     errors: list[dict[str, Any]] = []
     first_seen: dict[Key, int] = {}
-    for number, raw in read_rows(path):
+    for number, raw in read_rows(path, limits or ImportLimits()):
         row, problems = _validate(number, raw, china_day(now))
         errors.extend(problems)
         if row is None:
@@ -206,7 +181,7 @@ def import_watch_list(session: Session, path: Path, *, now: datetime, actor: Act
         first_seen[row.key] = number
         rows.append(row)
     if errors:
-        raise _invalid(errors)
+        raise invalid(errors)
     if not rows:
         raise AppError(ErrorCode.IMPORT_INVALID, "导入文件没有数据行")
     existing = _existing(session, rows)
@@ -236,7 +211,7 @@ def import_watch_list(session: Session, path: Path, *, now: datetime, actor: Act
         actor=actor,
         action=WATCHLIST_IMPORT,
         entity_type="watch_list",
-        after={"file": path.name, **asdict(report)},
+        after={"file": source_name or path.name, **asdict(report)},
     )
     return report
 

@@ -1,0 +1,102 @@
+"""Reading an imported file (xlsx or csv) within bounds, and reporting its problems briefly.
+
+An import is all rows or none, and it runs inside a request: a file must not be able to take the
+server's memory or the answer's size with it. So the file's size is checked before it is read, an
+xlsx's unpacked size from its zip directory before a byte of XML is parsed (a 700 KB "zip bomb"
+unpacks to hundreds of MB), the number of rows before they are validated, and an error answer lists
+the first ``ERRORS_SHOWN`` problems and says how many there are.
+"""
+
+import csv
+import io
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from python_calamine import CalamineWorkbook
+
+from server.services.errors import AppError
+from shared.errors import ErrorCode
+
+ERRORS_SHOWN = 100
+_EXCEL = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}
+_ZIPPED = {".xlsx", ".xlsm", ".xlsb", ".ods"}
+_MB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class ImportLimits:
+    """``Settings.import_max_*``; the defaults are the settings' defaults."""
+
+    max_bytes: int = 10 * _MB
+    max_unpacked_bytes: int = 50 * _MB
+    max_rows: int = 100_000
+
+
+def invalid(errors: list[dict[str, Any]], message: str | None = None) -> AppError:
+    """IMPORT_INVALID with the first ``ERRORS_SHOWN`` problems; the message gives the total."""
+    if message is None:
+        message = f"导入文件有{len(errors)}处错误，未导入任何数据"
+        if len(errors) > ERRORS_SHOWN:
+            message += f"（以下列出前{ERRORS_SHOWN}处）"
+    return AppError(ErrorCode.IMPORT_INVALID, message, errors[:ERRORS_SHOWN])
+
+
+def _refuse(message: str) -> AppError:
+    return AppError(ErrorCode.IMPORT_INVALID, message)
+
+
+def _decode(data: bytes) -> str:
+    """UTF-8 (with or without the BOM Excel writes) or GBK, read as its superset GB 18030."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("gb18030")
+    except UnicodeDecodeError:
+        raise _refuse("CSV 文件编码无法识别，请保存为 UTF-8") from None
+
+
+def _check_unpacked(path: Path, limit: int) -> None:
+    """The sizes the zip directory declares; the reader never unpacks more than declared."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, OSError) as err:
+        raise _refuse(f"无法读取 Excel 文件：{err}") from None
+    if unpacked > limit:
+        raise _refuse(f"Excel 文件解压后超过 {limit / _MB:g} MB，请分批导入")
+
+
+def _too_many(limits: ImportLimits) -> AppError:
+    return _refuse(f"导入文件超过 {limits.max_rows} 行，请分批导入")
+
+
+def read_sheet(path: Path, limits: ImportLimits) -> list[list[Any]]:
+    """The first sheet (or the csv) as rows of cell values, header included."""
+    if path.stat().st_size > limits.max_bytes:
+        raise _refuse(f"导入文件超过 {limits.max_bytes / _MB:g} MB，请分批导入")
+    suffix = path.suffix.lower()
+    rows: list[list[Any]] = []
+    if suffix == ".csv":
+        for row in csv.reader(io.StringIO(_decode(path.read_bytes()), newline="")):
+            rows.append(row)
+            if len(rows) > limits.max_rows + 1:
+                raise _too_many(limits)
+        return rows
+    if suffix not in _EXCEL:
+        raise _refuse("只能导入 .xlsx 或 .csv 文件")
+    if suffix in _ZIPPED:
+        _check_unpacked(path, limits.max_unpacked_bytes)
+    try:
+        sheet = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0)
+        if sheet.height > limits.max_rows + 1:
+            raise _too_many(limits)
+        rows = sheet.to_python()
+    except AppError:
+        raise
+    except Exception as err:  # calamine raises its own error types for damaged files
+        raise _refuse(f"无法读取 Excel 文件：{err}") from None
+    return rows

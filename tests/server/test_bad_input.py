@@ -1,0 +1,144 @@
+"""Hostile or malformed input answers 4xx with a client-error code and a Chinese message, on both
+engines; ``INTERNAL_ERROR`` stays reserved for faults of the server itself."""
+
+import re
+from typing import Any
+
+import pytest
+
+from tests.server.conftest import Api
+from tests.server.world import root_id
+
+HAN = re.compile(r"[\u4e00-\u9fff]")
+BIG_ID = 3_000_000_000  # above PostgreSQL's integer (2**31 - 1)
+
+
+def assert_client_error(response: Any, status: int | None = None) -> dict[str, Any]:
+    assert 400 <= response.status_code < 500, (response.status_code, response.text[:500])
+    if status is not None:
+        assert response.status_code == status, (response.status_code, response.text[:500])
+    body: dict[str, Any] = response.json()
+    assert body["code"] not in ("INTERNAL_ERROR", None), body
+    assert HAN.search(body["message"]), body
+    return body
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        f"/orgs/{BIG_ID}",
+        f"/roles/{BIG_ID}",
+        f"/users/{BIG_ID}",
+        f"/applications/{BIG_ID}",
+        f"/applications/{BIG_ID}/screening",
+        f"/materials/{BIG_ID}/content",
+        f"/orgs/{2**64}",
+        "/orgs/0",
+        "/orgs/-1",
+    ],
+)
+def test_ids_outside_the_database_range_are_refused(admin: Api, path: str) -> None:
+    assert_client_error(admin.get(path, None))
+
+
+def test_ids_in_query_and_body_outside_the_range_are_refused(admin: Api) -> None:
+    assert_client_error(admin.get("/users", None, params={"org_id": BIG_ID}))
+    assert_client_error(admin.get("/audit", None, params={"actor_id": BIG_ID}))
+    org = {"name": "温州市公安局", "type": "city_bureau", "region_code": "330300"}
+    assert_client_error(admin.post("/orgs", None, json={**org, "parent_id": BIG_ID}))
+    root = admin.get(f"/orgs/{root_id(admin)}").json()
+    too_new = {"name": "浙江省公安厅", "version": 2**70}
+    assert_client_error(admin.patch(f"/orgs/{root['id']}", None, json=too_new))
+
+
+@pytest.mark.parametrize("page", [10**12, 2**63, 10**30])
+@pytest.mark.parametrize("path", ["/orgs", "/roles", "/users", "/audit", "/inbox"])
+def test_huge_page_numbers_are_refused(admin: Api, path: str, page: int) -> None:
+    assert_client_error(admin.get(path, None, params={"page": page}), 422)
+
+
+@pytest.mark.parametrize(
+    ("path", "params"),
+    [
+        ("/users", {"q": "a\x00b"}),
+        ("/orgs", {"q": "\x00"}),
+        ("/roles", {"q": "x\x00"}),
+        ("/audit", {"entity_id": "\x00"}),
+        ("/inbox", {"applicant": "\x00"}),
+        ("/documents/verify", {"number": "\x00", "code": "1"}),
+    ],
+)
+def test_nul_bytes_in_query_strings_are_refused(
+    admin: Api, path: str, params: dict[str, str]
+) -> None:
+    assert_client_error(admin.get(path, None, params=params), 422)
+
+
+def test_nul_bytes_in_bodies_are_refused(admin: Api) -> None:
+    root = root_id(admin)
+    org = {"name": "温州\x00公安局", "parent_id": root, "type": "city_bureau"}
+    assert_client_error(admin.post("/orgs", None, json={**org, "region_code": "330300"}), 422)
+    form = {"unit_name": "\x00\x00", "extra\x00": 1}
+    body = {
+        "business_type": "company_licence",
+        "applicant_kind": "unit",
+        "applicant_name": "某某保安",
+        "applicant_code": "91330100MA27XXXX1A",
+        "region_code": "330102",
+        "form": form,
+        "persons": [{"role": "legal_rep", "name": "张三", "id_number": "330102199001011237"}],
+    }
+    assert_client_error(admin.post("/applications", None, json=body), 422)
+
+
+def test_a_role_with_100000_organisations_is_refused(admin: Api) -> None:
+    body = {
+        "name": "巨型角色",
+        "org_id": root_id(admin),
+        "permissions": ["orgs:view"],
+        "data_scope": {"kind": "orgs", "org_ids": list(range(1, 100_001))},
+    }
+    assert_client_error(admin.post("/roles", None, json=body), 422)
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b'{"name": "\xff\xfe\xfa", "parent_id": 1}',
+        b"[" * 100_000 + b"]" * 100_000,
+        b'{"a":' * 100_000 + b"1" + b"}" * 100_000,
+        b"\x00\x01\x02",
+    ],
+    ids=["not-utf8", "deep-list", "deep-object", "binary"],
+)
+def test_undecodable_json_bodies_are_refused(admin: Api, content: bytes) -> None:
+    headers = {"Authorization": f"Bearer {admin.token}", "Content-Type": "application/json"}
+    response = admin.client.post("/api/v1/orgs", content=content, headers=headers)
+    assert_client_error(response)
+
+
+def test_a_multipart_body_of_3000_parts_is_refused(admin: Api) -> None:
+    fields = {f"f{i}": "x" for i in range(3000)}
+    response = admin.post(
+        "/applications/1/materials",
+        None,
+        data=fields,
+        files={"file": ("a.pdf", b"%PDF-1.4", "application/pdf")},
+    )
+    assert_client_error(response)
+
+
+def test_a_10_mb_title_is_refused(admin: Api) -> None:
+    response = admin.post(
+        "/applications/1/materials",
+        None,
+        data={"title": "材" * (10 * 1024 * 1024 // 3)},
+        files={"file": ("a.pdf", b"%PDF-1.4", "application/pdf")},
+    )
+    assert_client_error(response)
+
+
+def test_method_not_allowed_keeps_the_allow_header(admin: Api) -> None:
+    response = admin.call("DELETE", "/health", 405)
+    assert response.headers.get("allow") == "GET"
+    assert response.json()["code"] == "METHOD_NOT_ALLOWED"
