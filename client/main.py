@@ -16,6 +16,7 @@ from client.views.context import DeskContext
 from client.views.main_window import MainWindow
 from client.views.pages import PAGES
 from client.views.sign_in import SignInWindow
+from shared.console import ensure_unicode_output
 
 
 class Desk:
@@ -53,6 +54,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> None:
+    ensure_unicode_output()
     args = parse(sys.argv[1:] if argv is None else argv)
     if args.check:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")

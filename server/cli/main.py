@@ -25,6 +25,7 @@ from server.services.documents.signing import DocumentSigner
 from server.services.errors import AppError
 from server.services.materials.store import MaterialStore
 from server.services.passwords import Passwords
+from shared.console import ensure_unicode_output
 
 app = typer.Typer(help="SGSS 服务器管理命令", no_args_is_help=True, add_completion=False)
 user_app = typer.Typer(help="用户账号管理", no_args_is_help=True)
@@ -258,6 +259,7 @@ def demo_data_cmd(
 
 
 def main() -> None:
+    ensure_unicode_output()
     try:
         app()
     except AppError as err:
