@@ -6,7 +6,6 @@ Chinese sentence at start-up — never a server that answers passwords in clear 
 intranet, nor one that starts and then fails every desk's handshake.
 """
 
-import ipaddress
 import ssl
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -16,6 +15,7 @@ from cryptography import x509
 from cryptography.x509.oid import NameOID
 
 from server.config import Settings
+from shared.net import is_loopback
 
 TLS_HINT = "用 --tls-cert 与 --tls-key（或 SGSS_TLS_CERT 与 SGSS_TLS_KEY）指定证书和私钥"
 
@@ -37,16 +37,6 @@ class Listener:
         scheme = "https" if self.certfile else "http"
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"{scheme}://{host}:{self.port}"
-
-
-def is_loopback(host: str) -> bool:
-    """Only ``localhost`` and loopback addresses; any other name may resolve to anything."""
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def plan(

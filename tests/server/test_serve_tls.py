@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives import serialization
 
-from server.cli.listening import ListenError, is_loopback, plan
+from server.cli.listening import ListenError, plan
 from server.config import Settings
+from shared.net import is_loopback
 from tests.tls import TlsFiles, make_tls_files
 
 NOT_MIGRATED = "数据库结构版本为 空"
