@@ -17,6 +17,12 @@ from cryptography.x509.oid import NameOID
 from server.config import Settings
 from shared.net import is_loopback
 
+# On a stop, a desk's idle keep-alive TLS connection is closed with a close_notify that its peer,
+# idle, never answers, and the TLS layer waits 30 s for it: a service stop would take that long.
+# Requests still running after this are cancelled (their transactions roll back); the API's own
+# requests take milliseconds.
+GRACEFUL_SHUTDOWN_SECONDS = 5
+
 TLS_HINT = "用 --tls-cert 与 --tls-key（或 SGSS_TLS_CERT 与 SGSS_TLS_KEY）指定证书和私钥"
 
 

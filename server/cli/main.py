@@ -29,7 +29,6 @@ from server.services.passwords import Passwords
 from shared.console import ensure_unicode_output
 
 app = typer.Typer(help="SGSS 服务器管理命令", no_args_is_help=True, add_completion=False)
-GRACEFUL_SHUTDOWN_SECONDS = 5
 user_app = typer.Typer(help="用户账号管理", no_args_is_help=True)
 org_app = typer.Typer(help="机构管理", no_args_is_help=True)
 outbox_app = typer.Typer(help="通知发件箱", no_args_is_help=True)
@@ -110,11 +109,7 @@ def serve(
         ssl_certfile=listener.certfile,
         ssl_keyfile=listener.keyfile,
         log_level="info",
-        # A desk's idle keep-alive TLS connection is closed with a close_notify its peer never
-        # answers while idle, and the TLS layer waits 30 s for it on every such connection: a
-        # service stop would take that long. Requests still running after this are cancelled
-        # (their transactions roll back); the API's own requests take milliseconds.
-        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+        timeout_graceful_shutdown=listening.GRACEFUL_SHUTDOWN_SECONDS,
     )
 
 
