@@ -1,11 +1,13 @@
 """``sgss-desk --check``: what an installer or a support call runs on a workstation."""
 
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import QApplication
 
 from client.api import ApiClient, ApiError
+from shared.net import is_loopback
 
 
 def _resources() -> str:
@@ -34,26 +36,38 @@ def _drivers() -> str:
     return f"设备驱动（pyserial {serial.__version__}）"
 
 
-def _server(url: str) -> Callable[[], str]:
+def _server(url: str, ca: str) -> Callable[[], str]:
     def check() -> str:
         try:
-            health = ApiClient(url, timeout=5).health()
+            health = ApiClient(url, timeout=5, verify=ca or True).health()
         except ApiError as err:
             raise RuntimeError(err.message) from None
-        return f"服务器 {url}：{health.status}，数据库 {health.database}，版本 {health.version}"
+        if url.startswith("https://"):
+            trust = f"CA 证书 {ca}" if ca else "系统默认的 CA"
+            link = f"TLS 证书已校验（{trust}）"
+        else:
+            link = "明文 HTTP，未加密" + (
+                "" if is_loopback(urlsplit(url).hostname or "") else "：请改用 https:// 地址"
+            )
+        return (
+            f"服务器 {url}：{health.status}，数据库 {health.database}，版本 {health.version}；"
+            f"{link}"
+        )
 
     return check
 
 
-def run_checks(app: QApplication, server_url: str) -> int:
-    """Print one line per check; the exit status is the number of failures (0 = all fine)."""
+def run_checks(app: QApplication, server_url: str, *, ca: str = "") -> int:
+    """Print one line per check; the exit status is the number of failures (0 = all fine).
+    ``ca``: the CA certificate the server's TLS certificate is checked against (empty: the
+    public CAs)."""
     del app  # Qt must exist for the font database; nothing is shown
     failures = 0
     checks = [
         ("资源", _resources),
         ("字体", _cjk_font),
         ("驱动", _drivers),
-        ("服务器", _server(server_url)),
+        ("服务器", _server(server_url, ca)),
     ]
     for name, check in checks:
         try:

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import requests
 
+SERVER_TLS_SETTINGS = ("SGSS_TLS_CERT", "SGSS_TLS_KEY")
+
 
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
@@ -39,7 +41,9 @@ class EmbeddedServer:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, *, timeout: float = 60.0) -> str:
-        env = {**os.environ, **self.extra_env, "SGSS_DATABASE_URL": self.database_url}
+        # plain HTTP on loopback, whatever a server installed on this machine is set to serve
+        inherited = {k: v for k, v in os.environ.items() if k not in SERVER_TLS_SETTINGS}
+        env = {**inherited, **self.extra_env, "SGSS_DATABASE_URL": self.database_url}
         command = [
             sys.executable,
             "-m",

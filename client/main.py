@@ -16,6 +16,7 @@ from client.views.context import DeskContext
 from client.views.main_window import MainWindow
 from client.views.pages import PAGES
 from client.views.sign_in import SignInWindow
+from shared.console import ensure_unicode_output
 
 
 class Desk:
@@ -47,12 +48,17 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--check", action="store_true", help="检查工作站环境后退出")
     parser.add_argument("--server", help="服务器地址（默认使用上次登录的地址）")
     parser.add_argument(
+        "--ca-cert",
+        help="校验服务器证书用的公安局 CA 证书（PEM 文件）；启动客户端时保存，之后沿用",
+    )
+    parser.add_argument(
         "--embedded-db", type=Path, help="启动内置服务器并使用该 SQLite 数据库（演示用）"
     )
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> None:
+    ensure_unicode_output()
     args = parse(sys.argv[1:] if argv is None else argv)
     if args.check:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -63,7 +69,8 @@ def main(argv: list[str] | None = None) -> None:
     if args.check:
         from client.check import run_checks
 
-        sys.exit(1 if run_checks(app, args.server or prefs.server_url) else 0)
+        ca = prefs.ca_certificate if args.ca_cert is None else args.ca_cert
+        sys.exit(1 if run_checks(app, args.server or prefs.server_url, ca=ca) else 0)
     ensure_cjk_font()
     app.setStyleSheet(stylesheet())
     embedded = None
@@ -72,8 +79,11 @@ def main(argv: list[str] | None = None) -> None:
         prefs.server_url = embedded.start()
     elif args.server:
         prefs.server_url = args.server
+    if args.ca_cert is not None:
+        prefs.ca_certificate = str(Path(args.ca_cert).resolve()) if args.ca_cert else ""
     runner = JobRunner()
-    desk = Desk(DeskContext(ApiClient(prefs.server_url), runner, prefs))
+    api = ApiClient(prefs.server_url, verify=prefs.tls_verify)
+    desk = Desk(DeskContext(api, runner, prefs))
     desk.show()
     try:
         code = app.exec()

@@ -1,5 +1,6 @@
-"""What the workstation remembers: server address, last username, window state (QSettings),
-and — only when asked — a session token in the OS credential store (keyring), never a password."""
+"""What the workstation remembers: server address, last username, the CA certificate that signs
+the server's, window state (QSettings), and — only when asked — a session token in the OS
+credential store (keyring), never a password."""
 
 import contextlib
 
@@ -25,6 +26,22 @@ class Preferences:
     @server_url.setter
     def server_url(self, value: str) -> None:
         self.qsettings.setValue("signin/server", value)
+
+    @property
+    def ca_certificate(self) -> str:
+        """The bureau's CA certificate (a PEM file) that signs the server's TLS certificate;
+        empty: the usual public CAs. Set by an administrator (``sgss-desk --ca-cert``) or
+        deployed with the installer, never asked of a clerk."""
+        return self._text("tls/ca_certificate")
+
+    @ca_certificate.setter
+    def ca_certificate(self, value: str) -> None:
+        self.qsettings.setValue("tls/ca_certificate", value)
+
+    @property
+    def tls_verify(self) -> bool | str:
+        """What ``ApiClient(verify=...)`` takes: the CA file, or ``True`` for the public CAs."""
+        return self.ca_certificate or True
 
     @property
     def username(self) -> str:

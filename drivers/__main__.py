@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from drivers.errors import DeviceError
 from drivers.ports import available_ports
+from shared.console import ensure_unicode_output
 
 
 def _ports(_: argparse.Namespace) -> int:
@@ -38,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    ensure_unicode_output()
     args = build_parser().parse_args(argv)
     try:
         return int(args.run(args))

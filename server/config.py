@@ -70,6 +70,13 @@ class Settings(BaseSettings):
     # issued before fail verification.
     document_secret: SecretStr | None = None
 
+    # serving: HTTPS with these PEM files (the bureau's CA signs the certificate); without them
+    # ``serve`` listens only on loopback unless plain HTTP is allowed explicitly (a TLS proxy
+    # in front)
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    allow_plain_http: bool = False
+
     @property
     def database_kind(self) -> str:
         return "postgresql" if self.database_url.startswith("postgresql") else "sqlite"

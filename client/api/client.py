@@ -47,11 +47,17 @@ def _database_reconnected(response: requests.Response) -> bool:
 
 class ApiClient:
     def __init__(self, base_url: str, *, timeout: float = 15.0, verify: bool | str = True) -> None:
+        """``verify``: ``True`` trusts the usual public CAs; a path trusts the certificates in
+        that PEM file instead (the bureau's own CA)."""
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self.token: str | None = None
+        self.verify = verify
         self._http = requests.Session()
-        self._http.verify = verify
+
+    @property
+    def ca_file(self) -> str | None:
+        return self.verify if isinstance(self.verify, str) else None
 
     # -- plumbing -------------------------------------------------------------------------
     def _send(
@@ -77,9 +83,11 @@ class ApiClient:
                     data=data,
                     headers=headers,
                     timeout=self.timeout,
+                    # per request: REQUESTS_CA_BUNDLE would override the session's (requests#3829)
+                    verify=self.verify,
                 )
-            except requests.RequestException as err:
-                raise from_transport(err, self.base_url) from err
+            except OSError as err:  # requests' own errors, and its missing CA file
+                raise from_transport(err, self.base_url, ca=self.ca_file) from err
 
         response = attempt()
         # A read that met a connection the database had dropped changed nothing, and the

@@ -1,8 +1,12 @@
 """What can go wrong talking to the server, each with a Chinese sentence for the clerk."""
 
+from http.client import RemoteDisconnected
+from pathlib import Path
 from typing import Any
 
 import requests
+
+from client.api import tls
 
 NETWORK_UNREACHABLE = "NETWORK_UNREACHABLE"
 NETWORK_TIMEOUT = "NETWORK_TIMEOUT"
@@ -28,15 +32,23 @@ class ApiError(Exception):
         return self.code in SESSION_ENDED
 
 
-def from_transport(err: requests.RequestException, base_url: str) -> ApiError:
+def from_transport(err: OSError, base_url: str, *, ca: str | None = None) -> ApiError:
+    """``err`` from ``requests``: its own exceptions, or the ``OSError`` it raises for a CA file
+    that is not there. ``ca`` is the CA certificate the workstation was told to trust."""
     if isinstance(err, requests.exceptions.SSLError):
-        return ApiError(
-            TLS_FAILURE, f"与服务器 {base_url} 的安全连接（TLS）校验失败，请联系管理员核对证书"
-        )
+        return ApiError(TLS_FAILURE, tls.tls_message(err, base_url, ca))
+    if ca and not isinstance(err, requests.RequestException) and not Path(ca).is_file():
+        return ApiError(TLS_FAILURE, tls.missing_ca_message(ca))
     if isinstance(err, requests.Timeout):
         return ApiError(NETWORK_TIMEOUT, "服务器响应超时，请稍后重试")
     if isinstance(err, requests.ConnectionError):
-        return ApiError(NETWORK_UNREACHABLE, f"无法连接服务器 {base_url}，请检查服务器地址和网络")
+        message = f"无法连接服务器 {base_url}，请检查服务器地址和网络"
+        if base_url.startswith("http://") and tls.find(err, RemoteDisconnected):
+            message = (
+                f"服务器 {base_url} 未作应答就断开了连接："
+                "若服务器已启用 TLS，地址应以 https:// 开头"
+            )
+        return ApiError(NETWORK_UNREACHABLE, message)
     return ApiError(BAD_RESPONSE, f"与服务器通信失败：{err}")
 
 

@@ -19,6 +19,11 @@ class DeskContext:
     prefs: Preferences
     me: Me | None = None
 
+    def connect(self, server: str) -> ApiClient:
+        """A new client for ``server`` (not yet signed in), trusting this workstation's CA."""
+        self.api = ApiClient(server, verify=self.prefs.tls_verify)
+        return self.api
+
     def call(
         self,
         parent: QWidget,

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from client.api import ApiClient, ApiError
+from client.api import ApiError
 from client.views.change_password import ChangePasswordDialog
 from client.views.context import DeskContext
 
@@ -57,7 +57,7 @@ class SignInWindow(QWidget):
         token = self.context.prefs.remembered_token(server, username) if username else None
         if not token:
             return
-        api = self.context.api = ApiClient(server)
+        api = self.context.connect(server)
         api.token = token
         self.remember.setChecked(True)
         self.error.setText("正在恢复上次的登录状态…")
@@ -81,7 +81,7 @@ class SignInWindow(QWidget):
             self.error.setText("请填写服务器地址、用户名和密码")
             return
         if self.context.api.base_url != server.rstrip("/"):
-            self.context.api = ApiClient(server)
+            self.context.connect(server)
         api = self.context.api
         self.button.setEnabled(False)
         self.error.setText("正在登录…")

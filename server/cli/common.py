@@ -25,10 +25,10 @@ class Env:
             yield session
 
 
-def open_env() -> Env:
+def open_env(settings: Settings | None = None) -> Env:
     from server.app import ensure_sqlite_folder
 
-    settings = Settings()
+    settings = settings or Settings()
     ensure_sqlite_folder(settings.database_url)
     return Env(settings, create_db_engine(settings.database_url))
 

@@ -8,8 +8,9 @@ import typer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.cli import screening_cmd, worker_cmd, workflow_cmd
+from server.cli import listening, screening_cmd, worker_cmd, workflow_cmd
 from server.cli.common import describe, fail, open_env, utc_now
+from server.config import Settings
 from server.db.migrate import current_revision, head_revision
 from server.db.models import User
 from server.services import (
@@ -25,6 +26,7 @@ from server.services.documents.signing import DocumentSigner
 from server.services.errors import AppError
 from server.services.materials.store import MaterialStore
 from server.services.passwords import Passwords
+from shared.console import ensure_unicode_output
 
 app = typer.Typer(help="SGSS 服务器管理命令", no_args_is_help=True, add_completion=False)
 user_app = typer.Typer(help="用户账号管理", no_args_is_help=True)
@@ -55,25 +57,60 @@ def init_db(
 def serve(
     host: Annotated[str, typer.Option(help="监听地址")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="监听端口")] = 8700,
+    tls_cert: Annotated[
+        Path | None, typer.Option(help="TLS 证书（PEM，可含中间证书）；默认 SGSS_TLS_CERT")
+    ] = None,
+    tls_key: Annotated[
+        Path | None, typer.Option(help="TLS 私钥（PEM，不加密）；默认 SGSS_TLS_KEY")
+    ] = None,
+    allow_plain_http: Annotated[
+        bool,
+        typer.Option(
+            "--allow-plain-http",
+            help="未配置 TLS 时也允许在非本机地址上提供明文 HTTP（前端另有 HTTPS 代理时）",
+        ),
+    ] = False,
     watch_stdin: Annotated[
         bool, typer.Option(help="标准输入关闭时退出（由客户端启动的内置服务器使用）", hidden=True)
     ] = False,
 ) -> None:
-    """启动 API 服务器。"""
+    """启动 API 服务器（HTTPS；未配置证书时只在本机回环地址上提供 HTTP）。"""
     import uvicorn
 
     from server.app import create_app
 
-    env = open_env()
+    settings = Settings()
+    try:
+        listener = listening.plan(
+            settings,
+            host=host,
+            port=port,
+            tls_cert=tls_cert,
+            tls_key=tls_key,
+            allow_plain_http=allow_plain_http,
+        )
+    except listening.ListenError as refused:
+        fail(str(refused))
+    env = open_env(settings)
     current, head = current_revision(env.engine), head_revision()
     env.engine.dispose()
     if current != head:
         # serving an older schema would fail request by request; say so once, up front
         fail(f"数据库结构版本为 {current or '空'}，程序需要 {head}：请先运行 sgss-server init-db")
+    if listener.notice:
+        typer.echo(listener.notice, err=True)
     if watch_stdin:
         _exit_when_stdin_closes()
 
-    uvicorn.run(create_app(env.settings), host=host, port=port, log_level="info")
+    uvicorn.run(
+        create_app(env.settings),
+        host=listener.host,
+        port=listener.port,
+        ssl_certfile=listener.certfile,
+        ssl_keyfile=listener.keyfile,
+        log_level="info",
+        timeout_graceful_shutdown=listening.GRACEFUL_SHUTDOWN_SECONDS,
+    )
 
 
 def _exit_when_stdin_closes() -> None:
@@ -258,6 +295,7 @@ def demo_data_cmd(
 
 
 def main() -> None:
+    ensure_unicode_output()
     try:
         app()
     except AppError as err:

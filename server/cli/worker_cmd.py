@@ -5,7 +5,6 @@ outbox. Both claim rows with ``SKIP LOCKED`` on PostgreSQL, so a pass may run on
 once (or from cron while ``worker run`` loops) without sending anything twice.
 """
 
-import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
@@ -13,6 +12,7 @@ from typing import Annotated
 import typer
 
 from server.cli.common import Env, open_env, utc_now
+from server.cli.graceful import GracefulStop, Stopped
 from server.services import notifications
 from server.services.approvals.deadlines import notify_overdue
 from shared.china_time import china_time
@@ -56,16 +56,28 @@ def run_once() -> None:
 def run(
     interval: Annotated[float, typer.Option(min=1, help="两次执行之间的间隔（秒）")] = 60,
 ) -> None:
-    """循环执行，直到按 Ctrl-C；某次执行失败时记录原因，下次照常执行。"""
+    """循环执行，直到按 Ctrl-C 或收到 SIGTERM（服务停止）：正在进行的一次执行完成后退出。
+
+    某次执行失败时记录原因，下次照常执行。
+    """
     env = open_env()
     typer.echo(f"后台任务已启动，每 {interval:g} 秒执行一次；按 Ctrl-C 停止")
     try:
-        while True:
-            stamp = f"{china_time(utc_now()):%Y-%m-%d %H:%M:%S}"
-            try:
-                typer.echo(f"[{stamp}] {one_pass(env).summary()}")
-            except Exception as err:  # a database or gateway outage must not end the loop
-                typer.echo(f"[{stamp}] 执行失败：{type(err).__name__}: {err}", err=True)
-            time.sleep(interval)
-    except KeyboardInterrupt:
+        with GracefulStop() as stop:
+            while True:
+                with stop.busy():
+                    _logged_pass(env)
+                stop.sleep(interval)
+    except Stopped as stopped:
+        if stopped.abandoned:
+            typer.echo("后台任务已停止：未完成的一次执行已中断（其数据库事务已回滚）", err=True)
+            raise typer.Exit(1) from None
         typer.echo("后台任务已停止")
+
+
+def _logged_pass(env: Env) -> None:
+    stamp = f"{china_time(utc_now()):%Y-%m-%d %H:%M:%S}"
+    try:
+        typer.echo(f"[{stamp}] {one_pass(env).summary()}")
+    except Exception as err:  # a database or gateway outage must not end the loop
+        typer.echo(f"[{stamp}] 执行失败：{type(err).__name__}: {err}", err=True)

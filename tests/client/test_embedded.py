@@ -7,8 +7,10 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 import requests
 
+from client.embedded import EmbeddedServer
 from tests.client.conftest import CHEAP_ARGON
 
 PARENT = """
@@ -47,3 +49,26 @@ def test_server_stops_when_the_client_is_killed(tmp_path: Path) -> None:
             return
         time.sleep(0.3)
     raise AssertionError("the embedded server outlived its client")
+
+
+def test_embedded_server_ignores_a_tls_setting_meant_for_a_real_server(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The demo talks plain HTTP on loopback even on a machine whose environment configures
+    ``sgss-server serve`` for TLS."""
+    db = tmp_path / "demo.db"
+    env = {**os.environ, **CHEAP_ARGON, "SGSS_DATABASE_URL": f"sqlite:///{db}"}
+    subprocess.run(
+        [sys.executable, "-m", "server.cli.main", "init-db"],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    monkeypatch.setenv("SGSS_TLS_CERT", str(tmp_path / "server.pem"))
+    monkeypatch.setenv("SGSS_TLS_KEY", str(tmp_path / "server.key"))
+    server = EmbeddedServer(f"sqlite:///{db}", env=CHEAP_ARGON)
+    try:
+        url = server.start()
+        assert requests.get(f"{url}/api/v1/health", timeout=5).json()["status"] == "ok"
+    finally:
+        server.stop()

@@ -167,4 +167,4 @@ def test_tls_failure_message(qtbot, context, server) -> None:  # type: ignore[no
     window.server.setText(server.replace("http://", "https://"))  # TLS spoken to a plain server
     window.submit()
     qtbot.waitUntil(window.button.isEnabled, timeout=15000)
-    assert "安全连接（TLS）校验失败" in window.error.text()
+    assert "没有启用 TLS：请核对地址应以 http:// 还是 https:// 开头" in window.error.text()

@@ -4,7 +4,10 @@ import os
 import signal
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
 from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -17,6 +20,7 @@ from server.clock import FrozenClock
 from server.config import Settings
 from server.db.models import Notification
 from server.db.session import create_db_engine
+from server.services import notifications
 from shared.enums import BusinessType
 from tests.server.approval_world import application_body, build
 
@@ -209,26 +213,138 @@ def test_worker_run_once_reminds_of_overdue_steps_and_delivers(
     assert "新超期审批环节 0 个" in again and "已发送通知 0 条" in again
 
 
-def test_worker_run_loops_until_interrupted(cli: Cli) -> None:
-    cli("init-db")
-    worker = subprocess.Popen(
+def _start_worker(cli: Cli, *, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    """``worker run`` as a service manager starts it, except that a SIGINT the launching shell
+    may ignore (a background run of the suite) is set back to its default, as in a terminal."""
+    return subprocess.Popen(
         [sys.executable, "-m", "server.cli.main", "worker", "run", "--interval", "1"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env={**cli.env, "PYTHONUNBUFFERED": "1"},
+        env={**cli.env, "PYTHONUNBUFFERED": "1", **(env or {})},
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # noqa: PLW1509
     )
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_worker_run_loops_until_stopped(cli: Cli, stop: signal.Signals) -> None:
+    cli("init-db")
+    worker = _start_worker(cli)
     try:
         assert worker.stdout is not None
         assert "后台任务已启动" in worker.stdout.readline()
         assert "新超期审批环节 0 个" in worker.stdout.readline()
         assert "新超期审批环节 0 个" in worker.stdout.readline()  # it went round again
-        worker.send_signal(signal.SIGINT)
-        out, err = worker.communicate(timeout=60)
+        worker.send_signal(stop)
+        out, err = worker.communicate(timeout=30)
     finally:
         worker.kill()
     assert worker.returncode == 0, err
-    assert "后台任务已停止" in out
+    assert out.strip() == "后台任务已停止"
+
+
+class HeldGateway:
+    """An SMS gateway that holds each request until released, so a test can stop the worker
+    in the middle of a pass (a notification claimed, its delivery under way)."""
+
+    def __init__(self) -> None:
+        self.received = threading.Event()
+        self.release = threading.Event()
+        gateway = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers["Content-Length"]))
+                gateway.received.set()
+                gateway.release.wait(30)
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/sms"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.release.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def gateway() -> Iterator[HeldGateway]:
+    held = HeldGateway()
+    yield held
+    held.close()
+
+
+def _queued_sms(cli: Cli, settings: Settings) -> int:
+    cli("init-db")
+    engine = create_db_engine(settings.database_url)
+    with Session(engine) as session:
+        queued = notifications.enqueue_sms(
+            session,
+            now=datetime.now(UTC),
+            mobile="13812345678",
+            subject="测试",
+            body="停止测试",
+            user_id=None,
+        )
+        session.commit()
+        notification_id = queued.id
+    engine.dispose()
+    return notification_id
+
+
+def _notification(settings: Settings, notification_id: int) -> Notification:
+    engine = create_db_engine(settings.database_url)
+    with Session(engine) as session:
+        found = session.get(Notification, notification_id)
+        assert found is not None
+        session.expunge(found)
+    engine.dispose()
+    return found
+
+
+def _stop_mid_pass(
+    cli: Cli, gateway: HeldGateway, signals: list[signal.Signals]
+) -> tuple[subprocess.Popen[str], str, str]:
+    sms = {"SGSS_NOTIFICATION_SENDER": "http", "SGSS_SMS_GATEWAY_URL": gateway.url}
+    worker = _start_worker(cli, env=sms)
+    try:
+        assert gateway.received.wait(60), "the worker never reached the gateway"
+        for stop in signals:  # distinct signals: two of one kind may arrive as one
+            worker.send_signal(stop)
+        gateway.release.set()
+        out, err = worker.communicate(timeout=30)
+    finally:
+        worker.kill()
+    return worker, out, err
+
+
+def test_worker_stopped_mid_pass_finishes_that_pass_first(
+    cli: Cli, settings: Settings, gateway: HeldGateway
+) -> None:
+    notification_id = _queued_sms(cli, settings)
+    worker, out, err = _stop_mid_pass(cli, gateway, [signal.SIGTERM])
+    assert worker.returncode == 0, err
+    assert "已发送通知 1 条" in out and out.strip().endswith("后台任务已停止")
+    sent = _notification(settings, notification_id)
+    assert (sent.status, sent.attempts, sent.sent_at is not None) == ("sent", 1, True)
+
+
+def test_a_second_stop_signal_abandons_the_pass_and_rolls_it_back(
+    cli: Cli, settings: Settings, gateway: HeldGateway
+) -> None:
+    notification_id = _queued_sms(cli, settings)
+    worker, out, err = _stop_mid_pass(cli, gateway, [signal.SIGTERM, signal.SIGINT])
+    assert worker.returncode == 1
+    assert "未完成的一次执行已中断" in err and "已发送通知" not in out
+    pending = _notification(settings, notification_id)
+    assert (pending.status, pending.attempts) == ("pending", 0)
 
 
 def test_serve_refuses_a_database_that_is_not_migrated(settings: Settings, tmp_path: Path) -> None:
