@@ -9,8 +9,10 @@ from sqlalchemy.orm import Session
 
 from server.db.models import Org, Role, User, UserApprovalRole, UserRole
 from server.services import audit
+from server.services.approvals import dispatch
 from server.services.auth import revoke_user_tokens
 from server.services.authz import Principal, ensure_can_grant, principal_for, scope_of_roles
+from server.services.builtin_roles import ensure_an_administrator_remains
 from server.services.errors import AppError, check_version, not_found
 from server.services.paging import PageRequest, fetch_page, order_by
 from server.services.passwords import Passwords, one_time_password
@@ -137,9 +139,36 @@ def _roles_for(session: Session, principal: Principal, role_ids: list[int], org:
     return roles
 
 
-def _ensure_grant(session: Session, principal: Principal, roles: list[Role], org_id: int) -> None:
+def _pairs(approval: dict[BusinessType, list[ApprovalRole]]) -> set[tuple[str, str]]:
+    return {(bt.value, role.value) for bt, roles in approval.items() for role in roles}
+
+
+def _ensure_grant(
+    session: Session,
+    principal: Principal,
+    roles: list[Role],
+    org_id: int,
+    approval_pairs: set[tuple[str, str]],
+) -> None:
+    """The granting rule over everything an account is given: its roles' permissions and data
+    scope, and the approval roles it newly receives."""
     permissions = {p for role in roles for p in role.permissions}
-    ensure_can_grant(session, principal, permissions, scope_of_roles(session, roles, org_id))
+    ensure_can_grant(
+        session,
+        principal,
+        permissions,
+        scope_of_roles(session, roles, org_id),
+        approval_pairs=approval_pairs,
+    )
+
+
+def _after_access_change(
+    session: Session, user: User, *, now: datetime, actor: audit.Actor
+) -> None:
+    """What every change to who a user is must keep true, in its transaction: an
+    administrator remains, and no step stays assigned to someone who cannot act on it."""
+    ensure_an_administrator_remains(session)
+    dispatch.release_unreachable(session, now=now, actor=actor, user_ids=[user.id])
 
 
 def _ensure_can_manage(session: Session, principal: Principal, user: User) -> None:
@@ -188,7 +217,7 @@ def create_user(
     username = data.username.lower()
     _username_free(session, username)
     roles = _roles_for(session, principal, data.role_ids, org)
-    _ensure_grant(session, principal, roles, org.id)
+    _ensure_grant(session, principal, roles, org.id, _pairs(data.approval_roles))
     password = one_time_password()
     user = User(
         username=username,
@@ -240,9 +269,10 @@ def update_user(
         org = org_or_none
     role_ids = data.role_ids if data.role_ids is not None else [r.role_id for r in user.role_rows]
     roles = _roles_for(session, principal, role_ids, org)
-    if data.role_ids is not None or org.id != user.org_id:
-        _ensure_grant(session, principal, roles, org.id)
     approval = data.approval_roles if data.approval_roles is not None else approval_roles_of(user)
+    new_pairs = _pairs(approval) - _pairs(approval_roles_of(user))
+    if data.role_ids is not None or org.id != user.org_id or new_pairs:
+        _ensure_grant(session, principal, roles, org.id, new_pairs)
     if not roles and not approval:
         raise AppError(ErrorCode.USER_ROLES_REQUIRED)
     for key, value in changes.items():
@@ -270,6 +300,7 @@ def update_user(
             before=old,
             after=new,
         )
+    _after_access_change(session, user, now=now, actor=principal.actor)
     session.commit()
     return user
 
@@ -360,5 +391,6 @@ def set_enabled_by_cli(session: Session, user_id: int, *, now: datetime, enabled
         before=before,
         after={"enabled": enabled},
     )
+    _after_access_change(session, user, now=now, actor=actor)
     session.commit()
     return user
