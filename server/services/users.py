@@ -12,7 +12,7 @@ from server.services import audit
 from server.services.approvals import dispatch
 from server.services.auth import revoke_user_tokens
 from server.services.authz import Principal, ensure_can_grant, principal_for, scope_of_roles
-from server.services.builtin_roles import ensure_an_administrator_remains
+from server.services.builtin_roles import ensure_an_administrator_remains, is_administrator
 from server.services.errors import AppError, check_version, not_found
 from server.services.paging import PageRequest, fetch_page, order_by
 from server.services.passwords import Passwords, one_time_password
@@ -163,11 +163,11 @@ def _ensure_grant(
 
 
 def _after_access_change(
-    session: Session, user: User, *, now: datetime, actor: audit.Actor
+    session: Session, user: User, *, was_admin: bool, now: datetime, actor: audit.Actor
 ) -> None:
     """What every change to who a user is must keep true, in its transaction: an
     administrator remains, and no step stays assigned to someone who cannot act on it."""
-    ensure_an_administrator_remains(session)
+    ensure_an_administrator_remains(session, changed_an_administrator=was_admin)
     dispatch.release_unreachable(session, now=now, actor=actor, user_ids=[user.id])
 
 
@@ -260,6 +260,7 @@ def update_user(
     if data.enabled is False and user.id == principal.user_id:
         raise AppError(ErrorCode.USER_SELF_ACTION)
     before = snapshot(user)
+    was_admin = is_administrator(user)
     changes = data.model_dump(exclude_unset=True, exclude={"version", "role_ids", "approval_roles"})
     org = user.org
     if data.org_id is not None and data.org_id != user.org_id:
@@ -300,7 +301,7 @@ def update_user(
             before=old,
             after=new,
         )
-    _after_access_change(session, user, now=now, actor=principal.actor)
+    _after_access_change(session, user, was_admin=was_admin, now=now, actor=principal.actor)
     session.commit()
     return user
 
@@ -376,6 +377,7 @@ def unlock(session: Session, principal: Principal | None, user_id: int, *, now: 
 def set_enabled_by_cli(session: Session, user_id: int, *, now: datetime, enabled: bool) -> User:
     user, actor = _managed(session, None, user_id, "users:update")
     before = {"enabled": user.enabled}
+    was_admin = is_administrator(user)
     user.enabled = enabled
     user.updated_at = now
     if not enabled:
@@ -391,6 +393,6 @@ def set_enabled_by_cli(session: Session, user_id: int, *, now: datetime, enabled
         before=before,
         after={"enabled": enabled},
     )
-    _after_access_change(session, user, now=now, actor=actor)
+    _after_access_change(session, user, was_admin=was_admin, now=now, actor=actor)
     session.commit()
     return user

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from server.clock import FrozenClock
@@ -102,3 +102,22 @@ def test_the_last_administrator_keeps_the_status(
     second.patch(f"/users/{second_id}", json={"version": version_of(second, second_id), **demote})
     held = session.scalar(select(User).where(User.id == me))
     assert held is not None and held.enabled
+
+
+def test_others_still_change_once_no_administrator_is_left(
+    admin: Api, client: TestClient, session: Session, clock: FrozenClock
+) -> None:
+    """A database that lost its last administrator behind the API's back still lets the CLI
+    (which can create a new one) change everyone else: the guard keeps status, it cannot
+    bring back what is already gone."""
+    root = root_id(admin)
+    plain = admin.post(
+        "/roles",
+        201,
+        json={"name": "普通", "org_id": root, "permissions": [], "data_scope": {"kind": "own_org"}},
+    ).json()
+    other_id, _ = make_user(admin, client, "clerk", root, plain["id"])
+    me = admin.get("/me").json()["id"]
+    session.execute(update(User).where(User.id == me).values(enabled=False))
+    session.commit()
+    assert not users.set_enabled_by_cli(session, other_id, now=clock.now(), enabled=False).enabled
