@@ -4,6 +4,8 @@ The role is found by its fixed key, never by its name; the API cannot edit or de
 last enabled holder cannot lose it by any path (role removal, disabling, by the API or the CLI).
 """
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -12,11 +14,15 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from server.clock import FrozenClock
+from server.config import Settings
 from server.db.models import Role, RolePermission, User
+from server.db.session import create_db_engine, create_session_factory
 from server.services import bootstrap, users
+from server.services.authz import principal_for
 from server.services.errors import AppError
 from shared.errors import ErrorCode
 from shared.permissions import all_permissions
+from shared.schemas.users import UserUpdate
 from tests.server.conftest import Api
 from tests.server.world import make_user, root_id
 
@@ -121,3 +127,41 @@ def test_others_still_change_once_no_administrator_is_left(
     session.execute(update(User).where(User.id == me).values(enabled=False))
     session.commit()
     assert not users.set_enabled_by_cli(session, other_id, now=clock.now(), enabled=False).enabled
+
+
+def test_two_administrators_disabling_each_other_at_once_leave_one(
+    admin: Api, client: TestClient, settings: Settings, clock: FrozenClock
+) -> None:
+    """The check is serialised (the built-in role's row is locked on PostgreSQL, the database
+    on SQLite): of two simultaneous demotions exactly one passes."""
+    me = admin.get("/me").json()["id"]
+    other, _ = make_user(admin, client, "admin2", root_id(admin), admin_role(admin)["id"])
+    engine = create_db_engine(settings.database_url)
+    factory = create_session_factory(engine)
+    barrier = threading.Barrier(2)
+
+    def disable(actor_id: int, target_id: int) -> str:
+        with factory() as session:
+            actor = session.get(User, actor_id)
+            assert actor is not None
+            principal = principal_for(session, actor)
+            barrier.wait(timeout=30)
+            try:
+                users.update_user(
+                    session,
+                    principal,
+                    target_id,
+                    now=clock.now(),
+                    data=UserUpdate(enabled=False),
+                )
+            except AppError as err:
+                return str(err.code)
+            return "ok"
+
+    with ThreadPoolExecutor(2) as pool:
+        outcomes = sorted(pool.map(disable, (me, other), (other, me)))
+    assert outcomes == ["LAST_ADMINISTRATOR", "ok"]
+    with factory() as session:
+        enabled = session.scalars(select(User.id).where(User.enabled.is_(True))).all()
+        assert len([u for u in enabled if u in (me, other)]) == 1
+    engine.dispose()
