@@ -41,6 +41,14 @@ def at_province_step(world: World) -> int:
     return app_id
 
 
+def submit_city_step(world: World) -> int:
+    from shared.enums import BusinessType
+
+    app_id: int = submit(world, BusinessType.legal_rep_change)["id"]
+    approve_current(world, app_id, "县级同意")
+    return app_id
+
+
 def role(world: World, name: str, permissions: list[str]) -> int:
     """A role at the root, committed so that requests see it."""
     made = world.role(name, world.orgs["root"], permissions, "own_subtree")
@@ -207,3 +215,23 @@ def test_leader_and_administrator_take_back_take_or_reassign(
         uid(world, "prov_leader"),
     ]
     assert "/api/v1/applications/{application_id}/reassign" in client.app.openapi()["paths"]  # type: ignore[attr-defined]
+
+
+def test_an_office_turned_bureau_gives_its_members_steps_back(
+    world: World, client: TestClient
+) -> None:
+    """Who works a bureau's steps follows the organisation tree: an office acts for the bureau
+    above it, a bureau for itself. Changing the type moves its members' steps back."""
+    app_id = submit_city_step(world)
+    assign(world, app_id, "hz_clerk", by="hz_clerk")  # the office clerk takes the city's step
+    admin = login(client, ADMIN, ADMIN_PASSWORD)
+    office = world.orgs["office"].id
+    version = admin.get(f"/orgs/{office}").json()["version"]
+    admin.patch(
+        f"/orgs/{office}",
+        json={"version": version, "type": "county_bureau", "region_code": "330105"},
+    )
+    seen = detail(admin, app_id)["current_task"]
+    assert seen["level"] == "city" and seen["assignee_name"] is None
+    last = admin.get(f"/applications/{app_id}/progress").json()["entries"][-1]
+    assert last["action"] == "release"
