@@ -92,22 +92,22 @@ def sync_admin_role(session: Session, root: Org, *, now: datetime) -> Role:
     role.scope_org_rows = []
     if role.name != ADMIN_ROLE_NAME and not _name_taken(session, role):
         role.name = ADMIN_ROLE_NAME
+    old, new = audit.diff(before, snapshot(role)) if before is not None else ({}, {})
+    if new:
+        role.updated_at = now
     session.flush()
-    if before is not None:
-        old, new = audit.diff(before, snapshot(role))
-        if new:
-            role.updated_at = now
-            audit.record(
-                session,
-                now=now,
-                actor=audit.CLI_ACTOR,
-                action="role.update",
-                entity_type="role",
-                entity_id=role.id,
-                org_id=role.org_id,
-                before=old,
-                after=new,
-            )
+    if new:
+        audit.record(
+            session,
+            now=now,
+            actor=audit.CLI_ACTOR,
+            action="role.update",
+            entity_type="role",
+            entity_id=role.id,
+            org_id=role.org_id,
+            before=old,
+            after=new,
+        )
     return role
 
 
