@@ -26,6 +26,8 @@ AUDIT_ACTIONS: dict[str, str] = {
     "document.issue": "签发许可证或证明",
     "document.print": "打印许可证或证明",
     "application.print": "打印申请材料及审批进度",
+    "application.reassign": "收回、认领或改派审批环节",
+    "application.release": "被指派人不能办理，审批环节退回本单位",
 }
 
 
@@ -40,3 +42,5 @@ WORKFLOW_PUBLISH = "workflow.publish"
 DOCUMENT_ISSUE = "document.issue"
 DOCUMENT_PRINT = "document.print"
 APPLICATION_PRINT = "application.print"
+APPLICATION_REASSIGN = "application.reassign"
+APPLICATION_RELEASE = "application.release"

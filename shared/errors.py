@@ -46,11 +46,13 @@ class ErrorCode(StrEnum):
     ROLE_NAME_TAKEN = "ROLE_NAME_TAKEN"
     ROLE_GRANT_EXCEEDS_OWN = "ROLE_GRANT_EXCEEDS_OWN"
     ROLE_NOT_APPLICABLE = "ROLE_NOT_APPLICABLE"
+    ROLE_BUILTIN = "ROLE_BUILTIN"
 
     USER_NAME_TAKEN = "USER_NAME_TAKEN"
     USER_ROLES_REQUIRED = "USER_ROLES_REQUIRED"
     USER_SELF_ACTION = "USER_SELF_ACTION"
     USER_OUTRANKS_YOU = "USER_OUTRANKS_YOU"
+    LAST_ADMINISTRATOR = "LAST_ADMINISTRATOR"
 
     IMPORT_INVALID = "IMPORT_INVALID"
 
@@ -66,6 +68,7 @@ class ErrorCode(StrEnum):
     SCREENING_PROVIDER_UNAVAILABLE = "SCREENING_PROVIDER_UNAVAILABLE"
     NO_PREVIOUS_STEP = "NO_PREVIOUS_STEP"
     ASSIGNEE_INVALID = "ASSIGNEE_INVALID"
+    STEP_NOT_ASSIGNED = "STEP_NOT_ASSIGNED"
     CORRECTIONS_REQUIRED = "CORRECTIONS_REQUIRED"
     MATERIAL_TYPE_REFUSED = "MATERIAL_TYPE_REFUSED"
     MATERIAL_TOO_LARGE = "MATERIAL_TOO_LARGE"
@@ -118,10 +121,12 @@ _STATUS: dict[ErrorCode, int] = {
     ErrorCode.ROLE_NAME_TAKEN: 409,
     ErrorCode.ROLE_GRANT_EXCEEDS_OWN: 403,
     ErrorCode.ROLE_NOT_APPLICABLE: 422,
+    ErrorCode.ROLE_BUILTIN: 409,
     ErrorCode.USER_NAME_TAKEN: 409,
     ErrorCode.USER_ROLES_REQUIRED: 422,
     ErrorCode.USER_SELF_ACTION: 409,
     ErrorCode.USER_OUTRANKS_YOU: 403,
+    ErrorCode.LAST_ADMINISTRATOR: 409,
     ErrorCode.IMPORT_INVALID: 422,
     ErrorCode.WORKFLOW_INVALID: 422,
     ErrorCode.WORKFLOW_NOT_PUBLISHED: 409,
@@ -135,6 +140,7 @@ _STATUS: dict[ErrorCode, int] = {
     ErrorCode.SCREENING_PROVIDER_UNAVAILABLE: 503,
     ErrorCode.NO_PREVIOUS_STEP: 409,
     ErrorCode.ASSIGNEE_INVALID: 422,
+    ErrorCode.STEP_NOT_ASSIGNED: 409,
     ErrorCode.CORRECTIONS_REQUIRED: 422,
     ErrorCode.MATERIAL_TYPE_REFUSED: 415,
     ErrorCode.MATERIAL_TOO_LARGE: 413,
@@ -179,10 +185,12 @@ _MESSAGES: dict[ErrorCode, str] = {
     ErrorCode.ROLE_NAME_TAKEN: "该机构下已有同名角色",
     ErrorCode.ROLE_GRANT_EXCEEDS_OWN: "不能授予超出您自身权限或数据范围的权限",
     ErrorCode.ROLE_NOT_APPLICABLE: "所选角色不属于该用户所在机构或其上级机构",
+    ErrorCode.ROLE_BUILTIN: "内置的系统管理员角色不能修改或删除",
     ErrorCode.USER_NAME_TAKEN: "该用户名已被使用",
     ErrorCode.USER_ROLES_REQUIRED: "业务审批角色和自定义角色至少选一个",
     ErrorCode.USER_SELF_ACTION: "不能对自己的账号执行该操作",
     ErrorCode.USER_OUTRANKS_YOU: "该用户的权限或数据范围超出您的权限，不能管理该账号",
+    ErrorCode.LAST_ADMINISTRATOR: "这是最后一个启用的系统管理员，不能停用或取消其系统管理员角色",
     ErrorCode.IMPORT_INVALID: "导入文件有误，未导入任何数据",
     ErrorCode.WORKFLOW_INVALID: "审批流程定义有误",
     ErrorCode.WORKFLOW_NOT_PUBLISHED: "该业务类型尚未发布审批流程，暂不能受理",
@@ -196,6 +204,7 @@ _MESSAGES: dict[ErrorCode, str] = {
     ErrorCode.SCREENING_PROVIDER_UNAVAILABLE: "背景审查服务暂不可用，请稍后重新审查",
     ErrorCode.NO_PREVIOUS_STEP: "当前已是第一个审批环节，不能退回上一步",
     ErrorCode.ASSIGNEE_INVALID: "被指派人不能办理该审批环节",
+    ErrorCode.STEP_NOT_ASSIGNED: "该审批环节未指派给个人，无需收回",
     ErrorCode.CORRECTIONS_REQUIRED: "不同意时须一次性告知申请人需补正的全部内容",
     ErrorCode.MATERIAL_TYPE_REFUSED: "材料只能是 PDF、JPEG 或 PNG 文件，且内容须与文件类型相符",
     ErrorCode.MATERIAL_TOO_LARGE: "材料文件过大",

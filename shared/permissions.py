@@ -5,6 +5,7 @@ per action. A permission is written ``"module:action"``. Every endpoint of the s
 one of these; the client builds its menus and the role editor's matrix from this catalogue.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 
@@ -16,6 +17,7 @@ ACTION_LABELS: dict[str, str] = {
     "import": "导入",
     "export": "导出",
     "approve": "审批",
+    "reassign": "收回/改派",
     "intake": "受理",
     "print": "打印",
     "end": "结束",
@@ -53,7 +55,7 @@ MODULES: tuple[Module, ...] = (
         "applications",
         "通用审批",
         "待办事项",
-        ("view", "view_internal", "approve", "intake", "import", "export", "print"),
+        ("view", "view_internal", "approve", "reassign", "intake", "import", "export", "print"),
     ),
     Module("screening", "人员背景审查", "待办事项", ("view", "run", "import"), has_page=False),
     # 许可管理
@@ -136,6 +138,21 @@ MODULES: tuple[Module, ...] = (
     Module("workflows", "审批流程定义", "系统管理", ("view", "publish")),
     Module("sync", "内外网数据同步", "系统管理", ("view", "run")),
 )
+
+
+APPROVE = "applications:approve"
+REASSIGN = "applications:reassign"
+"""The bureau leader's and the administrator's: take back (收回), take (认领) or hand on (改派)
+any pending step of their bureau, whoever it is assigned to."""
+
+
+def approval_role_permissions(pairs: Iterable[tuple[str, str]]) -> frozenset[str]:
+    """What business approval roles (business type, approval role) let their holder exercise.
+
+    Acting on a step is approving, so an approval role is a grant of ``applications:approve``:
+    only a holder of that permission may hand one out (the granting rule), and a user acts on
+    a step only while holding both the approval role and the permission."""
+    return frozenset({APPROVE}) if any(True for _ in pairs) else frozenset()
 
 
 @cache

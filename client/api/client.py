@@ -21,6 +21,7 @@ from shared.schemas.applications import (
     PaymentConfirm,
     PaymentResult,
     Progress,
+    ReassignBody,
     RejectBody,
     ReturnBody,
 )
@@ -244,6 +245,9 @@ class ApiClient:
 
     def assign(self, application_id: int, body: AssignBody) -> ApplicationDetail:
         return self._act(application_id, "assign", body)
+
+    def reassign(self, application_id: int, body: ReassignBody) -> ApplicationDetail:
+        return self._act(application_id, "reassign", body)
 
     def return_back(self, application_id: int, body: ReturnBody) -> ApplicationDetail:
         return self._act(application_id, "return", body)

@@ -20,6 +20,7 @@ from shared.schemas.applications import (
     ExternalView,
     FingerprintBody,
     Progress,
+    ReassignBody,
     RejectBody,
     ReturnBody,
 )
@@ -136,6 +137,12 @@ class ReviewModel(QObject):
     def assign(self, user_id: int, opinion: str) -> None:
         body = AssignBody(version=self.version, assignee_id=user_id, opinion=opinion)
         self._act(lambda: self.api.assign(self.application_id, body), "已指派")
+
+    def reassign(self, user_id: int | None, opinion: str) -> None:
+        """收回 (``user_id`` None), 认领 or 改派: what the server offered in ``reassign_to``."""
+        body = ReassignBody(version=self.version, assignee_id=user_id, opinion=opinion)
+        done = "已收回，该环节退回本单位待办" if user_id is None else "已改派"
+        self._act(lambda: self.api.reassign(self.application_id, body), done)
 
     def return_back(self, reason: str) -> None:
         body = ReturnBody(version=self.version, reason=reason)

@@ -45,6 +45,8 @@ class Role(Base):
     name: Mapped[str] = mapped_column(String(50))
     description: Mapped[str | None] = mapped_column(String(200))
     data_scope_kind: Mapped[str] = mapped_column(String(16))
+    # A built-in role (the administrator's, ``"admin"``) is found by this key, never by its name.
+    builtin_key: Mapped[str | None] = mapped_column(String(32), unique=True)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     version: Mapped[int] = mapped_column(default=1)

@@ -18,6 +18,7 @@ from server.services.audit import Actor
 from server.services.errors import AppError
 from shared.enums import DataScopeKind, OrgType
 from shared.errors import ErrorCode
+from shared.permissions import approval_role_permissions
 
 
 @dataclass(frozen=True)
@@ -138,10 +139,17 @@ def authority_of(session: Session, org: Org) -> Org:
 
 
 def ensure_can_grant(
-    session: Session, principal: Principal, permissions: Iterable[str], scope: Scope | None
+    session: Session,
+    principal: Principal,
+    permissions: Iterable[str],
+    scope: Scope | None,
+    *,
+    approval_pairs: Iterable[tuple[str, str]] = (),
 ) -> None:
-    """No one hands out more than they hold: permissions and (where known) data scope."""
-    extra = sorted(set(permissions) - principal.permissions)
+    """No one hands out more than they hold: permissions, business approval roles (as the
+    permission they exercise) and (where known) data scope."""
+    granted = set(permissions) | approval_role_permissions(approval_pairs)
+    extra = sorted(granted - principal.permissions)
     if extra:
         raise AppError(ErrorCode.ROLE_GRANT_EXCEEDS_OWN, details={"permissions": extra})
     if scope is not None and not principal.scope.covers(scope):

@@ -8,18 +8,18 @@ from sqlalchemy.orm import Session
 
 from server.db.migrate import upgrade_to_head
 from server.db.models import Org, Role, RolePermission, User, UserRole
-from server.services import audit
+from server.services import audit, builtin_roles
 from server.services.approvals import publishing
+from server.services.builtin_roles import ADMIN_ROLE_NAME
 from server.services.errors import AppError
 from server.services.orgs import add_org
 from server.services.passwords import Passwords, one_time_password
+from server.services.roles import snapshot
 from shared.enums import DataScopeKind, OrgType
 from shared.errors import ErrorCode
 from shared.password_policy import policy_violations
 from shared.permissions import all_permissions
 from shared.regions import RegionLevel, region_table
-
-ADMIN_ROLE_NAME = "系统管理员"
 
 
 def root_org_name(province_code: str) -> str:
@@ -70,23 +70,33 @@ def init_db(engine: Engine, session: Session, *, now: datetime, province: str) -
 
 def sync_admin_role(session: Session, root: Org, *, now: datetime) -> Role:
     """The built-in administrator role holds the whole catalogue, including modules added by
-    later releases; it is brought up to date on every ``init-db``."""
-    role = session.scalar(select(Role).where(Role.org_id == root.id, Role.name == ADMIN_ROLE_NAME))
+    later releases, and all data; it is found by its key and made whole on every ``init-db``
+    (whatever an older release or a hand-edited database left of it)."""
+    role = builtin_roles.admin_role(session)
     if role is None:
         role = Role(
             org_id=root.id,
             name=ADMIN_ROLE_NAME,
+            builtin_key=builtin_roles.ADMIN_KEY,
             description="拥有全部权限和全部数据范围",
             data_scope_kind=DataScopeKind.all.value,
             created_at=now,
             updated_at=now,
         )
         session.add(role)
+    before = snapshot(role) if role.id is not None else None
     missing = sorted(all_permissions() - set(role.permissions))
     if missing:
         role.permission_rows.extend(RolePermission(permission=p) for p in missing)
+    role.data_scope_kind = DataScopeKind.all.value
+    role.scope_org_rows = []
+    if role.name != ADMIN_ROLE_NAME and not _name_taken(session, role):
+        role.name = ADMIN_ROLE_NAME
+    old, new = audit.diff(before, snapshot(role)) if before is not None else ({}, {})
+    if new:
         role.updated_at = now
-        session.flush()
+    session.flush()
+    if new:
         audit.record(
             session,
             now=now,
@@ -94,10 +104,18 @@ def sync_admin_role(session: Session, root: Org, *, now: datetime) -> Role:
             action="role.update",
             entity_type="role",
             entity_id=role.id,
-            org_id=root.id,
-            after={"permissions_added": missing},
+            org_id=role.org_id,
+            before=old,
+            after=new,
         )
     return role
+
+
+def _name_taken(session: Session, role: Role) -> bool:
+    clash = select(Role.id).where(
+        Role.org_id == role.org_id, Role.name == ADMIN_ROLE_NAME, Role.id != role.id
+    )
+    return session.scalar(clash) is not None
 
 
 @dataclass(frozen=True)

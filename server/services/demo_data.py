@@ -137,6 +137,7 @@ _ROLES: dict[str, tuple[DataScopeKind, tuple[str, ...]]] = {
             "applications:view",
             "applications:view_internal",
             "applications:approve",
+            "applications:reassign",
             "applications:print",
             "screening:view",
             "screening:run",

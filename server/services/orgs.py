@@ -9,6 +9,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from server.db.models import Org, Role, RoleScopeOrg, User
 from server.services import audit, search
+from server.services.approvals import dispatch
 from server.services.authz import Principal
 from server.services.errors import AppError, check_version, not_found
 from server.services.paging import PageRequest, fetch_page, order_by
@@ -228,6 +229,9 @@ def update_org(
             before=old,
             after=new,
         )
+    if "type" in new:
+        # an office acts for the bureau above it, a bureau for itself: who works which steps moved
+        dispatch.release_unreachable(session, now=now, actor=principal.actor)
     session.commit()
     return org
 

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from server.db.models import Org, Role, RolePermission, RoleScopeOrg, User, UserRole
 from server.services import audit, search
+from server.services.approvals import dispatch
 from server.services.authz import (
     ALL_SCOPE,
     Principal,
@@ -15,6 +16,7 @@ from server.services.authz import (
     ensure_can_grant,
     scope_for,
 )
+from server.services.builtin_roles import ensure_editable
 from server.services.errors import AppError, check_version, not_found
 from server.services.paging import PageRequest, fetch_page, order_by
 from shared.enums import DataScopeKind
@@ -59,6 +61,8 @@ def _visible(session: Session, principal: Principal, role_id: int, *, edit: bool
         raise not_found("role")
     if edit and not principal.scope.contains(role.org_id):
         raise AppError(ErrorCode.PERMISSION_DENIED, "上级机构定义的角色只能使用，不能修改或删除")
+    if edit:
+        ensure_editable(role)
     return role
 
 
@@ -109,6 +113,7 @@ def to_public(role: Role, users: int = 0) -> RolePublic:
         permissions=role.permissions,
         data_scope=DataScope(kind=DataScopeKind(role.data_scope_kind), org_ids=role.scope_org_ids),
         user_count=users,
+        builtin=role.builtin_key is not None,
         version=role.version,
         created_at=role.created_at,
         updated_at=role.updated_at,
@@ -203,6 +208,9 @@ def update_role(
             before=old,
             after=new,
         )
+    if data.permissions is not None:
+        holders = session.scalars(select(UserRole.user_id).where(UserRole.role_id == role.id))
+        dispatch.release_unreachable(session, now=now, actor=principal.actor, user_ids=set(holders))
     session.commit()
     return role
 

@@ -9,8 +9,10 @@ from sqlalchemy.orm import Session
 
 from server.db.models import Org, Role, User, UserApprovalRole, UserRole
 from server.services import audit, search, signin_guard
+from server.services.approvals import dispatch
 from server.services.auth import revoke_user_tokens
 from server.services.authz import Principal, ensure_can_grant, principal_for, scope_of_roles
+from server.services.builtin_roles import ensure_an_administrator_remains, is_administrator
 from server.services.errors import AppError, check_version, not_found
 from server.services.paging import PageRequest, fetch_page, order_by
 from server.services.passwords import Passwords, one_time_password
@@ -137,9 +139,36 @@ def _roles_for(session: Session, principal: Principal, role_ids: list[int], org:
     return roles
 
 
-def _ensure_grant(session: Session, principal: Principal, roles: list[Role], org_id: int) -> None:
+def _pairs(approval: dict[BusinessType, list[ApprovalRole]]) -> set[tuple[str, str]]:
+    return {(bt.value, role.value) for bt, roles in approval.items() for role in roles}
+
+
+def _ensure_grant(
+    session: Session,
+    principal: Principal,
+    roles: list[Role],
+    org_id: int,
+    approval_pairs: set[tuple[str, str]],
+) -> None:
+    """The granting rule over everything an account is given: its roles' permissions and data
+    scope, and the approval roles it newly receives."""
     permissions = {p for role in roles for p in role.permissions}
-    ensure_can_grant(session, principal, permissions, scope_of_roles(session, roles, org_id))
+    ensure_can_grant(
+        session,
+        principal,
+        permissions,
+        scope_of_roles(session, roles, org_id),
+        approval_pairs=approval_pairs,
+    )
+
+
+def _after_access_change(
+    session: Session, user: User, *, was_admin: bool, now: datetime, actor: audit.Actor
+) -> None:
+    """What every change to who a user is must keep true, in its transaction: an
+    administrator remains, and no step stays assigned to someone who cannot act on it."""
+    ensure_an_administrator_remains(session, changed_an_administrator=was_admin)
+    dispatch.release_unreachable(session, now=now, actor=actor, user_ids=[user.id])
 
 
 def _ensure_can_manage(session: Session, principal: Principal, user: User) -> None:
@@ -188,7 +217,7 @@ def create_user(
     username = data.username.lower()
     _username_free(session, username)
     roles = _roles_for(session, principal, data.role_ids, org)
-    _ensure_grant(session, principal, roles, org.id)
+    _ensure_grant(session, principal, roles, org.id, _pairs(data.approval_roles))
     password = one_time_password()
     user = User(
         username=username,
@@ -231,6 +260,7 @@ def update_user(
     if data.enabled is False and user.id == principal.user_id:
         raise AppError(ErrorCode.USER_SELF_ACTION)
     before = snapshot(user)
+    was_admin = is_administrator(user)
     changes = data.model_dump(exclude_unset=True, exclude={"version", "role_ids", "approval_roles"})
     org = user.org
     if data.org_id is not None and data.org_id != user.org_id:
@@ -240,9 +270,10 @@ def update_user(
         org = org_or_none
     role_ids = data.role_ids if data.role_ids is not None else [r.role_id for r in user.role_rows]
     roles = _roles_for(session, principal, role_ids, org)
-    if data.role_ids is not None or org.id != user.org_id:
-        _ensure_grant(session, principal, roles, org.id)
     approval = data.approval_roles if data.approval_roles is not None else approval_roles_of(user)
+    new_pairs = _pairs(approval) - _pairs(approval_roles_of(user))
+    if data.role_ids is not None or org.id != user.org_id or new_pairs:
+        _ensure_grant(session, principal, roles, org.id, new_pairs)
     if not roles and not approval:
         raise AppError(ErrorCode.USER_ROLES_REQUIRED)
     for key, value in changes.items():
@@ -270,6 +301,7 @@ def update_user(
             before=old,
             after=new,
         )
+    _after_access_change(session, user, was_admin=was_admin, now=now, actor=principal.actor)
     session.commit()
     return user
 
@@ -343,6 +375,7 @@ def unlock(session: Session, principal: Principal | None, user_id: int, *, now: 
 def set_enabled_by_cli(session: Session, user_id: int, *, now: datetime, enabled: bool) -> User:
     user, actor = _managed(session, None, user_id, "users:update")
     before = {"enabled": user.enabled}
+    was_admin = is_administrator(user)
     user.enabled = enabled
     user.updated_at = now
     if not enabled:
@@ -358,5 +391,6 @@ def set_enabled_by_cli(session: Session, user_id: int, *, now: datetime, enabled
         before=before,
         after={"enabled": enabled},
     )
+    _after_access_change(session, user, was_admin=was_admin, now=now, actor=actor)
     session.commit()
     return user

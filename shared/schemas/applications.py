@@ -82,6 +82,14 @@ class AssignBody(Input):
     opinion: str = Field(default="", max_length=2000)
 
 
+class ReassignBody(Input):
+    """收回 (``assignee_id`` null: back to the bureau), 认领 (oneself) or 改派 (a colleague)."""
+
+    version: Version
+    assignee_id: Id | None
+    opinion: str = Field(default="", max_length=2000)
+
+
 class ReturnBody(Input):
     version: Version
     reason: str = Field(min_length=2, max_length=2000)
@@ -180,6 +188,13 @@ class ApplicationRow(Schema):
     decided_at: datetime | None = None
 
 
+class PendingApprover(Schema):
+    user_id: int
+    name: str
+    role_label: str
+    org_name: str
+
+
 class ApplicationDetail(ApplicationRow):
     applicant_kind: ApplicantKind
     applicant_code: str
@@ -191,6 +206,9 @@ class ApplicationDetail(ApplicationRow):
     steps: list[str]
     current_task: TaskPublic | None
     can_act: bool
+    # the caller may take back, take or hand on the pending step (收回/认领/改派), and to whom
+    can_reassign: bool = False
+    reassign_to: list[PendingApprover] = []
     gate: GateView | None
     fingerprint_card_no: str | None
     paid_at: datetime | None
@@ -209,13 +227,6 @@ class LogEntryPublic(Schema):
     visibility: OpinionVisibility
     corrections: list[str] | None
     assignee_name: str | None
-
-
-class PendingApprover(Schema):
-    user_id: int
-    name: str
-    role_label: str
-    org_name: str
 
 
 class Progress(Schema):

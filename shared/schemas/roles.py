@@ -74,6 +74,8 @@ class RolePublic(Schema):
     permissions: list[str]
     data_scope: DataScope
     user_count: int = 0
+    # the built-in administrator role: the server refuses to edit or delete it (ROLE_BUILTIN)
+    builtin: bool = False
     version: int
     created_at: datetime
     updated_at: datetime

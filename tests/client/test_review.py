@@ -17,7 +17,7 @@ from client.api import ApiClient
 from client.jobs import JobRunner
 from client.models.inbox_table import InboxTableModel
 from client.preferences import Preferences
-from client.views.approvals.action_dialogs import RejectDialog
+from client.views.approvals.action_dialogs import ReassignDialog, RejectDialog
 from client.views.approvals.inbox_page import InboxPage
 from client.views.approvals.review_dialog import EXTERNAL_LABEL, INTERNAL_LABEL, ReviewDialog
 from client.views.context import DeskContext
@@ -37,11 +37,11 @@ def world(admin_api: ApiClient) -> DeskWorld:
 
 @pytest.fixture
 def desk(prefs: Preferences, world: DeskWorld, qtbot) -> Iterator:  # type: ignore[no-untyped-def,type-arg]
-    """``desk("county")``: a signed-in context for that approver."""
+    """``desk("county")``: a signed-in context for that approver; ``desk("admin")``: root."""
     runners: list[JobRunner] = []
 
     def make(who: str) -> DeskContext:
-        api = world.signed_in(who)
+        api = world.admin if who == "admin" else world.signed_in(who)
         runner = JobRunner()
         runners.append(runner)
         return DeskContext(api, runner, prefs, api.me())
@@ -151,6 +151,34 @@ def test_pending_approvers_are_shown_in_red(qtbot, world: DeskWorld, desk) -> No
     assert last.foreground(0).color() == QColor("#c62828")
     assert world.usernames["county"] not in last.text(3)  # the name, not the username
     assert "county审批员" in last.text(3)
+
+
+def test_administrator_takes_back_and_hands_on_a_step(qtbot, world: DeskWorld, desk) -> None:  # type: ignore[no-untyped-def]
+    """收回/改派 is offered when the server says so, with the people it names."""
+    app_id = world.submit(BusinessType.annual_report_filing)["id"]
+    clerk = review(qtbot, desk("county"), app_id)
+    assert clerk.reassign_button.isHidden()  # an approver without applications:reassign
+    admin = review(qtbot, desk("admin"), app_id)
+    assert not admin.reassign_button.isHidden() and not admin.primary.isEnabled()
+
+    def pick(row: int) -> None:
+        def act(dialog: ReassignDialog) -> None:
+            dialog.people.setCurrentRow(row)
+            dialog.submit()
+
+        when_modal(ReassignDialog, act)
+        admin.reassign_button.click()
+
+    pick(1)  # 改派给 the county approver, the only one who can act on the step
+    qtbot.waitUntil(lambda: "已改派" in admin.status.text(), timeout=WAIT)
+    task = admin.model.detail.current_task if admin.model.detail else None
+    assert task is not None and task.assignee_name == "county审批员"
+    pick(0)  # 收回到本单位
+    qtbot.waitUntil(lambda: "已收回" in admin.status.text(), timeout=WAIT)
+    task = admin.model.detail.current_task if admin.model.detail else None
+    assert task is not None and task.assignee_name is None
+    actions = [e.action for e in world.admin.progress(app_id).entries]
+    assert actions[-2:] == ["reassign", "release"]
 
 
 def test_rejection_reaches_the_applicant_with_every_correction(

@@ -66,3 +66,42 @@ def test_upgrade_from_empty_to_head_and_down(empty_url: str) -> None:
     upgrade_to_head(engine)
     assert current_revision(engine) == head_revision()
     engine.dispose()
+
+
+def test_the_builtin_role_key_is_backfilled(empty_url: str) -> None:
+    """An existing database: the root's 系统管理员 gets the key, a namesake elsewhere does not."""
+    from alembic import command
+
+    from server.db.migrate import alembic_config
+
+    engine = create_db_engine(empty_url)
+    config = alembic_config()
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0005")
+    at = "2026-01-01 00:00:00"
+    with engine.begin() as conn:
+        for org_id, parent, name, path in (
+            (1, None, "浙江省公安厅", "/1/"),
+            (2, 1, "杭州", "/1/2/"),
+        ):
+            conn.execute(
+                text(
+                    "insert into orgs (id, parent_id, name, type, region_code, path, depth,"
+                    " created_at, updated_at, version) values (:id, :parent, :name, 'x',"
+                    " '330000', :path, 0, :at, :at, 1)"
+                ),
+                {"id": org_id, "parent": parent, "name": name, "path": path, "at": at},
+            )
+            conn.execute(
+                text(
+                    "insert into roles (id, org_id, name, data_scope_kind, created_at,"
+                    " updated_at, version) values (:id, :id, '系统管理员', 'all', :at, :at, 1)"
+                ),
+                {"id": org_id, "at": at},
+            )
+    upgrade_to_head(engine)
+    with engine.connect() as conn:
+        keys = dict(conn.execute(text("select id, builtin_key from roles order by id")).all())
+    assert keys == {1: "admin", 2: None}
+    engine.dispose()

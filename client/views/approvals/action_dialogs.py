@@ -1,5 +1,5 @@
 """The small dialogs of the review: 不同意 (reason and the complete list of corrections,
-一次性告知), 指派, 退回上一级 and 获取指纹卡号. Each checks what the server would refuse
+一次性告知), 指派, 收回/改派, 退回上一级 and 获取指纹卡号. Each checks what the server would refuse
 anyway, so the clerk learns it before sending; the server still decides."""
 
 import re
@@ -123,6 +123,57 @@ class AssignDialog(QDialog):
     def submit(self) -> None:
         if self.chosen() is None:
             self.error.setText("请选择指派对象")
+        else:
+            self.accept()
+
+
+class ReassignDialog(QDialog):
+    """收回/改派 (a leader's or an administrator's): the first line gives the step back to the
+    bureau, any other hands it to that person (认领 when it is oneself); the server lists who
+    can act on the step and checks again."""
+
+    def __init__(
+        self, people: list[PendingApprover], assigned: str | None, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("收回/改派")
+        self.resize(460, 380)
+        layout = QVBoxLayout(self)
+        now = (
+            f"当前指派给：{assigned}"
+            if assigned
+            else "当前未指派给个人，本单位有权限的人员均可办理"
+        )
+        layout.addWidget(QLabel(now))
+        self.people = QListWidget()
+        back = QListWidgetItem("收回到本单位待办（不指定办理人）")
+        back.setData(Qt.ItemDataRole.UserRole, None)
+        self.people.addItem(back)
+        for person in people:
+            item = QListWidgetItem(f"改派给 {person.name} [{person.role_label}] {person.org_name}")
+            item.setData(Qt.ItemDataRole.UserRole, person.user_id)
+            self.people.addItem(item)
+        self.people.itemDoubleClicked.connect(lambda _item: self.submit())
+        layout.addWidget(self.people, 1)
+        layout.addWidget(QLabel("说明（内部）"))
+        self.opinion = QPlainTextEdit()
+        self.opinion.setTabChangesFocus(True)
+        layout.addWidget(self.opinion)
+        self.error = _error_label()
+        layout.addWidget(self.error)
+        layout.addWidget(ok_cancel(self, "确定", self.submit))
+
+    def chosen(self) -> tuple[bool, int | None]:
+        """(whether a line is chosen, the person's id or None for the bureau)."""
+        item = self.people.currentItem()
+        if item is None:
+            return False, None
+        value = item.data(Qt.ItemDataRole.UserRole)
+        return True, None if value is None else int(value)
+
+    def submit(self) -> None:
+        if not self.chosen()[0]:
+            self.error.setText("请选择收回到本单位或改派对象")
         else:
             self.accept()
 

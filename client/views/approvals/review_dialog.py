@@ -38,6 +38,7 @@ from client.views.approvals.action_dialogs import (
     AssignDialog,
     FingerprintCardDialog,
     ReasonDialog,
+    ReassignDialog,
     RejectDialog,
 )
 from client.views.approvals.external_view import ExternalViewPanel
@@ -165,6 +166,10 @@ class ReviewDialog(QDialog):
         self.assign_button.clicked.connect(self.assign)
         self.return_button = QPushButton("退回上一级")
         self.return_button.clicked.connect(self.return_back)
+        self.reassign_button = QPushButton("收回/改派…")
+        self.reassign_button.setToolTip("本单位领导或系统管理员：收回、认领或改派该待办环节")
+        self.reassign_button.clicked.connect(self.reassign)
+        self.reassign_button.setVisible(False)
         self.print_button = QPushButton("打印…")
         self.print_button.clicked.connect(self.print_application)
         self.save_button = QPushButton("另存为 PDF…")
@@ -175,7 +180,13 @@ class ReviewDialog(QDialog):
         self.certificate_button.setVisible(False)
         close = QPushButton("关闭")
         close.clicked.connect(self.reject)
-        for button in (self.primary, self.reject_button, self.assign_button, self.return_button):
+        for button in (
+            self.primary,
+            self.reject_button,
+            self.assign_button,
+            self.return_button,
+            self.reassign_button,
+        ):
             row.addWidget(button)
         row.addStretch(1)
         for button in (self.certificate_button, self.print_button, self.save_button, close):
@@ -233,6 +244,7 @@ class ReviewDialog(QDialog):
 
     def _show_actions(self, d: ApplicationDetail) -> None:
         self.actions.setVisible(True)
+        self.reassign_button.setVisible(d.can_reassign)
         acting = d.can_act and d.gate is not None
         self._set_enabled(acting)
         final = self.model.is_final_step
@@ -331,6 +343,16 @@ class ReviewDialog(QDialog):
         chosen = dialog.chosen() if dialog.exec() else None
         if chosen is not None:
             self.model.assign(chosen, dialog.opinion.toPlainText().strip())
+
+    def reassign(self) -> None:
+        d = self.model.detail
+        if d is None or not d.can_reassign:
+            return
+        assigned = d.current_task.assignee_name if d.current_task else None
+        dialog = ReassignDialog(d.reassign_to, assigned, self)
+        if dialog.exec():
+            _, user_id = dialog.chosen()
+            self.model.reassign(user_id, dialog.opinion.toPlainText().strip())
 
     def return_back(self) -> None:
         dialog = ReasonDialog("退回上一级", "退回原因（内部，上一级审批人可见）", self)

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Response
 from server.api.deps import ContextDep, NowDep, SessionDep, permission
 from server.services.approvals import (
     actions,
+    dispatch,
     enrolment,
     fingerprints,
     intake,
@@ -32,6 +33,7 @@ from shared.schemas.applications import (
     PaymentConfirm,
     PaymentResult,
     Progress,
+    ReassignBody,
     RejectBody,
     ReturnBody,
 )
@@ -189,6 +191,28 @@ def assign(
     application_id: Id, body: AssignBody, principal: Approver, session: SessionDep, now: NowDep
 ) -> ApplicationDetail:
     application = actions.assign(
+        session,
+        principal,
+        application_id,
+        version=body.version,
+        assignee_id=body.assignee_id,
+        opinion=body.opinion,
+        now=now,
+    )
+    return views.detail(session, principal, application, now=now)
+
+
+@router.post("/{application_id}/reassign", response_model=ApplicationDetail)
+def reassign(
+    application_id: int,
+    body: ReassignBody,
+    principal: Annotated[Principal, permission("applications:reassign")],
+    session: SessionDep,
+    now: NowDep,
+) -> ApplicationDetail:
+    """收回（``assignee_id`` 为空，退回本单位待办）、认领（本人）或改派（能办理该环节的同事）
+    待办环节，无论其当前指派给谁：本单位领导或数据范围包含该单位者（系统管理员）可用。"""
+    application = dispatch.reassign(
         session,
         principal,
         application_id,

@@ -3,7 +3,7 @@
 The lockout now applies to every name tried, whether an account has it or not, so an unknown
 name answers exactly like a real one. Locks in force and failures still counting move over.
 
-Revision ID: 0005_signin_guards
+Revision ID: 0005
 Revises: 0004
 Create Date: 2026-11-30 17:00:00
 """
@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005_signin_guards"
+revision = "0005"
 down_revision = "0004"
 branch_labels = None
 depends_on = None

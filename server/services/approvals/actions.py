@@ -210,17 +210,7 @@ def assign(
     acting = acting_on(session, principal, application_id, version, now)
     app, task = acting.application, acting.task
     assignee = session.get(User, assignee_id)
-    unassigned = ApprovalTask(
-        business_type=task.business_type,
-        approval_role=task.approval_role,
-        acting_org_id=task.acting_org_id,
-        assignee_id=None,
-    )
-    if (
-        assignee is None
-        or not assignee.enabled
-        or not routing.may_act(session, assignee, unassigned)
-    ):
+    if assignee is None or not routing.may_act(session, assignee, task, ignore_assignee=True):
         raise AppError(ErrorCode.ASSIGNEE_INVALID)
     task.assignee_id = assignee.id
     acting.log(

@@ -25,6 +25,7 @@ from server.services.paging import PageRequest
 from shared.approvals import ApplicationStatus
 from shared.china_time import day_start
 from shared.enums import BusinessType
+from shared.permissions import approval_role_permissions
 
 
 @dataclass(frozen=True)
@@ -54,8 +55,12 @@ class Mine:
 
 
 def mine_of(session: Session, principal: Principal) -> Mine:
+    """Approval roles count only with the permission they exercise (``routing.may_act``)."""
     authority = principal_authority(session, principal)
-    return Mine(authority, principal.approval_pairs, principal.user_id)
+    pairs = principal.approval_pairs
+    if not approval_role_permissions(pairs) <= principal.permissions:
+        pairs = frozenset()
+    return Mine(authority, pairs, principal.user_id)
 
 
 def _mine_clause(mine: Mine) -> ColumnElement[bool]:

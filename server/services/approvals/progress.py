@@ -58,12 +58,17 @@ def entry_public(entry: ApprovalLogEntry, *, internal_allowed: bool) -> LogEntry
     )
 
 
-def pending_approvers(session: Session, task: ApprovalTask) -> list[PendingApprover]:
-    org_names = dict(session.execute(select(Org.id, Org.name)).all())
+def pending_approvers(
+    session: Session, task: ApprovalTask, *, ignore_assignee: bool = False
+) -> list[PendingApprover]:
+    """Who the step waits for; with ``ignore_assignee``, whom it may be handed to."""
+    users = candidates(session, task, ignore_assignee=ignore_assignee)
+    ids = sorted({u.org_id for u in users})
+    org_names = dict(session.execute(select(Org.id, Org.name).where(Org.id.in_(ids))).all())
     role = ApprovalRole(task.approval_role).label
     return [
         PendingApprover(user_id=u.id, name=u.name, role_label=role, org_name=org_names[u.org_id])
-        for u in candidates(session, task)
+        for u in users
     ]
 
 

@@ -11,6 +11,7 @@ from server.services.errors import AppError
 from shared.approvals import AuthorityLevel
 from shared.enums import OrgType
 from shared.errors import ErrorCode
+from shared.permissions import approval_role_permissions
 
 BUREAU_OF_LEVEL = {
     AuthorityLevel.county: OrgType.county_bureau,
@@ -67,8 +68,12 @@ def authority_members(session: Session, org_id: int) -> list[int]:
     return [org_id, *(o for o in offices if authority_org_id(session, o) == org_id)]
 
 
-def candidates(session: Session, task: ApprovalTask) -> list[User]:
-    """Everyone who may act on ``task`` now: the assignee alone once the step is assigned."""
+def candidates(
+    session: Session, task: ApprovalTask, *, ignore_assignee: bool = False
+) -> list[User]:
+    """Everyone who may act on ``task`` now (the assignee alone once the step is assigned), or
+    with ``ignore_assignee`` everyone it may be assigned to. The query narrows the bureau's
+    users down; ``may_act`` decides, so the list and the actions never disagree."""
     stmt = (
         select(User)
         .join(UserApprovalRole, UserApprovalRole.user_id == User.id)
@@ -80,20 +85,29 @@ def candidates(session: Session, task: ApprovalTask) -> list[User]:
         )
         .order_by(User.name, User.id)
     )
-    if task.assignee_id is not None:
+    if task.assignee_id is not None and not ignore_assignee:
         stmt = stmt.where(User.id == task.assignee_id)
-    return list(session.scalars(stmt).unique())
+    users = session.scalars(stmt).unique()
+    return [u for u in users if may_act(session, u, task, ignore_assignee=ignore_assignee)]
 
 
 def may_act(
     session: Session, user: User, task: ApprovalTask, *, ignore_assignee: bool = False
 ) -> bool:
-    """Whether ``user`` works ``task``'s step; ``ignore_assignee`` asks whether they could."""
+    """Whether ``user`` works ``task``'s step: an enabled account of the step's bureau (or of
+    one of its offices) holding the step's approval role and the permission that role
+    exercises, the step not assigned to someone else. ``ignore_assignee`` asks whether they
+    could, were it theirs: whom a step may be assigned to, and whom it stays with.
+
+    The one rule behind the pending-approver list, acting, assigning and releasing."""
+    if not user.enabled:
+        return False
     if not ignore_assignee and task.assignee_id not in (None, user.id):
         return False
     if authority_org_id(session, user.org_id) != task.acting_org_id:
         return False
-    return any(
-        row.business_type == task.business_type and row.approval_role == task.approval_role
-        for row in user.approval_role_rows
-    )
+    pair = (task.business_type, task.approval_role)
+    if not any((r.business_type, r.approval_role) == pair for r in user.approval_role_rows):
+        return False
+    held = {p for row in user.role_rows for p in row.role.permissions}
+    return approval_role_permissions([pair]) <= held

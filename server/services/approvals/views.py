@@ -9,8 +9,9 @@ from sqlalchemy.orm import Session
 
 from server.db.approval_models import Application, ApprovalTask
 from server.db.models import Org, User
-from server.services.approvals import gates, routing
+from server.services.approvals import dispatch, gates, routing
 from server.services.approvals.access import principal_authority, sees_full_identity
+from server.services.approvals.progress import pending_approvers
 from server.services.approvals.tasks import PENDING, is_overdue, pending_task, process_of
 from server.services.authz import Principal
 from shared.approvals import ApplicantKind, ApplicationStatus, AuthorityLevel, PersonRole
@@ -87,6 +88,7 @@ def detail(
         and principal.can("applications:approve")
         and routing.may_act(session, user, task)
     )
+    can_reassign = task is not None and dispatch.may_reassign(session, principal, task)
     process = process_of(application)
     gate = None
     if task is not None and can_act:
@@ -121,6 +123,10 @@ def detail(
         steps=[s.name for s in process.steps],
         current_task=task_public(session, task, now=now) if task else None,
         can_act=can_act,
+        can_reassign=can_reassign,
+        reassign_to=pending_approvers(session, task, ignore_assignee=True)
+        if task is not None and can_reassign
+        else [],
         gate=gate,
         fingerprint_card_no=application.fingerprint_card_no,
         paid_at=application.paid_at,
