@@ -12,8 +12,9 @@ from shared.enums import ApprovalRole, BusinessType
 from tests.client.conftest import STRONG, activated_user
 from tests.client.modal import when_modal
 
+# applications:approve: granting an approval role is granting it (one may grant only what one holds)
 MANAGER = ["orgs:view", "users:view", "users:create", "users:update", "users:reset_password",
-           "users:unlock", "roles:view", "applications:view"]  # fmt: skip
+           "users:unlock", "roles:view", "applications:view", "applications:approve"]  # fmt: skip
 
 
 @pytest.fixture
