@@ -4,12 +4,22 @@ from shared.errors import ErrorCode
 
 
 class AppError(Exception):
-    """A refusal with a stable code; the API answers it as ``{"code","message","details"}``."""
+    """A refusal with a stable code; the API answers it as ``{"code","message","details"}``.
 
-    def __init__(self, code: ErrorCode, message: str | None = None, details: Any = None) -> None:
+    ``retry_after`` (seconds) goes out as the ``Retry-After`` header: when to ask again."""
+
+    def __init__(
+        self,
+        code: ErrorCode,
+        message: str | None = None,
+        details: Any = None,
+        *,
+        retry_after: int | None = None,
+    ) -> None:
         self.code = code
         self.message = message or code.message
         self.details = details
+        self.retry_after = retry_after
         super().__init__(f"{code}: {self.message}")
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import requests
 
-from tests.client.conftest import CHEAP_ARGON
+from tests.served import CHEAP_ARGON
 
 PARENT = """
 import sys, time
