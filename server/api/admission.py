@@ -63,6 +63,9 @@ class Admission:
         """Wait for a turn (SERVER_BUSY after ``wait_seconds``); the caller releases the
         returned semaphore when its session is closed."""
         semaphore = self._semaphore()
+        if not semaphore.locked():
+            await semaphore.acquire()  # a turn is free: no wait, and no timer to set up
+            return semaphore
         try:
             async with asyncio.timeout(self.wait_seconds):
                 await semaphore.acquire()
