@@ -4,6 +4,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from server.api.admission import Admission
 from server.api.deps import AppContext
 from server.api.errors import install_error_handlers
 from server.api.guards import RequestGuard
@@ -62,7 +63,11 @@ def create_app(
 ) -> FastAPI:
     settings = settings or Settings()
     ensure_sqlite_folder(settings.database_url)
-    engine = create_db_engine(settings.database_url)
+    engine = create_db_engine(
+        settings.database_url,
+        pool_size=settings.db_connections,
+        pool_timeout=settings.db_queue_seconds,
+    )
     app = FastAPI(
         title="SGSS 保安服务监管信息系统",
         version=__version__,
@@ -73,6 +78,7 @@ def create_app(
     app.state.engine = engine
     app.state.read_engine = engine.execution_options(isolation_level="AUTOCOMMIT")
     app.state.session_factory = create_session_factory(engine)
+    app.state.admission = Admission(settings)
     app.state.principals = PrincipalCache()
     app.state.context = AppContext(
         settings=settings,

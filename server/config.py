@@ -20,6 +20,14 @@ class Settings(BaseSettings):
     database_url: str = Field(default_factory=default_database_url)
     data_dir: Path = Field(default_factory=lambda: Path(user_data_dir("sgss", appauthor=False)))
 
+    # capacity, sized together (server/api/admission.py says why): as many requests use the
+    # database at once as the pool has connections; the others queue, holding no thread, for at
+    # most db_queue_seconds (then 503 SERVER_BUSY with Retry-After); the worker threads must be
+    # at least as many as the connections
+    db_connections: int = Field(default=10, ge=1)
+    worker_threads: int = Field(default=40, ge=1)
+    db_queue_seconds: float = Field(default=10.0, gt=0)
+
     # authentication
     lockout_threshold: int = 5
     lockout_minutes: int = 15
@@ -80,6 +88,15 @@ class Settings(BaseSettings):
     @property
     def database_kind(self) -> str:
         return "postgresql" if self.database_url.startswith("postgresql") else "sqlite"
+
+    @model_validator(mode="after")
+    def _threads_for_every_connection(self) -> "Settings":
+        if self.worker_threads < self.db_connections:
+            raise ValueError(
+                f"SGSS_WORKER_THREADS（{self.worker_threads}）不得少于 "
+                f"SGSS_DB_CONNECTIONS（{self.db_connections}）：每个占用数据库连接的请求都须有线程可用"
+            )
+        return self
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> "Settings":

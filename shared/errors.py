@@ -17,6 +17,7 @@ class ErrorCode(StrEnum):
     STALE_VERSION = "STALE_VERSION"
     INTERNAL_ERROR = "INTERNAL_ERROR"
     DATABASE_RECONNECTED = "DATABASE_RECONNECTED"
+    SERVER_BUSY = "SERVER_BUSY"
 
     AUTH_REQUIRED = "AUTH_REQUIRED"
     AUTH_INVALID_CREDENTIALS = "AUTH_INVALID_CREDENTIALS"
@@ -95,6 +96,7 @@ _STATUS: dict[ErrorCode, int] = {
     ErrorCode.STALE_VERSION: 409,
     ErrorCode.INTERNAL_ERROR: 500,
     ErrorCode.DATABASE_RECONNECTED: 503,
+    ErrorCode.SERVER_BUSY: 503,
     ErrorCode.AUTH_REQUIRED: 401,
     ErrorCode.AUTH_INVALID_CREDENTIALS: 401,
     ErrorCode.AUTH_ACCOUNT_LOCKED: 423,
@@ -159,6 +161,7 @@ _MESSAGES: dict[ErrorCode, str] = {
     ErrorCode.STALE_VERSION: "该记录已被他人修改，请刷新后重试",
     ErrorCode.INTERNAL_ERROR: "服务器内部错误，请联系系统管理员",
     ErrorCode.DATABASE_RECONNECTED: "服务器与数据库的连接曾中断，现已恢复，请重试",
+    ErrorCode.SERVER_BUSY: "服务器繁忙，请稍后重试",
     ErrorCode.AUTH_REQUIRED: "请先登录",
     ErrorCode.AUTH_INVALID_CREDENTIALS: "用户名或密码错误",
     ErrorCode.AUTH_ACCOUNT_LOCKED: "密码错误次数过多，账号已被锁定",

@@ -57,16 +57,22 @@ class ReadOnlyRoute(APIRoute):
 
 
 async def get_session(request: Request) -> AsyncIterator[Session]:
-    """A session per request. Creating one touches nothing, so it happens on the event loop;
-    closing it returns the connection (I/O), so that runs in the thread pool, after the
-    response has been sent. One thread hop fewer on every request."""
+    """A session per request, once the request has its turn (``server/api/admission``: waiting
+    for one holds no thread, and a connection is then sure to be free). Creating the session
+    touches nothing, so it happens on the event loop; closing it returns the connection (I/O),
+    so that runs in the thread pool, after the response has been sent. One thread hop fewer on
+    every request. The turn passes on only once the connection is back in the pool."""
     state = request.app.state
-    read_only = isinstance(request.scope.get("route"), ReadOnlyRoute)
-    session = state.session_factory(bind=state.read_engine if read_only else state.engine)
+    turn = await state.admission.enter()
     try:
-        yield session
+        read_only = isinstance(request.scope.get("route"), ReadOnlyRoute)
+        session = state.session_factory(bind=state.read_engine if read_only else state.engine)
+        try:
+            yield session
+        finally:
+            await run_in_threadpool(session.close)
     finally:
-        await run_in_threadpool(session.close)
+        turn.release()
 
 
 async def get_now(context: Annotated[AppContext, Depends(get_context)]) -> datetime:

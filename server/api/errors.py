@@ -7,9 +7,11 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException
 
+from server.api.admission import RETRY_AFTER_SECONDS
 from server.services.errors import AppError
 from shared.errors import ErrorCode
 
@@ -102,10 +104,9 @@ def _field_errors(exc: RequestValidationError) -> list[dict[str, str]]:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     async def _app_error(_: Request, exc: AppError) -> JSONResponse:
+        headers = None if exc.retry_after is None else {"Retry-After": str(exc.retry_after)}
         return JSONResponse(
-            body(exc.code, exc.message, exc.details),
-            status_code=exc.code.status,
-            headers=exc.headers,
+            body(exc.code, exc.message, exc.details), status_code=exc.code.status, headers=headers
         )
 
     @app.exception_handler(RequestValidationError)
@@ -136,6 +137,17 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _integrity(_: Request, exc: IntegrityError) -> JSONResponse:
         log.warning("integrity error: %s", exc.orig)
         return JSONResponse(body(ErrorCode.CONFLICT), status_code=409)
+
+    @app.exception_handler(PoolTimeout)
+    async def _pool_exhausted(_: Request, exc: PoolTimeout) -> JSONResponse:
+        # admission (server/api/admission.py) keeps requests from waiting for a connection;
+        # if one waits anyway and gives up, the server is overloaded, not broken
+        log.warning("no database connection free: %s", exc)
+        return JSONResponse(
+            body(ErrorCode.SERVER_BUSY),
+            status_code=503,
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
 
     @app.exception_handler(DBAPIError)
     async def _database(_: Request, exc: DBAPIError) -> JSONResponse:

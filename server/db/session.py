@@ -8,12 +8,17 @@ from sqlalchemy.orm import Session, sessionmaker
 from server.db import authz_epoch  # noqa: F401  (registers the access-epoch hook on Session)
 
 
-def create_db_engine(url: str, *, echo: bool = False, pool_size: int = 5) -> Engine:
+def create_db_engine(
+    url: str, *, echo: bool = False, pool_size: int = 10, pool_timeout: float = 30.0
+) -> Engine:
     """An engine with the per-dialect settings SGSS relies on (SQLite: FKs on, WAL, busy wait).
 
-    ``pool_size`` is the number of connections kept; as many again may overflow under load.
+    ``pool_size`` is the number of connections, all kept (no overflow): the server admits as
+    many requests at once as there are connections (``server/api/admission``), so a fixed
+    pool is never short and its connections are not opened and closed again under load.
+    ``pool_timeout`` bounds a wait for a connection, which admission makes exceptional.
     """
-    pool = {"pool_size": pool_size, "max_overflow": pool_size}
+    pool = {"pool_size": pool_size, "max_overflow": 0, "pool_timeout": pool_timeout}
     if url.startswith("sqlite"):
         engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False}, **pool)
 

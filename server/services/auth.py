@@ -83,7 +83,7 @@ def _throttled(
         ErrorCode.AUTH_TOO_MANY_ATTEMPTS,
         f"登录尝试过于频繁，请{wait}后再试",
         {"retry_after_seconds": seconds},
-        headers={"Retry-After": str(seconds)},
+        retry_after=seconds,
     )
 
 

@@ -4,7 +4,9 @@ from shared.errors import ErrorCode
 
 
 class AppError(Exception):
-    """A refusal with a stable code; the API answers it as ``{"code","message","details"}``."""
+    """A refusal with a stable code; the API answers it as ``{"code","message","details"}``.
+
+    ``retry_after`` (seconds) goes out as the ``Retry-After`` header: when to ask again."""
 
     def __init__(
         self,
@@ -12,12 +14,12 @@ class AppError(Exception):
         message: str | None = None,
         details: Any = None,
         *,
-        headers: dict[str, str] | None = None,
+        retry_after: int | None = None,
     ) -> None:
         self.code = code
         self.message = message or code.message
         self.details = details
-        self.headers = headers  # e.g. Retry-After on a 429
+        self.retry_after = retry_after
         super().__init__(f"{code}: {self.message}")
 
 

@@ -1,9 +1,6 @@
 """Client tests drive real widgets against a real server process on a temporary SQLite database.
 Settings live in a temp folder and the OS credential store is replaced by an in-memory one."""
 
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,20 +10,14 @@ from keyring.backend import KeyringBackend
 from PySide6.QtCore import QSettings
 
 from client.api import ApiClient
-from client.embedded import EmbeddedServer
 from client.jobs import JobRunner
 from client.preferences import Preferences
 from client.views.context import DeskContext
 from shared.schemas.roles import DataScope, RoleCreate
 from shared.schemas.users import UserCreate
+from tests.served import ADMIN, ADMIN_PASSWORD, serve_with_admin
 
-ADMIN, ADMIN_PASSWORD = "root", "Adm1n#Sgss!"
 STRONG = "Qiantang#River9"
-CHEAP_ARGON = {
-    "SGSS_ARGON2_TIME_COST": "1",
-    "SGSS_ARGON2_MEMORY_KIB": "1024",
-    "SGSS_ARGON2_PARALLELISM": "1",
-}
 
 
 class MemoryKeyring(KeyringBackend):
@@ -58,27 +49,6 @@ def memory_keyring() -> Iterator[MemoryKeyring]:
 @pytest.fixture
 def prefs(tmp_path: Path) -> Preferences:
     return Preferences(QSettings(str(tmp_path / "desk.ini"), QSettings.Format.IniFormat))
-
-
-def serve_with_admin(database_url: str) -> Iterator[str]:
-    """``init-db`` and ``create-admin`` through the CLI, then a real ``sgss-server serve`` on
-    ``database_url`` until the caller is done; yields its base URL."""
-    env = {**os.environ, "SGSS_DATABASE_URL": database_url, **CHEAP_ARGON}
-    cli = [sys.executable, "-m", "server.cli.main"]
-    subprocess.run([*cli, "init-db"], env=env, check=True, capture_output=True)
-    subprocess.run(
-        [*cli, "create-admin", "--username", ADMIN, "--password-stdin"],
-        env=env,
-        input=ADMIN_PASSWORD,
-        text=True,
-        check=True,
-        capture_output=True,
-    )
-    embedded = EmbeddedServer(database_url, env=CHEAP_ARGON)
-    try:
-        yield embedded.start()
-    finally:
-        embedded.stop()
 
 
 @pytest.fixture(scope="module")

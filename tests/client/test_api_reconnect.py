@@ -8,8 +8,8 @@ import requests
 
 from client.api import ApiClient
 from client.api.errors import ApiError
-from tests.client.conftest import ADMIN, ADMIN_PASSWORD, serve_with_admin
 from tests.database_restart import end_backends
+from tests.served import ADMIN, ADMIN_PASSWORD, serve_with_admin
 
 pytestmark = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 

@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from client.embedded import EmbeddedServer
-from tests.client.conftest import CHEAP_ARGON
+from tests.served import CHEAP_ARGON
 
 PARENT = """
 import sys, time

@@ -22,7 +22,7 @@ from client.jobs import JobRunner
 from client.preferences import Preferences
 from client.views.context import DeskContext
 from client.views.sign_in import SignInWindow
-from tests.client.conftest import ADMIN, ADMIN_PASSWORD, CHEAP_ARGON
+from tests.served import ADMIN, ADMIN_PASSWORD, CHEAP_ARGON
 from tests.tls import TlsFiles, make_tls_files
 
 UNTRUSTED = " 的证书不是由本工作站信任的机构签发：请由管理员为本工作站设置公安局的 CA 证书"

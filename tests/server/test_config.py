@@ -42,3 +42,12 @@ def test_production_refuses_a_short_document_secret(monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv("SGSS_DOCUMENT_SECRET", "s" * 32)
     secret = Settings().document_secret
     assert secret is not None and "s" * 32 not in repr(secret)  # never printed in full
+
+
+def test_fewer_worker_threads_than_connections_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SGSS_DB_CONNECTIONS", "20")
+    monkeypatch.setenv("SGSS_WORKER_THREADS", "19")
+    with pytest.raises(ValidationError, match="SGSS_WORKER_THREADS"):
+        Settings()
+    monkeypatch.setenv("SGSS_WORKER_THREADS", "20")
+    assert Settings().db_connections == 20

@@ -1,0 +1,78 @@
+"""Admission (server/api/admission.py): a request waits for its turn, not for a connection; one
+that waits too long, or that finds the pool empty anyway, is told 503 SERVER_BUSY with
+Retry-After instead of 500. The burst itself is tests/server/test_burst.py."""
+
+from collections.abc import Iterator
+
+import anyio.to_thread
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from server.app import create_app
+from server.clock import FrozenClock
+from server.config import Settings
+from tests.server.conftest import ADMIN, ADMIN_PASSWORD, Api, login
+
+
+@pytest.fixture
+def small(settings: Settings, clock: FrozenClock, initialised: object) -> Iterator[FastAPI]:
+    """A server with two connections and three threads, and a short queue so the tests wait
+    briefly."""
+    small = {"db_connections": 2, "worker_threads": 3, "db_queue_seconds": 0.3}
+    settings = settings.model_copy(update=small)
+    app = create_app(settings, clock=clock)
+    yield app
+    app.state.engine.dispose()
+
+
+@pytest.fixture
+def client(small: FastAPI) -> Iterator[TestClient]:
+    with TestClient(small) as client:
+        yield client
+
+
+@pytest.fixture
+def admin(client: TestClient) -> Api:
+    return login(client, ADMIN, ADMIN_PASSWORD)
+
+
+def assert_busy(api: Api) -> None:
+    answer = api.get("/me", 503)
+    assert answer.json()["code"] == "SERVER_BUSY"
+    assert answer.json()["message"] == "服务器繁忙，请稍后重试"
+    assert int(answer.headers["Retry-After"]) > 0
+
+
+def test_a_request_that_waits_too_long_for_its_turn_is_told_to_retry(
+    small: FastAPI, client: TestClient, admin: Api
+) -> None:
+    admission = small.state.admission
+    held = [client.portal.call(admission.enter) for _ in range(admission.turns)]
+    assert_busy(admin)
+    held.pop().release()
+    assert admin.get("/me").json()["username"] == ADMIN
+
+
+def test_an_empty_pool_answers_busy_not_an_error(
+    small: FastAPI, client: TestClient, admin: Api
+) -> None:
+    """Admission keeps this from happening; should a connection be held outside a request,
+    the pool's own timeout is still a 503 the desk can act on."""
+    engine = small.state.engine
+    held = [engine.connect() for _ in range(small.state.admission.turns)]
+    try:
+        assert_busy(admin)
+    finally:
+        for connection in held:
+            connection.close()
+    admin.get("/me")
+
+
+def test_the_thread_limit_is_the_configured_one(client: TestClient, admin: Api) -> None:
+    admin.get("/me")
+
+    async def limit() -> float:
+        return anyio.to_thread.current_default_thread_limiter().total_tokens
+
+    assert client.portal.call(limit) == 3
