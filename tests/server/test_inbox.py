@@ -52,6 +52,7 @@ def test_pending_is_routed_by_region_and_role(world: World) -> None:
     assert row["business_type_label"] == "保安服务公司年度报告备案"
 
 
+@pytest.mark.machine_zones
 def test_filters_sorting_paging_and_counts(world: World, clock: FrozenClock) -> None:
     ids = []
     for business_type in (BusinessType.annual_report_filing, BusinessType.commendation) * 3:
@@ -105,6 +106,7 @@ def test_done_box_lists_what_i_acted_on(world: World) -> None:
     assert [r["id"] for r in api.get("/inbox").json()["items"]] == [second]
 
 
+@pytest.mark.machine_zones
 def test_overdue_flag_counts_and_one_reminder_per_approver(
     world: World, clock: FrozenClock, session: Session
 ) -> None:
@@ -141,6 +143,7 @@ def test_overdue_flag_counts_and_one_reminder_per_approver(
         (datetime(2026, 9, 18, 2, tzinfo=UTC), 2, date(2026, 9, 21)),
     ],
 )
+@pytest.mark.machine_zones
 def test_due_dates_follow_the_holiday_calendar(
     world: World, clock: FrozenClock, session: Session, opened: datetime, limit: int, due: date
 ) -> None:
