@@ -42,7 +42,7 @@ class LoginResult:
 
 
 def find_user(session: Session, username: str) -> User | None:
-    return session.scalar(select(User).where(User.username == signin_guard.normalise(username)))
+    return session.scalar(select(User).where(User.username == username.strip().lower()))
 
 
 def _minutes_left(until: datetime, now: datetime) -> int:

@@ -29,9 +29,14 @@ from server.db.models import SignInGuard
 _GUARDS = SignInGuard.__table__
 
 
+KEY_LENGTH = 64  # sign_in_guards.username; account names are no longer
+
+
 def normalise(username: str) -> str:
-    """The key of a name: how ``find_user`` matches it, so a variant cannot dodge the count."""
-    return username.strip().lower()
+    """The key of a name: how ``find_user`` matches it, so a variant cannot dodge the count.
+    Cut to the column's length: lower-casing can lengthen a name (``İ`` becomes two characters),
+    and no account's name is longer, so the cut never merges two real names."""
+    return username.strip().lower()[:KEY_LENGTH]
 
 
 @dataclass(frozen=True)

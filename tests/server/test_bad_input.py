@@ -142,3 +142,25 @@ def test_method_not_allowed_keeps_the_allow_header(admin: Api) -> None:
     response = admin.call("DELETE", "/health", 405)
     assert response.headers.get("allow") == "GET"
     assert response.json()["code"] == "METHOD_NOT_ALLOWED"
+
+
+def test_every_numeric_path_parameter_is_bounded() -> None:
+    """Every integer in a path is a bounded ``Id`` (a plain ``int`` reaches PostgreSQL's integer
+    columns and fails there); walked over every router so a new route cannot forget it."""
+    from fastapi.routing import APIRoute
+
+    from server.app import ROUTERS
+    from shared.schemas.common import INT32_MAX
+
+    unbounded, checked = [], 0
+    for route in (r for router in ROUTERS for r in router.routes):
+        if not isinstance(route, APIRoute):
+            continue
+        for param in route.dependant.path_params:
+            checked += 1
+            if param.field_info.annotation is not int:
+                continue
+            limits = [getattr(m, "le", None) for m in param.field_info.metadata]
+            if INT32_MAX not in limits:
+                unbounded.append(f"{route.path} {param.name}")
+    assert checked > 10 and unbounded == []

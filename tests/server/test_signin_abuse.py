@@ -224,3 +224,13 @@ def test_password_hashing_runs_at_most_the_configured_number_at_once(settings: S
         release.set()
         assert all(r.result(timeout=10) for r in results)  # …and are served, not refused
     assert most[0] == 2
+
+
+def test_a_name_that_lowercases_longer_than_its_column_is_an_ordinary_failure(
+    client: TestClient, initialised: Session
+) -> None:
+    """``İ`` lower-cases to two characters: 64 of them become 128, past the guard's column."""
+    for name in ("İ" * 64, "x" * 64):
+        answer = client.post("/api/v1/auth/login", json={"username": name, "password": "bad"})
+        assert answer.status_code == 401, answer.text
+        assert answer.json()["code"] == "AUTH_INVALID_CREDENTIALS"

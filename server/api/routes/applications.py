@@ -204,7 +204,7 @@ def assign(
 
 @router.post("/{application_id}/reassign", response_model=ApplicationDetail)
 def reassign(
-    application_id: int,
+    application_id: Id,
     body: ReassignBody,
     principal: Annotated[Principal, permission("applications:reassign")],
     session: SessionDep,
