@@ -81,11 +81,14 @@ def read_sheet(path: Path, limits: ImportLimits) -> list[list[Any]]:
     suffix = path.suffix.lower()
     rows: list[list[Any]] = []
     if suffix == ".csv":
-        for row in csv.reader(io.StringIO(_decode(path.read_bytes()), newline="")):
-            rows.append(row)
-            if len(rows) > limits.max_rows + 1:
-                raise _too_many(limits)
-        return rows
+        try:
+            for row in csv.reader(io.StringIO(_decode(path.read_bytes()), newline="")):
+                rows.append(row)
+                if len(rows) > limits.max_rows + 1:
+                    raise _too_many(limits)
+        except csv.Error as err:  # a field over the reader's limit, a stray quote …
+            raise _refuse(f"CSV 文件第{len(rows) + 1}行无法读取：{err}") from None
+        return _without_nul(rows)
     if suffix not in _EXCEL:
         raise _refuse("只能导入 .xlsx 或 .csv 文件")
     if suffix in _ZIPPED:
@@ -99,4 +102,14 @@ def read_sheet(path: Path, limits: ImportLimits) -> list[list[Any]]:
         raise
     except Exception as err:  # calamine raises its own error types for damaged files
         raise _refuse(f"无法读取 Excel 文件：{err}") from None
+    return _without_nul(rows)
+
+
+def _without_nul(rows: list[list[Any]]) -> list[list[Any]]:
+    """Refuse a file with a NUL character in a cell: no field means it, and PostgreSQL cannot
+    store it."""
+    for number, row in enumerate(rows, start=1):
+        for column, value in enumerate(row, start=1):
+            if isinstance(value, str) and "\x00" in value:
+                raise _refuse(f"第{number}行第{column}列含有空字符（\\0），请删除后重新导入")
     return rows

@@ -203,3 +203,19 @@ def test_a_file_name_the_filesystem_cannot_hold_is_still_imported(
     answer = _upload(admin, name, _csv(_rows(1)))
     assert answer.status_code == 200, answer.text
     assert answer.json()["added"] == 1
+
+
+def test_a_csv_field_past_the_readers_limit_is_refused(admin: Api, session: Session) -> None:
+    rows = _rows(2)
+    rows[1][1] = "x" * 140_000  # csv's field limit is 131,072 characters
+    refused = _upload(admin, "名单.csv", _csv(rows), 422).json()
+    assert refused["code"] == "IMPORT_INVALID" and "第" in refused["message"]
+    assert _entries(session) == 0
+
+
+def test_a_nul_character_in_a_cell_is_refused(admin: Api, session: Session) -> None:
+    rows = _rows(3)
+    rows[2][1] = "张\x00三"  # (an xlsx cannot hold one: openpyxl and Excel refuse it)
+    refused = _upload(admin, "名单.csv", _csv(rows), 422).json()
+    assert refused["code"] == "IMPORT_INVALID" and "空字符" in refused["message"]
+    assert _entries(session) == 0
