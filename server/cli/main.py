@@ -26,6 +26,7 @@ from server.services.documents.signing import DocumentSigner
 from server.services.errors import AppError
 from server.services.materials.store import MaterialStore
 from server.services.passwords import Passwords
+from shared.china_time import china_time
 from shared.console import ensure_unicode_output
 
 app = typer.Typer(help="SGSS 服务器管理命令", no_args_is_help=True, add_completion=False)
@@ -232,7 +233,7 @@ def outbox_list(
         if not rows:
             typer.echo("发件箱为空")
         for n in rows:
-            when = n.created_at.strftime("%Y-%m-%d %H:%M:%S")
+            when = f"{china_time(n.created_at):%Y-%m-%d %H:%M:%S}"
             typer.echo(f"{n.id}\t{when}\t{n.status}\t{n.channel}:{n.recipient}\t{n.body}")
 
 

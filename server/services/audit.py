@@ -21,6 +21,7 @@ from sqlalchemy import event, func, select, update
 from sqlalchemy.orm import Session, SessionTransaction
 
 from server.db.models import AuditEntry, AuditHead
+from server.services import search
 from server.services.jsonable import jsonable
 
 GENESIS = "0" * 64
@@ -176,7 +177,7 @@ def list_entries(
     """Newest first. ``scope_clause`` restricts to organisations the viewer may see."""
     stmt = select(AuditEntry).where(scope_clause)
     if action:
-        stmt = stmt.where(AuditEntry.action.startswith(action))
+        stmt = stmt.where(search.starts_with(AuditEntry.action, action))
     if actor_id is not None:
         stmt = stmt.where(AuditEntry.actor_id == actor_id)
     if entity_type:

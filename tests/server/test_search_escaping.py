@@ -27,6 +27,8 @@ def test_wildcards_in_user_org_and_role_searches_match_nothing(
     assert admin.get("/orgs", params={"q": needle}).json()["total"] == 0
     assert admin.get("/orgs", params={"region_code": needle}).json()["total"] == 0
     assert admin.get("/roles", params={"q": needle}).json()["total"] == 0
+    assert admin.get("/audit", params={"action": "auth"}).json()["total"] > 0
+    assert admin.get("/audit", params={"action": needle}).json()["total"] == 0
 
 
 def test_a_literal_percent_sign_is_found(admin: Api, client: TestClient) -> None:

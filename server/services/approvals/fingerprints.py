@@ -28,6 +28,7 @@ from server.services.approvals.numbering import next_value
 from server.services.authz import Principal
 from server.services.errors import AppError
 from shared.approvals import ApprovalAction, FingerprintMatchVerdict, PersonRole
+from shared.china_time import china_day
 from shared.errors import ErrorCode
 from shared.masking import mask_id_number
 from shared.schemas.applications import FingerprintMatch
@@ -87,8 +88,8 @@ def check_match(
     )
     found = FingerprintMatch(
         verdict=FingerprintMatchVerdict.same_person,
-        message=f"该指纹已于 {holder.enrolled_at:%Y-%m-%d} 登记在本人名下（报名 {other}），"
-        "可直接使用",
+        message=f"该指纹已于 {china_day(holder.enrolled_at):%Y-%m-%d} 登记在本人名下"
+        f"（报名 {other}），可直接使用",
         application_number=other,
         person_name=holder.person_name,
         id_number=mask_id_number(holder.id_number),
