@@ -10,8 +10,10 @@ no slot and touches no database: 429 ``AUTH_TOO_MANY_ATTEMPTS`` with ``Retry-Aft
 Per process, on purpose: it is a brake on the rate, not the security boundary. The lockout (at
 most ``lockout_threshold`` passwords checked per name per window) is in the database and holds
 across every process; with N processes behind a load balancer a client gets at most N times
-these rates. Behind a reverse proxy every request has the proxy's address, so the per-address
-limit then applies to the proxy as a whole; run the server where it sees the desks' addresses.
+these rates. The address is the one uvicorn reports: behind a proxy on the same host it is the
+desk's, from ``X-Forwarded-For`` (uvicorn trusts ``FORWARDED_ALLOW_IPS``, loopback by default);
+behind a proxy elsewhere that is not listed there, every desk has the proxy's address and shares
+one limit.
 """
 
 import math
@@ -51,8 +53,11 @@ class SlidingWindow:
         return slots
 
     def check(self, key: str, now: datetime) -> tuple[int, bool] | None:
-        """None when a slot is free; else (seconds until one frees, first refusal?)."""
+        """None when a slot is free; else (seconds until one frees, first refusal?). Only
+        ``take`` remembers a key: refused or merely checked keys cost no memory."""
         with self._lock:
+            if key not in self._slots:
+                return None
             slots = self._live(key, now)
             if len(slots) < self.limit:
                 return None

@@ -234,3 +234,18 @@ def test_a_name_that_lowercases_longer_than_its_column_is_an_ordinary_failure(
         answer = client.post("/api/v1/auth/login", json={"username": name, "password": "bad"})
         assert answer.status_code == 401, answer.text
         assert answer.json()["code"] == "AUTH_INVALID_CREDENTIALS"
+
+
+def test_the_throttle_remembers_only_the_keys_it_admitted() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from server.services.throttle import SlidingWindow
+
+    window = SlidingWindow(limit=1, window=timedelta(seconds=60))
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    for n in range(1000):
+        assert window.check(f"10.0.{n // 256}.{n % 256}", now) is None  # never taken
+    assert len(window._slots) == 0
+    window.take("a", now)
+    assert window.check("a", now) is not None
+    assert len(window._slots) == 1
