@@ -181,6 +181,21 @@ def _ensure_can_manage(session: Session, principal: Principal, user: User) -> No
         raise AppError(ErrorCode.USER_OUTRANKS_YOU)
 
 
+def _refuse_own_access_change(
+    user: User, roles: list[Role], org: Org, approval: dict[BusinessType, list[ApprovalRole]]
+) -> None:
+    """Nobody changes their own roles, approval roles or organisation: each of those could
+    widen what one person may do alone (two approval levels of one application, say), and the
+    four-eyes rule that another manager must do it costs little."""
+    same_roles = {r.id for r in roles} == {row.role_id for row in user.role_rows}
+    same_approval = _pairs(approval) == _pairs(approval_roles_of(user))
+    if not (same_roles and same_approval and org.id == user.org_id):
+        raise AppError(
+            ErrorCode.USER_SELF_ACTION,
+            "不能修改自己的角色、业务审批角色或所属机构，请由其他管理员办理",
+        )
+
+
 def _set_approval_roles(user: User, approval: dict[BusinessType, list[ApprovalRole]]) -> None:
     user.approval_role_rows = [
         UserApprovalRole(business_type=bt.value, approval_role=role.value)
@@ -274,6 +289,8 @@ def update_user(
     new_pairs = _pairs(approval) - _pairs(approval_roles_of(user))
     if data.role_ids is not None or org.id != user.org_id or new_pairs:
         _ensure_grant(session, principal, roles, org.id, new_pairs)
+    if user.id == principal.user_id:
+        _refuse_own_access_change(user, roles, org, approval)
     if not roles and not approval:
         raise AppError(ErrorCode.USER_ROLES_REQUIRED)
     for key, value in changes.items():

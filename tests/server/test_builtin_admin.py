@@ -86,7 +86,23 @@ def test_the_last_administrator_keeps_the_status(
         json={"name": "普通", "org_id": root, "permissions": [], "data_scope": {"kind": "own_org"}},
     ).json()
     demote = {"role_ids": [plain["id"]]}
+    # nobody changes his own roles (USER_SELF_ACTION), the last administrator included
     refused = admin.patch(f"/users/{me}", 409, json={"version": version_of(admin, me), **demote})
+    assert refused.json()["code"] == "USER_SELF_ACTION"
+    # a deputy holding every permission (not the built-in role) may manage him, but not demote
+    # the last one
+    everything = admin.post(
+        "/roles",
+        201,
+        json={
+            "name": "全权",
+            "org_id": root,
+            "permissions": sorted(all_permissions()),
+            "data_scope": {"kind": "all"},
+        },
+    ).json()
+    _, deputy = make_user(admin, client, "deputy", root, everything["id"])
+    refused = deputy.patch(f"/users/{me}", 409, json={"version": version_of(deputy, me), **demote})
     assert refused.json()["code"] == "LAST_ADMINISTRATOR"
     assert (
         refused.json()["message"] == "这是最后一个启用的系统管理员，不能停用或取消其系统管理员角色"
@@ -94,18 +110,18 @@ def test_the_last_administrator_keeps_the_status(
 
     second_id, second = make_user(admin, client, "admin2", root, admin_role(admin)["id"])
     second.patch(f"/users/{me}", json={"version": version_of(second, me), "enabled": False})
-    # admin2 is now the last one: neither demoting himself nor the CLI may take it away
-    last = second.patch(
-        f"/users/{second_id}", 409, json={"version": version_of(second, second_id), **demote}
+    # admin2 is now the last one: neither the deputy nor the CLI may take it away
+    last = deputy.patch(
+        f"/users/{second_id}", 409, json={"version": version_of(deputy, second_id), **demote}
     )
     assert last.json()["code"] == "LAST_ADMINISTRATOR"
     with pytest.raises(AppError) as refused_cli:
         users.set_enabled_by_cli(session, second_id, now=clock.now(), enabled=False)
     assert refused_cli.value.code == ErrorCode.LAST_ADMINISTRATOR
     session.rollback()
-    # a disabled holder does not count; once re-enabled, the other may step down
+    # a disabled holder does not count; once re-enabled, the other may be stood down
     users.set_enabled_by_cli(session, me, now=clock.now(), enabled=True)
-    second.patch(f"/users/{second_id}", json={"version": version_of(second, second_id), **demote})
+    deputy.patch(f"/users/{second_id}", json={"version": version_of(deputy, second_id), **demote})
     held = session.scalar(select(User).where(User.id == me))
     assert held is not None and held.enabled
 

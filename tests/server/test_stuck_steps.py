@@ -235,3 +235,22 @@ def test_an_office_turned_bureau_gives_its_members_steps_back(
     assert seen["level"] == "city" and seen["assignee_name"] is None
     last = admin.get(f"/applications/{app_id}/progress").json()["entries"][-1]
     assert last["action"] == "release"
+
+
+def test_nobody_changes_their_own_roles_approval_roles_or_organisation(world: World) -> None:
+    """A manager who may grant approval roles still may not widen his own: one person must not
+    be able to take two approval levels of one application alone."""
+    permissions = sorted({*APPROVER_PERMISSIONS, *USER_ADMIN})
+    manager = world.role("审批与用户管理", world.orgs["root"], permissions, "own_subtree")
+    api = world.user("chief", world.orgs["root"], manager, [ApprovalRole.province_clerk])
+    me = uid(world, "chief")
+    for change in (
+        {"approval_roles": {"legal_rep_change": ["province_clerk", "province_section_chief"]}},
+        {"role_ids": [manager.id, role(world, "查看", ["applications:view"])]},
+        {"org_id": world.orgs["hz"].id},
+    ):
+        refused = patch_user(api, me, 409, **change).json()
+        assert refused["code"] == "USER_SELF_ACTION" and "其他管理员" in refused["message"]
+    patch_user(api, me, name="省厅审批主管")  # other fields stay his own to edit
+    colleague = uid(world, "prov_clerk2")
+    patch_user(api, colleague, approval_roles={"legal_rep_change": ["province_section_chief"]})
