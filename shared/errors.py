@@ -42,6 +42,7 @@ class ErrorCode(StrEnum):
     ORG_REGION_INVALID = "ORG_REGION_INVALID"
     ORG_NAME_TAKEN = "ORG_NAME_TAKEN"
     ORG_ROOT_PROTECTED = "ORG_ROOT_PROTECTED"
+    ORG_HAS_PENDING_STEPS = "ORG_HAS_PENDING_STEPS"
 
     ROLE_IN_USE = "ROLE_IN_USE"
     ROLE_NAME_TAKEN = "ROLE_NAME_TAKEN"
@@ -119,6 +120,7 @@ _STATUS: dict[ErrorCode, int] = {
     ErrorCode.ORG_REGION_INVALID: 422,
     ErrorCode.ORG_NAME_TAKEN: 409,
     ErrorCode.ORG_ROOT_PROTECTED: 409,
+    ErrorCode.ORG_HAS_PENDING_STEPS: 409,
     ErrorCode.ROLE_IN_USE: 409,
     ErrorCode.ROLE_NAME_TAKEN: 409,
     ErrorCode.ROLE_GRANT_EXCEEDS_OWN: 403,
@@ -184,6 +186,7 @@ _MESSAGES: dict[ErrorCode, str] = {
     ErrorCode.ORG_REGION_INVALID: "所属区域无效或不在上级机构辖区内",
     ErrorCode.ORG_NAME_TAKEN: "同一上级机构下已有同名机构",
     ErrorCode.ORG_ROOT_PROTECTED: "不能删除根机构或您自己所在的机构",
+    ErrorCode.ORG_HAS_PENDING_STEPS: "该机构尚有待办的审批环节，不能修改其类型或所属区域",
     ErrorCode.ROLE_IN_USE: "该角色仍有用户在使用，不能删除",
     ErrorCode.ROLE_NAME_TAKEN: "该机构下已有同名角色",
     ErrorCode.ROLE_GRANT_EXCEEDS_OWN: "不能授予超出您自身权限或数据范围的权限",

@@ -7,9 +7,11 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.attributes import set_committed_value
 
+from server.db.approval_models import ApprovalTask
 from server.db.models import Org, Role, RoleScopeOrg, User
 from server.services import audit, search
 from server.services.approvals import dispatch
+from server.services.approvals.tasks import PENDING
 from server.services.authz import Principal
 from server.services.errors import AppError, check_version, not_found
 from server.services.paging import PageRequest, fetch_page, order_by
@@ -204,6 +206,8 @@ def update_org(
     changes = data.model_dump(exclude_unset=True, exclude={"version"})
     new_type = OrgType(changes.get("type") or org.type)
     new_region = changes.get("region_code") or org.region_code
+    if new_type != org.type or new_region != org.region_code:
+        _ensure_no_pending_steps(session, org)
     if "type" in changes or "region_code" in changes:
         parent = session.get(Org, org.parent_id) if org.parent_id else None
         check_placement(new_type, new_region, parent)
@@ -234,6 +238,18 @@ def update_org(
         dispatch.release_unreachable(session, now=now, actor=principal.actor)
     session.commit()
     return org
+
+
+def _ensure_no_pending_steps(session: Session, org: Org) -> None:
+    """Steps are routed to a bureau by its type and region; changing either under pending steps
+    would leave them with a bureau that no longer works them, and nobody could act."""
+    pending = session.scalar(
+        select(func.count())
+        .select_from(ApprovalTask)
+        .where(ApprovalTask.acting_org_id == org.id, ApprovalTask.status == PENDING)
+    )
+    if pending:
+        raise AppError(ErrorCode.ORG_HAS_PENDING_STEPS, details={"count": pending})
 
 
 def _as_parent(org_type: OrgType, region_code: str) -> Org:

@@ -254,3 +254,20 @@ def test_nobody_changes_their_own_roles_approval_roles_or_organisation(world: Wo
     patch_user(api, me, name="省厅审批主管")  # other fields stay his own to edit
     colleague = uid(world, "prov_clerk2")
     patch_user(api, colleague, approval_roles={"legal_rep_change": ["province_section_chief"]})
+
+
+def test_a_bureau_with_pending_steps_keeps_its_type_and_region(
+    world: World, client: TestClient
+) -> None:
+    """Steps are routed to a bureau by type and region: turning 杭州市公安局 into an office (or
+    moving its region) under a pending city step would leave the step with nobody."""
+    app_id = submit_city_step(world)
+    admin = login(client, ADMIN, ADMIN_PASSWORD)
+    city = world.orgs["hz"].id
+    for change in ({"type": "office"}, {"region_code": "330200"}):
+        version = admin.get(f"/orgs/{city}").json()["version"]
+        refused = admin.patch(f"/orgs/{city}", 409, json={"version": version, **change}).json()
+        assert refused["code"] == "ORG_HAS_PENDING_STEPS" and refused["details"] == {"count": 1}
+    assert detail(admin, app_id)["current_task"]["level"] == "city"
+    version = admin.get(f"/orgs/{city}").json()["version"]
+    admin.patch(f"/orgs/{city}", json={"version": version, "phone": "0571-87000000"})
