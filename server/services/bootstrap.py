@@ -72,7 +72,9 @@ def sync_admin_role(session: Session, root: Org, *, now: datetime) -> Role:
     """The built-in administrator role holds the whole catalogue, including modules added by
     later releases, and all data; it is found by its key and made whole on every ``init-db``
     (whatever an older release or a hand-edited database left of it)."""
-    role = builtin_roles.admin_role(session)
+    role = builtin_roles.admin_role(session) or _unkeyed_namesake(session, root)
+    if role is not None and role.builtin_key is None:
+        role.builtin_key = builtin_roles.ADMIN_KEY  # a database older than the key: adopt it
     if role is None:
         role = Role(
             org_id=root.id,
@@ -109,6 +111,16 @@ def sync_admin_role(session: Session, root: Org, *, now: datetime) -> Role:
             after=new,
         )
     return role
+
+
+def _unkeyed_namesake(session: Session, root: Org) -> Role | None:
+    """The root's 系统管理员 of a database whose role lost or never had the key (renamed before
+    the upgrade that backfills it): made the built-in role rather than clashing with a new one."""
+    return session.scalar(
+        select(Role).where(
+            Role.org_id == root.id, Role.name == ADMIN_ROLE_NAME, Role.builtin_key.is_(None)
+        )
+    )
 
 
 def _name_taken(session: Session, role: Role) -> bool:

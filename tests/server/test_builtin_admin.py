@@ -75,6 +75,21 @@ def test_init_db_finds_the_builtin_role_by_its_key(
     assert role.data_scope_kind == "all" and role.name == bootstrap.ADMIN_ROLE_NAME
 
 
+def test_init_db_adopts_an_unkeyed_administrator_role(
+    app, session: Session, initialised: Session, clock: FrozenClock
+) -> None:  # type: ignore[no-untyped-def]
+    """A database whose 系统管理员 lost its key (renamed before the upgrade that backfills it,
+    then renamed back) gets the key on that role instead of a clashing second one."""
+    role = session.scalar(select(Role).where(Role.builtin_key == "admin"))
+    assert role is not None
+    role.builtin_key = None
+    session.commit()
+    root = bootstrap.init_db(app.state.engine, session, now=clock.now(), province="330000")
+    session.expire_all()
+    roles = session.scalars(select(Role).where(Role.org_id == root.id)).all()
+    assert [(r.id, r.builtin_key) for r in roles] == [(role.id, "admin")]
+
+
 def test_the_last_administrator_keeps_the_status(
     admin: Api, client: TestClient, session: Session, clock: FrozenClock
 ) -> None:
