@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
-from python_calamine import CalamineWorkbook
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -20,6 +19,7 @@ from server.services import audit
 from server.services.audit import Actor
 from server.services.errors import AppError
 from server.services.orgs import add_org, check_placement, snapshot
+from server.services.spreadsheets import ImportLimits, invalid, read_sheet
 from shared.enums import OrgType
 from shared.errors import ErrorCode
 
@@ -83,7 +83,8 @@ class _Index:
 
 
 def read_rows(path: Path) -> list[dict[str, str]]:
-    sheet = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).to_python()
+    """Through the shared reader: the same file, unpacked-size and row limits as every import."""
+    sheet = read_sheet(path, ImportLimits())
     if not sheet:
         raise AppError(ErrorCode.IMPORT_INVALID, "导入文件为空")
     header = [_cell(v) for v in sheet[0]]
@@ -139,11 +140,7 @@ def import_orgs(session: Session, path: Path, *, now: datetime, actor: Actor) ->
         created.append(org)
     if errors:
         session.rollback()
-        raise AppError(
-            ErrorCode.IMPORT_INVALID,
-            f"导入文件有{len(errors)}处错误，未导入任何数据",
-            [e.as_dict() for e in errors],
-        )
+        raise invalid([e.as_dict() for e in errors])
     for org in created:
         audit.record(
             session,
