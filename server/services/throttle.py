@@ -90,7 +90,9 @@ class SlidingWindow:
 
 
 @dataclass(frozen=True)
-class Admission:
+class Ticket:
+    """The slots one admitted attempt took, to give back if it succeeds."""
+
     address: str
     account: str
     at: datetime
@@ -103,7 +105,7 @@ class SignInThrottle:
         self.by_account = SlidingWindow(settings.signin_throttle_per_account, window)
         self._lock = threading.Lock()
 
-    def admit(self, *, address: str | None, account: str, now: datetime) -> Admission | Refusal:
+    def admit(self, *, address: str | None, account: str, now: datetime) -> Ticket | Refusal:
         """Take a slot in both windows, or refuse (taking none) if either is full."""
         address = address or "-"
         with self._lock:  # both checked and taken together, so a refusal takes nothing
@@ -116,9 +118,9 @@ class SignInThrottle:
                     return Refusal(scope, key, *full)
             self.by_address.take(address, now)
             self.by_account.take(account, now)
-        return Admission(address, account, now)
+        return Ticket(address, account, now)
 
-    def succeeded(self, admission: Admission) -> None:
+    def succeeded(self, ticket: Ticket) -> None:
         """A correct password gives its slots back."""
-        self.by_address.give_back(admission.address, admission.at)
-        self.by_account.give_back(admission.account, admission.at)
+        self.by_address.give_back(ticket.address, ticket.at)
+        self.by_account.give_back(ticket.account, ticket.at)
