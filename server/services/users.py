@@ -1,11 +1,12 @@
 """Users (用户): accounts of police staff, their roles and business approval roles."""
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload, selectinload
 
 from server.db.models import Org, Role, User, UserApprovalRole, UserRole
 from server.services import audit, search, signin_guard
@@ -20,7 +21,14 @@ from server.services.roles import usable
 from shared.enums import ApprovalRole, BusinessType
 from shared.errors import ErrorCode
 from shared.masking import mask_id_number, mask_mobile
-from shared.schemas.users import RoleRef, UserCreate, UserPublic, UserUpdate
+from shared.schemas.users import (
+    EffectiveScope,
+    Me,
+    RoleRef,
+    UserCreate,
+    UserPublic,
+    UserUpdate,
+)
 
 _SORTS = {
     "username": User.username,
@@ -33,11 +41,16 @@ _SORTS = {
 
 
 def approval_roles_of(user: User) -> dict[BusinessType, list[ApprovalRole]]:
+    return approval_roles_from(
+        (row.business_type, row.approval_role) for row in user.approval_role_rows
+    )
+
+
+def approval_roles_from(pairs: Iterable[tuple[str, str]]) -> dict[BusinessType, list[ApprovalRole]]:
+    """(business type, approval role) pairs as the API shows them, in a stable order."""
     result: dict[BusinessType, list[ApprovalRole]] = {}
-    for row in sorted(user.approval_role_rows, key=lambda r: (r.business_type, r.approval_role)):
-        result.setdefault(BusinessType(row.business_type), []).append(
-            ApprovalRole(row.approval_role)
-        )
+    for business_type, approval_role in sorted(pairs):
+        result.setdefault(BusinessType(business_type), []).append(ApprovalRole(approval_role))
     return result
 
 
@@ -59,28 +72,91 @@ def snapshot(user: User) -> dict[str, Any]:
     }
 
 
-def to_public(user: User, viewer: Principal | None, *, full: bool = False) -> UserPublic:
-    """Personal numbers are masked unless the viewer may see them (or it is the user's own)."""
+def to_public(
+    user: User,
+    viewer: Principal | None,
+    *,
+    full: bool = False,
+    approval_pairs: Iterable[tuple[str, str]] | None = None,
+) -> UserPublic:
+    """Personal numbers are masked unless the viewer may see them (or it is the user's own).
+    The approval roles come from ``approval_pairs`` when the caller has read them already."""
     reveal = full or (viewer is not None and viewer.can("users:view_sensitive"))
     return UserPublic(
-        id=user.id,
-        username=user.username,
-        name=user.name,
-        org_id=user.org_id,
-        org_name=user.org.name,
-        is_police=user.is_police,
-        police_number=user.police_number,
-        id_number=user.id_number if reveal else mask_id_number(user.id_number),
-        mobile=user.mobile if reveal else mask_mobile(user.mobile),
+        **_row_fields(user, reveal=reveal),
         roles=[RoleRef(id=r.role.id, name=r.role.name) for r in user.role_rows],
-        approval_roles=approval_roles_of(user),
-        enabled=user.enabled,
-        locked_until=user.locked_until,
-        must_change_password=user.must_change_password,
-        login_count=user.login_count,
-        last_login_at=user.last_login_at,
-        version=user.version,
-        created_at=user.created_at,
+        approval_roles=approval_roles_of(user)
+        if approval_pairs is None
+        else approval_roles_from(approval_pairs),
+    )
+
+
+def to_public_page(
+    session: Session, found: Sequence[User], viewer: Principal | None
+) -> list[UserPublic]:
+    """``to_public`` for a page of users (loaded with ``PAGE_VIEW``). Their approval roles are
+    read as plain rows, in one query: a clerk has one per business type, and as ORM objects a
+    page of 50 users made hundreds of them, most of the page's cost."""
+    pairs: dict[int, list[tuple[str, str]]] = {user.id: [] for user in found}
+    if pairs:
+        rows = session.execute(
+            select(
+                UserApprovalRole.user_id,
+                UserApprovalRole.business_type,
+                UserApprovalRole.approval_role,
+            ).where(UserApprovalRole.user_id.in_(pairs))
+        )
+        for user_id, business_type, approval_role in rows:
+            pairs[user_id].append((business_type, approval_role))
+    return [to_public(user, viewer, approval_pairs=pairs[user.id]) for user in found]
+
+
+def _row_fields(user: User, *, reveal: bool) -> dict[str, Any]:
+    """What the API shows of a user that is kept in the user's own row (and its organisation)."""
+    return {
+        "id": user.id,
+        "username": user.username,
+        "name": user.name,
+        "org_id": user.org_id,
+        "org_name": user.org.name,
+        "is_police": user.is_police,
+        "police_number": user.police_number,
+        "id_number": user.id_number if reveal else mask_id_number(user.id_number),
+        "mobile": user.mobile if reveal else mask_mobile(user.mobile),
+        "enabled": user.enabled,
+        "locked_until": user.locked_until,
+        "must_change_password": user.must_change_password,
+        "login_count": user.login_count,
+        "last_login_at": user.last_login_at,
+        "version": user.version,
+        "created_at": user.created_at,
+    }
+
+
+def me(session: Session, principal: Principal) -> Me:
+    """The signed-in user's own view (``GET /me``, asked at every desk start and refresh).
+
+    Everything about access (roles, approval roles, permissions, scope) is in the principal,
+    which is cached while the access epoch stands; the rest is the user's row and
+    organisation, read in one query without the role collections."""
+    user = session.scalar(
+        select(User)
+        .options(lazyload(User.role_rows), lazyload(User.approval_role_rows))
+        .where(User.id == principal.user_id)
+    )
+    if user is None:
+        raise AppError(ErrorCode.AUTH_TOKEN_INVALID)
+    return Me(
+        **_row_fields(user, reveal=True),
+        org_region_code=user.org.region_code,
+        roles=[RoleRef(id=role_id, name=name) for role_id, name in principal.roles],
+        approval_roles=approval_roles_from(principal.approval_pairs),
+        permissions=sorted(principal.permissions),
+        scope=EffectiveScope(
+            all=principal.scope.all,
+            org_ids=sorted(principal.scope.org_ids),
+            kinds=sorted(principal.scope_kinds),
+        ),
     )
 
 
@@ -91,8 +167,22 @@ def _visible(session: Session, principal: Principal, user_id: int) -> User:
     return user
 
 
+ROLE_NAMES = (
+    selectinload(User.role_rows)
+    .joinedload(UserRole.role)
+    .options(lazyload(Role.permission_rows), lazyload(Role.scope_org_rows), lazyload(Role.org))
+)
+"""Loads what ``to_public`` shows of a user's roles (id and name), not each role's permissions,
+scope and organisation: for a page of users those are hundreds of rows nobody reads."""
+PAGE_VIEW = (ROLE_NAMES, lazyload(User.approval_role_rows))
+"""A page of users for ``to_public_page``, which reads the approval roles itself."""
+
+
 def get_user(session: Session, principal: Principal, user_id: int) -> User:
-    return _visible(session, principal, user_id)
+    user = session.get(User, user_id, options=[ROLE_NAMES])
+    if user is None or not principal.scope.contains(user.org_id):
+        raise not_found("user")
+    return user
 
 
 def list_users(
@@ -105,7 +195,7 @@ def list_users(
     enabled: bool | None = None,
     page: PageRequest,
 ) -> tuple[list[User], int]:
-    stmt = select(User).where(principal.scope.clause(User.org_id))
+    stmt = select(User).options(*PAGE_VIEW).where(principal.scope.clause(User.org_id))
     if org_id is not None:
         if include_subtree:
             path = session.scalar(select(Org.path).where(Org.id == org_id)) or "/none/"

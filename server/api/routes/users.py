@@ -2,18 +2,19 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from server.api.deps import ContextDep, NowDep, SessionDep, permission
+from server.api.deps import ContextDep, NowDep, SessionDep, permission, read_only
 from server.api.params import Search, Sort
+from server.api.responses import ModelRoute
 from server.services import users
 from server.services.authz import Principal
 from server.services.paging import PageNumber, PageRequest
 from shared.schemas.common import Id, Page
 from shared.schemas.users import PasswordReset, UserCreate, UserCreated, UserPublic, UserUpdate
 
-router = APIRouter(prefix="/users", tags=["users"])
+router = APIRouter(prefix="/users", tags=["users"], route_class=ModelRoute)
 
 
-@router.get("", response_model=Page[UserPublic])
+@read_only(router, "", response_model=Page[UserPublic])
 def list_users(
     principal: Annotated[Principal, permission("users:view")],
     session: SessionDep,
@@ -35,8 +36,8 @@ def list_users(
         enabled=enabled,
         page=request,
     )
-    return Page(
-        items=[users.to_public(u, principal) for u in items],
+    return Page[UserPublic](
+        items=users.to_public_page(session, items, principal),
         total=total,
         page=page,
         page_size=request.limit,
@@ -56,7 +57,7 @@ def create_user(
     return UserCreated(**public.model_dump(), initial_password=created.initial_password)
 
 
-@router.get("/{user_id}", response_model=UserPublic)
+@read_only(router, "/{user_id}", response_model=UserPublic)
 def get_user(
     user_id: Id, principal: Annotated[Principal, permission("users:view")], session: SessionDep
 ) -> UserPublic:
