@@ -22,8 +22,6 @@ from shared.enums import ApprovalRole, BusinessType
 from shared.errors import ErrorCode
 from shared.masking import mask_id_number, mask_mobile
 from shared.schemas.users import (
-    EffectiveScope,
-    Me,
     RoleRef,
     UserCreate,
     UserPublic,
@@ -83,7 +81,7 @@ def to_public(
     The approval roles come from ``approval_pairs`` when the caller has read them already."""
     reveal = full or (viewer is not None and viewer.can("users:view_sensitive"))
     return UserPublic(
-        **_row_fields(user, reveal=reveal),
+        **row_fields(user, org_name=user.org.name, reveal=reveal),
         roles=[RoleRef(id=r.role.id, name=r.role.name) for r in user.role_rows],
         approval_roles=approval_roles_of(user)
         if approval_pairs is None
@@ -111,14 +109,15 @@ def to_public_page(
     return [to_public(user, viewer, approval_pairs=pairs[user.id]) for user in found]
 
 
-def _row_fields(user: User, *, reveal: bool) -> dict[str, Any]:
-    """What the API shows of a user that is kept in the user's own row (and its organisation)."""
+def row_fields(user: Any, *, org_name: str, reveal: bool) -> dict[str, Any]:
+    """What the API shows of a user that is kept in the user's own row, from a ``User`` or a
+    row with the same column names."""
     return {
         "id": user.id,
         "username": user.username,
         "name": user.name,
         "org_id": user.org_id,
-        "org_name": user.org.name,
+        "org_name": org_name,
         "is_police": user.is_police,
         "police_number": user.police_number,
         "id_number": user.id_number if reveal else mask_id_number(user.id_number),
@@ -131,33 +130,6 @@ def _row_fields(user: User, *, reveal: bool) -> dict[str, Any]:
         "version": user.version,
         "created_at": user.created_at,
     }
-
-
-def me(session: Session, principal: Principal) -> Me:
-    """The signed-in user's own view (``GET /me``, asked at every desk start and refresh).
-
-    Everything about access (roles, approval roles, permissions, scope) is in the principal,
-    which is cached while the access epoch stands; the rest is the user's row and
-    organisation, read in one query without the role collections."""
-    user = session.scalar(
-        select(User)
-        .options(lazyload(User.role_rows), lazyload(User.approval_role_rows))
-        .where(User.id == principal.user_id)
-    )
-    if user is None:
-        raise AppError(ErrorCode.AUTH_TOKEN_INVALID)
-    return Me(
-        **_row_fields(user, reveal=True),
-        org_region_code=user.org.region_code,
-        roles=[RoleRef(id=role_id, name=name) for role_id, name in principal.roles],
-        approval_roles=approval_roles_from(principal.approval_pairs),
-        permissions=sorted(principal.permissions),
-        scope=EffectiveScope(
-            all=principal.scope.all,
-            org_ids=sorted(principal.scope.org_ids),
-            kinds=sorted(principal.scope_kinds),
-        ),
-    )
 
 
 def _visible(session: Session, principal: Principal, user_id: int) -> User:

@@ -11,8 +11,9 @@ from server.api.deps import (
 )
 from server.api.openapi import raises
 from server.api.responses import ModelRoute
-from server.services import auth, users
+from server.services import auth
 from server.services.authz import principal_for
+from server.services.me import me as me_view
 from server.services.notifications import deliver_pending
 from shared.errors import ErrorCode
 from shared.schemas.auth import (
@@ -105,4 +106,4 @@ def change_password(
 
 @read_only(router, "/me", response_model=Me)
 def me(who: Authenticated, request: Request, session: SessionDep) -> Me:
-    return users.me(session, principal_of(request, session, who))
+    return me_view(session, principal_of(request, session, who))
