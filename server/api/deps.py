@@ -5,6 +5,7 @@ token, even one whose password must still be changed), ``SignedIn`` (a usable ac
 ``permission("module:action")``. The permission matrix test walks these declarations.
 """
 
+import functools
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -14,6 +15,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 
+from server.api.deferred import settle
 from server.api.responses import ModelRoute
 from server.clock import Clock
 from server.config import Settings
@@ -154,10 +156,14 @@ def _authenticated(
     return auth
 
 
-def get_authenticated(
+async def get_authenticated(
     request: Request, session: SessionDep, context: ContextDep, now: NowDep
 ) -> AuthContext:
-    return _authenticated(request, session, context, now)
+    """Deferred to the endpoint's worker thread (``server/api/deferred``)."""
+    auth: AuthContext = await settle(
+        request, functools.partial(_authenticated, request, session, context, now)
+    )
+    return auth
 
 
 Authenticated = Annotated[AuthContext, Depends(get_authenticated)]
@@ -181,14 +187,24 @@ class Require:
 
     The principal comes from the app's cache when nothing about access has changed since it
     was built (``services/authz_cache``); permissions are still checked on every request.
-    The token is checked here too rather than through ``Authenticated``: each sync dependency
-    is a hop to the thread pool, and this one runs on every request."""
+    The token is checked here too rather than through ``Authenticated``, and the whole check
+    runs in the endpoint's worker thread (``server/api/deferred``): this runs on every
+    request, and each trip to the thread pool costs."""
 
     def __init__(self, permission: str | None) -> None:
         self.permission = permission
 
-    def __call__(
+    async def __call__(
         self, request: Request, session: SessionDep, context: ContextDep, now: NowDep
+    ) -> Principal:
+        """Deferred to the endpoint's worker thread (``server/api/deferred``)."""
+        principal: Principal = await settle(
+            request, functools.partial(self.check, request, session, context, now)
+        )
+        return principal
+
+    def check(
+        self, request: Request, session: Session, context: AppContext, now: datetime
     ) -> Principal:
         auth = _authenticated(request, session, context, now)
         if auth.check.must_change_password:

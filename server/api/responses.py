@@ -14,13 +14,16 @@ response class — takes FastAPI's usual path.
 
 import functools
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from typing import Any, get_type_hints
 
-from fastapi import Response
+from fastapi import Request, Response
 from fastapi.datastructures import DefaultPlaceholder
+from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
+
+from server.api.deferred import resolve_arguments, run_pending
 
 JSON = "application/json"
 _PLAIN_OPTIONS = {
@@ -50,11 +53,15 @@ def _takes_response(endpoint: Callable[..., Any]) -> bool:
     )
 
 
-def _direct(endpoint: Callable[..., Any], model: type[BaseModel], status: int) -> Any:
+def _in_thread(endpoint: Callable[..., Any], model: type[BaseModel] | None, status: int) -> Any:
+    """The endpoint as its worker thread runs it: deferred access checks first
+    (``server/api/deferred``), then the endpoint, then — for exactly its response model — the
+    JSON bytes."""
+
     @functools.wraps(endpoint)
-    def answer(*args: Any, **kwargs: Any) -> Any:
-        result = endpoint(*args, **kwargs)
-        if type(result) is model:
+    def answer(**arguments: Any) -> Any:
+        result = endpoint(**resolve_arguments(arguments))
+        if model is not None and type(result) is model:
             return fast_json(result, status)
         return result
 
@@ -66,21 +73,43 @@ def _serialised_here(endpoint: Callable[..., Any], options: dict[str, Any]) -> b
     return (
         isinstance(model, type)
         and issubclass(model, BaseModel)
-        and inspect.isfunction(endpoint)
-        and not inspect.iscoroutinefunction(endpoint)
-        and not inspect.isgeneratorfunction(endpoint)
         and isinstance(options.get("response_class", DefaultPlaceholder(None)), DefaultPlaceholder)
         and all(options.get(name, default) == default for name, default in _PLAIN_OPTIONS.items())
         and not _takes_response(endpoint)
     )
 
 
+def _runs_in_thread(endpoint: Callable[..., Any]) -> bool:
+    return (
+        inspect.isfunction(endpoint)
+        and not inspect.iscoroutinefunction(endpoint)
+        and not inspect.isgeneratorfunction(endpoint)
+    )
+
+
 class ModelRoute(APIRoute):
-    """The route class of every router (a test checks): sync endpoints returning exactly their
-    response model are answered from their worker thread (see the module docstring)."""
+    """The route class of every router (a test checks). A sync endpoint runs its deferred
+    access checks in its own worker thread (``server/api/deferred``), and one returning exactly
+    its response model is answered from there (see the module docstring)."""
+
+    resolves_deferred: bool
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **options: Any) -> None:
-        if _serialised_here(endpoint, options):
-            status = options.get("status_code") or 200
-            endpoint = _direct(endpoint, options["response_model"], status)
+        self.resolves_deferred = _runs_in_thread(endpoint)
+        if self.resolves_deferred:
+            direct = _serialised_here(endpoint, options)
+            model = options["response_model"] if direct else None
+            endpoint = _in_thread(endpoint, model, options.get("status_code") or 200)
         super().__init__(path, endpoint, **options)
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def checked_first(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except RequestValidationError:
+                await run_pending(request)  # a refused token answers before bad parameters
+                raise
+
+        return checked_first
