@@ -1,6 +1,5 @@
 """Users (用户): accounts of police staff, their roles and business approval roles."""
 
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -18,13 +17,12 @@ from server.services.errors import AppError, check_version, not_found
 from server.services.paging import PageRequest, fetch_page, order_by
 from server.services.passwords import Passwords, one_time_password
 from server.services.roles import usable
+from server.services.user_views import approval_roles_of
 from shared.enums import ApprovalRole, BusinessType
 from shared.errors import ErrorCode
 from shared.masking import mask_id_number, mask_mobile
 from shared.schemas.users import (
-    RoleRef,
     UserCreate,
-    UserPublic,
     UserUpdate,
 )
 
@@ -36,20 +34,6 @@ _SORTS = {
     "created_at": User.created_at,
     "login_count": User.login_count,
 }
-
-
-def approval_roles_of(user: User) -> dict[BusinessType, list[ApprovalRole]]:
-    return approval_roles_from(
-        (row.business_type, row.approval_role) for row in user.approval_role_rows
-    )
-
-
-def approval_roles_from(pairs: Iterable[tuple[str, str]]) -> dict[BusinessType, list[ApprovalRole]]:
-    """(business type, approval role) pairs as the API shows them, in a stable order."""
-    result: dict[BusinessType, list[ApprovalRole]] = {}
-    for business_type, approval_role in sorted(pairs):
-        result.setdefault(BusinessType(business_type), []).append(ApprovalRole(approval_role))
-    return result
 
 
 def snapshot(user: User) -> dict[str, Any]:
@@ -67,68 +51,6 @@ def snapshot(user: User) -> dict[str, Any]:
         "approval_roles": {
             k.value: [r.value for r in v] for k, v in approval_roles_of(user).items()
         },
-    }
-
-
-def to_public(
-    user: User,
-    viewer: Principal | None,
-    *,
-    full: bool = False,
-    approval_pairs: Iterable[tuple[str, str]] | None = None,
-) -> UserPublic:
-    """Personal numbers are masked unless the viewer may see them (or it is the user's own).
-    The approval roles come from ``approval_pairs`` when the caller has read them already."""
-    reveal = full or (viewer is not None and viewer.can("users:view_sensitive"))
-    return UserPublic(
-        **row_fields(user, org_name=user.org.name, reveal=reveal),
-        roles=[RoleRef(id=r.role.id, name=r.role.name) for r in user.role_rows],
-        approval_roles=approval_roles_of(user)
-        if approval_pairs is None
-        else approval_roles_from(approval_pairs),
-    )
-
-
-def to_public_page(
-    session: Session, found: Sequence[User], viewer: Principal | None
-) -> list[UserPublic]:
-    """``to_public`` for a page of users (loaded with ``PAGE_VIEW``). Their approval roles are
-    read as plain rows, in one query: a clerk has one per business type, and as ORM objects a
-    page of 50 users made hundreds of them, most of the page's cost."""
-    pairs: dict[int, list[tuple[str, str]]] = {user.id: [] for user in found}
-    if pairs:
-        rows = session.execute(
-            select(
-                UserApprovalRole.user_id,
-                UserApprovalRole.business_type,
-                UserApprovalRole.approval_role,
-            ).where(UserApprovalRole.user_id.in_(pairs))
-        )
-        for user_id, business_type, approval_role in rows:
-            pairs[user_id].append((business_type, approval_role))
-    return [to_public(user, viewer, approval_pairs=pairs[user.id]) for user in found]
-
-
-def row_fields(user: Any, *, org_name: str, reveal: bool) -> dict[str, Any]:
-    """What the API shows of a user that is kept in the user's own row, from a ``User`` or a
-    row with the same column names."""
-    return {
-        "id": user.id,
-        "username": user.username,
-        "name": user.name,
-        "org_id": user.org_id,
-        "org_name": org_name,
-        "is_police": user.is_police,
-        "police_number": user.police_number,
-        "id_number": user.id_number if reveal else mask_id_number(user.id_number),
-        "mobile": user.mobile if reveal else mask_mobile(user.mobile),
-        "enabled": user.enabled,
-        "locked_until": user.locked_until,
-        "must_change_password": user.must_change_password,
-        "login_count": user.login_count,
-        "last_login_at": user.last_login_at,
-        "version": user.version,
-        "created_at": user.created_at,
     }
 
 

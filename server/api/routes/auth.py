@@ -13,8 +13,8 @@ from server.api.openapi import raises
 from server.api.responses import ModelRoute
 from server.services import auth
 from server.services.authz import principal_for
-from server.services.me import me as me_view
 from server.services.notifications import deliver_pending
+from server.services.user_views import me as me_view
 from shared.errors import ErrorCode
 from shared.schemas.auth import (
     ChangePasswordRequest,

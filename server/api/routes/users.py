@@ -5,7 +5,7 @@ from fastapi import APIRouter, Query
 from server.api.deps import ContextDep, NowDep, SessionDep, permission, read_only
 from server.api.params import Search, Sort
 from server.api.responses import ModelRoute
-from server.services import users
+from server.services import user_views, users
 from server.services.authz import Principal
 from server.services.paging import PageNumber, PageRequest
 from shared.schemas.common import Id, Page
@@ -37,7 +37,7 @@ def list_users(
         page=request,
     )
     return Page[UserPublic](
-        items=users.to_public_page(session, items, principal),
+        items=user_views.to_public_page(session, items, principal),
         total=total,
         page=page,
         page_size=request.limit,
@@ -53,7 +53,7 @@ def create_user(
     now: NowDep,
 ) -> UserCreated:
     created = users.create_user(session, principal, now=now, passwords=context.passwords, data=body)
-    public = users.to_public(created.user, principal)
+    public = user_views.to_public(created.user, principal)
     return UserCreated(**public.model_dump(), initial_password=created.initial_password)
 
 
@@ -61,7 +61,7 @@ def create_user(
 def get_user(
     user_id: Id, principal: Annotated[Principal, permission("users:view")], session: SessionDep
 ) -> UserPublic:
-    return users.to_public(users.get_user(session, principal, user_id), principal)
+    return user_views.to_public(users.get_user(session, principal, user_id), principal)
 
 
 @router.patch("/{user_id}", response_model=UserPublic)
@@ -73,7 +73,7 @@ def update_user(
     now: NowDep,
 ) -> UserPublic:
     user = users.update_user(session, principal, user_id, now=now, data=body)
-    return users.to_public(user, principal)
+    return user_views.to_public(user, principal)
 
 
 @router.post("/{user_id}/reset-password", response_model=PasswordReset)
@@ -97,4 +97,4 @@ def unlock(
     session: SessionDep,
     now: NowDep,
 ) -> UserPublic:
-    return users.to_public(users.unlock(session, principal, user_id, now=now), principal)
+    return user_views.to_public(users.unlock(session, principal, user_id, now=now), principal)
