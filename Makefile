@@ -10,7 +10,7 @@ DEMO_ENV = SGSS_DATABASE_URL=sqlite:///$(abspath $(DEMO_DB)) SGSS_DATA_DIR=$(abs
 DEMO_PORT ?= 8700
 PYTEST_WORKERS ?= 2
 
-.PHONY: demo demo-server test lint venv bench bench-inbox bench-engine clean
+.PHONY: demo demo-server test lint venv bench bench-inbox bench-desks bench-engine clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,10 @@ bench: $(STAMP)
 # inbox on province-scale history (340,000 applications, >1.5 M log entries) on PostgreSQL and SQLite
 bench-inbox: $(STAMP)
 	$(BIN)/python -m bench.inbox
+
+# 50 desks at one request a second each (inbox, lists, details), open loop, on both engines
+bench-desks: $(STAMP)
+	$(BIN)/python -m bench.desks
 
 # applications/s from intake to licence on both engines, beside SpiffWorkflow (installed here only)
 bench-engine: $(STAMP)

@@ -6,7 +6,8 @@ and on SQLite, starts the real server, and measures what a city approver waits f
 inbox page of 50 with its total and the counts per business type, over HTTP. In the same run it
 times the same two queries (the page with a window total, the counts) as hand-written SQL on a
 raw connection, so the API's overhead is visible. Prints p50/p95 figures and whether the
-issue's targets hold (PostgreSQL p95 ≤ 25 ms, API within 1.5 × raw SQL + 3 ms).
+issue's targets hold: at p95 the API within 2 × the raw SQL + 1 ms on both engines (a ratio,
+so a slower machine does not hide a fixed cost per request), and p95 ≤ 25 ms.
 """
 
 import argparse
@@ -31,7 +32,8 @@ from shared.enums import BusinessType
 PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 APPROVER = "c3301clerk1"  # 杭州市公安局, city_clerk for every business type
 ROUNDS = 300
-P95_TARGET_MS = 25.0  # on PostgreSQL, with the API within 1.5 × the raw SQL + 3 ms
+P95_TARGET_MS = 25.0
+RAW_FACTOR, FIXED_MS = 2.0, 1.0  # at p95, the API within 2 × the raw SQL + 1 ms
 WARMUP = 30
 
 
@@ -114,14 +116,15 @@ def report(figures: dict[str, list[float]]) -> None:
         ("one request ?with_counts=true", figures["API page + counts in one request"]),
     )
     raw95 = percentiles(figures["raw SQL page + total + counts"])[1]
-    limit = 1.5 * raw95 + 3
+    limit = RAW_FACTOR * raw95 + FIXED_MS
     for label, samples in pairs:
         p50, p95 = percentiles(samples)
         relative = "within" if p95 <= limit else "OVER"
         absolute = "met" if p95 <= P95_TARGET_MS else "MISSED"
         print(
             f"  {label:<34} p50 {p50:7.2f} ms   p95 {p95:7.2f} ms"
-            f"  (1.5 × raw + 3 ms = {limit:.2f} ms: {relative}; p95 ≤ 25 ms: {absolute})"
+            f"  ({RAW_FACTOR:g} × raw + {FIXED_MS:g} ms = {limit:.2f} ms: {relative};"
+            f" p95 ≤ {P95_TARGET_MS:g} ms: {absolute}; {p95 / raw95:.1f} × raw)"
         )
 
 

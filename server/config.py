@@ -84,6 +84,9 @@ class Settings(BaseSettings):
     tls_cert: Path | None = None
     tls_key: Path | None = None
     allow_plain_http: bool = False
+    # one log line per request from ``serve`` (uvicorn's access log). Off by default: a line
+    # per request is I/O on every request, and every change is in the audit log anyway
+    access_log: bool = False
 
     @property
     def database_kind(self) -> str:

@@ -110,6 +110,7 @@ def serve(
         ssl_certfile=listener.certfile,
         ssl_keyfile=listener.keyfile,
         log_level="info",
+        access_log=env.settings.access_log,
         timeout_graceful_shutdown=listening.GRACEFUL_SHUTDOWN_SECONDS,
     )
 

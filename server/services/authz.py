@@ -63,6 +63,8 @@ class Principal:
     # the bureau whose steps the user works: their own organisation, or the one above an office
     authority_org_id: int | None = None
     authority_org_name: str | None = None
+    # (id, name) of the user's roles, as shown to the user (``GET /me``)
+    roles: tuple[tuple[int, str], ...] = ()
 
     @property
     def actor(self) -> Actor:
@@ -125,6 +127,7 @@ def principal_for(session: Session, user: User, *, ip: str | None = None) -> Pri
         ),
         authority_org_id=authority.id,
         authority_org_name=authority.name,
+        roles=tuple((role.id, role.name) for role in roles),
     )
 
 

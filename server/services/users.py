@@ -5,7 +5,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload, selectinload
 
 from server.db.models import Org, Role, User, UserApprovalRole, UserRole
 from server.services import audit, search, signin_guard
@@ -17,10 +17,14 @@ from server.services.errors import AppError, check_version, not_found
 from server.services.paging import PageRequest, fetch_page, order_by
 from server.services.passwords import Passwords, one_time_password
 from server.services.roles import usable
+from server.services.user_views import approval_roles_of
 from shared.enums import ApprovalRole, BusinessType
 from shared.errors import ErrorCode
 from shared.masking import mask_id_number, mask_mobile
-from shared.schemas.users import RoleRef, UserCreate, UserPublic, UserUpdate
+from shared.schemas.users import (
+    UserCreate,
+    UserUpdate,
+)
 
 _SORTS = {
     "username": User.username,
@@ -30,15 +34,6 @@ _SORTS = {
     "created_at": User.created_at,
     "login_count": User.login_count,
 }
-
-
-def approval_roles_of(user: User) -> dict[BusinessType, list[ApprovalRole]]:
-    result: dict[BusinessType, list[ApprovalRole]] = {}
-    for row in sorted(user.approval_role_rows, key=lambda r: (r.business_type, r.approval_role)):
-        result.setdefault(BusinessType(row.business_type), []).append(
-            ApprovalRole(row.approval_role)
-        )
-    return result
 
 
 def snapshot(user: User) -> dict[str, Any]:
@@ -59,31 +54,6 @@ def snapshot(user: User) -> dict[str, Any]:
     }
 
 
-def to_public(user: User, viewer: Principal | None, *, full: bool = False) -> UserPublic:
-    """Personal numbers are masked unless the viewer may see them (or it is the user's own)."""
-    reveal = full or (viewer is not None and viewer.can("users:view_sensitive"))
-    return UserPublic(
-        id=user.id,
-        username=user.username,
-        name=user.name,
-        org_id=user.org_id,
-        org_name=user.org.name,
-        is_police=user.is_police,
-        police_number=user.police_number,
-        id_number=user.id_number if reveal else mask_id_number(user.id_number),
-        mobile=user.mobile if reveal else mask_mobile(user.mobile),
-        roles=[RoleRef(id=r.role.id, name=r.role.name) for r in user.role_rows],
-        approval_roles=approval_roles_of(user),
-        enabled=user.enabled,
-        locked_until=user.locked_until,
-        must_change_password=user.must_change_password,
-        login_count=user.login_count,
-        last_login_at=user.last_login_at,
-        version=user.version,
-        created_at=user.created_at,
-    )
-
-
 def _visible(session: Session, principal: Principal, user_id: int) -> User:
     user = session.get(User, user_id)
     if user is None or not principal.scope.contains(user.org_id):
@@ -91,8 +61,22 @@ def _visible(session: Session, principal: Principal, user_id: int) -> User:
     return user
 
 
+ROLE_NAMES = (
+    selectinload(User.role_rows)
+    .joinedload(UserRole.role)
+    .options(lazyload(Role.permission_rows), lazyload(Role.scope_org_rows), lazyload(Role.org))
+)
+"""Loads what ``to_public`` shows of a user's roles (id and name), not each role's permissions,
+scope and organisation: for a page of users those are hundreds of rows nobody reads."""
+PAGE_VIEW = (ROLE_NAMES, lazyload(User.approval_role_rows))
+"""A page of users for ``to_public_page``, which reads the approval roles itself."""
+
+
 def get_user(session: Session, principal: Principal, user_id: int) -> User:
-    return _visible(session, principal, user_id)
+    user = session.get(User, user_id, options=[ROLE_NAMES])
+    if user is None or not principal.scope.contains(user.org_id):
+        raise not_found("user")
+    return user
 
 
 def list_users(
@@ -105,7 +89,7 @@ def list_users(
     enabled: bool | None = None,
     page: PageRequest,
 ) -> tuple[list[User], int]:
-    stmt = select(User).where(principal.scope.clause(User.org_id))
+    stmt = select(User).options(*PAGE_VIEW).where(principal.scope.clause(User.org_id))
     if org_id is not None:
         if include_subtree:
             path = session.scalar(select(Org.path).where(Org.id == org_id)) or "/none/"

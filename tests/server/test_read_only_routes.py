@@ -18,10 +18,25 @@ from server.services.auth import TOKEN_TOUCH_SECONDS, token_digest
 from tests.server.conftest import Api
 
 
-def test_read_only_routers_only_read() -> None:
+def test_read_only_routes_only_read() -> None:
     routes = [r for router in ROUTERS for r in router.routes if isinstance(r, APIRoute)]
     read_only = [r for r in routes if isinstance(r, ReadOnlyRoute)]
-    assert {r.path for r in read_only} == {"/inbox", "/inbox/counts"}
+    assert {r.path for r in read_only} == {
+        "/inbox",
+        "/inbox/counts",
+        "/me",
+        "/permissions",
+        "/users",
+        "/users/{user_id}",
+        "/orgs",
+        "/orgs/{org_id}",
+        "/roles",
+        "/roles/{role_id}",
+        "/audit",
+        "/applications/{application_id}",
+        "/applications/{application_id}/progress",
+        "/applications/{application_id}/external",
+    }
     assert all(r.methods <= {"GET", "HEAD"} for r in read_only)
 
 

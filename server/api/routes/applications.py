@@ -5,7 +5,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Response
 
-from server.api.deps import ContextDep, NowDep, SessionDep, permission
+from server.api.deps import ContextDep, NowDep, SessionDep, permission, read_only
+from server.api.responses import ModelRoute
 from server.services.approvals import (
     actions,
     dispatch,
@@ -39,7 +40,7 @@ from shared.schemas.applications import (
 )
 from shared.schemas.common import Id
 
-router = APIRouter(prefix="/applications", tags=["applications"])
+router = APIRouter(prefix="/applications", tags=["applications"], route_class=ModelRoute)
 Approver = Annotated[Principal, permission("applications:approve")]
 Printer = Annotated[Principal, permission("applications:print")]
 PDF: dict[int | str, dict[str, Any]] = {
@@ -77,7 +78,7 @@ def confirm_payment(
     return PaymentResult(confirmed=changed)
 
 
-@router.get("/{application_id}", response_model=ApplicationDetail)
+@read_only(router, "/{application_id}", response_model=ApplicationDetail)
 def get_detail(
     application_id: Id,
     principal: Annotated[Principal, permission("applications:view")],
@@ -88,7 +89,7 @@ def get_detail(
     return views.detail(session, principal, application, now=now)
 
 
-@router.get("/{application_id}/progress", response_model=Progress)
+@read_only(router, "/{application_id}/progress", response_model=Progress)
 def get_progress(
     application_id: Id,
     principal: Annotated[Principal, permission("applications:view")],
@@ -98,7 +99,7 @@ def get_progress(
     return progress.progress(session, principal, application)
 
 
-@router.get("/{application_id}/external", response_model=ExternalView)
+@read_only(router, "/{application_id}/external", response_model=ExternalView)
 def get_external(
     application_id: Id,
     principal: Annotated[Principal, permission("applications:view")],

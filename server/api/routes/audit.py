@@ -3,8 +3,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from server.api.deps import SessionDep, permission
+from server.api.deps import SessionDep, permission, read_only
 from server.api.params import Code
+from server.api.responses import ModelRoute
 from server.db.models import AuditEntry
 from server.services import audit
 from server.services.authz import Principal
@@ -12,10 +13,10 @@ from server.services.paging import PageNumber, PageRequest
 from shared.schemas.audit import AuditEntryPublic
 from shared.schemas.common import Id, Page
 
-router = APIRouter(prefix="/audit", tags=["audit"])
+router = APIRouter(prefix="/audit", tags=["audit"], route_class=ModelRoute)
 
 
-@router.get("", response_model=Page[AuditEntryPublic])
+@read_only(router, "", response_model=Page[AuditEntryPublic])
 def list_audit(
     principal: Annotated[Principal, permission("audit:view")],
     session: SessionDep,
@@ -41,7 +42,7 @@ def list_audit(
         offset=request.offset,
         limit=request.limit,
     )
-    return Page(
+    return Page[AuditEntryPublic](
         items=[AuditEntryPublic.model_validate(e) for e in items],
         total=total,
         page=page,

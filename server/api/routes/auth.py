@@ -1,11 +1,20 @@
 from fastapi import APIRouter, Request, Response
 
-from server.api.deps import Authenticated, ContextDep, NowDep, SessionDep, client_ip
+from server.api.deps import (
+    Authenticated,
+    ContextDep,
+    NowDep,
+    SessionDep,
+    client_ip,
+    principal_of,
+    read_only,
+)
 from server.api.openapi import raises
+from server.api.responses import ModelRoute
 from server.services import auth
 from server.services.authz import principal_for
 from server.services.notifications import deliver_pending
-from server.services.users import to_public
+from server.services.user_views import me as me_view
 from shared.errors import ErrorCode
 from shared.schemas.auth import (
     ChangePasswordRequest,
@@ -13,9 +22,9 @@ from shared.schemas.auth import (
     LoginResponse,
     VerificationCodeSent,
 )
-from shared.schemas.users import EffectiveScope, Me
+from shared.schemas.users import Me
 
-router = APIRouter(tags=["auth"])
+router = APIRouter(tags=["auth"], route_class=ModelRoute)
 
 
 @router.post(
@@ -95,18 +104,6 @@ def change_password(
     return Response(status_code=204)
 
 
-@router.get("/me", response_model=Me)
-def me(who: Authenticated, session: SessionDep) -> Me:
-    principal = principal_for(session, who.user, ip=who.ip)
-    public = to_public(who.user, principal, full=True)
-    return Me(
-        **public.model_dump(exclude={"org_name"}),
-        org_name=who.user.org.name,
-        org_region_code=who.user.org.region_code,
-        permissions=sorted(principal.permissions),
-        scope=EffectiveScope(
-            all=principal.scope.all,
-            org_ids=sorted(principal.scope.org_ids),
-            kinds=sorted(principal.scope_kinds),
-        ),
-    )
+@read_only(router, "/me", response_model=Me)
+def me(who: Authenticated, request: Request, session: SessionDep) -> Me:
+    return me_view(session, principal_of(request, session, who))

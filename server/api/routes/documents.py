@@ -5,11 +5,12 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from server.api.deps import ContextDep, SessionDep, permission
+from server.api.responses import ModelRoute
 from server.services.authz import Principal
 from server.services.documents import issue
 from shared.schemas.applications import DocumentVerification
 
-router = APIRouter(prefix="/documents", tags=["documents"])
+router = APIRouter(prefix="/documents", tags=["documents"], route_class=ModelRoute)
 
 
 @router.get("/verify", response_model=DocumentVerification)

@@ -10,6 +10,7 @@ from fastapi.responses import FileResponse
 from server.api.deps import ContextDep, NowDep, SessionDep, permission
 from server.api.guards import upload_limit
 from server.api.openapi import raises
+from server.api.responses import ModelRoute
 from server.services.approvals.access import get_application
 from server.services.authz import Principal
 from server.services.errors import AppError
@@ -20,7 +21,7 @@ from shared.errors import ErrorCode
 from shared.schemas.common import INT32_MAX, Id, Text
 from shared.schemas.materials import TITLE_MAX, MaterialPublic
 
-router = APIRouter(tags=["materials"])
+router = APIRouter(tags=["materials"], route_class=ModelRoute)
 
 CHUNK_BYTES = 1024 * 1024
 

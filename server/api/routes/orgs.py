@@ -2,18 +2,19 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from server.api.deps import NowDep, SessionDep, permission
+from server.api.deps import NowDep, SessionDep, permission, read_only
 from server.api.params import Search, Sort
+from server.api.responses import ModelRoute
 from server.services import orgs
 from server.services.authz import Principal, refreshed
 from server.services.paging import PageNumber, PageRequest
 from shared.schemas.common import Id, Page, Version
 from shared.schemas.orgs import OrgCreate, OrgPublic, OrgUpdate
 
-router = APIRouter(prefix="/orgs", tags=["orgs"])
+router = APIRouter(prefix="/orgs", tags=["orgs"], route_class=ModelRoute)
 
 
-@router.get("", response_model=Page[OrgPublic])
+@read_only(router, "", response_model=Page[OrgPublic])
 def list_orgs(
     principal: Annotated[Principal, permission("orgs:view")],
     session: SessionDep,
@@ -29,7 +30,7 @@ def list_orgs(
         session, principal, parent_id=parent_id, q=q, region_code=region_code, page=request
     )
     counts = orgs.child_counts(session, principal, [o.id for o in items])
-    return Page(
+    return Page[OrgPublic](
         items=[orgs.to_public(o, principal, counts.get(o.id, 0)) for o in items],
         total=total,
         page=page,
@@ -48,7 +49,7 @@ def create_org(
     return orgs.to_public(org, refreshed(session, principal))
 
 
-@router.get("/{org_id}", response_model=OrgPublic)
+@read_only(router, "/{org_id}", response_model=OrgPublic)
 def get_org(
     org_id: Id, principal: Annotated[Principal, permission("orgs:view")], session: SessionDep
 ) -> OrgPublic:

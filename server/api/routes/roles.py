@@ -2,18 +2,19 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from server.api.deps import NowDep, SessionDep, permission
+from server.api.deps import NowDep, SessionDep, permission, read_only
 from server.api.params import Search, Sort
+from server.api.responses import ModelRoute
 from server.services import roles
 from server.services.authz import Principal
 from server.services.paging import PageNumber, PageRequest
 from shared.schemas.common import Id, Page, Version
 from shared.schemas.roles import RoleCreate, RolePublic, RoleUpdate
 
-router = APIRouter(prefix="/roles", tags=["roles"])
+router = APIRouter(prefix="/roles", tags=["roles"], route_class=ModelRoute)
 
 
-@router.get("", response_model=Page[RolePublic])
+@read_only(router, "", response_model=Page[RolePublic])
 def list_roles(
     principal: Annotated[Principal, permission("roles:view")],
     session: SessionDep,
@@ -26,7 +27,7 @@ def list_roles(
     request = PageRequest(page, page_size, sort)
     items, total = roles.list_roles(session, principal, org_id=org_id, q=q, page=request)
     counts = roles.user_counts(session, [r.id for r in items])
-    return Page(
+    return Page[RolePublic](
         items=[roles.to_public(r, counts.get(r.id, 0)) for r in items],
         total=total,
         page=page,
@@ -44,7 +45,7 @@ def create_role(
     return roles.to_public(roles.create_role(session, principal, now=now, data=body))
 
 
-@router.get("/{role_id}", response_model=RolePublic)
+@read_only(router, "/{role_id}", response_model=RolePublic)
 def get_role(
     role_id: Id, principal: Annotated[Principal, permission("roles:view")], session: SessionDep
 ) -> RolePublic:

@@ -9,6 +9,7 @@ from fastapi import APIRouter, UploadFile
 
 from server.api.deps import ContextDep, NowDep, SessionDep, permission
 from server.api.guards import upload_limit
+from server.api.responses import ModelRoute
 from server.config import Settings
 from server.services import screening
 from server.services.approvals.access import get_application
@@ -19,7 +20,7 @@ from shared.errors import ErrorCode
 from shared.schemas.common import Id
 from shared.schemas.screening import ScreeningSummaryPublic, WatchListImportReport
 
-router = APIRouter(tags=["screening"])
+router = APIRouter(tags=["screening"], route_class=ModelRoute)
 
 
 def import_limits(settings: Settings) -> ImportLimits:

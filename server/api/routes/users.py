@@ -2,18 +2,19 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from server.api.deps import ContextDep, NowDep, SessionDep, permission
+from server.api.deps import ContextDep, NowDep, SessionDep, permission, read_only
 from server.api.params import Search, Sort
-from server.services import users
+from server.api.responses import ModelRoute
+from server.services import user_views, users
 from server.services.authz import Principal
 from server.services.paging import PageNumber, PageRequest
 from shared.schemas.common import Id, Page
 from shared.schemas.users import PasswordReset, UserCreate, UserCreated, UserPublic, UserUpdate
 
-router = APIRouter(prefix="/users", tags=["users"])
+router = APIRouter(prefix="/users", tags=["users"], route_class=ModelRoute)
 
 
-@router.get("", response_model=Page[UserPublic])
+@read_only(router, "", response_model=Page[UserPublic])
 def list_users(
     principal: Annotated[Principal, permission("users:view")],
     session: SessionDep,
@@ -35,8 +36,8 @@ def list_users(
         enabled=enabled,
         page=request,
     )
-    return Page(
-        items=[users.to_public(u, principal) for u in items],
+    return Page[UserPublic](
+        items=user_views.to_public_page(session, items, principal),
         total=total,
         page=page,
         page_size=request.limit,
@@ -52,15 +53,15 @@ def create_user(
     now: NowDep,
 ) -> UserCreated:
     created = users.create_user(session, principal, now=now, passwords=context.passwords, data=body)
-    public = users.to_public(created.user, principal)
+    public = user_views.to_public(created.user, principal)
     return UserCreated(**public.model_dump(), initial_password=created.initial_password)
 
 
-@router.get("/{user_id}", response_model=UserPublic)
+@read_only(router, "/{user_id}", response_model=UserPublic)
 def get_user(
     user_id: Id, principal: Annotated[Principal, permission("users:view")], session: SessionDep
 ) -> UserPublic:
-    return users.to_public(users.get_user(session, principal, user_id), principal)
+    return user_views.to_public(users.get_user(session, principal, user_id), principal)
 
 
 @router.patch("/{user_id}", response_model=UserPublic)
@@ -72,7 +73,7 @@ def update_user(
     now: NowDep,
 ) -> UserPublic:
     user = users.update_user(session, principal, user_id, now=now, data=body)
-    return users.to_public(user, principal)
+    return user_views.to_public(user, principal)
 
 
 @router.post("/{user_id}/reset-password", response_model=PasswordReset)
@@ -96,4 +97,4 @@ def unlock(
     session: SessionDep,
     now: NowDep,
 ) -> UserPublic:
-    return users.to_public(users.unlock(session, principal, user_id, now=now), principal)
+    return user_views.to_public(users.unlock(session, principal, user_id, now=now), principal)

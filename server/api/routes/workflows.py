@@ -5,13 +5,14 @@ from typing import Annotated
 from fastapi import APIRouter
 
 from server.api.deps import NowDep, SessionDep, permission
+from server.api.responses import ModelRoute
 from server.services.approvals import publishing
 from server.services.approvals.definition_files import DefinitionError, parse_definition
 from server.services.authz import Principal
 from shared.enums import BusinessType
 from shared.schemas.workflows import WorkflowPublic, WorkflowPublish
 
-router = APIRouter(prefix="/workflows", tags=["workflows"])
+router = APIRouter(prefix="/workflows", tags=["workflows"], route_class=ModelRoute)
 
 
 @router.get("", response_model=list[WorkflowPublic])
