@@ -43,7 +43,7 @@ class Acting:
     application: Application
     task: ApprovalTask
     step: StepDef
-    user: User
+    user: routing.Standing  # the approver, as read inside this transaction
 
     @property
     def role_label(self) -> str:
@@ -57,7 +57,7 @@ class Acting:
             self.application,
             action=action,
             now=now,
-            actor_id=self.user.id,
+            actor_id=self.user.user_id,
             actor_name=self.user.name,
             actor_role=self.role_label,
             task=self.task,
@@ -89,18 +89,23 @@ def acting_on(
     # A refusal below rolls the claim back with the rest of the transaction.
     bump(session, application, now)
     task = pending_task(session, application.id)
-    user = session.get(User, principal.user_id)
-    if task is None or user is None:
+    if task is None:
         raise AppError(ErrorCode.APPLICATION_NOT_PENDING)
-    if not routing.may_act(session, user, task):
+    # The approver's account as it stands now, under the claim (not as the request found it).
+    user = routing.standing(session, principal.user_id, task)
+    if user is None:
+        raise AppError(ErrorCode.APPLICATION_NOT_PENDING)
+    if not routing.allowed(user, task):
         raise AppError(ErrorCode.NOT_YOUR_STEP)
     return Acting(application, task, process_of(application).step(task.step_key), user)
 
 
-def _close(task: ApprovalTask, user: User, decision: str, now: datetime, status: str) -> None:
+def _close(
+    task: ApprovalTask, user: routing.Standing, decision: str, now: datetime, status: str
+) -> None:
     task.status = status
     task.decided_at = now
-    task.decided_by_id = user.id
+    task.decided_by_id = user.user_id
     task.decision = decision
 
 

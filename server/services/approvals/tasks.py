@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 from server.db.approval_models import Application, ApprovalLogEntry, ApprovalTask
 from server.services.approvals import publishing
 from server.services.approvals.definition import ProcessDef, StepDef
-from server.services.approvals.routing import acting_org
-from shared.approvals import ApprovalAction, OpinionVisibility
+from server.services.approvals.routing import acting_org, routed
+from shared.approvals import ApprovalAction, AuthorityLevel, OpinionVisibility
 from shared.china_time import china_day as local_day
 from shared.workdays import work_calendar
 
@@ -34,9 +34,19 @@ def process_of(application: Application) -> ProcessDef:
 
 
 def open_step(
-    session: Session, application: Application, process: ProcessDef, step: StepDef, now: datetime
+    session: Session,
+    application: Application,
+    process: ProcessDef,
+    step: StepDef,
+    now: datetime,
+    routes: dict[AuthorityLevel, int] | None = None,
 ) -> ApprovalTask:
-    org = acting_org(session, application.region_code, step.level)
+    """The step's task, routed to its bureau (``routes``: the bureaus already looked up)."""
+    region = application.region_code
+    if routes is None:
+        org_id = acting_org(session, region, step.level)
+    else:
+        org_id = routed(routes, region, step.level)
     task = ApprovalTask(
         application_id=application.id,
         business_type=application.business_type,
@@ -46,7 +56,7 @@ def open_step(
         step_name=step.name,
         level=str(step.level),
         approval_role=str(step.role),
-        acting_org_id=org.id,
+        acting_org_id=org_id,
         status=PENDING,
         started_at=now,
         due_date=due_date(now, step.time_limit_days),

@@ -7,7 +7,9 @@ screening can be part of a larger step.
 """
 
 from datetime import datetime
+from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from server.db.approval_models import (
@@ -80,7 +82,8 @@ def run_screening(
     task_id: int | None = None,
     step_name: str | None = None,
 ) -> list[ScreeningResult]:
-    """Screen every person of the current round in every category; returns the new results.
+    """Screen every person of the current round in every category; returns the new results
+    (as written; not attached to the session, without their ids).
 
     ``task_id``/``step_name`` tie the log entry to the step being worked, when there is one.
     """
@@ -89,25 +92,28 @@ def run_screening(
         raise AppError(ErrorCode.APPLICATION_NOT_PENDING)
     persons = application.current_persons()
     answers = _answers(provider.check(distinct(PersonQuery(p.id_number, p.name) for p in persons)))
-    results = []
+    rows: list[dict[str, Any]] = []
     for person in persons:
         for category in ScreeningCategory:
             finding = answers.get((id_key(person.id_number), category))
-            results.append(
-                ScreeningResult(
-                    application_id=application.id,
-                    round=application.round,
-                    person_id=person.id,
-                    category=category.value,
-                    outcome=finding.outcome.value if finding else ScreeningOutcome.error.value,
-                    detail=finding.detail if finding else NOT_ANSWERED,
-                    provider=provider.name,
-                    checked_at=now,
-                    operator_id=principal.user_id,
-                    operator_name=principal.name,
-                )
+            rows.append(
+                {
+                    "application_id": application.id,
+                    "round": application.round,
+                    "person_id": person.id,
+                    "category": category.value,
+                    "outcome": finding.outcome.value if finding else ScreeningOutcome.error.value,
+                    "detail": finding.detail if finding else NOT_ANSWERED,
+                    "provider": provider.name,
+                    "checked_at": now,
+                    "operator_id": principal.user_id,
+                    "operator_name": principal.name,
+                }
             )
-    session.add_all(results)
+    # One multi-row INSERT on both engines: nothing needs the new ids back, and fetching them
+    # (RETURNING) would make SQLite insert row by row.
+    session.execute(insert(ScreeningResult), rows)
+    results = [ScreeningResult(**row) for row in rows]
     opinion = _opinion(persons, results)
     session.add(
         ApprovalLogEntry(
