@@ -5,13 +5,15 @@ Offices (内设部门) act for the bureau above them, so a clerk in a city burea
 works the city bureau's steps. Records outside what the caller may see answer 404.
 """
 
-from sqlalchemy import exists, or_, select
+from functools import lru_cache
+
+from sqlalchemy import Select, bindparam, exists, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from server.db.approval_models import Application, ApprovalTask
 from server.db.models import Org
-from server.services.authz import Principal, authority_of
+from server.services.authz import Principal, Scope, authority_of
 from server.services.errors import not_found
 
 
@@ -38,12 +40,26 @@ def visible_clause(session: Session, principal: Principal) -> ColumnElement[bool
     return or_(principal.scope.clause(Application.org_id), routed_here)
 
 
-def get_application(session: Session, principal: Principal, application_id: int) -> Application:
-    application = session.scalar(
-        select(Application).where(
-            Application.id == application_id, visible_clause(session, principal)
+@lru_cache(maxsize=1024)
+def _visible_application(scope: Scope, authority: int) -> Select[Application]:
+    """The statement for one application as seen with ``scope`` from ``authority``, built once
+    per such pair and reused with a new id: building a statement and its cache key costs more
+    than the database takes to answer it, and every action on an application starts here."""
+    routed_here = exists(
+        select(ApprovalTask.id).where(
+            ApprovalTask.application_id == Application.id,
+            ApprovalTask.acting_org_id == authority,
         )
     )
+    return select(Application).where(
+        Application.id == bindparam("application_id"),
+        or_(scope.clause(Application.org_id), routed_here),
+    )
+
+
+def get_application(session: Session, principal: Principal, application_id: int) -> Application:
+    stmt = _visible_application(principal.scope, principal_authority(session, principal))
+    application = session.scalar(stmt, {"application_id": application_id})
     if application is None:
         raise not_found("application")
     return application

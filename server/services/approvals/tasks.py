@@ -6,8 +6,9 @@ back with the applicant never count against any step; the next round opens fresh
 """
 
 from datetime import date, datetime
+from typing import cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from server.db.approval_models import Application, ApprovalLogEntry, ApprovalTask
@@ -61,17 +62,21 @@ def open_step(
         started_at=now,
         due_date=due_date(now, step.time_limit_days),
     )
-    session.add(task)
-    session.flush()
+    session.add(task)  # written with the rest of the transaction (autoflush before any query)
     return task
 
 
+_PENDING_TASK = select(ApprovalTask).where(
+    ApprovalTask.application_id == bindparam("application_id"), ApprovalTask.status == PENDING
+)
+
+
 def pending_task(session: Session, application_id: int) -> ApprovalTask | None:
-    return session.scalar(
-        select(ApprovalTask).where(
-            ApprovalTask.application_id == application_id, ApprovalTask.status == PENDING
-        )
-    )
+    return session.scalar(_PENDING_TASK, {"application_id": application_id})
+
+
+_LOG = cast(Table, ApprovalLogEntry.__table__)
+_WRITE_LOG = insert(_LOG)
 
 
 def write_log(
@@ -88,21 +93,24 @@ def write_log(
     visibility: OpinionVisibility = OpinionVisibility.internal,
     corrections: list[str] | None = None,
     assignee_name: str | None = None,
-) -> ApprovalLogEntry:
-    entry = ApprovalLogEntry(
-        application_id=application.id,
-        round=application.round,
-        task_id=task.id if task is not None else None,
-        step_name=task.step_name if task is not None else None,
-        action=str(action),
-        at=now,
-        actor_id=actor_id,
-        actor_name=actor_name,
-        actor_role=actor_role,
-        opinion=opinion or None,
-        visibility=str(visibility),
-        corrections=corrections,
-        assignee_name=assignee_name,
+) -> None:
+    """One line of the approval log, written at once (a Core INSERT: the log is append-only
+    and nothing reads the line back in its transaction, so it needs no ORM object)."""
+    session.execute(
+        _WRITE_LOG,
+        {
+            "application_id": application.id,
+            "round": application.round,
+            "task_id": task.id if task is not None else None,
+            "step_name": task.step_name if task is not None else None,
+            "action": str(action),
+            "at": now,
+            "actor_id": actor_id,
+            "actor_name": actor_name,
+            "actor_role": actor_role,
+            "opinion": opinion or None,
+            "visibility": str(visibility),
+            "corrections": corrections,
+            "assignee_name": assignee_name,
+        },
     )
-    session.add(entry)
-    return entry
