@@ -7,9 +7,10 @@ other gets 409 STALE_VERSION with nothing written: never a lost update, never tw
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from functools import lru_cache
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, Update, and_, bindparam, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
@@ -18,18 +19,18 @@ from server.db.approval_models import Application, ApprovalTask
 from server.db.models import User
 from server.services import audit
 from server.services.approvals import gates, routing
-from server.services.approvals.access import get_application
+from server.services.approvals.access import get_application, principal_authority, visibility
 from server.services.approvals.definition import StepDef
 from server.services.approvals.intake import snapshot
 from server.services.approvals.tasks import (
     DONE,
+    PENDING,
     RETURNED,
     open_step,
-    pending_task,
     process_of,
     write_log,
 )
-from server.services.authz import Principal
+from server.services.authz import Principal, Scope
 from server.services.documents.issue import issue
 from server.services.documents.signing import DocumentSigner
 from server.services.errors import AppError, check_version
@@ -77,18 +78,64 @@ def bump(session: Session, application: Application, now: datetime) -> None:
         raise AppError(ErrorCode.STALE_VERSION) from None
 
 
+_APPS = cast(Table, Application.__table__)
+
+
+@lru_cache(maxsize=1024)
+def _claim_statement(scope: Scope, authority: int) -> Update:
+    """Move an application in review, visible with ``scope`` from ``authority``, on from the
+    version the caller saw; built once per (scope, authority)."""
+    return (
+        update(_APPS)
+        .where(
+            _APPS.c.id == bindparam("application_id"),
+            _APPS.c.version == bindparam("seen"),
+            _APPS.c.status == str(ApplicationStatus.in_review),
+            visibility(scope, authority, _APPS.c),
+        )
+        .values(version=_APPS.c.version + 1, updated_at=bindparam("now"))
+    )
+
+
+_CLAIMED = (
+    select(Application, ApprovalTask)
+    .outerjoin(
+        ApprovalTask,
+        and_(ApprovalTask.application_id == Application.id, ApprovalTask.status == PENDING),
+    )
+    .where(Application.id == bindparam("application_id"))
+    .execution_options(populate_existing=True)
+)
+
+
+def claim(
+    session: Session, principal: Principal, application_id: int, version: int, now: datetime
+) -> tuple[Application, ApprovalTask | None]:
+    """Claim an application in review at the version the caller saw, then read it with its
+    pending step: two statements. The claim is one conditional UPDATE (row lock on
+    PostgreSQL, write lock on SQLite), so of two clerks acting at once exactly one moves it;
+    only when it moves nothing is the reason looked up, in the order a clerk is told: not
+    visible (404), changed by someone else (409 STALE_VERSION), no longer in review."""
+    session.flush()  # the caller's pending changes go out under the version they were made on
+    stmt = _claim_statement(principal.scope, principal_authority(session, principal))
+    moved = session.execute(stmt, {"application_id": application_id, "seen": version, "now": now})
+    if moved.rowcount != 1:  # type: ignore[attr-defined]
+        application = get_application(session, principal, application_id)
+        check_version(version, application.version)
+        if application.status != ApplicationStatus.in_review:
+            raise AppError(ErrorCode.APPLICATION_NOT_PENDING)
+        raise AppError(ErrorCode.STALE_VERSION, details={"seen": version})  # moved meanwhile
+    application, task = session.execute(_CLAIMED, {"application_id": application_id}).one()
+    return application, task
+
+
 def acting_on(
     session: Session, principal: Principal, application_id: int, version: int, now: datetime
 ) -> Acting:
-    application = get_application(session, principal, application_id)
-    check_version(version, application.version)
-    if application.status != ApplicationStatus.in_review:
-        raise AppError(ErrorCode.APPLICATION_NOT_PENDING)
     # Claim first, then look at the step: a colleague who won the race has moved the step on,
     # and what the loser must hear is "changed by someone else" (409), not "not your step".
     # A refusal below rolls the claim back with the rest of the transaction.
-    bump(session, application, now)
-    task = pending_task(session, application.id)
+    application, task = claim(session, principal, application_id, version, now)
     if task is None:
         raise AppError(ErrorCode.APPLICATION_NOT_PENDING)
     # The approver's account as it stands now, under the claim (not as the request found it).
