@@ -31,7 +31,7 @@ _TAKE = {"postgresql": _take(postgresql.Insert), "sqlite": _take(sqlite.Insert)}
 
 def next_value(session: Session, name: str) -> int:
     stmt = _TAKE[session.get_bind().dialect.name]
-    value: int = session.execute(stmt, {"name": name}).scalar_one()
+    value: int = session.connection().execute(stmt, {"name": name}).scalar_one()
     return value
 
 

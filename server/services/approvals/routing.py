@@ -2,8 +2,9 @@
 and within it every user holding the step's business approval role (DOMAIN.md §4)."""
 
 from dataclasses import dataclass
+from typing import cast
 
-from sqlalchemy import bindparam, distinct, exists, func, select
+from sqlalchemy import Table, bindparam, distinct, exists, func, select
 from sqlalchemy.orm import Session
 
 from server.db.approval_models import ApprovalTask
@@ -31,12 +32,15 @@ def region_at(region_code: str, level: AuthorityLevel) -> str:
     return region_code
 
 
+_ORGS = cast(Table, Org.__table__)
 _BUREAUS = (
-    select(Org.id, Org.type, Org.region_code)
-    .where(Org.region_code.in_(bindparam("regions", expanding=True)))
-    .where(Org.type.in_([str(t) for t in BUREAU_OF_LEVEL.values()]))
-    .order_by(Org.id)
+    select(_ORGS.c.id, _ORGS.c.type, _ORGS.c.region_code)
+    .where(_ORGS.c.region_code.in_(bindparam("regions", expanding=True)))
+    .where(_ORGS.c.type.in_([str(t) for t in BUREAU_OF_LEVEL.values()]))
+    .order_by(_ORGS.c.id)
 )
+"""Core, on the session's connection: reading the organisation tree (changed only by the
+organisation services, which flush) needs no flush of the caller's pending changes."""
 
 
 def bureaus(session: Session, region_code: str) -> dict[AuthorityLevel, int]:
@@ -45,7 +49,9 @@ def bureaus(session: Session, region_code: str) -> dict[AuthorityLevel, int]:
     wanted = {(str(BUREAU_OF_LEVEL[lv]), region_at(region_code, lv)): lv for lv in AuthorityLevel}
     regions = sorted({region for _, region in wanted})
     found: dict[AuthorityLevel, int] = {}
-    for org_id, org_type, org_region in session.execute(_BUREAUS, {"regions": regions}):
+    for org_id, org_type, org_region in session.connection().execute(
+        _BUREAUS, {"regions": regions}
+    ):
         level = wanted.get((org_type, org_region))
         if level is not None:
             found.setdefault(level, org_id)

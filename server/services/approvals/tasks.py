@@ -94,9 +94,10 @@ def write_log(
     corrections: list[str] | None = None,
     assignee_name: str | None = None,
 ) -> None:
-    """One line of the approval log, written at once (a Core INSERT: the log is append-only
-    and nothing reads the line back in its transaction, so it needs no ORM object)."""
-    session.execute(
+    """One line of the approval log, written at once: a Core INSERT on the session's
+    connection (the log is append-only and nothing reads the line back in its transaction, so
+    it needs no ORM object, and writing it does not flush the session's pending changes)."""
+    session.connection().execute(
         _WRITE_LOG,
         {
             "application_id": application.id,
