@@ -13,7 +13,7 @@ import zlib
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -42,13 +42,17 @@ def content_digest(content: dict[str, Any]) -> str:
     return hashlib.sha256(canonical_json(content).encode("utf-8")).hexdigest()
 
 
+_LATEST = (
+    select(WorkflowDefinition)
+    .where(WorkflowDefinition.business_type == bindparam("business_type"))
+    .order_by(WorkflowDefinition.version.desc())
+    .limit(1)
+)
+"""Built once: every intake asks it."""
+
+
 def latest(session: Session, business_type: BusinessType | str) -> WorkflowDefinition | None:
-    return session.scalars(
-        select(WorkflowDefinition)
-        .where(WorkflowDefinition.business_type == str(business_type))
-        .order_by(WorkflowDefinition.version.desc())
-        .limit(1)
-    ).first()
+    return session.scalars(_LATEST, {"business_type": str(business_type)}).first()
 
 
 def _in_type_order(rows: list[WorkflowDefinition]) -> list[WorkflowDefinition]:
