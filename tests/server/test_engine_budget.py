@@ -25,8 +25,8 @@ from server.services import bootstrap
 from server.services.audit import verify_chain
 from server.services.documents.signing import DocumentSigner
 
-# intake 10 (9 on PostgreSQL: both persons in one INSERT), screening 7, approvals 11 + 9 + 12
-STATEMENTS = {"sqlite": 49, "postgresql": 48}
+# intake 10 (9 on PostgreSQL: both persons in one INSERT), screening 7, approvals 10 + 8 + 11
+STATEMENTS = {"sqlite": 46, "postgresql": 45}
 TRANSACTIONS = 5  # one per action: intake, screening, three approvals
 
 

@@ -11,12 +11,12 @@ from functools import lru_cache
 from typing import Any, cast
 
 from sqlalchemy import Table, Update, and_, bindparam, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
 from server.db.approval_models import Application, ApprovalTask
-from server.db.models import User
+from server.db.models import Org, User
 from server.services import audit
 from server.services.approvals import gates, routing
 from server.services.approvals.access import get_application, principal_authority, visibility
@@ -98,24 +98,36 @@ def _claim_statement(scope: Scope, authority: int) -> Update:
 
 
 _CLAIMED = (
-    select(Application, ApprovalTask)
+    select(Application, ApprovalTask, *routing.STANDING_COLUMNS)
     .outerjoin(
         ApprovalTask,
         and_(ApprovalTask.application_id == Application.id, ApprovalTask.status == PENDING),
     )
+    .outerjoin(User, User.id == bindparam("user_id"))
+    .outerjoin(Org, Org.id == User.org_id)
     .where(Application.id == bindparam("application_id"))
+    # the step's application is the one in the row (found in the identity map, not joined again)
+    .options(lazyload(ApprovalTask.application))
     .execution_options(populate_existing=True)
 )
 
 
+@dataclass
+class Claimed:
+    application: Application
+    task: ApprovalTask | None  # the pending step
+    user: routing.Standing | None  # the caller's standing for it, read after the claim
+
+
 def claim(
     session: Session, principal: Principal, application_id: int, version: int, now: datetime
-) -> tuple[Application, ApprovalTask | None]:
+) -> Claimed:
     """Claim an application in review at the version the caller saw, then read it with its
-    pending step: two statements. The claim is one conditional UPDATE (row lock on
-    PostgreSQL, write lock on SQLite), so of two clerks acting at once exactly one moves it;
-    only when it moves nothing is the reason looked up, in the order a clerk is told: not
-    visible (404), changed by someone else (409 STALE_VERSION), no longer in review."""
+    pending step and the caller's standing for that step: two statements. The claim is one
+    conditional UPDATE (row lock on PostgreSQL, write lock on SQLite), so of two clerks acting
+    at once exactly one moves it; only when it moves nothing is the reason looked up, in the
+    order a clerk is told: not visible (404), changed by someone else (409 STALE_VERSION), no
+    longer in review."""
     session.flush()  # the caller's pending changes go out under the version they were made on
     stmt = _claim_statement(principal.scope, principal_authority(session, principal))
     moved = session.execute(stmt, {"application_id": application_id, "seen": version, "now": now})
@@ -125,8 +137,12 @@ def claim(
         if application.status != ApplicationStatus.in_review:
             raise AppError(ErrorCode.APPLICATION_NOT_PENDING)
         raise AppError(ErrorCode.STALE_VERSION, details={"seen": version})  # moved meanwhile
-    application, task = session.execute(_CLAIMED, {"application_id": application_id}).one()
-    return application, task
+    row = session.execute(
+        _CLAIMED, {"application_id": application_id, "user_id": principal.user_id}
+    ).one()
+    application, task, *standing = row
+    user = None if task is None else routing.standing_of(session, standing, task)
+    return Claimed(application, task, user)
 
 
 def acting_on(
@@ -135,12 +151,10 @@ def acting_on(
     # Claim first, then look at the step: a colleague who won the race has moved the step on,
     # and what the loser must hear is "changed by someone else" (409), not "not your step".
     # A refusal below rolls the claim back with the rest of the transaction.
-    application, task = claim(session, principal, application_id, version, now)
-    if task is None:
-        raise AppError(ErrorCode.APPLICATION_NOT_PENDING)
+    claimed = claim(session, principal, application_id, version, now)
+    application, task, user = claimed.application, claimed.task, claimed.user
     # The approver's account as it stands now, under the claim (not as the request found it).
-    user = routing.standing(session, principal.user_id, task)
-    if user is None:
+    if task is None or user is None:
         raise AppError(ErrorCode.APPLICATION_NOT_PENDING)
     if not routing.allowed(user, task):
         raise AppError(ErrorCode.NOT_YOUR_STEP)

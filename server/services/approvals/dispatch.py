@@ -143,7 +143,8 @@ def reassign(
 ) -> Application:
     """收回 (``assignee_id`` None: back to the bureau), 认领 (oneself) or 改派 (a colleague who
     can act on the step), whoever holds it now."""
-    application, task = claim(session, principal, application_id, version, now)
+    claimed = claim(session, principal, application_id, version, now)
+    application, task = claimed.application, claimed.task
     if task is None:
         raise AppError(ErrorCode.APPLICATION_NOT_PENDING)
     if not may_reassign(session, principal, task):

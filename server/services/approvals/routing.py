@@ -1,10 +1,11 @@
 """Where a step goes: the bureau of the applicant's jurisdiction at the step's authority level,
 and within it every user holding the step's business approval role (DOMAIN.md §4)."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import cast
+from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, distinct, exists, func, select
+from sqlalchemy import Table, bindparam, exists, select
 from sqlalchemy.orm import Session
 
 from server.db.approval_models import ApprovalTask
@@ -168,51 +169,54 @@ def may_act(
     return allowed(standing, task, ignore_assignee=ignore_assignee)
 
 
-_HOLDS_ROLE = (
+# What any approval role exercises (``applications:approve``): held or not, each one is a column,
+# and ``Standing.holds_permissions`` compares the step's own with them.
+EXERCISED = sorted(approval_role_permissions([("*", "*")]))
+STANDING_COLUMNS = (
+    User.id,
+    User.name,
+    User.enabled,
+    User.org_id,
+    Org.type,
     exists()
     .where(
         UserApprovalRole.user_id == User.id,
-        UserApprovalRole.business_type == bindparam("business_type"),
-        UserApprovalRole.approval_role == bindparam("approval_role"),
+        UserApprovalRole.business_type == ApprovalTask.business_type,
+        UserApprovalRole.approval_role == ApprovalTask.approval_role,
     )
-    .label("holds_role")
+    .label("holds_role"),
+    *(
+        exists()
+        .where(
+            UserRole.user_id == User.id,
+            RolePermission.role_id == UserRole.role_id,
+            RolePermission.permission == permission,
+        )
+        .label(f"holds_permission_{n}")
+        for n, permission in enumerate(EXERCISED)
+    ),
 )
-_PERMISSIONS_HELD = (
-    select(func.count(distinct(RolePermission.permission)))
-    .select_from(UserRole)
-    .join(RolePermission, RolePermission.role_id == UserRole.role_id)
-    .where(
-        UserRole.user_id == User.id,
-        RolePermission.permission.in_(bindparam("permissions", expanding=True)),
-    )
-    .scalar_subquery()
-    .label("permissions_held")
-)
+"""A user's standing for a step, as columns of a query that has ``users`` joined to its
+``orgs`` and ``approval_tasks`` in its FROM: ``standing`` reads it alone, an action's claim
+(``actions.claim``) together with the application and its step."""
+
 _STANDING = (
-    select(User.id, User.name, User.enabled, User.org_id, Org.type, _HOLDS_ROLE, _PERMISSIONS_HELD)
+    select(*STANDING_COLUMNS)
+    .select_from(User)
     .join(Org, Org.id == User.org_id)
+    .join(ApprovalTask, ApprovalTask.id == bindparam("task_id"))
     .where(User.id == bindparam("user_id"))
 )
-"""Built once: a user's standing for one step in one query, without loading the account."""
 
 
-def standing(session: Session, user_id: int, task: ApprovalTask) -> Standing | None:
-    """``user_id``'s standing for ``task``, read in one query (None: no such user): what an
-    approver's action checks, inside its own transaction, instead of loading the account and
-    its roles (five queries)."""
-    needed = sorted(approval_role_permissions([(task.business_type, task.approval_role)]))
-    row = session.execute(
-        _STANDING,
-        {
-            "user_id": user_id,
-            "business_type": task.business_type,
-            "approval_role": task.approval_role,
-            "permissions": needed,
-        },
-    ).one_or_none()
-    if row is None:
+def standing_of(session: Session, row: Sequence[Any], task: ApprovalTask) -> Standing | None:
+    """The standing in ``row``, the values of ``STANDING_COLUMNS`` for ``task`` (None: the
+    user does not exist)."""
+    uid, name, enabled, org_id, org_type, holds_role, *held_flags = row
+    if uid is None:
         return None
-    uid, name, enabled, org_id, org_type, holds_role, permissions_held = row
+    held = {p for p, flag in zip(EXERCISED, held_flags, strict=True) if flag}
+    needed = approval_role_permissions([(task.business_type, task.approval_role)])
     authority = org_id if org_type != OrgType.office else authority_org_id(session, org_id)
     return Standing(
         user_id=uid,
@@ -220,5 +224,12 @@ def standing(session: Session, user_id: int, task: ApprovalTask) -> Standing | N
         enabled=bool(enabled),
         authority_org_id=authority,
         holds_role=bool(holds_role),
-        holds_permissions=permissions_held == len(needed),
+        holds_permissions=needed <= held,
     )
+
+
+def standing(session: Session, user_id: int, task: ApprovalTask) -> Standing | None:
+    """``user_id``'s standing for ``task``, read in one query (None: no such user), without
+    loading the account and its roles (five queries)."""
+    row = session.execute(_STANDING, {"user_id": user_id, "task_id": task.id}).one_or_none()
+    return None if row is None else standing_of(session, row, task)
