@@ -67,6 +67,7 @@ def create_app(
         settings.database_url,
         pool_size=settings.db_connections,
         pool_timeout=settings.db_queue_seconds,
+        sqlite_synchronous=settings.sqlite_synchronous,
     )
     app = FastAPI(
         title="SGSS 保安服务监管信息系统",

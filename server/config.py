@@ -27,6 +27,10 @@ class Settings(BaseSettings):
     db_connections: int = Field(default=10, ge=1)
     worker_threads: int = Field(default=40, ge=1)
     db_queue_seconds: float = Field(default=10.0, gt=0)
+    # SQLite only (docs/DURABILITY.md): "full" makes every commit durable before it returns
+    # (an fsync per transaction); "normal" (WAL) survives a crash of the server but a power
+    # cut may undo the last transactions. PostgreSQL always commits durably.
+    sqlite_synchronous: Literal["full", "normal"] = "full"
 
     # authentication
     lockout_threshold: int = 5

@@ -26,6 +26,9 @@ class WorkCalendar:
     ) -> None:
         self.overrides = dict(overrides or {})
         self.complete_years = complete_years
+        # Each day's answer, once worked out: the package validates its argument on every call,
+        # and every step opened counts forward day by day.
+        self._answers: dict[date, bool] = {}
 
     def _package_knows(self, day: date) -> bool | None:
         try:
@@ -40,6 +43,12 @@ class WorkCalendar:
         return self._package_knows(date(year, 6, 1)) is None
 
     def is_working_day(self, day: date) -> bool:
+        answer = self._answers.get(day)
+        if answer is None:
+            answer = self._answers[day] = self._work_out(day)
+        return answer
+
+    def _work_out(self, day: date) -> bool:
         if day in self.overrides:
             return self.overrides[day]
         if day.year not in self.complete_years:

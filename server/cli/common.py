@@ -30,7 +30,8 @@ def open_env(settings: Settings | None = None) -> Env:
 
     settings = settings or Settings()
     ensure_sqlite_folder(settings.database_url)
-    return Env(settings, create_db_engine(settings.database_url))
+    engine = create_db_engine(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
+    return Env(settings, engine)
 
 
 def utc_now() -> datetime:

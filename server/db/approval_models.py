@@ -24,7 +24,10 @@ class WorkflowDefinition(Base):
     business_type: Mapped[str] = mapped_column(String(40), index=True)
     version: Mapped[int]
     name: Mapped[str] = mapped_column(String(100))
-    content: Mapped[dict[str, Any]]
+    # Loaded only when a process is parsed for the first time (``publishing.process_of`` keeps
+    # it by digest): every application loads its definition row, and would decode the whole
+    # process from JSON each time.
+    content: Mapped[dict[str, Any]] = mapped_column(deferred=True)
     source_name: Mapped[str] = mapped_column(String(200))
     sha256: Mapped[str] = mapped_column(String(64))
     published_at: Mapped[datetime]

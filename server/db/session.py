@@ -7,11 +7,19 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from server.db import authz_epoch  # noqa: F401  (registers the access-epoch hook on Session)
 
+SQLITE_SYNCHRONOUS = {"full": "FULL", "normal": "NORMAL"}
+
 
 def create_db_engine(
-    url: str, *, echo: bool = False, pool_size: int = 10, pool_timeout: float = 30.0
+    url: str,
+    *,
+    echo: bool = False,
+    pool_size: int = 10,
+    pool_timeout: float = 30.0,
+    sqlite_synchronous: str = "full",
 ) -> Engine:
-    """An engine with the per-dialect settings SGSS relies on (SQLite: FKs on, WAL, busy wait).
+    """An engine with the per-dialect settings SGSS relies on (SQLite: FKs on, WAL, busy wait,
+    ``sqlite_synchronous``: see ``Settings.sqlite_synchronous`` and docs/DURABILITY.md).
 
     ``pool_size`` is the number of connections, all kept (no overflow): the server admits as
     many requests at once as there are connections (``server/api/admission``), so a fixed
@@ -20,6 +28,8 @@ def create_db_engine(
     """
     pool = {"pool_size": pool_size, "max_overflow": 0, "pool_timeout": pool_timeout}
     if url.startswith("sqlite"):
+        if sqlite_synchronous not in SQLITE_SYNCHRONOUS:
+            raise ValueError(f"sqlite_synchronous: {sqlite_synchronous!r}")
         engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False}, **pool)
 
         @event.listens_for(engine, "connect")
@@ -29,6 +39,7 @@ def create_db_engine(
             cursor.execute("PRAGMA busy_timeout=10000")
             if ":memory:" not in url:
                 cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute(f"PRAGMA synchronous={SQLITE_SYNCHRONOUS[sqlite_synchronous]}")
             cursor.close()
 
         return engine

@@ -2,22 +2,39 @@
 
 Each record's hash covers its content and the previous record's hash; ``audit_head`` holds the
 tip. ``record`` only collects a record in the session; when the transaction commits, its records
-are chained and written together: one statement claims their sequence numbers (locking the head
-row: PostgreSQL row lock, SQLite write lock) and reads the tip, one writes them, one moves the tip.
-So two transactions never chain onto the same predecessor, the head is locked only while a
-transaction commits rather than from its first record on, and a transaction that rolls back
-leaves no record and no gap. ``verify_chain`` recomputes everything and names each row that was
-changed, removed or inserted out of order.
+are chained and written together, so the head is locked only while a transaction commits rather
+than from its first record on, and a transaction that rolls back leaves no record and no gap.
+
+Moving the head is one statement when this process knows the tip (it wrote the last records):
+``UPDATE … SET seq, last_hash WHERE seq = <known> AND last_hash = <known>`` both checks and
+moves it, under the head's lock (PostgreSQL row lock, SQLite write lock). When another process
+or a rolled-back transaction moved it, nothing matches and the records are chained the long
+way: one statement claims their sequence numbers and reads the tip, one moves the tip. Either
+way two transactions never chain onto the same predecessor; the remembered tip only saves a
+round trip, it is never trusted. ``verify_chain`` recomputes everything and names each row that
+was changed, removed or inserted out of order.
 """
 
 import hashlib
 import json
+import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from threading import Lock
+from typing import Any, cast
 
-from sqlalchemy import event, func, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Table,
+    bindparam,
+    event,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session, SessionTransaction
 
 from server.db.models import AuditEntry, AuditHead
@@ -26,6 +43,7 @@ from server.services.jsonable import jsonable
 
 GENESIS = "0" * 64
 _PENDING = "audit_pending"
+_WRITTEN = "audit_written_tip"
 
 
 @dataclass(frozen=True)
@@ -89,21 +107,85 @@ def record(
     return entry
 
 
+_HEAD = cast(Table, AuditHead.__table__)
+_CLAIM = (
+    update(_HEAD)
+    .where(_HEAD.c.id == 1)
+    .values(seq=_HEAD.c.seq + bindparam("count"))
+    .returning(_HEAD.c.seq, _HEAD.c.last_hash)
+)
+_SET_TIP = update(_HEAD).where(_HEAD.c.id == 1).values(last_hash=bindparam("tip"))
+_ADVANCE = (
+    update(_HEAD)
+    .where(
+        _HEAD.c.id == 1,
+        _HEAD.c.seq == bindparam("known_seq"),
+        _HEAD.c.last_hash == bindparam("known_hash"),
+    )
+    .values(seq=bindparam("new_seq"), last_hash=bindparam("new_hash"))
+)
+_LOG = cast(Table, AuditEntry.__table__)
+_INSERT = insert(_LOG)
+_COLUMNS = [c.key for c in _LOG.columns]
+"""Core statements built once: the ORM's machinery (unit of work, UPDATE evaluation) costs
+more than the round trip, and records are written, never read back, in their transaction."""
+
+
+class _KnownTips:
+    """The tip this process last committed, per database (engine): a guess for ``_ADVANCE``."""
+
+    def __init__(self) -> None:
+        self._tips: weakref.WeakKeyDictionary[Engine, tuple[int, str]] = weakref.WeakKeyDictionary()
+        self._lock = Lock()
+
+    def get(self, engine: Engine) -> tuple[int, str] | None:
+        with self._lock:
+            return self._tips.get(engine)
+
+    def committed(self, engine: Engine, seq: int, tip: str) -> None:
+        with self._lock:
+            known = self._tips.get(engine)
+            if known is None or known[0] < seq:
+                self._tips[engine] = (seq, tip)
+
+
+KNOWN_TIPS = _KnownTips()
+
+
+def _chain(pending: list[AuditEntry], last_seq: int, prev_hash: str) -> str:
+    """Number and hash ``pending`` after record ``last_seq``; returns the new tip."""
+    for seq, entry in enumerate(pending, start=last_seq + 1):
+        entry.seq, entry.prev_hash = seq, prev_hash
+        entry.hash = prev_hash = _digest(entry)
+    return prev_hash
+
+
 def _chain_pending(session: Session) -> None:
     pending: list[AuditEntry] = session.info.pop(_PENDING, [])
     if not pending:
         return
-    last_seq, prev_hash = session.execute(
-        update(AuditHead)
-        .where(AuditHead.id == 1)
-        .values(seq=AuditHead.seq + len(pending))
-        .returning(AuditHead.seq, AuditHead.last_hash)
-    ).one()
-    for seq, entry in enumerate(pending, start=last_seq - len(pending) + 1):
-        entry.seq, entry.prev_hash = seq, prev_hash
-        entry.hash = prev_hash = _digest(entry)
-    session.add_all(pending)
-    session.execute(update(AuditHead).where(AuditHead.id == 1).values(last_hash=prev_hash))
+    conn: Connection = session.connection()
+    engine = conn.engine
+    known = KNOWN_TIPS.get(engine)
+    advanced = False
+    if known is not None:
+        tip = _chain(pending, *known)
+        moved = conn.execute(
+            _ADVANCE,
+            {
+                "known_seq": known[0],
+                "known_hash": known[1],
+                "new_seq": known[0] + len(pending),
+                "new_hash": tip,
+            },
+        )
+        advanced = moved.rowcount == 1
+    if not advanced:
+        last_seq, prev_hash = conn.execute(_CLAIM, {"count": len(pending)}).one()
+        tip = _chain(pending, last_seq - len(pending), prev_hash)
+        conn.execute(_SET_TIP, {"tip": tip})
+    conn.execute(_INSERT, [{c: getattr(e, c) for c in _COLUMNS} for e in pending])
+    session.info[_WRITTEN] = (engine, pending[-1].seq, tip)
 
 
 @event.listens_for(Session, "before_commit")
@@ -111,10 +193,18 @@ def _write_on_commit(session: Session) -> None:
     _chain_pending(session)
 
 
+@event.listens_for(Session, "after_commit")
+def _remember_tip(session: Session) -> None:
+    written = session.info.pop(_WRITTEN, None)
+    if written is not None:
+        KNOWN_TIPS.committed(*written)
+
+
 @event.listens_for(Session, "after_transaction_end")
 def _forget_on_rollback(session: Session, transaction: SessionTransaction) -> None:
     if transaction.parent is None:  # the outermost transaction ended: committed or rolled back
         session.info.pop(_PENDING, None)
+        session.info.pop(_WRITTEN, None)
 
 
 def diff(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -150,7 +240,10 @@ def verify_chain(session: Session) -> ChainReport:
         if _digest(entry) != entry.hash:
             report.problems.append(f"第{entry.seq}条记录内容已被修改")
         expected_seq, prev_hash = entry.seq + 1, entry.hash
-    head = session.get(AuditHead, 1)
+    # read as plain columns: the head moves by Core statements, never through a loaded object
+    head = session.execute(
+        select(AuditHead.seq, AuditHead.last_hash).where(AuditHead.id == 1)
+    ).one_or_none()
     if head is None:
         report.problems.append("审计链头记录缺失")
     elif head.seq != expected_seq - 1 or head.last_hash != prev_hash:

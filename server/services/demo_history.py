@@ -97,7 +97,7 @@ class _World:
     def org_for(self, region: str, step: StepDef) -> int:
         key = (region, str(step.level))
         if key not in self._orgs:
-            self._orgs[key] = acting_org(self.session, region, step.level).id
+            self._orgs[key] = acting_org(self.session, region, step.level)
         return self._orgs[key]
 
     def approver(self, org_id: int, role: str) -> tuple[int | None, str]:

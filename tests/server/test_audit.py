@@ -108,35 +108,61 @@ def _count_statements(session: Session) -> list[str]:
     return seen
 
 
-def test_a_transactions_records_are_chained_at_commit_in_one_claim(
-    session: Session, initialised: Session, clock
-) -> None:  # type: ignore[no-untyped-def]
-    from server.db.models import AuditEntry, AuditHead
+def _record(session: Session, clock, action: str, n: int = 0) -> None:  # type: ignore[no-untyped-def]
     from server.services.audit import CLI_ACTOR, record
 
-    head_before = session.get(AuditHead, 1)
-    assert head_before is not None
-    start = head_before.seq
+    record(session, now=clock.now(), actor=CLI_ACTOR, action=action, entity_type="t", entity_id=n)
+
+
+def test_a_transactions_records_are_chained_at_commit_in_one_statement(
+    session: Session, initialised: Session, clock
+) -> None:  # type: ignore[no-untyped-def]
+    """This process wrote the tip, so one conditional UPDATE checks and moves the head."""
+    from server.db.models import AuditEntry
+
+    _record(session, clock, "test.before")
+    session.commit()  # the tip is now this process's own
+    start = session.scalar(text("SELECT seq FROM audit_head WHERE id = 1"))
     for n in range(3):
-        record(
-            session,
-            now=clock.now(),
-            actor=CLI_ACTOR,
-            action="test.one",
-            entity_type="t",
-            entity_id=n,
-        )
+        _record(session, clock, "test.one", n)
     session.flush()
     assert session.scalar(text("SELECT max(seq) FROM audit_log")) == start  # nothing yet
     statements = _count_statements(session)
     session.commit()
-    # one claim of three numbers, one insert of the three, one move of the tip
-    assert statements.count("UPDATE") == 2 and statements.count("INSERT") == 1, statements
+    # one move of the head (checked against the known tip), one insert of the three
+    assert statements.count("UPDATE") == 1 and statements.count("INSERT") == 1, statements
     rows = session.scalars(
         text("SELECT seq FROM audit_log WHERE action = 'test.one' ORDER BY seq")
     ).all()
     assert rows == [start + 1, start + 2, start + 3]
     assert session.get(AuditEntry, start + 3) is not None
+    assert verify_chain(session).ok
+
+
+def test_a_head_moved_by_another_process_is_claimed_afresh(
+    session: Session, initialised: Session, settings, clock
+) -> None:  # type: ignore[no-untyped-def]
+    """Another server process (another engine) appended since: the remembered tip does not
+    match, nothing is written on it, and the records are chained onto the real tip."""
+    from server.db.session import create_db_engine, create_session_factory
+
+    _record(session, clock, "test.mine")
+    session.commit()
+    other_engine = create_db_engine(settings.database_url)
+    try:
+        with create_session_factory(other_engine)() as other:
+            _record(other, clock, "test.theirs")
+            other.commit()
+    finally:
+        other_engine.dispose()
+    for n in range(2):
+        _record(session, clock, "test.after", n)
+    statements = _count_statements(session)
+    session.commit()
+    # the failed check, the claim of two numbers, the insert, the move of the tip
+    assert statements.count("UPDATE") == 3 and statements.count("INSERT") == 1, statements
+    actions = session.scalars(text("SELECT action FROM audit_log ORDER BY seq DESC LIMIT 4")).all()
+    assert actions == ["test.after", "test.after", "test.theirs", "test.mine"]
     assert verify_chain(session).ok
 
 

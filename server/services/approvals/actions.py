@@ -7,29 +7,30 @@ other gets 409 STALE_VERSION with nothing written: never a lost update, never tw
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from functools import lru_cache
+from typing import Any, cast
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import Table, Update, and_, bindparam, select, update
+from sqlalchemy.orm import Session, lazyload
 from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
 from server.db.approval_models import Application, ApprovalTask
-from server.db.models import User
+from server.db.models import Org, User
 from server.services import audit
 from server.services.approvals import gates, routing
-from server.services.approvals.access import get_application
+from server.services.approvals.access import get_application, principal_authority, visibility
 from server.services.approvals.definition import StepDef
 from server.services.approvals.intake import snapshot
 from server.services.approvals.tasks import (
     DONE,
+    PENDING,
     RETURNED,
     open_step,
-    pending_task,
     process_of,
     write_log,
 )
-from server.services.authz import Principal
+from server.services.authz import Principal, Scope
 from server.services.documents.issue import issue
 from server.services.documents.signing import DocumentSigner
 from server.services.errors import AppError, check_version
@@ -43,7 +44,7 @@ class Acting:
     application: Application
     task: ApprovalTask
     step: StepDef
-    user: User
+    user: routing.Standing  # the approver, as read inside this transaction
 
     @property
     def role_label(self) -> str:
@@ -57,7 +58,7 @@ class Acting:
             self.application,
             action=action,
             now=now,
-            actor_id=self.user.id,
+            actor_id=self.user.user_id,
             actor_name=self.user.name,
             actor_role=self.role_label,
             task=self.task,
@@ -77,30 +78,95 @@ def bump(session: Session, application: Application, now: datetime) -> None:
         raise AppError(ErrorCode.STALE_VERSION) from None
 
 
+_APPS = cast(Table, Application.__table__)
+
+
+@lru_cache(maxsize=1024)
+def _claim_statement(scope: Scope, authority: int) -> Update:
+    """Move an application in review, visible with ``scope`` from ``authority``, on from the
+    version the caller saw; built once per (scope, authority)."""
+    return (
+        update(_APPS)
+        .where(
+            _APPS.c.id == bindparam("application_id"),
+            _APPS.c.version == bindparam("seen"),
+            _APPS.c.status == str(ApplicationStatus.in_review),
+            visibility(scope, authority, _APPS.c),
+        )
+        .values(version=_APPS.c.version + 1, updated_at=bindparam("now"))
+    )
+
+
+_CLAIMED = (
+    select(Application, ApprovalTask, *routing.STANDING_COLUMNS)
+    .outerjoin(
+        ApprovalTask,
+        and_(ApprovalTask.application_id == Application.id, ApprovalTask.status == PENDING),
+    )
+    .outerjoin(User, User.id == bindparam("user_id"))
+    .outerjoin(Org, Org.id == User.org_id)
+    .where(Application.id == bindparam("application_id"))
+    # the step's application is the one in the row (found in the identity map, not joined again)
+    .options(lazyload(ApprovalTask.application))
+    .execution_options(populate_existing=True)
+)
+
+
+@dataclass
+class Claimed:
+    application: Application
+    task: ApprovalTask | None  # the pending step
+    user: routing.Standing | None  # the caller's standing for it, read after the claim
+
+
+def claim(
+    session: Session, principal: Principal, application_id: int, version: int, now: datetime
+) -> Claimed:
+    """Claim an application in review at the version the caller saw, then read it with its
+    pending step and the caller's standing for that step: two statements. The claim is one
+    conditional UPDATE (row lock on PostgreSQL, write lock on SQLite), so of two clerks acting
+    at once exactly one moves it; only when it moves nothing is the reason looked up, in the
+    order a clerk is told: not visible (404), changed by someone else (409 STALE_VERSION), no
+    longer in review."""
+    session.flush()  # the caller's pending changes go out under the version they were made on
+    stmt = _claim_statement(principal.scope, principal_authority(session, principal))
+    moved = session.execute(stmt, {"application_id": application_id, "seen": version, "now": now})
+    if moved.rowcount != 1:  # type: ignore[attr-defined]
+        application = get_application(session, principal, application_id)
+        check_version(version, application.version)
+        if application.status != ApplicationStatus.in_review:
+            raise AppError(ErrorCode.APPLICATION_NOT_PENDING)
+        raise AppError(ErrorCode.STALE_VERSION, details={"seen": version})  # moved meanwhile
+    row = session.execute(
+        _CLAIMED, {"application_id": application_id, "user_id": principal.user_id}
+    ).one()
+    application, task, *standing = row
+    user = None if task is None else routing.standing_of(session, standing, task)
+    return Claimed(application, task, user)
+
+
 def acting_on(
     session: Session, principal: Principal, application_id: int, version: int, now: datetime
 ) -> Acting:
-    application = get_application(session, principal, application_id)
-    check_version(version, application.version)
-    if application.status != ApplicationStatus.in_review:
-        raise AppError(ErrorCode.APPLICATION_NOT_PENDING)
     # Claim first, then look at the step: a colleague who won the race has moved the step on,
     # and what the loser must hear is "changed by someone else" (409), not "not your step".
     # A refusal below rolls the claim back with the rest of the transaction.
-    bump(session, application, now)
-    task = pending_task(session, application.id)
-    user = session.get(User, principal.user_id)
+    claimed = claim(session, principal, application_id, version, now)
+    application, task, user = claimed.application, claimed.task, claimed.user
+    # The approver's account as it stands now, under the claim (not as the request found it).
     if task is None or user is None:
         raise AppError(ErrorCode.APPLICATION_NOT_PENDING)
-    if not routing.may_act(session, user, task):
+    if not routing.allowed(user, task):
         raise AppError(ErrorCode.NOT_YOUR_STEP)
     return Acting(application, task, process_of(application).step(task.step_key), user)
 
 
-def _close(task: ApprovalTask, user: User, decision: str, now: datetime, status: str) -> None:
+def _close(
+    task: ApprovalTask, user: routing.Standing, decision: str, now: datetime, status: str
+) -> None:
     task.status = status
     task.decided_at = now
-    task.decided_by_id = user.id
+    task.decided_by_id = user.user_id
     task.decision = decision
 
 

@@ -23,13 +23,13 @@ from server.db.approval_models import Application, ApprovalTask
 from server.db.models import User
 from server.services import audit
 from server.services.approvals import routing
-from server.services.approvals.access import get_application, principal_authority
-from server.services.approvals.actions import bump
+from server.services.approvals.access import principal_authority
+from server.services.approvals.actions import claim
 from server.services.approvals.intake import snapshot
-from server.services.approvals.tasks import PENDING, pending_task, write_log
+from server.services.approvals.tasks import PENDING, write_log
 from server.services.authz import Principal
-from server.services.errors import AppError, check_version
-from shared.approvals import ApplicationStatus, ApprovalAction
+from server.services.errors import AppError
+from shared.approvals import ApprovalAction
 from shared.audit_actions import APPLICATION_REASSIGN, APPLICATION_RELEASE
 from shared.errors import ErrorCode
 from shared.permissions import REASSIGN
@@ -143,12 +143,8 @@ def reassign(
 ) -> Application:
     """收回 (``assignee_id`` None: back to the bureau), 认领 (oneself) or 改派 (a colleague who
     can act on the step), whoever holds it now."""
-    application = get_application(session, principal, application_id)
-    check_version(version, application.version)
-    if application.status != ApplicationStatus.in_review:
-        raise AppError(ErrorCode.APPLICATION_NOT_PENDING)
-    bump(session, application, now)
-    task = pending_task(session, application.id)
+    claimed = claim(session, principal, application_id, version, now)
+    application, task = claimed.application, claimed.task
     if task is None:
         raise AppError(ErrorCode.APPLICATION_NOT_PENDING)
     if not may_reassign(session, principal, task):

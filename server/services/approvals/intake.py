@@ -14,11 +14,11 @@ from sqlalchemy.orm import Session
 from server.db.approval_models import Application, ApplicationPerson, WorkflowDefinition
 from server.services import audit
 from server.services.approvals import numbering, publishing
-from server.services.approvals.routing import acting_org, owner_org
+from server.services.approvals.routing import bureaus, owner_org, routed
 from server.services.approvals.tasks import local_day, open_step, process_of, write_log
 from server.services.authz import Principal
 from server.services.errors import AppError, check_version
-from shared.approvals import ApplicationStatus, ApprovalAction
+from shared.approvals import ApplicationStatus, ApprovalAction, AuthorityLevel
 from shared.enums import BusinessType
 from shared.errors import ErrorCode
 from shared.regions import RegionLevel, region_table
@@ -65,9 +65,10 @@ def _person_rows(application: Application, persons: list[PersonIn]) -> list[Appl
     ]
 
 
-def _route_all(session: Session, application: Application) -> None:
+def _route_all(application: Application, found: dict[AuthorityLevel, int]) -> None:
+    """Every step has a bureau (ROUTING_NO_ORG otherwise), so nothing stalls half-way."""
     for step in process_of(application).steps:
-        acting_org(session, application.region_code, step.level)
+        routed(found, application.region_code, step.level)
 
 
 def snapshot(application: Application) -> dict[str, Any]:
@@ -92,8 +93,9 @@ def create_application(
     form = _check_form(data.business_type, data.form)
     _check_persons(data.business_type, data.persons)
     _check_region(data.region_code)
-    owner = owner_org(session, data.region_code)
-    if not principal.scope.contains(owner.id):
+    found = bureaus(session, data.region_code)
+    owner = owner_org(found, data.region_code)
+    if not principal.scope.contains(owner):
         raise AppError(ErrorCode.PERMISSION_DENIED, details={"region_code": data.region_code})
     definition: WorkflowDefinition | None = publishing.latest(session, data.business_type)
     if definition is None:
@@ -107,7 +109,7 @@ def create_application(
         applicant_name=data.applicant_name,
         applicant_code=data.applicant_code.upper(),
         region_code=data.region_code,
-        org_id=owner.id,
+        org_id=owner,
         definition=definition,
         round=1,
         status=ApplicationStatus.in_review,
@@ -120,10 +122,10 @@ def create_application(
         updated_at=now,
     )
     application.persons = _person_rows(application, data.persons)
-    _route_all(session, application)
+    _route_all(application, found)
     session.add(application)
     session.flush()
-    _start_round(session, principal, application, ApprovalAction.submit, now)
+    _start_round(session, principal, application, ApprovalAction.submit, now, routes=found)
     return application
 
 
@@ -165,9 +167,11 @@ def _start_round(
     now: datetime,
     *,
     before: dict[str, Any] | None = None,
+    routes: dict[AuthorityLevel, int] | None = None,
 ) -> None:
     """The applicant's submission in the log, the first step opened, the audit entry, commit:
-    how both a first submission and a resubmission start their round."""
+    how both a first submission and a resubmission start their round (``routes``: the
+    bureaus already looked up)."""
     write_log(
         session,
         application,
@@ -178,7 +182,7 @@ def _start_round(
         actor_role="申请人",
     )
     process = process_of(application)
-    open_step(session, application, process, process.first, now)
+    open_step(session, application, process, process.first, now, routes)
     audit.record(
         session,
         now=now,

@@ -1,26 +1,37 @@
 """Gap-free numbers (application numbers, certificate numbers) from locked counter rows.
 
-The row is created on first use with INSERT … ON CONFLICT DO NOTHING so two first users never
-collide, then incremented with UPDATE … RETURNING, which holds the row lock until commit.
+One statement takes the next number: ``INSERT … ON CONFLICT (name) DO UPDATE SET value =
+value + 1 RETURNING value``. It creates the row on first use (two first users never collide:
+the second waits on the first's insert and then increments) and holds the row lock until
+commit, so a rolled-back transaction gives its number back and none is skipped or shared.
 """
 
-from sqlalchemy import update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from typing import cast
+
+from sqlalchemy import Table, bindparam
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.dml import Insert
 
 from server.db.approval_models import NumberSequence
 
+_TABLE = cast(Table, NumberSequence.__table__)
+
+
+def _take(insert: type[Insert]) -> Insert:
+    stmt = insert(_TABLE).values(name=bindparam("name"), value=1)
+    return stmt.on_conflict_do_update(  # type: ignore[attr-defined]
+        index_elements=[_TABLE.c.name], set_={"value": _TABLE.c.value + 1}
+    ).returning(_TABLE.c.value)
+
+
+_TAKE = {"postgresql": _take(postgresql.Insert), "sqlite": _take(sqlite.Insert)}
+"""Built once per dialect, so each call reuses the compiled statement."""
+
 
 def next_value(session: Session, name: str) -> int:
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    session.execute(insert(NumberSequence).values(name=name, value=0).on_conflict_do_nothing())
-    value: int = session.execute(
-        update(NumberSequence)
-        .where(NumberSequence.name == name)
-        .values(value=NumberSequence.value + 1)
-        .returning(NumberSequence.value)
-    ).scalar_one()
+    stmt = _TAKE[session.get_bind().dialect.name]
+    value: int = session.connection().execute(stmt, {"name": name}).scalar_one()
     return value
 
 

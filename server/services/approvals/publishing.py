@@ -13,9 +13,9 @@ import zlib
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, undefer
 
 from server.db.approval_models import WorkflowDefinition
 from server.services import audit
@@ -42,13 +42,17 @@ def content_digest(content: dict[str, Any]) -> str:
     return hashlib.sha256(canonical_json(content).encode("utf-8")).hexdigest()
 
 
+_LATEST = (
+    select(WorkflowDefinition)
+    .where(WorkflowDefinition.business_type == bindparam("business_type"))
+    .order_by(WorkflowDefinition.version.desc())
+    .limit(1)
+)
+"""Built once: every intake asks it."""
+
+
 def latest(session: Session, business_type: BusinessType | str) -> WorkflowDefinition | None:
-    return session.scalars(
-        select(WorkflowDefinition)
-        .where(WorkflowDefinition.business_type == str(business_type))
-        .order_by(WorkflowDefinition.version.desc())
-        .limit(1)
-    ).first()
+    return session.scalars(_LATEST, {"business_type": str(business_type)}).first()
 
 
 def _in_type_order(rows: list[WorkflowDefinition]) -> list[WorkflowDefinition]:
@@ -58,15 +62,17 @@ def _in_type_order(rows: list[WorkflowDefinition]) -> list[WorkflowDefinition]:
 def list_published(
     session: Session, *, business_type: BusinessType | str | None = None
 ) -> list[WorkflowDefinition]:
-    """Every published version, in business-type order, newest version first."""
-    stmt = select(WorkflowDefinition)
+    """Every published version, in business-type order, newest version first (with their
+    content, which listings parse)."""
+    stmt = select(WorkflowDefinition).options(undefer(WorkflowDefinition.content))
     if business_type is not None:
         stmt = stmt.where(WorkflowDefinition.business_type == str(business_type))
     return _in_type_order(list(session.scalars(stmt)))
 
 
 def latest_all(session: Session) -> list[WorkflowDefinition]:
-    """The latest version of every business type that has one, in business-type order."""
+    """The latest version of every business type that has one, in business-type order (with
+    their content, which listings parse)."""
     newest = (
         select(
             WorkflowDefinition.business_type,
@@ -75,10 +81,14 @@ def latest_all(session: Session) -> list[WorkflowDefinition]:
         .group_by(WorkflowDefinition.business_type)
         .subquery()
     )
-    stmt = select(WorkflowDefinition).join(
-        newest,
-        (WorkflowDefinition.business_type == newest.c.business_type)
-        & (WorkflowDefinition.version == newest.c.version),
+    stmt = (
+        select(WorkflowDefinition)
+        .join(
+            newest,
+            (WorkflowDefinition.business_type == newest.c.business_type)
+            & (WorkflowDefinition.version == newest.c.version),
+        )
+        .options(undefer(WorkflowDefinition.content))
     )
     return _in_type_order(list(session.scalars(stmt)))
 

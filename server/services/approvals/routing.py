@@ -1,11 +1,15 @@
 """Where a step goes: the bureau of the applicant's jurisdiction at the step's authority level,
 and within it every user holding the step's business approval role (DOMAIN.md §4)."""
 
-from sqlalchemy import select
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, cast
+
+from sqlalchemy import Table, bindparam, exists, select
 from sqlalchemy.orm import Session
 
 from server.db.approval_models import ApprovalTask
-from server.db.models import Org, User, UserApprovalRole
+from server.db.models import Org, RolePermission, User, UserApprovalRole, UserRole
 from server.services.approvals.access import authority_org_id
 from server.services.errors import AppError
 from shared.approvals import AuthorityLevel
@@ -29,31 +33,59 @@ def region_at(region_code: str, level: AuthorityLevel) -> str:
     return region_code
 
 
-def find_bureau(session: Session, region_code: str, level: AuthorityLevel) -> Org | None:
-    return session.scalar(
-        select(Org)
-        .where(Org.type == BUREAU_OF_LEVEL[level], Org.region_code == region_at(region_code, level))
-        .order_by(Org.id)
-        .limit(1)
-    )
+_ORGS = cast(Table, Org.__table__)
+_BUREAUS = (
+    select(_ORGS.c.id, _ORGS.c.type, _ORGS.c.region_code)
+    .where(_ORGS.c.region_code.in_(bindparam("regions", expanding=True)))
+    .where(_ORGS.c.type.in_([str(t) for t in BUREAU_OF_LEVEL.values()]))
+    .order_by(_ORGS.c.id)
+)
+"""Core, on the session's connection: reading the organisation tree (changed only by the
+organisation services, which flush) needs no flush of the caller's pending changes."""
 
 
-def acting_org(session: Session, region_code: str, level: AuthorityLevel) -> Org:
-    org = find_bureau(session, region_code, level)
-    if org is None:
+def bureaus(session: Session, region_code: str) -> dict[AuthorityLevel, int]:
+    """The bureau at each level that has one for ``region_code`` (the lowest id where several
+    match), all levels in one query: what intake checks up front and a step opens with."""
+    wanted = {(str(BUREAU_OF_LEVEL[lv]), region_at(region_code, lv)): lv for lv in AuthorityLevel}
+    regions = sorted({region for _, region in wanted})
+    found: dict[AuthorityLevel, int] = {}
+    for org_id, org_type, org_region in session.connection().execute(
+        _BUREAUS, {"regions": regions}
+    ):
+        level = wanted.get((org_type, org_region))
+        if level is not None:
+            found.setdefault(level, org_id)
+    return found
+
+
+def find_bureau(session: Session, region_code: str, level: AuthorityLevel) -> int | None:
+    return bureaus(session, region_code).get(level)
+
+
+def routed(found: dict[AuthorityLevel, int], region_code: str, level: AuthorityLevel) -> int:
+    """The id of the bureau among ``found`` (see ``bureaus``) that works a ``level`` step, or
+    ROUTING_NO_ORG."""
+    org_id = found.get(level)
+    if org_id is None:
         raise AppError(
             ErrorCode.ROUTING_NO_ORG,
             details={"level": str(level), "level_label": level.label, "region_code": region_code},
         )
-    return org
+    return org_id
 
 
-def owner_org(session: Session, region_code: str) -> Org:
-    """The organisation an application belongs to for data scope: the lowest bureau there is."""
+def acting_org(session: Session, region_code: str, level: AuthorityLevel) -> int:
+    """The id of the bureau that works a ``level`` step for ``region_code``."""
+    return routed(bureaus(session, region_code), region_code, level)
+
+
+def owner_org(found: dict[AuthorityLevel, int], region_code: str) -> int:
+    """The organisation an application belongs to for data scope: the lowest bureau there is
+    among ``found`` (see ``bureaus``)."""
     for level in (AuthorityLevel.county, AuthorityLevel.city, AuthorityLevel.province):
-        org = find_bureau(session, region_code, level)
-        if org is not None:
-            return org
+        if level in found:
+            return found[level]
     raise AppError(ErrorCode.ROUTING_NO_ORG, details={"region_code": region_code})
 
 
@@ -91,23 +123,113 @@ def candidates(
     return [u for u in users if may_act(session, u, task, ignore_assignee=ignore_assignee)]
 
 
+@dataclass(frozen=True)
+class Standing:
+    """What ``may_act`` weighs about one user for one step, however it was read."""
+
+    user_id: int
+    name: str
+    enabled: bool
+    authority_org_id: int  # the bureau whose steps the user works (above an office)
+    holds_role: bool  # the step's (business type, approval role)
+    holds_permissions: bool  # every permission that approval role exercises
+
+
+def allowed(standing: Standing, task: ApprovalTask, *, ignore_assignee: bool = False) -> bool:
+    """The one rule behind the pending-approver list, acting, assigning and releasing: an
+    enabled account of the step's bureau (or of one of its offices) holding the step's
+    approval role and the permission that role exercises, the step not assigned to someone
+    else. ``ignore_assignee`` asks whether they could, were it theirs: whom a step may be
+    assigned to, and whom it stays with."""
+    if not standing.enabled:
+        return False
+    if not ignore_assignee and task.assignee_id not in (None, standing.user_id):
+        return False
+    return (
+        standing.authority_org_id == task.acting_org_id
+        and standing.holds_role
+        and standing.holds_permissions
+    )
+
+
 def may_act(
     session: Session, user: User, task: ApprovalTask, *, ignore_assignee: bool = False
 ) -> bool:
-    """Whether ``user`` works ``task``'s step: an enabled account of the step's bureau (or of
-    one of its offices) holding the step's approval role and the permission that role
-    exercises, the step not assigned to someone else. ``ignore_assignee`` asks whether they
-    could, were it theirs: whom a step may be assigned to, and whom it stays with.
-
-    The one rule behind the pending-approver list, acting, assigning and releasing."""
-    if not user.enabled:
-        return False
-    if not ignore_assignee and task.assignee_id not in (None, user.id):
-        return False
-    if authority_org_id(session, user.org_id) != task.acting_org_id:
-        return False
+    """Whether ``user`` (loaded, with their roles) works ``task``'s step (see ``allowed``)."""
     pair = (task.business_type, task.approval_role)
-    if not any((r.business_type, r.approval_role) == pair for r in user.approval_role_rows):
-        return False
     held = {p for row in user.role_rows for p in row.role.permissions}
-    return approval_role_permissions([pair]) <= held
+    standing = Standing(
+        user_id=user.id,
+        name=user.name,
+        enabled=user.enabled,
+        authority_org_id=authority_org_id(session, user.org_id),
+        holds_role=any((r.business_type, r.approval_role) == pair for r in user.approval_role_rows),
+        holds_permissions=approval_role_permissions([pair]) <= held,
+    )
+    return allowed(standing, task, ignore_assignee=ignore_assignee)
+
+
+# What any approval role exercises (``applications:approve``): held or not, each one is a column,
+# and ``Standing.holds_permissions`` compares the step's own with them.
+EXERCISED = sorted(approval_role_permissions([("*", "*")]))
+STANDING_COLUMNS = (
+    User.id,
+    User.name,
+    User.enabled,
+    User.org_id,
+    Org.type,
+    exists()
+    .where(
+        UserApprovalRole.user_id == User.id,
+        UserApprovalRole.business_type == ApprovalTask.business_type,
+        UserApprovalRole.approval_role == ApprovalTask.approval_role,
+    )
+    .label("holds_role"),
+    *(
+        exists()
+        .where(
+            UserRole.user_id == User.id,
+            RolePermission.role_id == UserRole.role_id,
+            RolePermission.permission == permission,
+        )
+        .label(f"holds_permission_{n}")
+        for n, permission in enumerate(EXERCISED)
+    ),
+)
+"""A user's standing for a step, as columns of a query that has ``users`` joined to its
+``orgs`` and ``approval_tasks`` in its FROM: ``standing`` reads it alone, an action's claim
+(``actions.claim``) together with the application and its step."""
+
+_STANDING = (
+    select(*STANDING_COLUMNS)
+    .select_from(User)
+    .join(Org, Org.id == User.org_id)
+    .join(ApprovalTask, ApprovalTask.id == bindparam("task_id"))
+    .where(User.id == bindparam("user_id"))
+)
+
+
+def standing_of(session: Session, row: Sequence[Any], task: ApprovalTask) -> Standing | None:
+    """The standing in ``row``, the values of ``STANDING_COLUMNS`` for ``task`` (None: the
+    user does not exist)."""
+    uid, name, enabled, org_id, org_type, holds_role, *held_flags = row
+    if uid is None:
+        return None
+    held = {p for p, flag in zip(EXERCISED, held_flags, strict=True) if flag}
+    needed = approval_role_permissions([(task.business_type, task.approval_role)])
+    authority = org_id if org_type != OrgType.office else authority_org_id(session, org_id)
+    return Standing(
+        user_id=uid,
+        name=name,
+        enabled=bool(enabled),
+        authority_org_id=authority,
+        holds_role=bool(holds_role),
+        holds_permissions=needed <= held,
+    )
+
+
+def standing(session: Session, user_id: int, task: ApprovalTask) -> Standing | None:
+    """``user_id``'s standing for ``task``, read in one query (None: no such user), without
+    loading the account and its roles (five queries)."""
+    row = session.execute(_STANDING, {"user_id": user_id, "task_id": task.id}).one_or_none()
+    return None if row is None else standing_of(session, row, task)

@@ -6,15 +6,16 @@ back with the applicant never count against any step; the next round opens fresh
 """
 
 from datetime import date, datetime
+from typing import cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from server.db.approval_models import Application, ApprovalLogEntry, ApprovalTask
 from server.services.approvals import publishing
 from server.services.approvals.definition import ProcessDef, StepDef
-from server.services.approvals.routing import acting_org
-from shared.approvals import ApprovalAction, OpinionVisibility
+from server.services.approvals.routing import acting_org, routed
+from shared.approvals import ApprovalAction, AuthorityLevel, OpinionVisibility
 from shared.china_time import china_day as local_day
 from shared.workdays import work_calendar
 
@@ -34,9 +35,19 @@ def process_of(application: Application) -> ProcessDef:
 
 
 def open_step(
-    session: Session, application: Application, process: ProcessDef, step: StepDef, now: datetime
+    session: Session,
+    application: Application,
+    process: ProcessDef,
+    step: StepDef,
+    now: datetime,
+    routes: dict[AuthorityLevel, int] | None = None,
 ) -> ApprovalTask:
-    org = acting_org(session, application.region_code, step.level)
+    """The step's task, routed to its bureau (``routes``: the bureaus already looked up)."""
+    region = application.region_code
+    if routes is None:
+        org_id = acting_org(session, region, step.level)
+    else:
+        org_id = routed(routes, region, step.level)
     task = ApprovalTask(
         application_id=application.id,
         business_type=application.business_type,
@@ -46,22 +57,26 @@ def open_step(
         step_name=step.name,
         level=str(step.level),
         approval_role=str(step.role),
-        acting_org_id=org.id,
+        acting_org_id=org_id,
         status=PENDING,
         started_at=now,
         due_date=due_date(now, step.time_limit_days),
     )
-    session.add(task)
-    session.flush()
+    session.add(task)  # written with the rest of the transaction (autoflush before any query)
     return task
 
 
+_PENDING_TASK = select(ApprovalTask).where(
+    ApprovalTask.application_id == bindparam("application_id"), ApprovalTask.status == PENDING
+)
+
+
 def pending_task(session: Session, application_id: int) -> ApprovalTask | None:
-    return session.scalar(
-        select(ApprovalTask).where(
-            ApprovalTask.application_id == application_id, ApprovalTask.status == PENDING
-        )
-    )
+    return session.scalar(_PENDING_TASK, {"application_id": application_id})
+
+
+_LOG = cast(Table, ApprovalLogEntry.__table__)
+_WRITE_LOG = insert(_LOG)
 
 
 def write_log(
@@ -78,21 +93,25 @@ def write_log(
     visibility: OpinionVisibility = OpinionVisibility.internal,
     corrections: list[str] | None = None,
     assignee_name: str | None = None,
-) -> ApprovalLogEntry:
-    entry = ApprovalLogEntry(
-        application_id=application.id,
-        round=application.round,
-        task_id=task.id if task is not None else None,
-        step_name=task.step_name if task is not None else None,
-        action=str(action),
-        at=now,
-        actor_id=actor_id,
-        actor_name=actor_name,
-        actor_role=actor_role,
-        opinion=opinion or None,
-        visibility=str(visibility),
-        corrections=corrections,
-        assignee_name=assignee_name,
+) -> None:
+    """One line of the approval log, written at once: a Core INSERT on the session's
+    connection (the log is append-only and nothing reads the line back in its transaction, so
+    it needs no ORM object, and writing it does not flush the session's pending changes)."""
+    session.connection().execute(
+        _WRITE_LOG,
+        {
+            "application_id": application.id,
+            "round": application.round,
+            "task_id": task.id if task is not None else None,
+            "step_name": task.step_name if task is not None else None,
+            "action": str(action),
+            "at": now,
+            "actor_id": actor_id,
+            "actor_name": actor_name,
+            "actor_role": actor_role,
+            "opinion": opinion or None,
+            "visibility": str(visibility),
+            "corrections": corrections,
+            "assignee_name": assignee_name,
+        },
     )
-    session.add(entry)
-    return entry

@@ -81,13 +81,10 @@ def detail(
     session: Session, principal: Principal, application: Application, *, now: datetime
 ) -> ApplicationDetail:
     task = pending_task(session, application.id)
-    user = session.get(User, principal.user_id)
-    can_act = (
-        task is not None
-        and user is not None
-        and principal.can("applications:approve")
-        and routing.may_act(session, user, task)
-    )
+    can_act = False
+    if task is not None and principal.can("applications:approve"):
+        user = routing.standing(session, principal.user_id, task)
+        can_act = user is not None and routing.allowed(user, task)
     can_reassign = task is not None and dispatch.may_reassign(session, principal, task)
     process = process_of(application)
     gate = None

@@ -8,8 +8,9 @@ audit record commit together or not at all. The number comes from a row-locked c
 import hmac
 import re
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.orm import Session
 
 from server.db.approval_models import Application, ApprovalTask, IssuedDocument
@@ -33,6 +34,8 @@ from shared.errors import ErrorCode
 from shared.schemas.applications import DocumentPublic, DocumentVerification
 
 _HEX = re.compile(r"^[0-9a-f]+$")
+_ORGS = cast(Table, Org.__table__)
+_ORG_NAME = select(_ORGS.c.name).where(_ORGS.c.id == bindparam("org_id"))
 
 
 def issue(
@@ -53,7 +56,7 @@ def issue(
     year = local_day(now).year
     province = application.region_code[:2]
     serial = next_value(session, f"document:{kind.value}:{province}:{year}")
-    authority = session.scalar(select(Org.name).where(Org.id == final_task.acting_org_id))
+    authority = session.connection().scalar(_ORG_NAME, {"org_id": final_task.acting_org_id})
     document = IssuedDocument(
         application_id=application.id,
         kind=kind.value,

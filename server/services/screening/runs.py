@@ -1,13 +1,15 @@
 """Running background screening for an application and keeping what it found.
 
 A run asks the provider first and writes afterwards, so a slow source holds no write lock. It
-stores one result per person of the current round and category, one approval-log entry with a
-short internal opinion, and an audit record; it flushes and leaves the commit to the caller, so
-screening can be part of a larger step.
+stores one result per person of the current round and category (one multi-row INSERT), one
+approval-log entry with a short internal opinion, and an audit record; it writes at once and
+leaves the commit to the caller, so screening can be part of a larger step.
 """
 
 from datetime import datetime
+from typing import Any, cast
 
+from sqlalchemy import Table, insert
 from sqlalchemy.orm import Session
 
 from server.db.approval_models import (
@@ -37,6 +39,8 @@ from shared.audit_actions import SCREENING_RUN
 from shared.errors import ErrorCode
 
 NOT_ANSWERED = "审查来源未返回该项结果"
+_RESULTS = cast(Table, ScreeningResult.__table__)
+_LOG = cast(Table, ApprovalLogEntry.__table__)
 
 
 def _answers(findings: list[Finding]) -> dict[tuple[str, ScreeningCategory], Finding]:
@@ -80,7 +84,8 @@ def run_screening(
     task_id: int | None = None,
     step_name: str | None = None,
 ) -> list[ScreeningResult]:
-    """Screen every person of the current round in every category; returns the new results.
+    """Screen every person of the current round in every category; returns the new results
+    (as written; not attached to the session, without their ids).
 
     ``task_id``/``step_name`` tie the log entry to the step being worked, when there is one.
     """
@@ -89,41 +94,47 @@ def run_screening(
         raise AppError(ErrorCode.APPLICATION_NOT_PENDING)
     persons = application.current_persons()
     answers = _answers(provider.check(distinct(PersonQuery(p.id_number, p.name) for p in persons)))
-    results = []
+    rows: list[dict[str, Any]] = []
     for person in persons:
         for category in ScreeningCategory:
             finding = answers.get((id_key(person.id_number), category))
-            results.append(
-                ScreeningResult(
-                    application_id=application.id,
-                    round=application.round,
-                    person_id=person.id,
-                    category=category.value,
-                    outcome=finding.outcome.value if finding else ScreeningOutcome.error.value,
-                    detail=finding.detail if finding else NOT_ANSWERED,
-                    provider=provider.name,
-                    checked_at=now,
-                    operator_id=principal.user_id,
-                    operator_name=principal.name,
-                )
+            rows.append(
+                {
+                    "application_id": application.id,
+                    "round": application.round,
+                    "person_id": person.id,
+                    "category": category.value,
+                    "outcome": finding.outcome.value if finding else ScreeningOutcome.error.value,
+                    "detail": finding.detail if finding else NOT_ANSWERED,
+                    "provider": provider.name,
+                    "checked_at": now,
+                    "operator_id": principal.user_id,
+                    "operator_name": principal.name,
+                }
             )
-    session.add_all(results)
+    # Core, one multi-row INSERT on both engines: nothing needs the new ids back, and fetching
+    # them (RETURNING, as the ORM does) would make SQLite insert row by row.
+    session.connection().execute(insert(_RESULTS), rows)
+    results = [ScreeningResult(**row) for row in rows]
     opinion = _opinion(persons, results)
-    session.add(
-        ApprovalLogEntry(
-            application_id=application.id,
-            round=application.round,
-            task_id=task_id,
-            step_name=step_name,
-            action=ApprovalAction.screening.value,
-            at=now,
-            actor_id=principal.user_id,
-            actor_name=principal.name,
-            opinion=opinion,
-            visibility=OpinionVisibility.internal.value,
-        )
+    session.connection().execute(
+        insert(_LOG),
+        {
+            "application_id": application.id,
+            "round": application.round,
+            "task_id": task_id,
+            "step_name": step_name,
+            "action": ApprovalAction.screening.value,
+            "at": now,
+            "actor_id": principal.user_id,
+            "actor_name": principal.name,
+            "actor_role": None,
+            "opinion": opinion,
+            "visibility": OpinionVisibility.internal.value,
+            "corrections": None,
+            "assignee_name": None,
+        },
     )
-    session.flush()
     outcomes = [r.outcome for r in results]
     audit.record(
         session,
