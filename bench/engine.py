@@ -10,8 +10,11 @@ Counted beside the time: SQL statements and transactions per application.
 For scale, the same run measures SpiffWorkflow (installed only for this benchmark:
 ``pip install SpiffWorkflow``) on the same database, the way a BPMN engine is usually embedded:
 the whole workflow state serialised to JSON and saved at every step, reloaded for the next —
-with none of the audit, log, gates or checks. Targets: ≥ 150 applications/s on SQLite and
-≥ 100 on PostgreSQL.
+with none of the audit, log, gates or checks. The two sides take turns, run by run, so a machine
+busy with something else slows both alike. SQLite is measured under both commit modes
+(``--sqlite-synchronous``; ``docs/DURABILITY.md``): with ``full``, the server's default, every
+commit waits for an fsync whatever the engine does. Targets: ≥ 150 applications/s on SQLite and
+≥ 100 on PostgreSQL. The statement count is asserted in ``tests/server/test_engine_budget.py``.
 """
 
 import argparse

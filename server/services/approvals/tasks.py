@@ -9,7 +9,7 @@ from datetime import date, datetime
 from typing import cast
 
 from sqlalchemy import Table, bindparam, insert, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from server.db.approval_models import Application, ApprovalLogEntry, ApprovalTask
 from server.services.approvals import publishing
@@ -66,8 +66,14 @@ def open_step(
     return task
 
 
-_PENDING_TASK = select(ApprovalTask).where(
-    ApprovalTask.application_id == bindparam("application_id"), ApprovalTask.status == PENDING
+_PENDING_TASK = (
+    select(ApprovalTask)
+    .where(
+        ApprovalTask.application_id == bindparam("application_id"),
+        ApprovalTask.status == PENDING,
+    )
+    # callers hold the application already: the step's one comes from the identity map
+    .options(lazyload(ApprovalTask.application))
 )
 
 
