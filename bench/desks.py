@@ -18,24 +18,20 @@ import random
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
-import uuid
 from collections import defaultdict
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import requests
 from sqlalchemy import create_engine, text
 
+from bench.scratch import scratch_database
 from client.embedded import EmbeddedServer
 from server.services.demo_data import DEMO_PASSWORD
 
-PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 P95_TARGET_MS = 20.0
 RATE_PER_DESK = 1.0  # requests per second
 SERVER_ENV = {
@@ -236,24 +232,6 @@ def run(url: str, kind: str, *, desks: int, seconds: float, seed: int, reuse: bo
         server.stop()
 
 
-@contextmanager
-def scratch_database(backend: str) -> Iterator[str]:
-    if backend == "sqlite":
-        with tempfile.TemporaryDirectory() as folder:
-            yield f"sqlite:///{Path(folder) / 'desks.db'}"
-        return
-    name = f"sgss_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--backend", choices=("both", "postgresql", "sqlite"), default="both")
@@ -274,7 +252,8 @@ def main() -> None:
     for backend in ("postgresql", "sqlite"):
         if options.backend in ("both", backend):
             with scratch_database(backend) as url:
-                run(url, backend, reuse=False, **common)
+                if url is not None:
+                    run(url, backend, reuse=False, **common)
 
 
 if __name__ == "__main__":

@@ -20,20 +20,18 @@ commit waits for an fsync whatever the engine does. Targets: ≥ 150 application
 import argparse
 import itertools
 import statistics
-import sys
 import tempfile
 import time
-import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, select, text
+from sqlalchemy import Engine, event, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from bench.scratch import scratch_database
 from server.db.approval_models import Application
 from server.db.models import Org, Role, RolePermission, User, UserApprovalRole, UserRole
 from server.db.session import create_db_engine, create_session_factory
@@ -50,7 +48,6 @@ from shared.enums import ApprovalRole, BusinessType, OrgType
 from shared.idnumber import check_char
 from shared.schemas.applications import ApplicationCreate, PersonIn
 
-PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 TARGETS = {"sqlite": 150.0, "postgresql": 100.0}
 WARMUP = 20
 PERMISSIONS = ["applications:view", "applications:view_internal", "applications:approve"]
@@ -281,29 +278,6 @@ def measure_spiff(url: str, count: int, synchronous: str) -> dict[str, float] | 
     return {"per_second": count / elapsed}
 
 
-@contextmanager
-def database(kind: str) -> Iterator[str | None]:
-    if kind == "sqlite":
-        with tempfile.TemporaryDirectory() as folder:
-            yield f"sqlite:///{Path(folder) / 'engine.db'}"
-        return
-    name = f"sgss_bench_{uuid.uuid4().hex[:8]}"
-    try:
-        admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as err:
-        print(f"[postgresql] skipped: {err}", file=sys.stderr)
-        yield None
-        return
-    try:
-        yield PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 def _interleaved(
     runs: int, measures: dict[str, Callable[[], dict[str, float] | None]]
 ) -> dict[str, dict[str, float]]:
@@ -358,13 +332,13 @@ def main() -> None:
     for kind, synchronous in setups:
 
         def sgss(kind: str = kind, synchronous: str = synchronous) -> dict[str, float] | None:
-            with database(kind) as url, tempfile.TemporaryDirectory() as data:
+            with scratch_database(kind) as url, tempfile.TemporaryDirectory() as data:
                 if url is None:
                     return None
                 return measure_sgss(url, args.applications, Path(data), synchronous)
 
         def spiff(kind: str = kind, synchronous: str = synchronous) -> dict[str, float] | None:
-            with database(kind) as url:
+            with scratch_database(kind) as url:
                 return None if url is None else measure_spiff(url, args.applications, synchronous)
 
         label = f"{kind}, synchronous={synchronous}" if kind == "sqlite" else kind

@@ -15,21 +15,18 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
-import uuid
 from collections.abc import Callable
-from pathlib import Path
 
 import requests
 from sqlalchemy import Engine, TextClause, bindparam, create_engine, text
 
+from bench.scratch import scratch_database
 from client.embedded import EmbeddedServer
 from server.services.demo_data import DEMO_PASSWORD
 from shared.china_time import china_today
 from shared.enums import BusinessType
 
-PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 APPROVER = "c3301clerk1"  # 杭州市公安局, city_clerk for every business type
 ROUNDS = 300
 P95_TARGET_MS = 25.0
@@ -210,19 +207,11 @@ def main() -> None:
         kind = "sqlite" if options.database.startswith("sqlite") else "postgresql"
         run(options.database, kind, options.applications, reuse=True)
         return
-    if options.backend in ("both", "postgresql"):
-        name = f"sgss_bench_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        try:
-            run(PG_ADMIN.rsplit("/", 1)[0] + f"/{name}", "postgresql", options.applications)
-        finally:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    if options.backend in ("both", "sqlite"):
-        with tempfile.TemporaryDirectory() as folder:
-            run(f"sqlite:///{Path(folder) / 'inbox.db'}", "sqlite", options.applications)
+    kinds = ("postgresql", "sqlite") if options.backend == "both" else (options.backend,)
+    for kind in kinds:
+        with scratch_database(kind) as url:
+            if url is not None:
+                run(url, kind, options.applications)
 
 
 if __name__ == "__main__":

@@ -6,17 +6,13 @@ and the administrator's `audit verify` over the whole log.
 """
 
 import statistics
-import sys
-import tempfile
 import time
 import tracemalloc
-import uuid
 from collections.abc import Callable
-from pathlib import Path
 
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
 
+from bench.scratch import scratch_database
 from server.app import create_app
 from server.clock import SystemClock
 from server.config import Settings
@@ -25,7 +21,6 @@ from server.services import audit, bootstrap, demo_data
 from server.services.passwords import Passwords
 
 AUDIT_ROWS = 20_000
-PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
 
 def timed(label: str, fn: Callable[[], object], repeat: int = 20) -> None:
@@ -122,21 +117,10 @@ def run(url: str, kind: str) -> None:
 
 
 def main() -> None:
-    with tempfile.TemporaryDirectory() as folder:
-        run(f"sqlite:///{Path(folder) / 'bench.db'}", "sqlite")
-    name = f"sgss_bench_{uuid.uuid4().hex[:8]}"
-    try:
-        admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as err:
-        print(f"[postgresql] skipped: {err}", file=sys.stderr)
-        return
-    try:
-        run(PG_ADMIN.rsplit("/", 1)[0] + f"/{name}", "postgresql")
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    for kind in ("sqlite", "postgresql"):
+        with scratch_database(kind) as url:
+            if url is not None:
+                run(url, kind)
 
 
 if __name__ == "__main__":
