@@ -76,3 +76,43 @@ def test_the_thread_limit_is_the_configured_one(client: TestClient, admin: Api) 
         return anyio.to_thread.current_default_thread_limiter().total_tokens
 
     assert client.portal.call(limit) == 3
+
+
+@pytest.mark.parametrize("path", ["/api/v1/me", "/api/v1/users"])
+def test_the_turn_is_given_back_before_the_answer_is_sent(
+    small: FastAPI, admin: Api, path: str
+) -> None:
+    """A slow reader (a 20 MB scan over a slow link) must not hold a turn while its answer is
+    being sent: the session closes, and its turn passes on, once the answer is built."""
+    import asyncio
+
+    turns_free: list[int] = []
+
+    async def scenario() -> int:
+        async def receive() -> dict[str, object]:
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def send(message: dict[str, object]) -> None:
+            if message["type"] == "http.response.body":
+                semaphore = small.state.admission._per_loop[asyncio.get_running_loop()]
+                turns_free.append(semaphore._value)
+
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": "GET",
+            "scheme": "http",
+            "path": path,
+            "raw_path": path.encode(),
+            "query_string": b"",
+            "root_path": "",
+            "headers": [(b"authorization", f"Bearer {admin.token}".encode())],
+            "client": ("127.0.0.1", 50000),
+            "server": ("testserver", 80),
+        }
+        await small(scope, receive, send)  # type: ignore[arg-type]
+        return int(small.state.admission.turns)
+
+    turns = asyncio.run(scenario())
+    assert turns_free and all(free == turns for free in turns_free), turns_free
