@@ -6,11 +6,13 @@ token, even one whose password must still be changed), ``SignedIn`` (a usable ac
 """
 
 import functools
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Annotated, Any, TypeVar
 
+import anyio.from_thread
 from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
@@ -87,6 +89,7 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     saved). The turn passes on only once the connection is back in the pool."""
     state = request.app.state
     turn = await state.admission.enter()
+    request.state.turn = turn
     try:
         read_only = isinstance(request.scope.get("route"), ReadOnlyRoute)
         session = state.session_factory(bind=state.read_engine if read_only else state.engine)
@@ -103,6 +106,21 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
 
 async def get_now(context: Annotated[AppContext, Depends(get_context)]) -> datetime:
     return context.clock.now()
+
+
+@contextmanager
+def turn_set_aside(request: Request) -> Iterator[None]:
+    """From the endpoint's worker thread: give this request's turn to others for a while and
+    wait for one again after (no timeout: the request has done its part). For work that needs
+    no database but takes long, such as checking a password (argon2, queued behind at most
+    ``SGSS_PASSWORD_HASH_CONCURRENCY`` others): a rush of sign-ins must not keep every other
+    desk waiting. The caller must hold no connection meanwhile (commit first)."""
+    turn = request.state.turn
+    anyio.from_thread.run_sync(turn.release)
+    try:
+        yield
+    finally:
+        anyio.from_thread.run(turn.acquire)
 
 
 ContextDep = Annotated[AppContext, Depends(get_context)]

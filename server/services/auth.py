@@ -4,6 +4,8 @@ import hashlib
 import logging
 import math
 import secrets
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -97,6 +99,7 @@ def login(
     username: str,
     password: str,
     ip: str | None = None,
+    outside_turn: Callable[[], AbstractContextManager[None]] = nullcontext,
 ) -> LoginResult:
     """Sign in; an unknown name and a wrong password answer exactly alike (401, then 423).
 
@@ -124,11 +127,12 @@ def login(
     if reservation.refused_until is not None:
         raise _locked_error(reservation.refused_until, now)
 
-    if user is None:
-        passwords.burn_time(password)
-        verified = False
-    else:
-        verified = passwords.verify(user.password_hash, password)
+    with outside_turn():  # no connection is held here: the attempt was committed above
+        if user is None:
+            passwords.burn_time(password)
+            verified = False
+        else:
+            verified = passwords.verify(user.password_hash, password)
     if user is None or not verified:
         raise _failed(session, user, reservation, now=now, name=name, ip=ip, lock=lock)
 

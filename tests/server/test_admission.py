@@ -116,3 +116,42 @@ def test_the_turn_is_given_back_before_the_answer_is_sent(
 
     turns = asyncio.run(scenario())
     assert turns_free and all(free == turns for free in turns_free), turns_free
+
+
+def test_a_sign_in_checking_its_password_holds_no_turn(
+    small: FastAPI, client: TestClient, admin: Api
+) -> None:
+    """Checking a password (argon2, queued behind other sign-ins) takes long and needs no
+    database: while it runs, other desks are served. Two connections, two slow sign-ins: /me
+    still answers at once, where it would wait past its 0.3 s queue (503) if they held turns."""
+    import threading
+
+    started, release = threading.Barrier(3), threading.Event()
+    passwords = small.state.context.passwords
+    real_verify = passwords.verify
+
+    def slow_verify(password_hash: str, password: str) -> bool:
+        started.wait(timeout=10)
+        release.wait(timeout=10)
+        return bool(real_verify(password_hash, password))
+
+    passwords.verify = slow_verify
+    try:
+        body = {"username": ADMIN, "password": ADMIN_PASSWORD}
+        answers: list[int] = []
+
+        def sign_in() -> None:
+            answers.append(client.post("/api/v1/auth/login", json=body).status_code)
+
+        workers = [threading.Thread(target=sign_in) for _ in range(2)]
+        for worker in workers:
+            worker.start()
+        started.wait(timeout=10)  # both sign-ins are checking their passwords now
+        assert admin.get("/me").json()["username"] == ADMIN
+        release.set()
+        for worker in workers:
+            worker.join(timeout=10)
+        assert answers == [200, 200]
+    finally:
+        release.set()
+        passwords.verify = real_verify

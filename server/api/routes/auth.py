@@ -8,6 +8,7 @@ from server.api.deps import (
     client_ip,
     principal_of,
     read_only,
+    turn_set_aside,
 )
 from server.api.openapi import raises
 from server.api.responses import ModelRoute
@@ -49,6 +50,7 @@ def login(
         username=body.username,
         password=body.password,
         ip=client_ip(request),
+        outside_turn=lambda: turn_set_aside(request),
     )
     return LoginResponse(
         access_token=result.access_token,
