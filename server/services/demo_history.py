@@ -31,7 +31,6 @@ from server.services import audit
 from server.services.approvals import publishing
 from server.services.approvals.definition import ProcessDef, StepDef
 from server.services.approvals.routing import acting_org
-from server.services.approvals.tasks import local_day
 from shared.approvals import (
     ApplicantKind,
     ApplicationStatus,
@@ -40,6 +39,7 @@ from shared.approvals import (
     OpinionVisibility,
     PersonRole,
 )
+from shared.china_time import china_day
 from shared.enums import ApprovalRole, BusinessType, OrgType
 from shared.idnumber import check_char
 from shared.workdays import work_calendar
@@ -270,7 +270,7 @@ def _one(
     rows.applications.append(
         {
             "id": app_id,
-            "number": ids.number(local_day(submitted).year),
+            "number": ids.number(china_day(submitted).year),
             "business_type": business_type.value,
             "applicant_kind": (ApplicantKind.person if person_kind else ApplicantKind.unit).value,
             "applicant_name": applicant,
@@ -346,7 +346,7 @@ def _run_round(
             "assignee_id": None,
             "status": "pending",
             "started_at": opened,
-            "due_date": _due(local_day(opened), step.time_limit_days),
+            "due_date": _due(china_day(opened), step.time_limit_days),
             "overdue_notified_at": None,
             "decided_at": None,
             "decided_by_id": None,

@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from client.embedded import EmbeddedServer
-from tests.served import CHEAP_ARGON
+from tests.served import CHEAP_ARGON, init_with_admin
 
 PARENT = """
 import sys, time
@@ -57,13 +57,7 @@ def test_embedded_server_ignores_a_tls_setting_meant_for_a_real_server(
     """The demo talks plain HTTP on loopback even on a machine whose environment configures
     ``sgss-server serve`` for TLS."""
     db = tmp_path / "demo.db"
-    env = {**os.environ, **CHEAP_ARGON, "SGSS_DATABASE_URL": f"sqlite:///{db}"}
-    subprocess.run(
-        [sys.executable, "-m", "server.cli.main", "init-db"],
-        env=env,
-        check=True,
-        capture_output=True,
-    )
+    init_with_admin(f"sqlite:///{db}")
     monkeypatch.setenv("SGSS_TLS_CERT", str(tmp_path / "server.pem"))
     monkeypatch.setenv("SGSS_TLS_KEY", str(tmp_path / "server.key"))
     server = EmbeddedServer(f"sqlite:///{db}", env=CHEAP_ARGON)

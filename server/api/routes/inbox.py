@@ -9,10 +9,10 @@ from server.api.deps import NowDep, ReadOnlyRoute, SessionDep, permission
 from server.api.params import Sort
 from server.api.responses import fast_json
 from server.services.approvals import inbox, views
-from server.services.approvals.tasks import local_day
 from server.services.authz import Principal
 from server.services.paging import PageNumber, PageRequest
 from shared.approvals import ApplicationStatus, InboxBox
+from shared.china_time import china_day
 from shared.enums import BusinessType
 from shared.schemas.applications import InboxCounts, InboxPage
 
@@ -40,7 +40,7 @@ def list_inbox(
     request = PageRequest(page, page_size, sort)
     f = inbox.InboxFilter(business_type, status, date_from, date_to, applicant, overdue)
     if box == InboxBox.pending:
-        rows, total = inbox.list_pending(session, principal, f, request, today=local_day(now))
+        rows, total = inbox.list_pending(session, principal, f, request, today=china_day(now))
         org_name = views.authority_name(session, principal)
         items = [views.row(a, t, now=now, org_name=org_name) for t, a, _ in rows]
     else:
@@ -53,7 +53,7 @@ def list_inbox(
 
 
 def _counts(session: SessionDep, principal: Principal, now: datetime) -> InboxCounts:
-    total, overdue, by_type = inbox.counts(session, principal, today=local_day(now))
+    total, overdue, by_type = inbox.counts(session, principal, today=china_day(now))
     return InboxCounts(total=total, overdue=overdue, by_type=by_type)
 
 

@@ -11,8 +11,9 @@ from sqlalchemy.orm import Session
 
 from server.db.approval_models import ApprovalTask
 from server.services.approvals.routing import candidates
-from server.services.approvals.tasks import PENDING, local_day
+from server.services.approvals.tasks import PENDING
 from server.services.notifications import enqueue_sms
+from shared.china_time import china_day
 from shared.enums import BusinessType
 
 
@@ -22,7 +23,7 @@ def notify_overdue(session: Session, *, now: datetime, limit: int = 500) -> int:
         select(ApprovalTask)
         .where(
             ApprovalTask.status == PENDING,
-            ApprovalTask.due_date < local_day(now),
+            ApprovalTask.due_date < china_day(now),
             ApprovalTask.overdue_notified_at.is_(None),
         )
         .order_by(ApprovalTask.due_date, ApprovalTask.id)

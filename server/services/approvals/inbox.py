@@ -8,7 +8,7 @@ not assigned to someone else. Everything is filtered, sorted and paged in the da
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -36,10 +36,6 @@ class InboxFilter:
     date_to: date | None = None
     applicant: str | None = None
     overdue: bool | None = None
-
-
-def _start_of(day: date) -> datetime:
-    return day_start(day)
 
 
 @dataclass(frozen=True)
@@ -92,9 +88,9 @@ def _filters(f: InboxFilter) -> list[ColumnElement[bool]]:
     if f.status is not None:
         clauses.append(Application.status == f.status)
     if f.date_from is not None:
-        clauses.append(Application.submitted_at >= _start_of(f.date_from))
+        clauses.append(Application.submitted_at >= day_start(f.date_from))
     if f.date_to is not None:
-        clauses.append(Application.submitted_at < _start_of(f.date_to + timedelta(days=1)))
+        clauses.append(Application.submitted_at < day_start(f.date_to + timedelta(days=1)))
     if f.applicant:
         needle = f.applicant.strip()
         clauses.append(

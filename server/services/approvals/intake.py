@@ -15,10 +15,11 @@ from server.db.approval_models import Application, ApplicationPerson, WorkflowDe
 from server.services import audit
 from server.services.approvals import numbering, publishing
 from server.services.approvals.routing import bureaus, owner_org, routed
-from server.services.approvals.tasks import local_day, open_step, process_of, write_log
+from server.services.approvals.tasks import open_step, process_of, write_log
 from server.services.authz import Principal
 from server.services.errors import AppError, check_version
 from shared.approvals import ApplicationStatus, ApprovalAction, AuthorityLevel
+from shared.china_time import china_day
 from shared.enums import BusinessType
 from shared.errors import ErrorCode
 from shared.regions import RegionLevel, region_table
@@ -103,7 +104,7 @@ def create_application(
             ErrorCode.WORKFLOW_NOT_PUBLISHED, details={"business_type": data.business_type}
         )
     application = Application(
-        number=numbering.application_number(session, local_day(now).year),
+        number=numbering.application_number(session, china_day(now).year),
         business_type=str(data.business_type),
         applicant_kind=str(data.applicant_kind),
         applicant_name=data.applicant_name,

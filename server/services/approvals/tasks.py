@@ -16,18 +16,18 @@ from server.services.approvals import publishing
 from server.services.approvals.definition import ProcessDef, StepDef
 from server.services.approvals.routing import acting_org, routed
 from shared.approvals import ApprovalAction, AuthorityLevel, OpinionVisibility
-from shared.china_time import china_day as local_day
+from shared.china_time import china_day
 from shared.workdays import work_calendar
 
 PENDING, DONE, RETURNED, CANCELLED = "pending", "done", "returned", "cancelled"
 
 
 def due_date(opened_at: datetime, days: int) -> date:
-    return work_calendar().add_working_days(local_day(opened_at), days)
+    return work_calendar().add_working_days(china_day(opened_at), days)
 
 
 def is_overdue(task: ApprovalTask, now: datetime) -> bool:
-    return task.status == PENDING and local_day(now) > task.due_date
+    return task.status == PENDING and china_day(now) > task.due_date
 
 
 def process_of(application: Application) -> ProcessDef:

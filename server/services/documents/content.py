@@ -14,7 +14,6 @@ from sqlalchemy.orm import Session
 
 from server.db.approval_models import Application, IssuedDocument
 from server.services.approvals.progress import progress
-from server.services.approvals.tasks import local_day
 from server.services.authz import Principal
 from server.services.documents.pdfbase import chinese_date, local_minute
 from server.services.documents.sheets import (
@@ -26,6 +25,7 @@ from server.services.documents.sheets import (
 )
 from server.services.materials.records import list_materials
 from shared.approvals import ApplicantKind, ApplicationStatus, PersonRole
+from shared.china_time import china_day
 from shared.documents import DocumentKind, qr_payload, verification_code
 from shared.enums import BusinessType
 from shared.masking import mask_id_number, mask_mobile
@@ -82,7 +82,7 @@ def certificate(document: IssuedDocument, application: Application) -> Certifica
         matter=business_type.label,
         particulars=form_rows(business_type, application.form, skip=_NOT_ON_CERTIFICATE) + people,
         authority=document.issued_by,
-        issued_on=local_day(document.issued_at),
+        issued_on=china_day(document.issued_at),
         qr_payload=qr_payload(document.number, document.digest),
         verification_code=verification_code(document.digest),
     )

@@ -17,10 +17,10 @@ from server.db.approval_models import Application, ApprovalTask, IssuedDocument
 from server.db.models import Org
 from server.services import audit
 from server.services.approvals.numbering import next_value
-from server.services.approvals.tasks import local_day
 from server.services.documents.signing import DocumentSigner
 from server.services.errors import AppError
 from shared.audit_actions import DOCUMENT_ISSUE
+from shared.china_time import china_day
 from shared.documents import (
     CODE_LENGTH,
     DocumentKind,
@@ -53,7 +53,7 @@ def issue(
     kind = kind_for(BusinessType(application.business_type))
     if kind is None:
         return None
-    year = local_day(now).year
+    year = china_day(now).year
     province = application.region_code[:2]
     serial = next_value(session, f"document:{kind.value}:{province}:{year}")
     authority = session.connection().scalar(_ORG_NAME, {"org_id": final_task.acting_org_id})
