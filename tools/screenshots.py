@@ -1,6 +1,6 @@
 """Render the main screens to PNG (``docs/screenshots/``) against the demo database.
 
-Run under a virtual screen: ``xvfb-run -a .venv/bin/python -m client.screenshots``.
+Run under a virtual screen: ``xvfb-run -a .venv/bin/python -m tools.screenshots``.
 """
 
 import sys
