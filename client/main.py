@@ -1,42 +1,49 @@
 """``sgss-desk``: the SGSS desktop client."""
 
+from __future__ import annotations
+
 import argparse
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from PySide6.QtWidgets import QApplication
-
-from client.api import ApiClient
-from client.embedded import embedded_for_file
-from client.jobs import JobRunner
-from client.preferences import Preferences
-from client.resources import ensure_cjk_font, stylesheet
-from client.views.context import DeskContext
-from client.views.main_window import MainWindow
-from client.views.pages import PAGES
-from client.views.sign_in import SignInWindow
 from shared.console import ensure_unicode_output
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QWidget
+
+    from client.preferences import Preferences
+    from client.session import Session
 
 
 class Desk:
-    """Sign-in → main window → (sign out) → sign-in again."""
+    """Sign-in → main window → (sign out) → sign-in again.
 
-    def __init__(self, context: DeskContext) -> None:
-        self.context = context
-        self.main: MainWindow | None = None
-        self.sign_in = SignInWindow(context)
+    Only the sign-in window is built at start; the main window and its pages are imported once
+    someone has signed in, so the first window appears quickly."""
+
+    def __init__(self, session: Session) -> None:
+        from client.views.sign_in import SignInWindow
+
+        self.session = session
+        self.main: QWidget | None = None
+        self.sign_in = SignInWindow(session)
         self.sign_in.signed_in.connect(self._open_main)
 
     def show(self) -> None:
         self.sign_in.show()
         self.sign_in.try_remembered()
 
-    def _open_main(self, context: DeskContext) -> None:
-        self.main = MainWindow(context, PAGES)
-        self.main.signed_out.connect(self._back_to_sign_in)
+    def _open_main(self, session: Session) -> None:
+        from client.views.main_window import MainWindow
+        from client.views.pages import PAGES
+
+        main = MainWindow(session, PAGES)
+        main.signed_out.connect(self._back_to_sign_in)
+        self.main = main
         self.sign_in.hide()
-        self.main.show()
+        main.show()
 
     def _back_to_sign_in(self) -> None:
         self.sign_in.password.clear()
@@ -57,11 +64,25 @@ def parse(argv: list[str]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def desk_session(prefs: Preferences) -> Session:
+    """The session of this desk: the runner, a client for the last server, the re-auth dialog."""
+    from client.jobs.runner import JobRunner
+    from client.session import Session
+    from client.views.reauth import ask_password
+
+    return Session(None, JobRunner(), prefs, reauthenticate=ask_password)
+
+
 def main(argv: list[str] | None = None) -> None:
     ensure_unicode_output()
     args = parse(sys.argv[1:] if argv is None else argv)
     if args.check:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtWidgets import QApplication
+
+    from client.preferences import Preferences
+    from client.resources import ensure_cjk_font, stylesheet
+
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("sgss-desk")
     app.setOrganizationName("SGSS")
@@ -75,20 +96,21 @@ def main(argv: list[str] | None = None) -> None:
     app.setStyleSheet(stylesheet())
     embedded = None
     if args.embedded_db:
+        from client.embedded import embedded_for_file
+
         embedded = embedded_for_file(args.embedded_db)
         prefs.server_url = embedded.start()
     elif args.server:
         prefs.server_url = args.server
     if args.ca_cert is not None:
         prefs.ca_certificate = str(Path(args.ca_cert).resolve()) if args.ca_cert else ""
-    runner = JobRunner()
-    api = ApiClient(prefs.server_url, verify=prefs.tls_verify)
-    desk = Desk(DeskContext(api, runner, prefs))
+    session = desk_session(prefs)
+    desk = Desk(session)
     desk.show()
     try:
         code = app.exec()
     finally:
-        runner.cancel_all()
+        session.runner.cancel_all()
         if embedded:
             embedded.stop()
     sys.exit(code)

@@ -4,8 +4,6 @@ credential store (keyring), never a password."""
 
 import contextlib
 
-import keyring
-import keyring.errors
 from PySide6.QtCore import QByteArray, QSettings
 
 KEYRING_SERVICE = "sgss-desk"
@@ -63,17 +61,24 @@ class Preferences:
     def _account(server: str, username: str) -> str:
         return f"{username}@{server}"
 
+    # keyring loads when a token is first asked for, not with the sign-in window
     def remembered_token(self, server: str, username: str) -> str | None:
+        import keyring.errors
+
         try:
             return keyring.get_password(KEYRING_SERVICE, self._account(server, username))
         except keyring.errors.KeyringError:
             return None
 
     def remember_token(self, server: str, username: str, token: str) -> None:
+        import keyring.errors
+
         # Without a credential store on this workstation the clerk simply signs in each time.
         with contextlib.suppress(keyring.errors.KeyringError):
             keyring.set_password(KEYRING_SERVICE, self._account(server, username), token)
 
     def forget_token(self, server: str, username: str) -> None:
+        import keyring.errors
+
         with contextlib.suppress(keyring.errors.KeyringError):
             keyring.delete_password(KEYRING_SERVICE, self._account(server, username))

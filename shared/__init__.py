@@ -1,8 +1,21 @@
 """What both the client and the server import: schemas, enums, rules. Imports nothing of ours."""
 
-from importlib.metadata import PackageNotFoundError, version
+from functools import cache
+from typing import Any
 
-try:
-    __version__ = version("sgss")
-except PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0.0.0+source"
+
+@cache
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("sgss")
+    except PackageNotFoundError:  # running from a source tree that was never installed
+        return "0.0.0+source"
+
+
+def __getattr__(name: str) -> Any:
+    """``__version__`` on first use: importlib.metadata costs the desk ~50 ms at start-up."""
+    if name == "__version__":
+        return _version()
+    raise AttributeError(f"module 'shared' has no attribute {name!r}")

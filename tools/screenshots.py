@@ -18,8 +18,8 @@ from client.jobs import JobRunner
 from client.models.fingerprint_enrolment import EnrolmentModel
 from client.preferences import Preferences
 from client.resources import stylesheet
+from client.session import Session
 from client.views.approvals.inbox_page import InboxPage
-from client.views.context import DeskContext
 from client.views.devices.fingerprint_dialog import FingerprintEnrolDialog
 from client.views.devices.settings_dialog import DeviceSettingsDialog
 from client.views.main_window import MainWindow
@@ -50,11 +50,11 @@ def role_editor(app: QApplication, api: ApiClient, parent: MainWindow) -> None:
     dialog.close()
 
 
-def inbox_and_review(app: QApplication, context: DeskContext, window: MainWindow) -> None:
+def inbox_and_review(app: QApplication, session: Session, window: MainWindow) -> None:
     page = window.open_page("applications")
     assert isinstance(page, InboxPage)
     for _ in range(3):
-        context.runner.wait()
+        session.runner.wait()
         settle(app)
     window.grab().save(str(OUT / "inbox.png"))
     rows = page.model.rows
@@ -66,27 +66,27 @@ def inbox_and_review(app: QApplication, context: DeskContext, window: MainWindow
     for tab in range(dialog.tabs.count()):
         dialog.tabs.setCurrentIndex(tab)
         for _ in range(3):
-            context.runner.wait()
+            session.runner.wait()
             settle(app)
         name = dialog.tabs.tabText(tab)
         dialog.grab().save(str(OUT / f"review-{REVIEW_TABS.get(name, tab)}.png"))
     dialog.close()
 
 
-def devices(app: QApplication, clerk: ApiClient, context: DeskContext, window: MainWindow) -> None:
+def devices(app: QApplication, clerk: ApiClient, session: Session, window: MainWindow) -> None:
     """设备设置 on the simulators, then 录入指纹 as the county leader (level two of the exam
     enrolment) twice: a success, and the same simulated finger for another applicant refused.
     This acts on the demo database (a level-one approval by ``clerk`` and an enrolment), as a
     clerk trying the walk-through would."""
-    api = context.api
+    api = session.api
 
     def wait() -> None:
         for _ in range(3):
-            context.runner.wait()
+            session.runner.wait()
             settle(app)
 
     dialog = DeviceSettingsDialog(
-        context.prefs.qsettings, context.runner, workstation="XH-ZW-01", parent=window
+        session.prefs.qsettings, session.runner, workstation="XH-ZW-01", parent=window
     )
     dialog.fp_port.setCurrentIndex(dialog.fp_port.findData("fpsim://demo?finger=A"))
     dialog.pr_port.setCurrentIndex(dialog.pr_port.findData("evosim://demo"))
@@ -104,10 +104,10 @@ def devices(app: QApplication, clerk: ApiClient, context: DeskContext, window: M
     second = first[0].id
     clerk.run_screening(second)
     clerk.approve(second, ApproveBody(version=clerk.application(second).version, opinion="同意"))
-    settings = DeviceSettings.load(context.prefs.qsettings)
+    settings = DeviceSettings.load(session.prefs.qsettings)
     for app_id, name in ((waiting[0], "fingerprint-enrolled"), (second, "fingerprint-refused")):
         model = EnrolmentModel(
-            api, context.runner, lambda: diagnostics.open_fingerprint(settings), app_id
+            api, session.runner, lambda: diagnostics.open_fingerprint(settings), app_id
         )
         enrol = FingerprintEnrolDialog(model, api.application(app_id), window)
         enrol.show()
@@ -137,12 +137,12 @@ def main(db: str = "var/demo/sgss-demo.db") -> None:
         ini = Path(tempfile.mkdtemp(prefix="sgss-screens-")) / "desk.ini"
         prefs = Preferences(QSettings(str(ini), QSettings.Format.IniFormat))
         prefs.server_url, prefs.username = url, "c3301admin"
-        context = DeskContext(ApiClient(url), JobRunner(), prefs)
-        sign_in = SignInWindow(context)
+        session = Session(ApiClient(url), JobRunner(), prefs)
+        sign_in = SignInWindow(session)
         sign_in.show()
         sign_in.password.setText("wrong-password")
         sign_in.submit()
-        context.runner.wait()
+        session.runner.wait()
         settle(app)
         sign_in.grab().save(str(OUT / "sign-in.png"))
         shots = (
@@ -154,23 +154,23 @@ def main(db: str = "var/demo/sgss-demo.db") -> None:
         for username, name, page in shots:
             api = ApiClient(url)
             api.login(username, DEMO_PASSWORD)
-            context = DeskContext(api, JobRunner(), prefs, api.me())
-            window = MainWindow(context, PAGES)
+            session = Session(api, JobRunner(), prefs, api.me())
+            window = MainWindow(session, PAGES)
             window.resize(1280, 800)
             window.show()
             window.open_page(page or next(iter(window.entries)))
             for _ in range(3):  # pages load in steps (tree, then list)
-                context.runner.wait()
+                session.runner.wait()
                 settle(app)
             settle(app)
             window.grab().save(str(OUT / f"{name}.png"))
             if username == "demo_admin":
                 role_editor(app, api, window)
             if username == "x330106clerk1":
-                inbox_and_review(app, context, window)
+                inbox_and_review(app, session, window)
                 lead = ApiClient(url)
                 lead.login("x330106lead", DEMO_PASSWORD)
-                lead_context = DeskContext(lead, JobRunner(), prefs, lead.me())
+                lead_context = Session(lead, JobRunner(), prefs, lead.me())
                 devices(app, api, lead_context, window)
             window.close()
     finally:

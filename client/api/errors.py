@@ -1,12 +1,15 @@
 """What can go wrong talking to the server, each with a Chinese sentence for the clerk."""
 
-from http.client import RemoteDisconnected
+from __future__ import annotations
+
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import requests
+if TYPE_CHECKING:
+    import requests
 
-from client.api import tls
+# ``requests`` and ``ssl`` load with the first failure, not with the desk: the sign-in window
+# needs ``ApiError`` long before it needs HTTP
 
 NETWORK_UNREACHABLE = "NETWORK_UNREACHABLE"
 NETWORK_TIMEOUT = "NETWORK_TIMEOUT"
@@ -35,6 +38,12 @@ class ApiError(Exception):
 def from_transport(err: OSError, base_url: str, *, ca: str | None = None) -> ApiError:
     """``err`` from ``requests``: its own exceptions, or the ``OSError`` it raises for a CA file
     that is not there. ``ca`` is the CA certificate the workstation was told to trust."""
+    from http.client import RemoteDisconnected
+
+    import requests
+
+    from client.api import tls
+
     if isinstance(err, requests.exceptions.SSLError):
         return ApiError(TLS_FAILURE, tls.tls_message(err, base_url, ca))
     if ca and not isinstance(err, requests.RequestException) and not Path(ca).is_file():

@@ -1,5 +1,9 @@
-"""Blocking work (HTTP, serial, big files) off the UI thread, reporting back through signals."""
+"""Blocking work (HTTP, serial, big files) as named jobs, run off the UI thread.
 
-from client.jobs.runner import Job, JobRunner
+``client.jobs.job`` and ``client.jobs.api_jobs`` are plain Python (models import them);
+``client.jobs.runner`` is the Qt runner that executes them.
+"""
 
-__all__ = ["Job", "JobRunner"]
+from client.jobs.job import LOCAL, SERVER, ApiJob, Job, Runs, device
+
+__all__ = ["LOCAL", "SERVER", "ApiJob", "Job", "Runs", "device"]

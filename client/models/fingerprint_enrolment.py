@@ -1,21 +1,24 @@
 """The state of one fingerprint enrolment for the dialog: which step, what to tell the
-applicant, and how it ended. The device work runs on the runner's worker thread; prompts cross
-to the UI thread as queued signals."""
+applicant, and how it ended. The device work is the ``EnrolFingerprint`` job on the module's
+port; its prompts arrive on the UI thread through the runner's progress channel."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, Signal
+from psygnal import Signal
 
-from client.api import ApiClient, ApiError
-from client.devices.enrolment import Enrolment, Module, Outcome, Prompt, Step
-from client.jobs import Job, JobRunner
+from client.api import ApiError
+from client.jobs.fingerprint_jobs import EnrolFingerprint
+from client.jobs.job import Runs
 from drivers.errors import CancelledByUserError, DeviceError
 
+if TYPE_CHECKING:
+    from client.devices.enrolment import Module, Outcome, Prompt, Step
 
-class EnrolmentModel(QObject):
+
+class EnrolmentModel:
     prompted = Signal(object)  # Prompt
     enrolled = Signal(object)  # ApplicationDetail
     refused = Signal(object)  # FingerprintMatch
@@ -24,25 +27,24 @@ class EnrolmentModel(QObject):
 
     def __init__(
         self,
-        api: ApiClient,
-        runner: JobRunner,
+        run: Runs,
         open_module: Callable[[], Module],
         application_id: int,
+        *,
+        port: str = "fingerprint",
     ) -> None:
-        super().__init__()
-        self.api = api
-        self.runner = runner
+        self.run = run
         self.open_module = open_module
         self.application_id = application_id
+        self.port = port
         self.step: Step | None = None
         self.last_prompt: Prompt | None = None
-        self._cancel: threading.Event | None = None
-        self._job: Job | None = None
-        self.prompted.connect(self._track)
+        self._job: EnrolFingerprint | None = None
 
     def _track(self, prompt: Prompt) -> None:
         self.step = prompt.step
         self.last_prompt = prompt
+        self.prompted.emit(prompt)
 
     @property
     def running(self) -> bool:
@@ -51,21 +53,18 @@ class EnrolmentModel(QObject):
     def start(self, version: int) -> None:
         if self.running:
             return
-        cancel = threading.Event()
-        self._cancel = cancel
-        enrolment = Enrolment(
-            self.open_module, self.api, self.application_id, version, self.prompted.emit, cancel
-        )
-        self._job = self.runner.submit(enrolment.run, self._done, self._error)
+        job = EnrolFingerprint(self.open_module, self.port, self.application_id, version)
+        self._job = job
+        self.run(job, self._done, self._error, on_progress=self._track)
         self.running_changed.emit(True)
 
     def cancel(self) -> None:
-        if self._cancel is not None:
-            self._cancel.set()
+        """Stop at the module's next safe point; the job ends with 已取消."""
+        if self._job is not None:
+            self._job.stop.set()
 
     def _end(self) -> None:
         self._job = None
-        self._cancel = None
         self.running_changed.emit(False)
 
     def _done(self, outcome: Outcome) -> None:

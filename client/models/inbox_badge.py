@@ -1,48 +1,30 @@
-"""The pending count behind the top bar's bell, polled off the UI thread.
+"""The pending count behind the top bar's bell.
 
-A model without widgets: it asks the server for ``/inbox/counts`` every ``interval_ms`` and on
-demand, and tells listeners through ``changed``. A failed poll keeps the last good count and
-marks it stale rather than showing zero, which would read as "nothing to do".
+A plain model: ``refresh`` asks the server for ``/inbox/counts`` (a quiet job, no busy
+indicator) and tells listeners through ``changed``; the bell's view owns the timer that calls it
+every minute. A failed poll keeps the last good count and marks it stale rather than showing
+zero, which would read as "nothing to do".
 """
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from psygnal import Signal
 
 from client.api import ApiError
-from client.api.client import ApiClient
-from client.jobs import JobRunner
+from client.jobs.api_jobs import LoadInboxCounts
+from client.jobs.job import Runs
 from shared.enums import BusinessType
 from shared.schemas.applications import InboxCounts
 
 DEFAULT_INTERVAL_MS = 60_000
 
 
-class InboxBadge(QObject):
+class InboxBadge:
     changed = Signal()
 
-    def __init__(
-        self,
-        api: ApiClient,
-        runner: JobRunner,
-        *,
-        interval_ms: int = DEFAULT_INTERVAL_MS,
-        parent: QObject | None = None,
-    ) -> None:
-        super().__init__(parent)
-        self.api = api
-        self.runner = runner
+    def __init__(self, run: Runs) -> None:
+        self.run = run
         self.counts: InboxCounts | None = None
         self.stale = False
         self._in_flight = False
-        self.timer = QTimer(self)
-        self.timer.setInterval(interval_ms)
-        self.timer.timeout.connect(self.refresh)
-
-    def start(self) -> None:
-        self.refresh()
-        self.timer.start()
-
-    def stop(self) -> None:
-        self.timer.stop()
 
     @property
     def total(self) -> int:
@@ -68,17 +50,18 @@ class InboxBadge(QObject):
         return "\n".join(lines)
 
     def refresh(self) -> None:
+        """Ask again, unless a poll is still on its way."""
         if self._in_flight:
             return
         self._in_flight = True
-        self.runner.submit(self.api.inbox_counts, self._got, self._failed, quiet=True)
+        self.run(LoadInboxCounts(), self.got, self.failed)
 
-    def _got(self, counts: InboxCounts) -> None:
+    def got(self, counts: InboxCounts) -> None:
         self._in_flight = False
         self.counts, self.stale = counts, False
         self.changed.emit()
 
-    def _failed(self, _err: Exception | ApiError) -> None:
+    def failed(self, _err: Exception | ApiError) -> None:
         self._in_flight = False
         self.stale = True
         self.changed.emit()

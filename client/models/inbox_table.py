@@ -1,16 +1,20 @@
-"""The inbox's rows: server-paged and sorted like every list, with overdue steps marked (red text
-and 超期 in the time-limit column) so they stand out without opening anything."""
+"""The inbox as plain state: the box (pending / done), the filters, the sort, the page and the
+page size, and the rows of the current page with overdue steps flagged (red text and 超期 in the
+time-limit column, drawn by the Qt adapter) so they stand out without opening anything.
 
+``params()`` is what ``LoadInbox`` sends; the page fills the filters from its widgets and reads
+them back from here, so a later change (restoring a sort, jumping to a page) touches one place.
+"""
+
+from dataclasses import dataclass, fields
 from datetime import date
 from typing import Any
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QBrush, QColor
-
 from client.formatting import local_time
-from client.models.table import Column, Index, PagedTableModel
+from client.models.table import Column, PagedRows
+from shared.approvals import InboxBox
 
-OVERDUE = QColor("#c62828")
+OVERDUE_COLOUR = "#c62828"
 
 
 def due_text(row: Any) -> str:
@@ -41,24 +45,76 @@ DONE_COLUMNS = [
 ]
 
 
-class InboxTableModel(PagedTableModel):
+@dataclass
+class InboxFilters:
+    box: str = InboxBox.pending.value
+    business_type: str | None = None
+    status: str | None = None  # only in the done box
+    overdue: bool = False  # only in the pending box
+    applicant: str | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+
+    @property
+    def pending(self) -> bool:
+        return self.box == InboxBox.pending.value
+
+
+class InboxModel(PagedRows):
     def __init__(self, page_size: int = 50) -> None:
         super().__init__(PENDING_COLUMNS, page_size)
+        self.filters = InboxFilters()
+        self.counts: Any = None  # InboxCounts of the last answer that carried them
 
-    def set_columns(self, columns: list[Column]) -> None:
-        self.beginResetModel()
-        self.columns, self.rows, self.sort = columns, [], None
-        self.endResetModel()
+    def set_filters(self, **changes: Any) -> None:
+        """Change filters (names of ``InboxFilters``); a new box brings its own columns. The
+        next fetch starts at page 1."""
+        known = {f.name for f in fields(InboxFilters)}
+        unknown = set(changes) - known
+        if unknown:
+            raise TypeError(f"unknown inbox filters: {sorted(unknown)}")
+        box_changed = "box" in changes and changes["box"] != self.filters.box
+        for name, value in changes.items():
+            setattr(self.filters, name, value)
+        if box_changed:
+            self.set_columns(PENDING_COLUMNS if self.filters.pending else DONE_COLUMNS)
+        self.page = 1
 
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
-            return None
-        row = self.rows[index.row()]
-        column = self.columns[index.column()]
-        if role == Qt.ItemDataRole.DisplayRole and column.key == "due_date":
-            return due_text(row)
-        if role == Qt.ItemDataRole.ForegroundRole and getattr(row, "overdue", False):
-            return QBrush(OVERDUE)
-        if role == Qt.ItemDataRole.ToolTipRole and getattr(row, "overdue", False):
-            return "已超过办理期限"
-        return super().data(index, role)
+    def params(self, *, with_counts: bool = True) -> dict[str, Any]:
+        f = self.filters
+        params: dict[str, Any] = {
+            **self.request(),
+            "box": f.box,
+            "business_type": f.business_type,
+            "applicant": (f.applicant or "").strip() or None,
+        }
+        if not f.pending:
+            params["status"] = f.status
+        elif f.overdue:
+            params["overdue"] = True
+        if f.date_from is not None and f.date_to is not None:
+            params["date_from"], params["date_to"] = f.date_from.isoformat(), f.date_to.isoformat()
+        if with_counts:
+            params["with_counts"] = True
+        return {k: v for k, v in params.items() if v is not None}
+
+    def fill_page(self, page: Any) -> None:
+        """An ``InboxPage`` answer: rows, total, and the per-type counts when it has them."""
+        if page.counts is not None:
+            self.counts = page.counts
+        self.fill(page.items, page.total)
+
+    @property
+    def overdue_on_page(self) -> int:
+        return sum(1 for row in self.rows if getattr(row, "overdue", False))
+
+    def text(self, row: int, column: int) -> str:
+        if self.columns[column].key == "due_date":
+            return due_text(self.rows[row])
+        return super().text(row, column)
+
+    def flagged(self, row: int) -> bool:
+        return bool(getattr(self.rows[row], "overdue", False))
+
+    def tooltip(self, row: int, column: int) -> str | None:
+        return "已超过办理期限" if self.flagged(row) else None

@@ -1,15 +1,14 @@
 """The role editor's 操作权限 matrix as state: modules × actions, 全选 per module and overall."""
 
-from PySide6.QtCore import QObject, Signal
+from psygnal import Signal
 
 from shared.schemas.roles import PermissionCatalogue
 
 
-class PermissionMatrix(QObject):
+class PermissionMatrix:
     changed = Signal()
 
     def __init__(self, catalogue: PermissionCatalogue, granted: list[str] | None = None) -> None:
-        super().__init__()
         self.catalogue = catalogue
         self.all = {f"{m.key}:{a.key}" for m in catalogue.modules for a in m.actions}
         self.selected: set[str] = set(granted or []) & self.all

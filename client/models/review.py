@@ -1,18 +1,17 @@
 """One application under review: what the server says about it, and the actions on it.
 
-A model without widgets. The review dialog listens to its signals and calls its methods; every
-call runs off the UI thread through ``caller`` (the context's re-authenticating runner), and every
-action sends the version the clerk is looking at, so a colleague's earlier action comes back as
-a clear 409 instead of being overwritten. What the buttons say and allow comes from the server's
-gate view, never from rules repeated here.
+A plain model. The review dialog listens to its signals and calls its methods; every call is a
+named job run through ``run`` (the session's re-authenticating runner), and every action sends
+the version the clerk is looking at, so a colleague's earlier action comes back as a clear 409
+instead of being overwritten. What the buttons say and allow comes from the server's gate view,
+never from rules repeated here.
 """
 
-from collections.abc import Callable
-from typing import Any
+from psygnal import Signal
 
-from PySide6.QtCore import QObject, Signal
-
-from client.api import ApiClient, ApiError
+from client.api import ApiError
+from client.jobs import api_jobs as jobs
+from client.jobs.job import ApiJob, Runs
 from shared.schemas.applications import (
     ApplicationDetail,
     ApproveBody,
@@ -27,11 +26,8 @@ from shared.schemas.applications import (
 from shared.schemas.materials import MaterialPublic
 from shared.schemas.screening import ScreeningSummaryPublic
 
-# how a model or view runs a call off the UI thread: (work, on_success, on_error)
-Caller = Callable[[Callable[[], Any], Callable[[Any], None], Callable[[ApiError], None]], object]
 
-
-class ReviewModel(QObject):
+class ReviewModel:
     detail_changed = Signal()
     progress_changed = Signal()
     screening_changed = Signal()
@@ -40,12 +36,8 @@ class ReviewModel(QObject):
     acted = Signal(str)  # what was done, for the status line
     failed = Signal(object)  # ApiError
 
-    def __init__(
-        self, api: ApiClient, caller: Caller, application_id: int, can_screen: bool
-    ) -> None:
-        super().__init__()
-        self.api = api
-        self.caller = caller
+    def __init__(self, run: Runs, application_id: int, can_screen: bool) -> None:
+        self.run = run
         self.application_id = application_id
         self.can_screen = can_screen
         self.detail: ApplicationDetail | None = None
@@ -67,22 +59,17 @@ class ReviewModel(QObject):
 
     # -- loading ----------------------------------------------------------------------------
     def load(self) -> None:
-        self.caller(lambda: self.api.application(self.application_id), self._got_detail, self._fail)
+        app = self.application_id
+        self.run(jobs.LoadApplication(app), self._got_detail, self._fail)
         self.load_progress()
-        self.caller(
-            lambda: self.api.materials(self.application_id), self._got_materials, self._fail
-        )
+        self.run(jobs.LoadMaterials(app), self._got_materials, self._fail)
         if self.can_screen:
-            self.caller(
-                lambda: self.api.screening(self.application_id), self._got_screening, self._fail
-            )
+            self.run(jobs.LoadScreening(app), self._got_screening, self._fail)
 
     def load_progress(self) -> None:
         """The log, and with it what the applicant sees: both change with every action."""
-        self.caller(lambda: self.api.progress(self.application_id), self._got_progress, self._fail)
-        self.caller(
-            lambda: self.api.external_view(self.application_id), self._got_external, self._fail
-        )
+        self.run(jobs.LoadProgress(self.application_id), self._got_progress, self._fail)
+        self.run(jobs.LoadExternalView(self.application_id), self._got_external, self._fail)
 
     def _got_external(self, view: ExternalView) -> None:
         self.external = view
@@ -113,60 +100,52 @@ class ReviewModel(QObject):
         assert self.detail is not None
         return self.detail.version
 
-    def _act(self, fn: Callable[[], ApplicationDetail], done: str) -> None:
-        self.caller(fn, lambda detail: self.adopt(detail, done), self._fail)
+    def _act(self, job: ApiJob, done: str) -> None:
+        self.run(job, lambda detail: self.adopt(detail, done), self._fail)
 
     def adopt(self, detail: ApplicationDetail, done: str) -> None:
         """Show what an action returned (here or in a device dialog) and reload what it changed."""
         self._got_detail(detail)
         self.load_progress()
         if self.can_screen:
-            self.caller(
-                lambda: self.api.screening(self.application_id), self._got_screening, self._fail
-            )
+            self.run(jobs.LoadScreening(self.application_id), self._got_screening, self._fail)
         self.acted.emit(done)
 
     def approve(self, opinion: str) -> None:
         body = ApproveBody(version=self.version, opinion=opinion)
-        self._act(lambda: self.api.approve(self.application_id, body), "已同意，申请已转入下一环节")
+        self._act(jobs.Approve(self.application_id, body), "已同意，申请已转入下一环节")
 
     def reject(self, reason: str, corrections: list[str]) -> None:
         body = RejectBody(version=self.version, reason=reason, corrections=corrections)
-        self._act(lambda: self.api.reject(self.application_id, body), "已退回申请人，本轮审批结束")
+        self._act(jobs.Reject(self.application_id, body), "已退回申请人，本轮审批结束")
 
     def assign(self, user_id: int, opinion: str) -> None:
         body = AssignBody(version=self.version, assignee_id=user_id, opinion=opinion)
-        self._act(lambda: self.api.assign(self.application_id, body), "已指派")
+        self._act(jobs.Assign(self.application_id, body), "已指派")
 
     def reassign(self, user_id: int | None, opinion: str) -> None:
         """收回 (``user_id`` None), 认领 or 改派: what the server offered in ``reassign_to``."""
         body = ReassignBody(version=self.version, assignee_id=user_id, opinion=opinion)
         done = "已收回，该环节退回本单位待办" if user_id is None else "已改派"
-        self._act(lambda: self.api.reassign(self.application_id, body), done)
+        self._act(jobs.Reassign(self.application_id, body), done)
 
     def return_back(self, reason: str) -> None:
         body = ReturnBody(version=self.version, reason=reason)
-        self._act(lambda: self.api.return_back(self.application_id, body), "已退回上一级")
+        self._act(jobs.ReturnBack(self.application_id, body), "已退回上一级")
 
     def record_fingerprint(self, card_number: str) -> None:
         body = FingerprintBody(version=self.version, card_number=card_number)
-        self._act(lambda: self.api.record_fingerprint(self.application_id, body), "指纹卡号已登记")
+        self._act(jobs.RecordFingerprintCard(self.application_id, body), "指纹卡号已登记")
 
     def confirm_payment(self) -> None:
-        def pay() -> ApplicationDetail:
-            self.api.confirm_payment([self.application_id])
-            return self.api.application(self.application_id)
-
-        self._act(pay, "已确认缴费")
+        self._act(jobs.ConfirmApplicationPayment(self.application_id), "已确认缴费")
 
     def run_screening(self) -> None:
         def ok(screening: ScreeningSummaryPublic) -> None:
             self._got_screening(screening)
             # the gate and the log change with the screening: ask again
-            self.caller(
-                lambda: self.api.application(self.application_id), self._got_detail, self._fail
-            )
+            self.run(jobs.LoadApplication(self.application_id), self._got_detail, self._fail)
             self.load_progress()
             self.acted.emit(f"背景审查完成：{screening.state_label}")
 
-        self.caller(lambda: self.api.run_screening(self.application_id), ok, self._fail)
+        self.run(jobs.RunScreening(self.application_id), ok, self._fail)

@@ -1,13 +1,17 @@
-"""A table model for server-side paging and sorting. It holds one page of rows; the view asks
-for pages and sort orders, a job fetches them, and the model is refilled on the UI thread."""
+"""One page of a server-paged, server-sorted list, as plain state.
+
+The model holds the columns, the rows of the current page, the total, the page, the page size
+and the sort; a view asks it for ``request()`` (what to fetch next), a job fetches, and ``fill``
+puts the answer in. ``resetting``/``reset`` bracket every change of rows or columns (a Qt table
+adapter in ``client.qt`` turns them into begin/endResetModel); ``page_changed`` follows every
+fill, for the pager.
+"""
 
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
-
-Index = QModelIndex | QPersistentModelIndex
+from psygnal import Signal
 
 
 @dataclass(frozen=True)
@@ -28,11 +32,12 @@ class Column:
         return str(value)
 
 
-class PagedTableModel(QAbstractTableModel):
+class PagedRows:
+    resetting = Signal()
+    reset = Signal()
     page_changed = Signal()
 
     def __init__(self, columns: list[Column], page_size: int = 20) -> None:
-        super().__init__()
         self.columns = columns
         self.rows: list[Any] = []
         self.total = 0
@@ -44,42 +49,60 @@ class PagedTableModel(QAbstractTableModel):
     def request(self) -> dict[str, Any]:
         return {"page": self.page, "page_size": self.page_size, "sort": self.sort}
 
-    def set_sort(self, column: int, order: Qt.SortOrder) -> bool:
+    def set_sort(self, column: int, *, descending: bool = False) -> bool:
+        """Sort by the column's server key (and go back to page 1); False if not sortable."""
         key = self.columns[column].sort_key
         if key is None:
             return False
-        self.sort = key if order == Qt.SortOrder.AscendingOrder else f"-{key}"
+        self.sort = f"-{key}" if descending else key
         self.page = 1
         return True
+
+    def sort_column(self) -> tuple[int, bool] | None:
+        """(column, descending) of the current sort, for a header to show it again."""
+        if self.sort is None:
+            return None
+        key = self.sort.removeprefix("-")
+        for index, column in enumerate(self.columns):
+            if column.sort_key == key:
+                return index, self.sort.startswith("-")
+        return None
 
     @property
     def pages(self) -> int:
         return max(1, -(-self.total // self.page_size))
 
+    def go(self, step: int) -> bool:
+        """Move ``step`` pages if that page exists; True if the page changed."""
+        return self.go_to(self.page + step)
+
+    def go_to(self, page: int) -> bool:
+        if page == self.page or not 1 <= page <= self.pages:
+            return False
+        self.page = page
+        return True
+
     def fill(self, rows: list[Any], total: int) -> None:
-        self.beginResetModel()
+        self.resetting.emit()
         self.rows, self.total = list(rows), total
-        self.endResetModel()
+        self.reset.emit()
         self.page_changed.emit()
+
+    def set_columns(self, columns: list[Column]) -> None:
+        """Other columns (another box of the inbox): no rows, no sort until fetched again."""
+        self.resetting.emit()
+        self.columns, self.rows, self.sort = columns, [], None
+        self.reset.emit()
 
     def row_at(self, row: int) -> Any:
         return self.rows[row]
 
-    # -- QAbstractTableModel -----------------------------------------------------------------
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802
-        return 0 if parent.isValid() else len(self.rows)
+    def text(self, row: int, column: int) -> str:
+        return self.columns[column].text(self.rows[row])
 
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802
-        return 0 if parent.isValid() else len(self.columns)
-
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or role != Qt.ItemDataRole.DisplayRole:
-            return None
-        return self.columns[index.column()].text(self.rows[index.row()])
-
-    def headerData(  # noqa: N802
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.columns[section].title
+    def tooltip(self, row: int, column: int) -> str | None:
         return None
+
+    def flagged(self, row: int) -> bool:
+        """Whether the row should stand out (the inbox's overdue rows)."""
+        return False

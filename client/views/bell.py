@@ -1,19 +1,26 @@
 """The top bar's notification bell: the pending count, red when something is overdue."""
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QToolButton, QWidget
 
-from client.models.inbox_badge import InboxBadge
+from client.models.inbox_badge import DEFAULT_INTERVAL_MS, InboxBadge
 from client.resources import icon
 
 
 class BellButton(QToolButton):
     """A bell icon and ``待办 12``; the tooltip lists counts per business type. Click opens the
-    inbox. Text rather than an emoji: workstation fonts do not reliably have one."""
+    inbox. Text rather than an emoji: workstation fonts do not reliably have one. The bell's
+    timer asks the badge to refresh every ``interval_ms``."""
 
     open_inbox = Signal()
 
-    def __init__(self, badge: InboxBadge, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        badge: InboxBadge,
+        parent: QWidget | None = None,
+        *,
+        interval_ms: int = DEFAULT_INTERVAL_MS,
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("bellButton")
         self.badge = badge
@@ -21,8 +28,18 @@ class BellButton(QToolButton):
         self.setIcon(icon("bell"))
         self.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.clicked.connect(self.open_inbox)
+        self.timer = QTimer(self)
+        self.timer.setInterval(interval_ms)
+        self.timer.timeout.connect(badge.refresh)
         badge.changed.connect(self._show)
         self._show()
+
+    def start(self) -> None:
+        self.badge.refresh()
+        self.timer.start()
+
+    def stop(self) -> None:
+        self.timer.stop()
 
     def _show(self) -> None:
         total = self.badge.total

@@ -10,8 +10,9 @@ from PySide6.QtWidgets import (
 )
 
 from client.api import ApiError
+from client.jobs.api_jobs import ChangePassword
 from client.models.password import check_new_password
-from client.views.context import DeskContext
+from client.session import Session
 from client.views.widgets import ok_cancel
 from shared.password_policy import RULES_TEXT
 
@@ -19,7 +20,7 @@ from shared.password_policy import RULES_TEXT
 class ChangePasswordDialog(QDialog):
     def __init__(
         self,
-        context: DeskContext,
+        session: Session,
         username: str,
         *,
         old_password: str = "",
@@ -27,7 +28,7 @@ class ChangePasswordDialog(QDialog):
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
-        self.context = context
+        self.session = session
         self.username = username
         self.new_password = ""
         self.setWindowTitle("首次登录，请修改密码" if forced else "修改密码")
@@ -71,10 +72,8 @@ class ChangePasswordDialog(QDialog):
         old, new = self.old.text(), self.new.text()
         self.ok_button.setEnabled(False)
         self.error.setText("正在提交…")
-        self.context.runner.submit(
-            lambda: self.context.api.change_password(new, old_password=old),
-            lambda _none: self._done(new),
-            self._failed,
+        self.session.run(
+            ChangePassword(new, old), lambda _none: self._done(new), self._failed, reauth=False
         )
 
     def _done(self, new: str) -> None:

@@ -3,6 +3,7 @@ right, the user's organisation and name in the top bar."""
 
 import socket
 from collections.abc import Callable
+from functools import partial
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
@@ -21,26 +22,26 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from client.jobs.api_jobs import SignOut
 from client.models.inbox_badge import InboxBadge
 from client.models.menu import MenuEntry, visible_menu
+from client.session import Session
 from client.views.bell import BellButton
 from client.views.change_password import ChangePasswordDialog
-from client.views.context import DeskContext
-from client.views.devices.settings_dialog import DeviceSettingsDialog
 from client.views.placeholder import PlaceholderPage
 
-PageFactory = Callable[[DeskContext], QWidget]
+PageFactory = Callable[[Session], QWidget]
 INBOX_KEY = "applications"  # 待办事项 / 通用审批
 
 
 class MainWindow(QMainWindow):
     signed_out = Signal()
 
-    def __init__(self, context: DeskContext, pages: dict[str, PageFactory] | None = None) -> None:
+    def __init__(self, session: Session, pages: dict[str, PageFactory] | None = None) -> None:
         super().__init__()
-        assert context.me is not None
-        self.context = context
-        self.me = context.me
+        assert session.me is not None
+        self.session = session
+        self.me = session.me
         self.page_factories = pages or {}
         self.pages: dict[str, QWidget] = {}
         self.setWindowTitle("保安服务监管信息系统")
@@ -62,7 +63,7 @@ class MainWindow(QMainWindow):
         self.nav.currentItemChanged.connect(self._open_item)
         QShortcut(QKeySequence("Ctrl+L"), self, activated=self.nav.setFocus)
         self._busy_indicator()
-        geometry = context.prefs.geometry("main")
+        geometry = session.prefs.geometry("main")
         if geometry is None or not self.restoreGeometry(geometry):
             self.resize(1280, 800)
 
@@ -72,11 +73,11 @@ class MainWindow(QMainWindow):
         self.busy.setRange(0, 0)
         self.busy.setMaximumWidth(160)
         self.cancel = QPushButton("取消", objectName="cancelJobs")
-        self.cancel.clicked.connect(self.context.runner.cancel_all)
+        self.cancel.clicked.connect(self.session.runner.cancel_all)
         for widget in (self.busy, self.cancel):
             widget.setVisible(False)
             self.statusBar().addPermanentWidget(widget)
-        self.context.runner.busy_changed.connect(self._set_busy)
+        self.session.runner.busy_changed.connect(self._set_busy)
 
     def _set_busy(self, busy: bool) -> None:
         self.busy.setVisible(busy)
@@ -90,11 +91,12 @@ class MainWindow(QMainWindow):
         layout.addStretch(1)
         self.badge: InboxBadge | None = None
         if INBOX_KEY + ":view" in self.me.permissions:
-            self.badge = InboxBadge(self.context.api, self.context.runner, parent=self)
-            self.bell = BellButton(self.badge)
+            # a poll that finds the session ended stays quiet: the next real request asks
+            self.badge = InboxBadge(partial(self.session.run, reauth=False))
+            self.bell = BellButton(self.badge, parent=self)
             self.bell.open_inbox.connect(lambda: self.select_page(INBOX_KEY))
             layout.addWidget(self.bell)
-            self.badge.start()
+            self.bell.start()
         self.user_label = QLabel(f"{self.me.org_name}　{self.me.name}", objectName="userLabel")
         layout.addWidget(self.user_label)
         devices = QPushButton("设备设置", objectName="deviceSettingsButton")
@@ -138,7 +140,7 @@ class MainWindow(QMainWindow):
         if key not in self.pages:
             entry = self.entries[key]
             factory = self.page_factories.get(key)
-            page = factory(self.context) if factory else PlaceholderPage(entry.label)
+            page = factory(self.session) if factory else PlaceholderPage(entry.label)
             changed = getattr(page, "changed", None)
             if changed is not None and self.badge is not None:
                 changed.connect(self.badge.refresh)  # an approval changes the bell's count
@@ -162,33 +164,35 @@ class MainWindow(QMainWindow):
             self.open_page(str(key))
 
     def device_settings(self) -> None:
+        from client.views.devices.settings_dialog import DeviceSettingsDialog  # loads drivers
+
         dialog = DeviceSettingsDialog(
-            self.context.prefs.qsettings,
-            self.context.runner,
+            self.session.prefs.qsettings,
+            self.session.runner,
             workstation=socket.gethostname(),
             parent=self,
         )
         dialog.exec()
 
     def change_password(self) -> None:
-        dialog = ChangePasswordDialog(self.context, self.me.username, parent=self)
+        dialog = ChangePasswordDialog(self.session, self.me.username, parent=self)
         if dialog.exec():
             QMessageBox.information(self, "修改密码", "密码已修改，请使用新密码重新登录。")
             self._end_session()
 
     def sign_out(self) -> None:
-        self.context.runner.submit(self.context.api.logout, lambda _none: None, lambda _err: None)
+        self.session.run(SignOut(), reauth=False)
         self._end_session()
 
     def _end_session(self) -> None:
-        prefs = self.context.prefs
-        prefs.forget_token(self.context.api.base_url, self.me.username)
-        self.context.me = None
+        prefs = self.session.prefs
+        prefs.forget_token(self.session.api.base_url, self.me.username)
+        self.session.me = None
         self.signed_out.emit()
         self.close()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
         if self.badge is not None:
-            self.badge.stop()
-        self.context.prefs.set_geometry("main", self.saveGeometry())
+            self.bell.stop()
+        self.session.prefs.set_geometry("main", self.saveGeometry())
         super().closeEvent(event)

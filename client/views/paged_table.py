@@ -1,4 +1,5 @@
-"""A table with a pager under it, over a PagedTableModel; column state persists."""
+"""A table with a pager under it, over a plain ``PagedRows`` (through the Qt adapter); column
+state persists."""
 
 from collections.abc import Callable
 from typing import Any
@@ -15,21 +16,23 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from client.models.table import PagedTableModel
+from client.models.table import PagedRows
+from client.qt.table_model import TableAdapter
 
 
 class PagedTable(QWidget):
     reload_requested = Signal()
 
-    def __init__(self, model: PagedTableModel, state_key: str, prefs: Any) -> None:
+    def __init__(self, model: PagedRows, state_key: str, prefs: Any) -> None:
         super().__init__()
         self.model = model
+        self.adapter = TableAdapter(model)
         self.state_key = state_key
         self.prefs = prefs
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         self.view = QTableView()
-        self.view.setModel(model)
+        self.view.setModel(self.adapter)
         self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.view.setAlternatingRowColors(True)
@@ -57,17 +60,16 @@ class PagedTable(QWidget):
         pager.addWidget(self.prev)
         pager.addWidget(self.next)
         layout.addLayout(pager)
-        model.page_changed.connect(self._update_pager)
+        model.page_changed.connect(self._update_pager)  # psygnal: weakly held
         self._update_pager()
 
     def _sort(self, column: int, order: Qt.SortOrder) -> None:
-        if self.model.set_sort(column, order):
+        descending = order == Qt.SortOrder.DescendingOrder
+        if self.model.set_sort(column, descending=descending):
             self.reload_requested.emit()
 
     def _go(self, step: int) -> None:
-        target = self.model.page + step
-        if 1 <= target <= self.model.pages:
-            self.model.page = target
+        if self.model.go(step):
             self.reload_requested.emit()
 
     def _update_pager(self) -> None:

@@ -1,20 +1,26 @@
+"""登录已过期: the dialog the session shows when the server says the session has ended."""
+
+from typing import Any
+
 from PySide6.QtWidgets import QDialog, QFormLayout, QLabel, QLineEdit, QWidget
 
 from client.api import ApiError
+from client.jobs.api_jobs import Reauthenticate
+from client.session import Session
 from client.views.widgets import ok_cancel
 
 
 class ReauthDialog(QDialog):
-    """登录已过期：re-enter the password; the form underneath stays as it was."""
+    """Re-enter the password; the form underneath stays as it was."""
 
-    def __init__(self, context, parent: QWidget | None, reason: str) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, session: Session, parent: QWidget | None, reason: str) -> None:
         super().__init__(parent)
-        self.context = context
+        self.session = session
         self.setWindowTitle("重新验证身份")
         self.setModal(True)
         layout = QFormLayout(self)
         layout.addRow(QLabel(f"{reason}。请重新输入密码，未保存的内容不会丢失。"))
-        self.username = QLabel(context.me.username if context.me else "")
+        self.username = QLabel(session.me.username if session.me else "")
         self.password = QLineEdit(echoMode=QLineEdit.EchoMode.Password)
         self.password.setObjectName("reauthPassword")
         self.error = QLabel(objectName="errorLabel")
@@ -25,10 +31,15 @@ class ReauthDialog(QDialog):
         layout.addRow(buttons)
 
     def _submit(self) -> None:
-        username, password = self.username.text(), self.password.text()
         self.error.setText("正在验证…")
-        self.context.runner.submit(
-            lambda: self.context.api.login(username, password),
+        self.session.run(
+            Reauthenticate(self.username.text(), self.password.text()),
             lambda _result: self.accept(),
             lambda err: self.error.setText(err.message if isinstance(err, ApiError) else str(err)),
+            reauth=False,
         )
+
+
+def ask_password(session: Session, parent: Any, reason: str) -> bool:
+    """The session's ``reauthenticate``: a modal dialog over ``parent``."""
+    return bool(ReauthDialog(session, parent, reason).exec())

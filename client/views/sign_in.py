@@ -12,16 +12,17 @@ from PySide6.QtWidgets import (
 )
 
 from client.api import ApiError
+from client.jobs.api_jobs import LoadMe, SignIn
+from client.session import Session
 from client.views.change_password import ChangePasswordDialog
-from client.views.context import DeskContext
 
 
 class SignInWindow(QWidget):
-    signed_in = Signal(object)  # DeskContext with ``me`` filled
+    signed_in = Signal(object)  # Session with ``me`` filled
 
-    def __init__(self, context: DeskContext) -> None:
+    def __init__(self, session: Session) -> None:
         super().__init__()
-        self.context = context
+        self.session = session
         self.setWindowTitle("保安服务监管信息系统 — 登录")
         self.setObjectName("signInWindow")
         outer = QVBoxLayout(self)
@@ -29,7 +30,7 @@ class SignInWindow(QWidget):
         title.setAlignment(Qt.AlignmentFlag.AlignCenter)
         outer.addWidget(title)
         form = QFormLayout()
-        prefs = context.prefs
+        prefs = session.prefs
         self.server = QLineEdit(prefs.server_url, objectName="serverEdit")
         self.username = QLineEdit(prefs.username, objectName="usernameEdit")
         self.password = QLineEdit(echoMode=QLineEdit.EchoMode.Password, objectName="passwordEdit")
@@ -54,25 +55,25 @@ class SignInWindow(QWidget):
     def try_remembered(self) -> None:
         """Resume a session remembered on this workstation, if the server still honours it."""
         server, username = self.server.text().strip(), self.username.text().strip()
-        token = self.context.prefs.remembered_token(server, username) if username else None
+        token = self.session.prefs.remembered_token(server, username) if username else None
         if not token:
             return
-        api = self.context.connect(server)
+        api = self.session.connect(server)
         api.token = token
         self.remember.setChecked(True)
         self.error.setText("正在恢复上次的登录状态…")
 
         def resumed(me) -> None:  # type: ignore[no-untyped-def]
-            self.context.me = me
+            self.session.me = me
             self.error.setText("")
-            self.signed_in.emit(self.context)
+            self.signed_in.emit(self.session)
 
         def expired(_err: Exception) -> None:
             api.token = None
-            self.context.prefs.forget_token(server, username)
+            self.session.prefs.forget_token(server, username)
             self.error.setText("上次的登录状态已失效，请重新登录")
 
-        self.context.runner.submit(api.me, resumed, expired)
+        self.session.run(LoadMe(), resumed, expired, reauth=False)
 
     def submit(self) -> None:
         server, username = self.server.text().strip(), self.username.text().strip()
@@ -80,18 +81,15 @@ class SignInWindow(QWidget):
         if not server or not username or not password:
             self.error.setText("请填写服务器地址、用户名和密码")
             return
-        if self.context.api.base_url != server.rstrip("/"):
-            self.context.connect(server)
-        api = self.context.api
+        if self.session.api.base_url != server.rstrip("/"):
+            self.session.connect(server)
         self.button.setEnabled(False)
         self.error.setText("正在登录…")
-
-        def work() -> tuple[bool, object]:
-            result = api.login(username, password)
-            return result.must_change_password, api.me()
-
-        self.context.runner.submit(
-            work, lambda value: self._signed_in(server, username, password, *value), self._failed
+        self.session.run(
+            SignIn(username, password),
+            lambda value: self._signed_in(server, username, password, *value),
+            self._failed,
+            reauth=False,
         )
 
     def _failed(self, err: Exception) -> None:
@@ -101,24 +99,24 @@ class SignInWindow(QWidget):
         self.password.setFocus()
 
     def _signed_in(self, server: str, username: str, password: str, must_change: bool, me) -> None:  # type: ignore[no-untyped-def]
-        prefs = self.context.prefs
+        prefs = self.session.prefs
         prefs.server_url, prefs.username = server, username
         if must_change:
             dialog = ChangePasswordDialog(
-                self.context, username, old_password=password, forced=True, parent=self
+                self.session, username, old_password=password, forced=True, parent=self
             )
             if not dialog.exec():
-                self.context.api.token = None
+                self.session.api.token = None
                 self._failed(ApiError("PASSWORD_CHANGE_REQUIRED", "须修改密码后才能使用系统"))
                 return
             self.password.setText(dialog.new_password)
             self.submit()
             return
-        if self.remember.isChecked() and self.context.api.token:
-            prefs.remember_token(server, username, self.context.api.token)
+        if self.remember.isChecked() and self.session.api.token:
+            prefs.remember_token(server, username, self.session.api.token)
         else:
             prefs.forget_token(server, username)
-        self.context.me = me
+        self.session.me = me
         self.button.setEnabled(True)
         self.error.setText("")
-        self.signed_in.emit(self.context)
+        self.signed_in.emit(self.session)

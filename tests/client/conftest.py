@@ -12,7 +12,7 @@ from PySide6.QtCore import QSettings
 from client.api import ApiClient
 from client.jobs import JobRunner
 from client.preferences import Preferences
-from client.views.context import DeskContext
+from client.session import Session
 from shared.schemas.roles import DataScope, RoleCreate
 from shared.schemas.users import UserCreate
 from tests.served import ADMIN, ADMIN_PASSWORD, serve_with_admin
@@ -96,9 +96,9 @@ def activated_user(admin_api: ApiClient, username: str, permissions: list[str]) 
 
 
 @pytest.fixture
-def context(server: str, prefs: Preferences, qtbot) -> Iterator[DeskContext]:  # type: ignore[no-untyped-def]
+def context(server: str, prefs: Preferences, qtbot) -> Iterator[Session]:  # type: ignore[no-untyped-def]
     prefs.server_url = server
     runner = JobRunner()
-    yield DeskContext(ApiClient(server), runner, prefs)
+    yield Session(ApiClient(server), runner, prefs)
     runner.cancel_all()
     runner.wait(10000)

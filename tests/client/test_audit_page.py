@@ -1,12 +1,12 @@
 import pytest
 
 from client.api import ApiClient
-from client.views.context import DeskContext
+from client.session import Session
 from client.views.system.audit import AuditPage
 
 
 @pytest.mark.machine_zones
-def test_audit_page_lists_and_filters(qtbot, context: DeskContext, admin_api: ApiClient) -> None:  # type: ignore[no-untyped-def]
+def test_audit_page_lists_and_filters(qtbot, context: Session, admin_api: ApiClient) -> None:  # type: ignore[no-untyped-def]
     context.api.login("root", "Adm1n#Sgss!")
     context.me = context.api.me()
     page = AuditPage(context)

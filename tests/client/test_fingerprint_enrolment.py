@@ -15,8 +15,8 @@ from client.devices.settings import DeviceSettings
 from client.jobs import JobRunner
 from client.models.fingerprint_enrolment import EnrolmentModel
 from client.preferences import Preferences
+from client.session import Session
 from client.views.approvals.review_dialog import ReviewDialog
-from client.views.context import DeskContext
 from client.views.devices.fingerprint_dialog import FingerprintEnrolDialog
 from drivers.fingerprint.device import FingerprintModule
 from drivers.fingerprint.identity import port_id, station_key
@@ -48,15 +48,15 @@ def sim() -> Iterator[FingerprintSimulator]:
 
 
 @pytest.fixture
-def county(world: DeskWorld, prefs: Preferences) -> Iterator[DeskContext]:
+def county(world: DeskWorld, prefs: Preferences) -> Iterator[Session]:
     api = world.signed_in("county")
     runner = JobRunner()
-    yield DeskContext(api, runner, prefs, api.me())
+    yield Session(api, runner, prefs, api.me())
     runner.cancel_all()
     runner.wait(10000)
 
 
-def at_level_two(world: DeskWorld, county: DeskContext, name: str) -> int:
+def at_level_two(world: DeskWorld, county: Session, name: str) -> int:
     """A guard-exam enrolment of a new person, screened and approved at level one."""
     id_number = _valid_id("330106", "19960606", f"{next(_serials):03d}")
     body = application_body(BusinessType.guard_exam_enrolment, name=name)
@@ -75,7 +75,7 @@ def open_module() -> FingerprintModule:
 
 def enrol_dialog(
     qtbot: QtBot,
-    county: DeskContext,
+    county: Session,
     app_id: int,
     opener: Callable[[], FingerprintModule] = open_module,
 ) -> FingerprintEnrolDialog:
@@ -91,7 +91,7 @@ def finished(dialog: FingerprintEnrolDialog) -> bool:
 
 
 def test_enrolment_from_the_review_dialog_opens_level_two(
-    qtbot: QtBot, world: DeskWorld, county: DeskContext, sim: FingerprintSimulator
+    qtbot: QtBot, world: DeskWorld, county: Session, sim: FingerprintSimulator
 ) -> None:
     sim.auto_finger = "王一的右手食指"
     DeviceSettings(fingerprint_port=PORT).save(county.prefs.qsettings)
@@ -118,7 +118,7 @@ def test_enrolment_from_the_review_dialog_opens_level_two(
 
 
 def test_the_same_finger_under_another_identity_is_refused_and_flagged(
-    qtbot: QtBot, world: DeskWorld, county: DeskContext, sim: FingerprintSimulator
+    qtbot: QtBot, world: DeskWorld, county: Session, sim: FingerprintSimulator
 ) -> None:
     sim.auto_finger = "张三的右手食指"
     first = at_level_two(world, county, "张三")
@@ -142,7 +142,7 @@ def test_the_same_finger_under_another_identity_is_refused_and_flagged(
 
 
 def test_a_quality_failure_is_explained_and_a_retry_succeeds(
-    qtbot: QtBot, world: DeskWorld, county: DeskContext, sim: FingerprintSimulator
+    qtbot: QtBot, world: DeskWorld, county: Session, sim: FingerprintSimulator
 ) -> None:
     sim.auto_finger = "赵五的右手食指"
     sim.fail_next_capture(0x04)  # too dry
@@ -159,7 +159,7 @@ def test_a_quality_failure_is_explained_and_a_retry_succeeds(
 
 
 def test_an_unplugged_module_mid_enrolment_leaves_the_application_unchanged(
-    qtbot: QtBot, world: DeskWorld, county: DeskContext, sim: FingerprintSimulator
+    qtbot: QtBot, world: DeskWorld, county: Session, sim: FingerprintSimulator
 ) -> None:
     sim.auto_finger = "钱六的右手食指"
     app_id = at_level_two(world, county, "钱六")
@@ -182,7 +182,7 @@ def test_an_unplugged_module_mid_enrolment_leaves_the_application_unchanged(
 
 
 def test_cancel_while_waiting_for_a_finger(
-    qtbot: QtBot, world: DeskWorld, county: DeskContext, sim: FingerprintSimulator
+    qtbot: QtBot, world: DeskWorld, county: Session, sim: FingerprintSimulator
 ) -> None:
     sim.auto_finger = None  # nobody puts a finger on the window
     app_id = at_level_two(world, county, "孙七")
@@ -197,7 +197,7 @@ def test_cancel_while_waiting_for_a_finger(
 
 
 def test_manual_entry_closes_the_dialog_and_says_so(
-    qtbot: QtBot, world: DeskWorld, county: DeskContext, sim: FingerprintSimulator
+    qtbot: QtBot, world: DeskWorld, county: Session, sim: FingerprintSimulator
 ) -> None:
     app_id = at_level_two(world, county, "周八")
     dialog = enrol_dialog(qtbot, county, app_id)
@@ -208,7 +208,7 @@ def test_manual_entry_closes_the_dialog_and_says_so(
 
 
 def test_a_module_without_notepad_enrols_under_its_port_identity(
-    qtbot: QtBot, world: DeskWorld, county: DeskContext, sim: FingerprintSimulator
+    qtbot: QtBot, world: DeskWorld, county: Session, sim: FingerprintSimulator
 ) -> None:
     """A clone answering 0x01 to ReadNotepad: the desk files its templates under the port
     identity, the same one at the next enrolment, so a duplicate is still caught."""

@@ -3,13 +3,13 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
 from client.api import ApiClient
-from client.views.context import DeskContext
+from client.session import Session
 from client.views.system.orgs import OrgPage
 from tests.client.conftest import STRONG, activated_user
 
 
 @pytest.fixture
-def page(qtbot, context: DeskContext, admin_api: ApiClient, request) -> OrgPage:  # type: ignore[no-untyped-def]
+def page(qtbot, context: Session, admin_api: ApiClient, request) -> OrgPage:  # type: ignore[no-untyped-def]
     username = f"orgadm_{request.node.name[-12:].strip('_')}"
     activated_user(admin_api, username, ["orgs:view", "orgs:create", "orgs:update", "orgs:delete"])
     context.api.login(username, STRONG)

@@ -1,7 +1,7 @@
 """An ended session asks for the password again and retries, keeping what was typed."""
 
 from client.api import ApiClient
-from client.views.context import DeskContext
+from client.session import Session
 from client.views.reauth import ReauthDialog
 from client.views.system.users import UserPage
 from tests.client.conftest import STRONG, activated_user
@@ -9,7 +9,7 @@ from tests.client.modal import when_modal
 
 
 def test_expired_session_reauth_keeps_the_form(
-    qtbot, context: DeskContext, admin_api: ApiClient
+    qtbot, context: Session, admin_api: ApiClient
 ) -> None:  # type: ignore[no-untyped-def]
     activated_user(admin_api, "reauth_u", ["orgs:view", "users:view"])
     context.api.login("reauth_u", STRONG)

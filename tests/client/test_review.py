@@ -17,10 +17,10 @@ from client.api import ApiClient
 from client.jobs import JobRunner
 from client.models.inbox_table import InboxTableModel
 from client.preferences import Preferences
+from client.session import Session
 from client.views.approvals.action_dialogs import ReassignDialog, RejectDialog
 from client.views.approvals.inbox_page import InboxPage
 from client.views.approvals.review_dialog import EXTERNAL_LABEL, INTERNAL_LABEL, ReviewDialog
-from client.views.context import DeskContext
 from shared.approvals import ApplicationStatus
 from shared.enums import BusinessType
 from shared.schemas.applications import ApplicationRow, ApproveBody
@@ -40,11 +40,11 @@ def desk(prefs: Preferences, world: DeskWorld, qtbot) -> Iterator:  # type: igno
     """``desk("county")``: a signed-in context for that approver; ``desk("admin")``: root."""
     runners: list[JobRunner] = []
 
-    def make(who: str) -> DeskContext:
+    def make(who: str) -> Session:
         api = world.admin if who == "admin" else world.signed_in(who)
         runner = JobRunner()
         runners.append(runner)
-        return DeskContext(api, runner, prefs, api.me())
+        return Session(api, runner, prefs, api.me())
 
     yield make
     for runner in runners:
@@ -52,7 +52,7 @@ def desk(prefs: Preferences, world: DeskWorld, qtbot) -> Iterator:  # type: igno
         runner.wait(10000)
 
 
-def review(qtbot, context: DeskContext, application_id: int) -> ReviewDialog:  # type: ignore[no-untyped-def]
+def review(qtbot, context: Session, application_id: int) -> ReviewDialog:  # type: ignore[no-untyped-def]
     dialog = ReviewDialog(context, application_id)
     qtbot.addWidget(dialog)
     qtbot.waitUntil(

@@ -3,7 +3,7 @@ from PySide6.QtCore import Qt
 
 from client.api import ApiClient
 from client.models.permission_matrix import PermissionMatrix
-from client.views.context import DeskContext
+from client.session import Session
 from client.views.system.role_dialog import RoleDialog
 from client.views.system.roles import RolePage
 from shared.enums import DataScopeKind
@@ -27,7 +27,7 @@ def test_matrix_model_select_all_per_module_and_overall() -> None:
 
 
 @pytest.fixture
-def page(qtbot, context: DeskContext, admin_api: ApiClient) -> RolePage:  # type: ignore[no-untyped-def]
+def page(qtbot, context: Session, admin_api: ApiClient) -> RolePage:  # type: ignore[no-untyped-def]
     context.api.login("root", "Adm1n#Sgss!")
     context.me = context.api.me()
     page = RolePage(context)

@@ -4,14 +4,14 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication
 
 from client.api import ApiClient
+from client.session import Session
 from client.views.change_password import ChangePasswordDialog
-from client.views.context import DeskContext
 from client.views.main_window import MainWindow
 from client.views.sign_in import SignInWindow
 from tests.client.conftest import ADMIN, ADMIN_PASSWORD, STRONG, activated_user, new_user
 
 
-def _sign_in(qtbot, context: DeskContext, username: str, password: str) -> SignInWindow:  # type: ignore[no-untyped-def]
+def _sign_in(qtbot, context: Session, username: str, password: str) -> SignInWindow:  # type: ignore[no-untyped-def]
     window = SignInWindow(context)
     qtbot.addWidget(window)
     window.username.setText(username)

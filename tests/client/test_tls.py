@@ -20,7 +20,7 @@ from client.api.errors import TLS_FAILURE, from_transport
 from client.embedded import free_port
 from client.jobs import JobRunner
 from client.preferences import Preferences
-from client.views.context import DeskContext
+from client.session import Session
 from client.views.sign_in import SignInWindow
 from tests.served import ADMIN, ADMIN_PASSWORD, CHEAP_ARGON
 from tests.tls import TlsFiles, make_tls_files
@@ -162,7 +162,7 @@ def test_sign_in_uses_the_workstation_ca_setting(
     qtbot, tls_server: str, tls: TlsFiles, prefs: Preferences
 ) -> None:  # type: ignore[no-untyped-def]
     runner = JobRunner()
-    context = DeskContext(ApiClient("http://127.0.0.1:9"), runner, prefs)
+    context = Session(ApiClient("http://127.0.0.1:9"), runner, prefs)
     window = SignInWindow(context)
     qtbot.addWidget(window)
     window.server.setText(tls_server)

@@ -5,7 +5,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
 from client.api import ApiClient, ApiError
-from client.views.context import DeskContext
+from client.session import Session
 from client.views.system.user_dialog import OneTimePasswordDialog, UserDialog
 from client.views.system.users import UserPage
 from shared.enums import ApprovalRole, BusinessType
@@ -18,7 +18,7 @@ MANAGER = ["orgs:view", "users:view", "users:create", "users:update", "users:res
 
 
 @pytest.fixture
-def page(qtbot, context: DeskContext, admin_api: ApiClient, request) -> UserPage:  # type: ignore[no-untyped-def]
+def page(qtbot, context: Session, admin_api: ApiClient, request) -> UserPage:  # type: ignore[no-untyped-def]
     username = f"uadm_{request.node.name[-10:].strip('_[]')}"
     activated_user(admin_api, username, MANAGER)
     context.api.login(username, STRONG)
@@ -61,7 +61,7 @@ def test_create_user_shows_one_time_password_once(qtbot, page: UserPage) -> None
     qtbot.waitUntil(lambda: any(u.username == "new_clerk" for u in page.model.rows), timeout=10000)
     row = page.model.rows[_find(page, "new_clerk")]
     assert row.id_number == "110105********002X"  # masked: no users:view_sensitive
-    ApiClient(page.context.api.base_url).login("new_clerk", shown[0])
+    ApiClient(page.session.api.base_url).login("new_clerk", shown[0])
 
 
 def test_dialog_requires_a_role(qtbot, page: UserPage) -> None:  # type: ignore[no-untyped-def]
@@ -150,9 +150,9 @@ def test_dialog_offers_only_roles_the_org_may_hold(
         )
     )
     with qtbot.waitSignal(page.loaded, timeout=10000):
-        page.context.call(
+        page.session.call(
             page,
-            lambda: page.context.api.orgs(page_size=5000).items,
+            lambda: page.session.api.orgs(page_size=5000).items,
             lambda orgs: (page.tree.fill(orgs, root), page.loaded.emit()),
         )
     offered: list[str] = []

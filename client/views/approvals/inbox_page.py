@@ -3,7 +3,6 @@ business type (with the pending count of each), status, submission dates, applic
 Double-click or Enter opens the review; the list and counts reload when it closes. On the exam
 enrolment list, 缴费确认 confirms the payment of every selected row at once."""
 
-from datetime import date
 from typing import Any
 
 from PySide6.QtCore import QDate, Signal
@@ -21,9 +20,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from client.models.inbox_table import DONE_COLUMNS, PENDING_COLUMNS, InboxTableModel
+from client.jobs.api_jobs import ConfirmPayments, LoadInbox
+from client.models.inbox_table import InboxModel
+from client.session import Session
 from client.views.approvals.review_dialog import ReviewDialog
-from client.views.context import DeskContext
 from client.views.paged_table import PagedTable
 from client.views.status import StatusLabel
 from client.views.widgets import confirm
@@ -37,16 +37,16 @@ class InboxPage(QWidget):
     loaded = Signal()
     changed = Signal()  # something was acted on: the bell should ask again
 
-    def __init__(self, context: DeskContext) -> None:
+    def __init__(self, session: Session) -> None:
         super().__init__()
-        self.context = context
-        permissions = set(context.me.permissions) if context.me else set()
+        self.session = session
+        permissions = set(session.me.permissions) if session.me else set()
         self.can_pay = "exam_enrolments:confirm_payment" in permissions
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel("通用审批", objectName="pageTitle"))
         layout.addLayout(self._filters())
-        self.model = InboxTableModel()
-        self.table = PagedTable(self.model, "inbox", context.prefs)
+        self.model = InboxModel()
+        self.table = PagedTable(self.model, "inbox", session.prefs)
         self.table.view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.table.reload_requested.connect(self.load)
         self.table.view.doubleClicked.connect(lambda index: self.open_review(index.row()))
@@ -132,47 +132,46 @@ class InboxPage(QWidget):
         return bool(self.box.currentData() == InboxBox.pending.value)
 
     def _box_changed(self) -> None:
-        self.model.set_columns(PENDING_COLUMNS if self.pending else DONE_COLUMNS)
+        self.model.set_filters(box=self.box.currentData())
         self.state.setEnabled(not self.pending)
         self.overdue.setEnabled(self.pending)
         self.pay_button.setVisible(self.can_pay and self.pending)
         self.search()
 
     def search(self) -> None:
-        self.model.page = 1
+        self.read_filters()
         self.load()
 
     def reload(self) -> None:
         self.load()
         self.changed.emit()
 
+    def read_filters(self) -> None:
+        """The filter widgets into the model (which goes back to page 1)."""
+        dates = self.use_dates.isChecked()
+        self.model.set_filters(
+            box=self.box.currentData(),
+            business_type=self.business_type.currentData(),
+            status=self.state.currentData(),
+            overdue=self.overdue.isChecked(),
+            applicant=self.applicant.text(),
+            date_from=self.date_from.date().toPython() if dates else None,
+            date_to=self.date_to.date().toPython() if dates else None,
+        )
+
     def params(self) -> dict[str, Any]:
-        params: dict[str, Any] = {
-            **self.model.request(),
-            "box": self.box.currentData(),
-            "business_type": self.business_type.currentData(),
-            "applicant": self.applicant.text().strip() or None,
-        }
-        if not self.pending:
-            params["status"] = self.state.currentData()
-        elif self.overdue.isChecked():
-            params["overdue"] = True
-        if self.use_dates.isChecked():
-            start: date = self.date_from.date().toPython()
-            end: date = self.date_to.date().toPython()
-            params["date_from"], params["date_to"] = start.isoformat(), end.isoformat()
-        return {k: v for k, v in params.items() if v is not None}
+        return self.model.params(with_counts=False)
 
     def load(self) -> None:
-        api, params = self.context.api, {**self.params(), "with_counts": True}
         self.status.info("正在查询…")
-        self.context.call(self, lambda: api.inbox(**params), self._fill, self.status.error)
+        job = LoadInbox(**self.model.params())
+        self.session.run(job, self._fill, self.status.error, parent=self)
 
     def _fill(self, page: InboxPage) -> None:
-        self.model.fill(page.items, page.total)
+        self.model.fill_page(page)
         if page.counts is not None:
             self._fill_types(page.counts)
-        overdue = sum(1 for row in page.items if row.overdue)
+        overdue = self.model.overdue_on_page
         self.status.info(f"本页 {overdue} 件超期" if overdue else "")
         self.loaded.emit()
 
@@ -183,7 +182,7 @@ class InboxPage(QWidget):
 
     def open_review(self, row: int) -> ReviewDialog:
         application = self.model.row_at(row)
-        dialog = ReviewDialog(self.context, application.id, self)
+        dialog = ReviewDialog(self.session, application.id, self)
         dialog.model.acted.connect(lambda _message: self.reload())  # keep the list true
         dialog.finished.connect(lambda _code: self.reload())
         dialog.open()
@@ -204,10 +203,10 @@ class InboxPage(QWidget):
             return
         if not confirm(self, "缴费确认", f"确认所选 {len(chosen)} 名报名人员已缴纳考试费用？"):
             return
-        api, ids = self.context.api, [row.id for row in chosen]
+        ids = [row.id for row in chosen]
 
         def done(result) -> None:  # type: ignore[no-untyped-def]
             self.status.info(f"已确认缴费 {len(result.confirmed)} 人（已缴费的不重复确认）")
             self.reload()
 
-        self.context.call(self, lambda: api.confirm_payment(ids), done, self.status.error)
+        self.session.run(ConfirmPayments(ids), done, self.status.error, parent=self)

@@ -20,10 +20,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from client.api import ApiClient, ApiError
+from client.api import ApiError
 from client.formatting import local_time
-from client.models.material_pages import page_images
-from client.models.review import Caller
+from client.jobs.job import Runs
+from client.jobs.local_jobs import LoadMaterialPages
 from shared.schemas.materials import MaterialPublic
 
 
@@ -74,10 +74,9 @@ class PageView(QGraphicsView):
 
 
 class MaterialsViewer(QWidget):
-    def __init__(self, api: ApiClient, caller: Caller) -> None:
+    def __init__(self, run: Runs) -> None:
         super().__init__()
-        self.api = api
-        self.caller = caller
+        self.run = run
         self.pages: dict[int, list[QImage]] = {}
         self.current: MaterialPublic | None = None
         self.page = 0
@@ -149,9 +148,6 @@ class MaterialsViewer(QWidget):
         self.view.show_image(None)
         self.note.setText("正在加载材料…")
 
-        def fetch() -> list[QImage]:
-            return page_images(self.api.material_content(material.id), material.media_type)
-
         def done(pages: list[QImage]) -> None:
             self.pages[material.id] = pages
             if self.current is not None and self.current.id == material.id:
@@ -160,7 +156,7 @@ class MaterialsViewer(QWidget):
         def failed(err: ApiError) -> None:
             self.note.setText(err.message)
 
-        self.caller(fetch, done, failed)
+        self.run(LoadMaterialPages(material.id, material.media_type), done, failed)
 
     def _show(self, *, fit: bool = False) -> None:
         assert self.current is not None

@@ -6,6 +6,7 @@ enabled come from the gate the server reports (【同意】, 【获取指纹卡�
 """
 
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from PySide6.QtCore import Qt
@@ -29,11 +30,13 @@ from PySide6.QtWidgets import (
 )
 
 from client.api import ApiError
-from client.devices import diagnostics
 from client.devices.settings import DeviceSettings
+from client.jobs.api_jobs import LoadCertificatePdf, LoadPrintPdf
+from client.jobs.job import ApiJob
+from client.jobs.local_jobs import RenderPdfPages
 from client.models.fingerprint_enrolment import EnrolmentModel
-from client.models.material_pages import page_images
-from client.models.review import Caller, ReviewModel
+from client.models.review import ReviewModel
+from client.session import Session
 from client.views.approvals.action_dialogs import (
     AssignDialog,
     FingerprintCardDialog,
@@ -45,11 +48,9 @@ from client.views.approvals.external_view import ExternalViewPanel
 from client.views.approvals.materials_viewer import MaterialsViewer
 from client.views.approvals.progress_timeline import ProgressTimeline
 from client.views.approvals.screening_panel import ScreeningPanel
-from client.views.context import DeskContext
 from client.views.devices.fingerprint_dialog import FingerprintEnrolDialog
 from client.views.status import StatusLabel
 from client.views.widgets import confirm
-from shared.approvals import MaterialKind
 from shared.schemas.applications import ApplicationDetail
 from shared.schemas.forms import FORMS
 
@@ -68,18 +69,17 @@ def form_rows(detail: ApplicationDetail) -> list[tuple[str, str]]:
 
 
 class ReviewDialog(QDialog):
-    def __init__(self, context: DeskContext, application_id: int, parent: QWidget | None = None):
+    def __init__(self, session: Session, application_id: int, parent: QWidget | None = None):
         super().__init__(parent)
-        self.context = context
-        me = context.me
+        self.session = session
+        me = session.me
         permissions = set(me.permissions) if me else set()
         self.setWindowTitle("审批")
         self.resize(1180, 780)
         # every call of this dialog: off the UI thread, re-authenticating over this window
-        caller: Caller = lambda fn, ok, err: context.call(self, fn, ok, err)  # noqa: E731
+        run = partial(session.run, parent=self)
         self.model = ReviewModel(
-            context.api,
-            caller,
+            run,
             application_id,
             can_screen="screening:view" in permissions,
         )
@@ -94,7 +94,7 @@ class ReviewDialog(QDialog):
         layout.addWidget(self.subheader)
         self.tabs = QTabWidget()
         self.tabs.addTab(self._info_tab(), "申请信息")
-        self.materials = MaterialsViewer(context.api, caller)
+        self.materials = MaterialsViewer(run)
         self.tabs.addTab(self.materials, "申请材料")
         self.screening = ScreeningPanel(self.can_run_screening)
         self.screening.run_requested.connect(self.run_screening)
@@ -299,16 +299,18 @@ class ReviewDialog(QDialog):
 
     def enrol_fingerprint(self, detail: ApplicationDetail) -> None:
         """【获取指纹卡号】: enrol on this station's module; without one, type the card number."""
-        settings = DeviceSettings.load(self.context.prefs.qsettings)
+        settings = DeviceSettings.load(self.session.prefs.qsettings)
         if not settings.fingerprint_port:
             self.status.info("本工作站未设置指纹采集仪（顶部【设备设置】），请手工输入指纹卡号")
             self.type_card_number()
             return
+        from client.devices import diagnostics  # the drivers load when a device is used
+
         model = EnrolmentModel(
-            self.context.api,
-            self.context.runner,
+            partial(self.session.run, parent=self),
             lambda: diagnostics.open_fingerprint(settings),
             detail.id,
+            port=settings.fingerprint_port,
         )
         dialog = FingerprintEnrolDialog(model, detail, self)
         if dialog.exec() and dialog.result_detail is not None:
@@ -335,7 +337,7 @@ class ReviewDialog(QDialog):
 
     def assign(self) -> None:
         progress = self.model.progress
-        me = self.context.me
+        me = self.session.me
         colleagues = [
             p for p in (progress.pending if progress else []) if me is None or p.user_id != me.id
         ]
@@ -364,10 +366,12 @@ class ReviewDialog(QDialog):
         self.model.run_screening()
 
     # -- print and save ----------------------------------------------------------------------
+    def _fetch(self, job: ApiJob, then: Callable[[bytes], None]) -> None:
+        self.session.run(job, then, self.status.error, parent=self)
+
     def _with_pdf(self, then: Callable[[bytes], None]) -> None:
-        api, application_id = self.context.api, self.model.application_id
         self.status.info("正在生成打印文件…")
-        self.context.call(self, lambda: api.print_pdf(application_id), then, self.status.error)
+        self._fetch(LoadPrintPdf(self.model.application_id), then)
 
     def save_pdf(self) -> None:
         d = self.model.detail
@@ -376,13 +380,11 @@ class ReviewDialog(QDialog):
     def save_certificate(self) -> None:
         view = self.model.external
         number = view.document_number if view and view.document_number else "证书"
-        api, application_id = self.context.api, self.model.application_id
+        application_id = self.model.application_id
 
         def fetch(then: Callable[[bytes], None]) -> None:
             self.status.info("正在获取证书…")
-            self.context.call(
-                self, lambda: api.document_pdf(application_id), then, self.status.error
-            )
+            self._fetch(LoadCertificatePdf(application_id), then)
 
         self._save("保存证书", f"{number}.pdf", fetch)
 
@@ -404,9 +406,6 @@ class ReviewDialog(QDialog):
         if QPrintDialog(printer, self).exec() != QDialog.DialogCode.Accepted:
             return
 
-        def render(data: bytes) -> list[QImage]:
-            return page_images(data, MaterialKind.pdf.value)
-
         def paint(pages: list[QImage]) -> None:
             painter = QPainter(printer)
             try:
@@ -423,4 +422,6 @@ class ReviewDialog(QDialog):
                 painter.end()
             self.status.info(f"已发送到打印机：共 {len(pages)} 页")
 
-        self._with_pdf(lambda data: self.context.call(self, lambda: render(data), paint))
+        self._with_pdf(
+            lambda data: self.session.run(RenderPdfPages(data), paint, self.status.error)
+        )

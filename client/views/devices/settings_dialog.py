@@ -7,8 +7,6 @@ lines a technician can read over the phone.
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QSettings, Signal
@@ -34,8 +32,15 @@ from client.devices.settings import (
     DeviceSettings,
     PrinterPath,
 )
-from client.jobs import Job, JobRunner
+from client.jobs.device_jobs import (
+    PrintTestCard,
+    ReadPrinterStatus,
+    TestFingerprintModule,
+)
+from client.jobs.runner import JobRunner
 from client.views.status import StatusLabel
+
+DeviceJob = TestFingerprintModule | ReadPrinterStatus | PrintTestCard
 
 # simulators for demonstration and training; a simulated finger stands in for the applicant's.
 # The last is a clone without the notepad: its test report shows the port identity.
@@ -96,8 +101,7 @@ class DeviceSettingsDialog(QDialog):
         self.qsettings = settings
         self.runner = runner
         self.workstation = workstation
-        self._cancel: threading.Event | None = None
-        self._job: Job | None = None
+        self._job: DeviceJob | None = None
         current = DeviceSettings.load(settings)
         finger = self._fingerprint_box(current)
         printer = self._printer_box(current)
@@ -208,11 +212,9 @@ class DeviceSettingsDialog(QDialog):
     def working(self) -> bool:
         return self._job is not None
 
-    def _run(self, what: str, work: Callable[[threading.Event], Any]) -> None:
+    def _run(self, what: str, job: DeviceJob) -> None:
         if self.working:
             return
-        cancel = threading.Event()
-        self._cancel = cancel
         for button in (self.fp_test, self.pr_status, self.pr_test):
             button.setEnabled(False)
         self.cancel_button.setVisible(True)
@@ -231,18 +233,18 @@ class DeviceSettingsDialog(QDialog):
             self.report.setPlainText(f"错误: {message}" + (f"\n代码: {code}" if code else ""))
             self.status.error(f"{what}失败：{message}")
 
-        self._job = self.runner.submit(lambda: work(cancel), done, failed)
+        self._job = job
+        self.runner.submit(job, done, failed)
 
     def _finish(self) -> None:
         self._job = None
-        self._cancel = None
         for button in (self.fp_test, self.pr_status, self.pr_test):
             button.setEnabled(True)
         self.cancel_button.setVisible(False)
 
     def cancel_work(self) -> None:
-        if self._cancel is not None:
-            self._cancel.set()
+        if self._job is not None:
+            self._job.stop.set()
             self.status.info("正在取消…")
 
     def test_fingerprint(self) -> None:
@@ -250,21 +252,15 @@ class DeviceSettingsDialog(QDialog):
         if not port:
             self.status.error("请先选择指纹采集仪的端口")
             return
-        self._run("测试指纹采集仪", lambda cancel: diagnostics.fingerprint_report(port, baud))
+        self._run("测试指纹采集仪", TestFingerprintModule(port, baud))
 
     def printer_status(self) -> None:
         values = self.values()
-        self._run("查询打印机状态", lambda cancel: diagnostics.printer_report(values))
+        self._run("查询打印机状态", ReadPrinterStatus(values))
 
     def print_test_card(self) -> None:
-        values = self.values()
-        station = self.workstation
-        self._run(
-            "打印测试卡",
-            lambda cancel: diagnostics.print_test_card(
-                values, station, cancel=cancel, on_progress=self._report_progress
-            ),
-        )
+        job = PrintTestCard(self.values(), self.workstation, on_progress=self._report_progress)
+        self._run("打印测试卡", job)
 
     def _report_progress(self, label: str, fraction: float) -> None:
         self.progressed.emit(f"打印测试卡：{label}（{fraction:.0%}）")

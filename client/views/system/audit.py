@@ -15,8 +15,9 @@ from PySide6.QtWidgets import (
 )
 
 from client.formatting import local_time
-from client.models.table import Column, PagedTableModel
-from client.views.context import DeskContext
+from client.jobs.api_jobs import LoadAudit
+from client.models.table import Column, PagedRows
+from client.session import Session
 from client.views.paged_table import PagedTable
 from client.views.status import StatusLabel
 from shared.audit_actions import AUDIT_ACTIONS, action_label
@@ -42,9 +43,9 @@ COLUMNS = [
 class AuditPage(QWidget):
     loaded = Signal()
 
-    def __init__(self, context: DeskContext) -> None:
+    def __init__(self, session: Session) -> None:
         super().__init__()
-        self.context = context
+        self.session = session
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel("审计日志", objectName="pageTitle"))
         bar = QHBoxLayout()
@@ -69,8 +70,8 @@ class AuditPage(QWidget):
             bar.addWidget(widget)
         bar.addStretch(1)
         layout.addLayout(bar)
-        self.model = PagedTableModel(COLUMNS, page_size=50)
-        self.table = PagedTable(self.model, "audit", context.prefs)
+        self.model = PagedRows(COLUMNS, page_size=50)
+        self.table = PagedTable(self.model, "audit", session.prefs)
         self.table.reload_requested.connect(self.load)
         layout.addWidget(self.table, 1)
         self.status = StatusLabel()
@@ -90,8 +91,7 @@ class AuditPage(QWidget):
             "since": day_start(self.since.date().toPython()).isoformat(),
             "until": day_start(self.until.date().addDays(1).toPython()).isoformat(),
         }
-        api = self.context.api
-        self.context.call(self, lambda: api.audit(**params), self._fill, self.status.error)
+        self.session.run(LoadAudit(**params), self._fill, self.status.error, parent=self)
 
     def _fill(self, page) -> None:  # type: ignore[no-untyped-def]
         self.model.fill(page.items, page.total)

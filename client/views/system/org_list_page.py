@@ -16,8 +16,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from client.models.table import PagedTableModel
-from client.views.context import DeskContext
+from client.jobs.api_jobs import LoadOrgs
+from client.jobs.job import ApiJob
+from client.models.table import PagedRows
+from client.session import Session
 from client.views.org_tree_widget import OrgTreeWidget
 from client.views.paged_table import PagedTable
 from client.views.status import StatusLabel
@@ -33,16 +35,16 @@ class OrgListPage(QWidget):
 
     def __init__(
         self,
-        context: DeskContext,
+        session: Session,
         title: str,
-        model: PagedTableModel,
+        model: PagedRows,
         state_key: str,
         actions: list[Action],
     ) -> None:
         super().__init__()
-        self.context = context
+        self.session = session
         self.orgs: list[OrgPublic] = []
-        permissions = set(context.me.permissions) if context.me else set()
+        permissions = set(session.me.permissions) if session.me else set()
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel(title, objectName="pageTitle"))
         splitter = QSplitter()
@@ -52,7 +54,7 @@ class OrgListPage(QWidget):
         right = QWidget()
         right_layout = self.right_layout = QVBoxLayout(right)  # subclasses may add a search bar
         self.model = model
-        self.table = PagedTable(model, state_key, context.prefs)
+        self.table = PagedTable(model, state_key, session.prefs)
         self.table.reload_requested.connect(self.load)
         right_layout.addWidget(self.table, 1)
         bar = QHBoxLayout()
@@ -74,20 +76,19 @@ class OrgListPage(QWidget):
         self.reload_orgs()
 
     # -- what a subclass provides -------------------------------------------------------------
-    def fetch(self, org: OrgPublic, request: dict[str, Any]) -> Any:
-        """One page for ``org``; runs on a worker thread."""
+    def page_job(self, org: OrgPublic, request: dict[str, Any]) -> ApiJob:
+        """The named job that fetches one page for ``org``."""
         raise NotImplementedError
 
     # -- shared behaviour -----------------------------------------------------------------------
     def reload_orgs(self) -> None:
         current = self.tree.current_org()
-        api = self.context.api
 
         def fill(orgs: list[OrgPublic]) -> None:
             self.orgs = orgs
             self.tree.fill(orgs, current.id if current else None)
 
-        self.context.call(self, lambda: api.orgs(page_size=5000).items, fill, self.status.error)
+        self.session.run(LoadOrgs(), fill, self.status.error, parent=self)
 
     def search(self) -> None:
         self.model.page = 1
@@ -98,7 +99,8 @@ class OrgListPage(QWidget):
         if org is None:
             return
         request = self.model.request()
-        self.context.call(self, lambda: self.fetch(org, request), self._fill, self.status.error)
+        job = self.page_job(org, request)
+        self.session.run(job, self._fill, self.status.error, parent=self)
 
     def _fill(self, page: Any) -> None:
         self.model.fill(page.items, page.total)
@@ -111,9 +113,9 @@ class OrgListPage(QWidget):
             self.status.error(f"请先在列表中选择一个{self.noun}")
         return row
 
-    def run_then_reload(self, fn: Callable[[], Any]) -> None:
+    def run_then_reload(self, job: ApiJob) -> None:
         def done(result: object) -> None:
             self.changed.emit(result)
             self.load()
 
-        self.context.call(self, fn, done, self.status.error)
+        self.session.run(job, done, self.status.error, parent=self)

@@ -15,8 +15,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from client.jobs.api_jobs import CreateOrg, DeleteOrg, LoadOrgs, UpdateOrg
 from client.models.org_tree import OrgTree, child_types, region_choices
-from client.views.context import DeskContext
+from client.session import Session
 from client.views.org_tree_widget import OrgTreeWidget
 from client.views.status import StatusLabel
 from client.views.widgets import confirm
@@ -29,10 +30,10 @@ class OrgPage(QWidget):
     saved = Signal(object)
     deleted = Signal(int)
 
-    def __init__(self, context: DeskContext) -> None:
+    def __init__(self, session: Session) -> None:
         super().__init__()
-        self.context = context
-        permissions = set(context.me.permissions) if context.me else set()
+        self.session = session
+        permissions = set(session.me.permissions) if session.me else set()
         self.can_create = "orgs:create" in permissions
         self.can_delete = "orgs:delete" in permissions
         self.tree_data = OrgTree()
@@ -94,11 +95,8 @@ class OrgPage(QWidget):
     # -- loading ---------------------------------------------------------------------------
     def reload(self, select_id: int | None = None) -> None:
         self.status.info("正在加载机构…")
-        self.context.call(
-            self,
-            lambda: self.context.api.orgs(page_size=5000).items,
-            lambda orgs: self._fill(orgs, select_id),
-            self.status.error,
+        self.session.run(
+            LoadOrgs(), lambda orgs: self._fill(orgs, select_id), self.status.error, parent=self
         )
 
     def _fill(self, orgs: list[OrgPublic], select_id: int | None) -> None:
@@ -186,17 +184,13 @@ class OrgPage(QWidget):
         if not fields["name"] or region is None:
             self.status.error("请填写机构名称并选择所属区域")
             return
-        api = self.context.api
         if self.adding_under is not None:
-            parent_id = self.adding_under.id
-            data = OrgCreate(parent_id=parent_id, **fields)
-            self.context.call(self, lambda: api.create_org(data), self._saved, self.status.error)
+            data = OrgCreate(parent_id=self.adding_under.id, **fields)
+            self.session.run(CreateOrg(data), self._saved, self.status.error, parent=self)
         elif self.current is not None:
-            org_id, version = self.current.id, self.current.version
-            update = OrgUpdate(version=version, **fields)
-            self.context.call(
-                self, lambda: api.update_org(org_id, update), self._saved, self.status.error
-            )
+            update = OrgUpdate(version=self.current.version, **fields)
+            job = UpdateOrg(self.current.id, update)
+            self.session.run(job, self._saved, self.status.error, parent=self)
 
     def _saved(self, org: OrgPublic) -> None:
         self.adding_under = None
@@ -209,12 +203,11 @@ class OrgPage(QWidget):
             return
         if not confirm(self, "删除机构", f"确定删除“{org.name}”？此操作不可撤销。"):
             return
-        api = self.context.api
-        self.context.call(
-            self,
-            lambda: api.delete_org(org.id, org.version),
+        self.session.run(
+            DeleteOrg(org.id, org.version),
             lambda _none: self._deleted(org),
             self.status.error,
+            parent=self,
         )
 
     def _deleted(self, org: OrgPublic) -> None:

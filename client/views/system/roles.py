@@ -2,8 +2,10 @@
 
 from typing import Any
 
-from client.models.table import Column, PagedTableModel
-from client.views.context import DeskContext
+from client.jobs.api_jobs import CreateRole, DeleteRole, LoadPermissions, LoadRoles, UpdateRole
+from client.jobs.job import ApiJob
+from client.models.table import Column, PagedRows
+from client.session import Session
 from client.views.system.org_list_page import OrgListPage
 from client.views.system.role_dialog import RoleDialog
 from client.views.widgets import confirm
@@ -24,11 +26,11 @@ COLUMNS = [
 class RolePage(OrgListPage):
     noun = "角色"
 
-    def __init__(self, context: DeskContext) -> None:
+    def __init__(self, session: Session) -> None:
         super().__init__(
-            context,
+            session,
             "角色管理",
-            PagedTableModel(COLUMNS, page_size=50),
+            PagedRows(COLUMNS, page_size=50),
             "roles",
             [
                 ("add", "新增", "roles:create", self.add),
@@ -38,14 +40,13 @@ class RolePage(OrgListPage):
         )
         self.table.on_activated(lambda _role: self.edit())
 
-    def fetch(self, org: OrgPublic, request: dict[str, Any]) -> Any:
-        return self.context.api.roles(**request, org_id=org.id)
+    def page_job(self, org: OrgPublic, request: dict[str, Any]) -> ApiJob:
+        return LoadRoles(**request, org_id=org.id)
 
     def _open(self, role: RolePublic | None) -> None:
         org = self.tree.current_org()
         if org is None:
             return
-        api = self.context.api
 
         def show(catalogue) -> None:  # type: ignore[no-untyped-def]
             dialog = RoleDialog(org, catalogue, self.orgs, role, parent=self)
@@ -53,12 +54,12 @@ class RolePage(OrgListPage):
                 return
             if role is None:
                 body = dialog.create_body()
-                self.run_then_reload(lambda: api.create_role(body))
+                self.run_then_reload(CreateRole(body))
             else:
                 update = dialog.update_body()
-                self.run_then_reload(lambda: api.update_role(role.id, update))
+                self.run_then_reload(UpdateRole(role.id, update))
 
-        self.context.call(self, api.permissions, show, self.status.error)
+        self.session.run(LoadPermissions(), show, self.status.error, parent=self)
 
     def add(self) -> None:
         self._open(None)
@@ -73,4 +74,4 @@ class RolePage(OrgListPage):
         if role is not None and confirm(
             self, "删除角色", f"确定删除角色“{role.name}”？此操作不可撤销。"
         ):
-            self.run_then_reload(lambda: self.context.api.delete_role(role.id, role.version))
+            self.run_then_reload(DeleteRole(role.id, role.version))

@@ -14,11 +14,19 @@ from PySide6.QtWidgets import (
     QPushButton,
 )
 
-from client.exports import write_xlsx
 from client.formatting import local_time
-from client.jobs import Job
-from client.models.table import Column, PagedTableModel
-from client.views.context import DeskContext
+from client.jobs.api_jobs import (
+    CreateUser,
+    ExportUsers,
+    LoadAllRoles,
+    LoadUsers,
+    ResetPassword,
+    UnlockUser,
+    UpdateUser,
+)
+from client.jobs.job import ApiJob
+from client.models.table import Column, PagedRows
+from client.session import Session
 from client.views.system.org_list_page import OrgListPage
 from client.views.system.user_dialog import OneTimePasswordDialog, UserDialog
 from client.views.widgets import confirm
@@ -60,11 +68,11 @@ class UserPage(OrgListPage):
     noun = "用户"
     exported = Signal(object)
 
-    def __init__(self, context: DeskContext) -> None:
+    def __init__(self, session: Session) -> None:
         super().__init__(
-            context,
+            session,
             "用户管理",
-            PagedTableModel(COLUMNS),
+            PagedRows(COLUMNS),
             "users",
             [
                 ("add", "新增", "users:create", self.add),
@@ -98,8 +106,8 @@ class UserPage(OrgListPage):
             "sort": self.model.sort,
         }
 
-    def fetch(self, org: OrgPublic, request: dict[str, Any]) -> Any:
-        return self.context.api.users(**{**self._query(org), **request})
+    def page_job(self, org: OrgPublic, request: dict[str, Any]) -> ApiJob:
+        return LoadUsers(**{**self._query(org), **request})
 
     def export(self) -> None:
         path, _ = QFileDialog.getSaveFileName(
@@ -114,32 +122,18 @@ class UserPage(OrgListPage):
         org = self.tree.current_org()
         if org is None:
             return
-        query = self._query(org)
-        api = self.context.api
-
-        def work(job: Job) -> int:
-            def rows():  # type: ignore[no-untyped-def]
-                page = 1
-                while not job.cancelled:
-                    batch = api.users(page=page, page_size=500, **query)
-                    yield from batch.items
-                    if page * 500 >= batch.total:
-                        return
-                    page += 1
-
-            return write_xlsx(path, "用户列表", COLUMNS, rows())
+        job = ExportUsers(path, COLUMNS, self._query(org))
 
         def done(count: int) -> None:
             self.status.info(f"已导出 {count} 条到 {path}")
             self.exported.emit(path)
 
         self.status.info("正在导出…")
-        self.context.runner.submit(work, done, self.status.error, wants_job=True)
+        self.session.run(job, done, self.status.error, parent=self)
 
     def _roles_then(self, org_id: int, then) -> None:  # type: ignore[no-untyped-def]
         """Roles a user at ``org_id`` may hold: those of the organisation and those above it
         (roles of the province reach only as far as this client can see the tree)."""
-        api = self.context.api
         allowed = self.tree.data_tree.lineage(org_id)
 
         def applicable(roles) -> None:  # type: ignore[no-untyped-def]
@@ -151,9 +145,7 @@ class UserPage(OrgListPage):
                 ]
             )
 
-        self.context.call(
-            self, lambda: api.roles(page_size=1000).items, applicable, self.status.error
-        )
+        self.session.run(LoadAllRoles(), applicable, self.status.error, parent=self)
 
     def add(self) -> None:
         org = self.tree.current_org()
@@ -164,12 +156,8 @@ class UserPage(OrgListPage):
             dialog = UserDialog(org.id, org.name, roles, parent=self)
             if dialog.exec():
                 body = dialog.create_body()
-                self.context.call(
-                    self,
-                    lambda: self.context.api.create_user(body),
-                    self._created,
-                    self.status.error,
-                )
+                job = CreateUser(body)
+                self.session.run(job, self._created, self.status.error, parent=self)
 
         self._roles_then(org.id, open_dialog)
 
@@ -187,7 +175,7 @@ class UserPage(OrgListPage):
             dialog = UserDialog(user.org_id, user.org_name, roles, user, parent=self)
             if dialog.exec():
                 body = dialog.update_body()
-                self.run_then_reload(lambda: self.context.api.update_user(user.id, body))
+                self.run_then_reload(UpdateUser(user.id, body))
 
         self._roles_then(user.org_id, open_dialog)
 
@@ -205,13 +193,12 @@ class UserPage(OrgListPage):
             self.changed.emit(reset)
             self.load()
 
-        api = self.context.api
-        self.context.call(self, lambda: api.reset_password(user.id), show, self.status.error)
+        self.session.run(ResetPassword(user.id), show, self.status.error, parent=self)
 
     def unlock(self) -> None:
         user = self.selected()
         if user is not None:
-            self.run_then_reload(lambda: self.context.api.unlock_user(user.id))
+            self.run_then_reload(UnlockUser(user.id))
 
     def toggle_enabled(self) -> None:
         user = self.selected()
@@ -221,4 +208,4 @@ class UserPage(OrgListPage):
         if not confirm(self, "请确认", f"确定{verb}用户 {user.name}（{user.username}）？"):
             return
         body = UserUpdate(enabled=not user.enabled, version=user.version)
-        self.run_then_reload(lambda: self.context.api.update_user(user.id, body))
+        self.run_then_reload(UpdateUser(user.id, body))

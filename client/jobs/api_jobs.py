@@ -1,0 +1,359 @@
+"""The desk's server work, one named job per thing a clerk asks for.
+
+Plain Python: models and views build these (``LoadInbox(params)``, ``Approve(id, body)``) and
+hand them to the session, which binds the signed-in API client and queues them on the server's
+queue. Names show up in logs and tests; the bodies are one call each, the rules stay on the
+server.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from client.jobs.job import ApiJob
+
+if TYPE_CHECKING:  # the schemas load with the first answer, not with the sign-in window
+    from client.api import ApiClient
+    from shared.schemas.applications import (
+        ApplicationDetail,
+        ApproveBody,
+        AssignBody,
+        FingerprintBody,
+        ReassignBody,
+        RejectBody,
+        ReturnBody,
+    )
+    from shared.schemas.orgs import OrgCreate, OrgUpdate
+    from shared.schemas.roles import RoleCreate, RoleUpdate
+    from shared.schemas.users import UserCreate, UserUpdate
+
+# -- session -------------------------------------------------------------------------------
+
+
+class SignIn(ApiJob):
+    """Log in and read who we are: (must change password, Me)."""
+
+    def __init__(self, username: str, password: str) -> None:
+        super().__init__()
+        self.username, self.password = username, password
+
+    def call(self, api: ApiClient) -> tuple[bool, Any]:
+        result = api.login(self.username, self.password)
+        return result.must_change_password, api.me()
+
+
+class Reauthenticate(ApiJob):
+    """Log in again after the session ended; the open forms stay as they were."""
+
+    def __init__(self, username: str, password: str) -> None:
+        super().__init__()
+        self.username, self.password = username, password
+
+    def call(self, api: ApiClient) -> Any:
+        return api.login(self.username, self.password)
+
+
+class LoadMe(ApiJob):
+    def call(self, api: ApiClient) -> Any:
+        return api.me()
+
+
+class SignOut(ApiJob):
+    def call(self, api: ApiClient) -> None:
+        api.logout()
+
+
+class ChangePassword(ApiJob):
+    def __init__(self, new: str, old: str | None) -> None:
+        super().__init__()
+        self.new, self.old = new, old
+
+    def call(self, api: ApiClient) -> Any:
+        return api.change_password(self.new, old_password=self.old)
+
+
+# -- lists ---------------------------------------------------------------------------------
+
+
+class _Query(ApiJob):
+    def __init__(self, **params: Any) -> None:
+        super().__init__()
+        self.params = params
+
+
+class LoadInbox(_Query):
+    def call(self, api: ApiClient) -> Any:
+        return api.inbox(**self.params)
+
+
+class LoadInboxCounts(ApiJob):
+    quiet = True  # the bell's poll: no busy indicator
+
+    def call(self, api: ApiClient) -> Any:
+        return api.inbox_counts()
+
+
+class LoadAudit(_Query):
+    def call(self, api: ApiClient) -> Any:
+        return api.audit(**self.params)
+
+
+class LoadOrgs(_Query):
+    """Every organisation the user may see (the tree)."""
+
+    def call(self, api: ApiClient) -> Any:
+        return api.orgs(**{"page_size": 5000, **self.params}).items
+
+
+class LoadUsers(_Query):
+    def call(self, api: ApiClient) -> Any:
+        return api.users(**self.params)
+
+
+class LoadRoles(_Query):
+    def call(self, api: ApiClient) -> Any:
+        return api.roles(**self.params)
+
+
+class LoadAllRoles(ApiJob):
+    def call(self, api: ApiClient) -> Any:
+        return api.roles(page_size=1000).items
+
+
+class LoadPermissions(ApiJob):
+    def call(self, api: ApiClient) -> Any:
+        return api.permissions()
+
+
+# -- system management -----------------------------------------------------------------------
+
+
+class CreateOrg(ApiJob):
+    def __init__(self, data: OrgCreate) -> None:
+        super().__init__()
+        self.data = data
+
+    def call(self, api: ApiClient) -> Any:
+        return api.create_org(self.data)
+
+
+class UpdateOrg(ApiJob):
+    def __init__(self, org_id: int, data: OrgUpdate) -> None:
+        super().__init__()
+        self.org_id, self.data = org_id, data
+
+    def call(self, api: ApiClient) -> Any:
+        return api.update_org(self.org_id, self.data)
+
+
+class DeleteOrg(ApiJob):
+    def __init__(self, org_id: int, version: int | None) -> None:
+        super().__init__()
+        self.org_id, self.version = org_id, version
+
+    def call(self, api: ApiClient) -> None:
+        api.delete_org(self.org_id, self.version)
+
+
+class CreateRole(ApiJob):
+    def __init__(self, data: RoleCreate) -> None:
+        super().__init__()
+        self.data = data
+
+    def call(self, api: ApiClient) -> Any:
+        return api.create_role(self.data)
+
+
+class UpdateRole(ApiJob):
+    def __init__(self, role_id: int, data: RoleUpdate) -> None:
+        super().__init__()
+        self.role_id, self.data = role_id, data
+
+    def call(self, api: ApiClient) -> Any:
+        return api.update_role(self.role_id, self.data)
+
+
+class DeleteRole(ApiJob):
+    def __init__(self, role_id: int, version: int | None) -> None:
+        super().__init__()
+        self.role_id, self.version = role_id, version
+
+    def call(self, api: ApiClient) -> None:
+        api.delete_role(self.role_id, self.version)
+
+
+class CreateUser(ApiJob):
+    def __init__(self, data: UserCreate) -> None:
+        super().__init__()
+        self.data = data
+
+    def call(self, api: ApiClient) -> Any:
+        return api.create_user(self.data)
+
+
+class UpdateUser(ApiJob):
+    def __init__(self, user_id: int, data: UserUpdate) -> None:
+        super().__init__()
+        self.user_id, self.data = user_id, data
+
+    def call(self, api: ApiClient) -> Any:
+        return api.update_user(self.user_id, self.data)
+
+
+class ResetPassword(ApiJob):
+    def __init__(self, user_id: int) -> None:
+        super().__init__()
+        self.user_id = user_id
+
+    def call(self, api: ApiClient) -> Any:
+        return api.reset_password(self.user_id)
+
+
+class UnlockUser(ApiJob):
+    def __init__(self, user_id: int) -> None:
+        super().__init__()
+        self.user_id = user_id
+
+    def call(self, api: ApiClient) -> Any:
+        return api.unlock_user(self.user_id)
+
+
+class ExportUsers(ApiJob):
+    """Every user matching ``query``, page by page, into one xlsx; stops between pages when
+    cancelled. Answers the number of rows written."""
+
+    def __init__(self, path: Any, columns: list[Any], query: dict[str, Any]) -> None:
+        super().__init__()
+        self.path, self.columns, self.query = path, columns, query
+
+    def call(self, api: ApiClient) -> int:
+        from client.exports import write_xlsx  # openpyxl only when someone exports
+
+        def rows() -> Any:
+            page = 1
+            while not self.cancelled:
+                batch = api.users(page=page, page_size=500, **self.query)
+                yield from batch.items
+                if page * 500 >= batch.total:
+                    return
+                page += 1
+
+        return write_xlsx(self.path, "用户列表", self.columns, rows())
+
+
+# -- one application -------------------------------------------------------------------------
+
+
+class _OnApplication(ApiJob):
+    def __init__(self, application_id: int) -> None:
+        super().__init__()
+        self.application_id = application_id
+
+
+class LoadApplication(_OnApplication):
+    def call(self, api: ApiClient) -> ApplicationDetail:
+        return api.application(self.application_id)
+
+
+class LoadProgress(_OnApplication):
+    def call(self, api: ApiClient) -> Any:
+        return api.progress(self.application_id)
+
+
+class LoadExternalView(_OnApplication):
+    def call(self, api: ApiClient) -> Any:
+        return api.external_view(self.application_id)
+
+
+class LoadMaterials(_OnApplication):
+    def call(self, api: ApiClient) -> Any:
+        return api.materials(self.application_id)
+
+
+class LoadScreening(_OnApplication):
+    def call(self, api: ApiClient) -> Any:
+        return api.screening(self.application_id)
+
+
+class RunScreening(_OnApplication):
+    def call(self, api: ApiClient) -> Any:
+        return api.run_screening(self.application_id)
+
+
+class LoadPrintPdf(_OnApplication):
+    def call(self, api: ApiClient) -> bytes:
+        return api.print_pdf(self.application_id)
+
+
+class LoadCertificatePdf(_OnApplication):
+    def call(self, api: ApiClient) -> bytes:
+        return api.document_pdf(self.application_id)
+
+
+class ConfirmApplicationPayment(_OnApplication):
+    """缴费确认 of one application, answering its detail as the other actions do."""
+
+    def call(self, api: ApiClient) -> ApplicationDetail:
+        api.confirm_payment([self.application_id])
+        return api.application(self.application_id)
+
+
+class ConfirmPayments(ApiJob):
+    """缴费确认 of several exam enrolments at once (the inbox's button)."""
+
+    def __init__(self, application_ids: list[int]) -> None:
+        super().__init__()
+        self.application_ids = application_ids
+
+    def call(self, api: ApiClient) -> Any:
+        return api.confirm_payment(self.application_ids)
+
+
+class _Action(ApiJob):
+    """An action on the step the clerk is looking at; the body carries its version."""
+
+    def __init__(self, application_id: int, body: Any) -> None:
+        super().__init__()
+        self.application_id, self.body = application_id, body
+
+
+class Approve(_Action):
+    body: ApproveBody
+
+    def call(self, api: ApiClient) -> ApplicationDetail:
+        return api.approve(self.application_id, self.body)
+
+
+class Reject(_Action):
+    body: RejectBody
+
+    def call(self, api: ApiClient) -> ApplicationDetail:
+        return api.reject(self.application_id, self.body)
+
+
+class Assign(_Action):
+    body: AssignBody
+
+    def call(self, api: ApiClient) -> ApplicationDetail:
+        return api.assign(self.application_id, self.body)
+
+
+class Reassign(_Action):
+    body: ReassignBody
+
+    def call(self, api: ApiClient) -> ApplicationDetail:
+        return api.reassign(self.application_id, self.body)
+
+
+class ReturnBack(_Action):
+    body: ReturnBody
+
+    def call(self, api: ApiClient) -> ApplicationDetail:
+        return api.return_back(self.application_id, self.body)
+
+
+class RecordFingerprintCard(_Action):
+    body: FingerprintBody
+
+    def call(self, api: ApiClient) -> ApplicationDetail:
+        return api.record_fingerprint(self.application_id, self.body)

@@ -1,0 +1,1 @@
+"""Thin Qt adapters over the plain models of ``client.models`` (table models, images)."""

@@ -1,0 +1,46 @@
+"""A QAbstractTableModel over a plain ``PagedRows``: Qt's views read the rows through it; the
+state (page, sort, rows) stays in the plain model."""
+
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QBrush, QColor
+
+from client.models.inbox_table import OVERDUE_COLOUR
+from client.models.table import PagedRows
+
+Index = QModelIndex | QPersistentModelIndex
+
+
+class TableAdapter(QAbstractTableModel):
+    def __init__(self, rows: PagedRows, flag_colour: str = OVERDUE_COLOUR) -> None:
+        super().__init__()
+        self.rows = rows
+        self._flag = QBrush(QColor(flag_colour))
+        rows.resetting.connect(self.beginResetModel)
+        rows.reset.connect(self.endResetModel)
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802
+        return 0 if parent.isValid() else len(self.rows.rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802
+        return 0 if parent.isValid() else len(self.rows.columns)
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        row, column = index.row(), index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self.rows.text(row, column)
+        if role == Qt.ItemDataRole.ForegroundRole and self.rows.flagged(row):
+            return self._flag
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self.rows.tooltip(row, column)
+        return None
+
+    def headerData(  # noqa: N802
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return self.rows.columns[section].title
+        return None
