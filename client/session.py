@@ -60,6 +60,10 @@ class Session:
         assert self._api is not None
         return self._api
 
+    @api.setter
+    def api(self, api: ApiClient) -> None:
+        self._api = api
+
     # -- who is signed in -------------------------------------------------------------------
     @property
     def signed_in(self) -> bool:

@@ -14,7 +14,7 @@ from client.api import ApiClient
 from client.devices import diagnostics
 from client.devices.settings import DeviceSettings
 from client.embedded import embedded_for_file
-from client.jobs import JobRunner
+from client.jobs.runner import JobRunner
 from client.models.fingerprint_enrolment import EnrolmentModel
 from client.preferences import Preferences
 from client.resources import stylesheet
@@ -107,7 +107,10 @@ def devices(app: QApplication, clerk: ApiClient, session: Session, window: MainW
     settings = DeviceSettings.load(session.prefs.qsettings)
     for app_id, name in ((waiting[0], "fingerprint-enrolled"), (second, "fingerprint-refused")):
         model = EnrolmentModel(
-            api, session.runner, lambda: diagnostics.open_fingerprint(settings), app_id
+            session.run,
+            lambda: diagnostics.open_fingerprint(settings),
+            app_id,
+            port=settings.fingerprint_port,
         )
         enrol = FingerprintEnrolDialog(model, api.application(app_id), window)
         enrol.show()

@@ -17,8 +17,9 @@ class TableAdapter(QAbstractTableModel):
         super().__init__()
         self.rows = rows
         self._flag = QBrush(QColor(flag_colour))
-        rows.resetting.connect(self.beginResetModel)
-        rows.reset.connect(self.endResetModel)
+        # Qt's builtins have no signature for psygnal to check
+        rows.resetting.connect(self.beginResetModel, check_nargs=False)
+        rows.reset.connect(self.endResetModel, check_nargs=False)
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802
         return 0 if parent.isValid() else len(self.rows.rows)

@@ -10,9 +10,10 @@ from keyring.backend import KeyringBackend
 from PySide6.QtCore import QSettings
 
 from client.api import ApiClient
-from client.jobs import JobRunner
+from client.jobs.runner import JobRunner
 from client.preferences import Preferences
 from client.session import Session
+from client.views.reauth import ask_password
 from shared.schemas.roles import DataScope, RoleCreate
 from shared.schemas.users import UserCreate
 from tests.served import ADMIN, ADMIN_PASSWORD, serve_with_admin
@@ -99,6 +100,6 @@ def activated_user(admin_api: ApiClient, username: str, permissions: list[str]) 
 def context(server: str, prefs: Preferences, qtbot) -> Iterator[Session]:  # type: ignore[no-untyped-def]
     prefs.server_url = server
     runner = JobRunner()
-    yield Session(ApiClient(server), runner, prefs)
+    yield Session(ApiClient(server), runner, prefs, reauthenticate=ask_password)
     runner.cancel_all()
     runner.wait(10000)

@@ -10,7 +10,7 @@ from pytestqt.qtbot import QtBot
 
 from client.devices.card_image import CARD_WIDTH_MM, WIDTH_DOTS
 from client.devices.settings import DeviceSettings, PrinterPath
-from client.jobs import JobRunner
+from client.jobs.runner import JobRunner
 from client.resources import ensure_cjk_font
 from client.views.devices.settings_dialog import DeviceSettingsDialog
 from drivers.evolis.panel import Panel

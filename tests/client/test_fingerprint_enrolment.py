@@ -12,7 +12,7 @@ from pytestqt.qtbot import QtBot
 from client.api import ApiClient
 from client.devices import diagnostics
 from client.devices.settings import DeviceSettings
-from client.jobs import JobRunner
+from client.jobs.runner import JobRunner
 from client.models.fingerprint_enrolment import EnrolmentModel
 from client.preferences import Preferences
 from client.session import Session
@@ -80,7 +80,7 @@ def enrol_dialog(
     opener: Callable[[], FingerprintModule] = open_module,
 ) -> FingerprintEnrolDialog:
     detail = county.api.application(app_id)
-    model = EnrolmentModel(county.api, county.runner, opener, app_id)
+    model = EnrolmentModel(county.run, opener, app_id, port=PORT)
     dialog = FingerprintEnrolDialog(model, detail)
     qtbot.addWidget(dialog)
     return dialog

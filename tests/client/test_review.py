@@ -14,8 +14,9 @@ from PySide6.QtWidgets import QFileDialog
 from reportlab.pdfgen import canvas
 
 from client.api import ApiClient
-from client.jobs import JobRunner
-from client.models.inbox_table import InboxTableModel
+from client.jobs.runner import JobRunner
+from client.models.inbox_table import InboxModel
+from client.qt.table_model import TableAdapter
 from client.preferences import Preferences
 from client.session import Session
 from client.views.approvals.action_dialogs import ReassignDialog, RejectDialog
@@ -313,7 +314,8 @@ def test_inbox_filters_and_overdue_rows(qtbot, world: DeskWorld, desk) -> None: 
 
 
 def test_overdue_rows_are_marked() -> None:
-    model = InboxTableModel()
+    model = InboxModel()
+    table = TableAdapter(model)
     row = ApplicationRow(
         id=1,
         number="SQ2026000001",
@@ -331,8 +333,9 @@ def test_overdue_rows_are_marked() -> None:
     on_time = row.model_copy(update={"id": 2, "overdue": False})
     model.fill([row, on_time], 2)
     due = next(i for i, c in enumerate(model.columns) if c.key == "due_date")
-    assert model.data(model.index(0, due)) == "2026-11-09（超期）"
-    assert model.data(model.index(1, due)) == "2026-11-09"
-    red = model.data(model.index(0, 0), Qt.ItemDataRole.ForegroundRole)
+    assert table.data(table.index(0, due)) == "2026-11-09（超期）"
+    assert table.data(table.index(1, due)) == "2026-11-09"
+    red = table.data(table.index(0, 0), Qt.ItemDataRole.ForegroundRole)
     assert red.color() == QColor("#c62828")
-    assert model.data(model.index(1, 0), Qt.ItemDataRole.ForegroundRole) is None
+    assert table.data(table.index(1, 0), Qt.ItemDataRole.ForegroundRole) is None
+    assert table.data(table.index(0, 0), Qt.ItemDataRole.ToolTipRole) == "已超过办理期限"

@@ -4,6 +4,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication
 
 from client.api import ApiClient
+from client.jobs.job import Job
 from client.session import Session
 from client.views.change_password import ChangePasswordDialog
 from client.views.main_window import MainWindow
@@ -144,6 +145,17 @@ def test_remembered_session_resumes_and_a_dead_one_is_forgotten(
     assert memory_keyring.store == {}
 
 
+class Hold(Job):
+    """Work that lasts until the test releases it."""
+
+    def __init__(self, release: threading.Event) -> None:
+        super().__init__()
+        self.release = release
+
+    def run(self) -> bool:
+        return self.release.wait(10)
+
+
 def test_busy_indicator_follows_running_jobs(qtbot, context, admin_api) -> None:  # type: ignore[no-untyped-def]
     activated_user(admin_api, "busy_u", ["orgs:view"])
     context.api.login("busy_u", STRONG)
@@ -153,12 +165,13 @@ def test_busy_indicator_follows_running_jobs(qtbot, context, admin_api) -> None:
     main.show()
     release = threading.Event()
     results: list[object] = []
-    context.runner.submit(lambda: release.wait(10), results.append)
+    context.runner.submit(Hold(release), results.append)
     qtbot.waitUntil(main.busy.isVisible, timeout=5000)
     assert main.cancel.isVisible()
     main.cancel.click()  # the result of a cancelled job is dropped
-    release.set()
     qtbot.waitUntil(lambda: not main.busy.isVisible(), timeout=5000)
+    release.set()
+    assert context.runner.wait(5000)
     assert results == []
 
 

@@ -18,7 +18,7 @@ import requests
 from client.api import ApiClient, ApiError
 from client.api.errors import TLS_FAILURE, from_transport
 from client.embedded import free_port
-from client.jobs import JobRunner
+from client.jobs.runner import JobRunner
 from client.preferences import Preferences
 from client.session import Session
 from client.views.sign_in import SignInWindow

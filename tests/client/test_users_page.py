@@ -5,6 +5,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
 from client.api import ApiClient, ApiError
+from client.jobs.api_jobs import LoadOrgs
 from client.session import Session
 from client.views.system.user_dialog import OneTimePasswordDialog, UserDialog
 from client.views.system.users import UserPage
@@ -27,6 +28,12 @@ def page(qtbot, context: Session, admin_api: ApiClient, request) -> UserPage:  #
     qtbot.addWidget(page)
     qtbot.waitUntil(lambda: page.model.total > 0, timeout=10000)
     return page
+
+
+def _shown(page: UserPage, row: int, column: int) -> str:
+    """The text the clerk sees in that cell."""
+    table = page.table.adapter
+    return str(table.data(table.index(row, column)))
 
 
 def _find(page: UserPage, username: str) -> int:
@@ -85,12 +92,12 @@ def test_reset_unlock_and_disable(qtbot, page: UserPage, admin_api: ApiClient, m
     page.search()
     qtbot.waitUntil(lambda: any(u.username == "target_u" for u in page.model.rows), timeout=10000)
     row = _find(page, "target_u")
-    assert page.model.data(page.model.index(row, 0)) == "已锁定"
+    assert _shown(page, row, 0) == "已锁定"
     page.table.view.selectRow(row)
     with qtbot.waitSignal(page.changed, timeout=10000):
         page.unlock()
     qtbot.waitUntil(
-        lambda: page.model.data(page.model.index(_find(page, "target_u"), 0)) == "正常",
+        lambda: _shown(page, _find(page, "target_u"), 0) == "正常",
         timeout=10000,
     )
 
@@ -109,7 +116,7 @@ def test_reset_unlock_and_disable(qtbot, page: UserPage, admin_api: ApiClient, m
     with qtbot.waitSignal(page.changed, timeout=10000):
         page.toggle_enabled()
     qtbot.waitUntil(
-        lambda: page.model.data(page.model.index(_find(page, "target_u"), 0)) == "已停用",
+        lambda: _shown(page, _find(page, "target_u"), 0) == "已停用",
         timeout=10000,
     )
 
@@ -150,10 +157,8 @@ def test_dialog_offers_only_roles_the_org_may_hold(
         )
     )
     with qtbot.waitSignal(page.loaded, timeout=10000):
-        page.session.call(
-            page,
-            lambda: page.session.api.orgs(page_size=5000).items,
-            lambda orgs: (page.tree.fill(orgs, root), page.loaded.emit()),
+        page.session.run(
+            LoadOrgs(), lambda orgs: (page.tree.fill(orgs, root), page.loaded.emit())
         )
     offered: list[str] = []
 
