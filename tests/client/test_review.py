@@ -16,8 +16,8 @@ from reportlab.pdfgen import canvas
 from client.api import ApiClient
 from client.jobs.runner import JobRunner
 from client.models.inbox_table import InboxModel
-from client.qt.table_model import TableAdapter
 from client.preferences import Preferences
+from client.qt.table_model import TableAdapter
 from client.session import Session
 from client.views.approvals.action_dialogs import ReassignDialog, RejectDialog
 from client.views.approvals.inbox_page import InboxPage

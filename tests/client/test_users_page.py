@@ -157,9 +157,7 @@ def test_dialog_offers_only_roles_the_org_may_hold(
         )
     )
     with qtbot.waitSignal(page.loaded, timeout=10000):
-        page.session.run(
-            LoadOrgs(), lambda orgs: (page.tree.fill(orgs, root), page.loaded.emit())
-        )
+        page.session.run(LoadOrgs(), lambda orgs: (page.tree.fill(orgs, root), page.loaded.emit()))
     offered: list[str] = []
 
     def look(dialog: UserDialog) -> None:

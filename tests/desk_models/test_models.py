@@ -202,7 +202,7 @@ def test_enrolment_model_queues_on_the_module_port_and_reports_prompts() -> None
     model.prompted.connect(lambda p: prompts.append(p.text))
     model.start(version=2)
     model.start(version=2)  # already running: one job
-    job, ok, err, progress = run.asked[0]
+    job, _ok, err, progress = run.asked[0]
     assert isinstance(job, EnrolFingerprint) and len(run.asked) == 1
     assert job.resource == device("COM4") and job.version == 2
     progress(Prompt(Step.first_press, "请将手指平放在采集窗口"))
