@@ -202,7 +202,9 @@ class InboxPage(QWidget):
         if not chosen:
             self.status.error("请先选择保安员考试报名记录（可按住 Ctrl 或 Shift 多选）")
             return
-        if not confirm(self, "缴费确认", f"确认所选 {len(chosen)} 名报名人员已缴纳考试费用？"):
+        if not confirm(
+            self, "缴费确认", f"确认所选 {len(chosen)} 名报名人员已缴纳考试费用？", "确认缴费"
+        ):
             return
         api, ids = self.context.api, [row.id for row in chosen]
 

@@ -48,7 +48,7 @@ from client.views.approvals.screening_panel import ScreeningPanel
 from client.views.context import DeskContext
 from client.views.devices.fingerprint_dialog import FingerprintEnrolDialog
 from client.views.status import StatusLabel
-from client.views.widgets import confirm
+from client.views.widgets import confirm, guard_enter, not_on_enter
 from shared.approvals import MaterialKind
 from shared.schemas.applications import ApplicationDetail
 from shared.schemas.forms import FORMS
@@ -122,6 +122,7 @@ class ReviewDialog(QDialog):
         self.model.acted.connect(self._acted)
         self.model.failed.connect(self._failed)
         QShortcut(QKeySequence.StandardKey.Refresh, self, activated=self.model.load)
+        guard_enter(self)
         self.model.load()
 
     # -- layout ------------------------------------------------------------------------------
@@ -193,6 +194,14 @@ class ReviewDialog(QDialog):
             row.addWidget(button)
         self.print_button.setVisible(self.can_print)
         self.save_button.setVisible(self.can_print)
+        # the step's actions are clicked, never pressed by a stray Enter
+        not_on_enter(
+            self.primary,
+            self.reject_button,
+            self.assign_button,
+            self.return_button,
+            self.reassign_button,
+        )
         layout.addLayout(row)
         self._set_enabled(False)
         return self.actions
@@ -287,7 +296,9 @@ class ReviewDialog(QDialog):
             self.enrol_fingerprint(d)
             return
         if d.gate.action == "payment":
-            if confirm(self, "缴费确认", f"确认申请人 {d.applicant_name} 已缴纳考试费用？"):
+            if confirm(
+                self, "缴费确认", f"确认申请人 {d.applicant_name} 已缴纳考试费用？", "确认缴费"
+            ):
                 self.model.confirm_payment()
             return
         opinion = self.opinion.toPlainText().strip()

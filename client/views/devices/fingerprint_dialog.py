@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from client.devices.enrolment import STEP_LABELS, Prompt, Step
 from client.models.fingerprint_enrolment import EnrolmentModel
+from client.views.widgets import guard_enter, not_on_enter
 from shared.schemas.applications import ApplicationDetail, FingerprintMatch
 
 # what a clerk should do when the device says so (the driver's message says what happened)
@@ -85,7 +86,6 @@ class FingerprintEnrolDialog(QDialog):
 
     def _buttons(self) -> QHBoxLayout:
         self.start_button = QPushButton("开始采集", objectName="enrolStart")
-        self.start_button.setDefault(True)
         self.start_button.clicked.connect(self.start)
         self.cancel_button = QPushButton("取消", objectName="enrolCancel")
         self.cancel_button.clicked.connect(self.cancel)
@@ -100,6 +100,9 @@ class FingerprintEnrolDialog(QDialog):
         buttons.addWidget(self.start_button)
         buttons.addWidget(self.cancel_button)
         buttons.addWidget(self.close_button)
+        # starting ends in a registration: clicked, not a stray Enter
+        not_on_enter(self.start_button, self.manual_button)
+        guard_enter(self)
         return buttons
 
     # -- the model talks ----------------------------------------------------------------------

@@ -36,6 +36,7 @@ from client.devices.settings import (
 )
 from client.jobs import Job, JobRunner
 from client.views.status import StatusLabel
+from client.views.widgets import guard_enter
 
 # simulators for demonstration and training; a simulated finger stands in for the applicant's.
 # The last is a clone without the notepad: its test report shows the port identity.
@@ -116,6 +117,7 @@ class DeviceSettingsDialog(QDialog):
         buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("关闭")
         buttons.accepted.connect(self.save)
         buttons.rejected.connect(self.reject)
+        guard_enter(self)
 
         layout = QVBoxLayout(self)
         layout.addWidget(finger)

@@ -207,7 +207,7 @@ class OrgPage(QWidget):
         org = self.current
         if org is None:
             return
-        if not confirm(self, "删除机构", f"确定删除“{org.name}”？此操作不可撤销。"):
+        if not confirm(self, "删除机构", f"确定删除“{org.name}”？此操作不可撤销。", "删除"):
             return
         api = self.context.api
         self.context.call(

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from client.formatting import local_time
-from client.views.widgets import ok_cancel
+from client.views.widgets import guard_enter, ok_cancel
 from shared.enums import ApprovalRole, BusinessType
 from shared.idnumber import IdNumberError, parse_id_number
 from shared.schemas.roles import RolePublic
@@ -182,3 +182,4 @@ class OneTimePasswordDialog(QDialog):
         close = QPushButton("我已记下，关闭")
         close.clicked.connect(self.accept)
         layout.addWidget(close)
+        guard_enter(self)  # Enter is not "I have written it down"
