@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
 from client.api import ApiError
 from client.views.change_password import ChangePasswordDialog
 from client.views.context import DeskContext
+from client.views.style import SIGN_IN_WINDOW
 
 
 class SignInWindow(QWidget):
@@ -49,7 +50,7 @@ class SignInWindow(QWidget):
         for field in (self.server, self.username, self.password):
             field.returnPressed.connect(self.submit)
         (self.password if self.username.text() else self.username).setFocus()
-        self.resize(460, 300)
+        self.resize(*SIGN_IN_WINDOW)
 
     def try_remembered(self) -> None:
         """Resume a session remembered on this workstation, if the server still honours it."""

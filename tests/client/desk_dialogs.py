@@ -194,3 +194,5 @@ BUILDERS: dict[type[QDialog], Callable[[Desk], QDialog]] = {
     DeviceSettingsDialog: _devices,
     FingerprintEnrolDialog: _enrol,
 }
+
+DIALOG_CLASSES = sorted(BUILDERS, key=lambda cls: cls.__name__)

@@ -23,7 +23,14 @@ from client.views.approvals.action_dialogs import RejectDialog
 from client.views.approvals.review_dialog import ReviewDialog
 from shared.approvals import ApplicationStatus
 from tests.client.approval_desk import DeskWorld, build_desk_world
-from tests.client.desk_dialogs import BUILDERS, WAIT, Desk, dialog_classes, make_desk
+from tests.client.desk_dialogs import (
+    BUILDERS,
+    DIALOG_CLASSES,
+    WAIT,
+    Desk,
+    dialog_classes,
+    make_desk,
+)
 from tests.client.modal import when_modal
 
 ENTER = (
@@ -72,9 +79,7 @@ def test_the_walk_covers_every_dialog() -> None:
     assert dialog_classes() == set(BUILDERS)
 
 
-@pytest.mark.parametrize(
-    "cls", sorted(BUILDERS, key=lambda c: c.__name__), ids=lambda c: c.__name__
-)
+@pytest.mark.parametrize("cls", DIALOG_CLASSES, ids=lambda c: c.__name__)
 def test_enter_in_any_input_sends_nothing(qtbot, desk: Desk, cls: type[QDialog]) -> None:  # type: ignore[no-untyped-def]
     dialog = built(qtbot, desk, cls)
     tabs = dialog.findChildren(QTabWidget)
@@ -97,9 +102,7 @@ def test_enter_in_any_input_sends_nothing(qtbot, desk: Desk, cls: type[QDialog])
     assert len(pressed) > (1 if cls.__name__ != "FingerprintEnrolDialog" else 0)
 
 
-@pytest.mark.parametrize(
-    "cls", sorted(BUILDERS, key=lambda c: c.__name__), ids=lambda c: c.__name__
-)
+@pytest.mark.parametrize("cls", DIALOG_CLASSES, ids=lambda c: c.__name__)
 def test_esc_cancels(qtbot, desk: Desk, cls: type[QDialog]) -> None:  # type: ignore[no-untyped-def]
     dialog = built(qtbot, desk, cls)
     qtbot.keyClick(dialog, Qt.Key.Key_Escape)

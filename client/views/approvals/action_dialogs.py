@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from client.views.style import PICK_PERSON_DIALOG, REJECT_DIALOG
 from client.views.widgets import confirm, not_on_enter, ok_cancel
 from shared.approvals import FINGERPRINT_CARD_PATTERN
 from shared.schemas.applications import PendingApprover
@@ -40,7 +41,7 @@ class RejectDialog(QDialog):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("不同意 — 退回申请人")
-        self.resize(560, 460)
+        self.resize(*REJECT_DIALOG)
         layout = QVBoxLayout(self)
         note = QLabel("退回原因和补正清单对申请人可见；请一次性告知全部需要补正的内容。")
         note.setWordWrap(True)
@@ -114,7 +115,7 @@ class AssignDialog(QDialog):
     def __init__(self, colleagues: list[PendingApprover], parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("指派")
-        self.resize(460, 380)
+        self.resize(*PICK_PERSON_DIALOG)
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel("指派给（本环节有审批权限的人员）"))
         self.people = QListWidget()
@@ -155,7 +156,7 @@ class ReassignDialog(QDialog):
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("收回/改派")
-        self.resize(460, 380)
+        self.resize(*PICK_PERSON_DIALOG)
         layout = QVBoxLayout(self)
         now = (
             f"当前指派给：{assigned}"

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QPlainTextEdit,
     QPushButton,
+    QScrollArea,
     QTableWidget,
     QTableWidgetItem,
     QTabWidget,
@@ -48,6 +49,7 @@ from client.views.approvals.screening_panel import ScreeningPanel
 from client.views.context import DeskContext
 from client.views.devices.fingerprint_dialog import FingerprintEnrolDialog
 from client.views.status import StatusLabel
+from client.views.style import OPINION_HEIGHT, REVIEW_DIALOG, set_state
 from client.views.widgets import confirm, guard_enter, not_on_enter
 from shared.approvals import MaterialKind
 from shared.schemas.applications import ApplicationDetail
@@ -74,7 +76,7 @@ class ReviewDialog(QDialog):
         me = context.me
         permissions = set(me.permissions) if me else set()
         self.setWindowTitle("审批")
-        self.resize(1180, 780)
+        self.resize(*REVIEW_DIALOG)
         # every call of this dialog: off the UI thread, re-authenticating over this window
         caller: Caller = lambda fn, ok, err: context.call(self, fn, ok, err)  # noqa: E731
         self.model = ReviewModel(
@@ -88,7 +90,7 @@ class ReviewDialog(QDialog):
         layout = QVBoxLayout(self)
         self.header = QLabel(objectName="pageTitle")
         self.header.setWordWrap(True)
-        self.subheader = QLabel()
+        self.subheader = QLabel(objectName="reviewSubheader")
         self.subheader.setWordWrap(True)
         layout.addWidget(self.header)
         layout.addWidget(self.subheader)
@@ -141,7 +143,11 @@ class ReviewDialog(QDialog):
         self.persons.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         inner.addWidget(self.persons)
         layout.addWidget(persons, 1)
-        return tab
+        scroll = QScrollArea()  # a long form scrolls; the actions below stay in view
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setWidget(tab)
+        return scroll
 
     def _action_box(self) -> QWidget:
         self.actions = QGroupBox("审批")
@@ -152,7 +158,7 @@ class ReviewDialog(QDialog):
         self.opinion = QPlainTextEdit()
         self.opinion.setAccessibleName("审批意见")
         self.opinion.setTabChangesFocus(True)
-        self.opinion.setFixedHeight(70)
+        self.opinion.setFixedHeight(OPINION_HEIGHT)
         layout.addWidget(self.opinion)
         self.gate_note = QLabel(objectName="errorLabel")
         self.gate_note.setWordWrap(True)
@@ -233,7 +239,7 @@ class ReviewDialog(QDialog):
         assigned = f" · 已指派给 {task.assignee_name}" if task and task.assignee_name else ""
         head = f"申请编号 {d.number} · 第 {d.round} 轮 · 状态：{d.status_label}"
         self.subheader.setText(f"{head} · {where}{due}{assigned}")
-        self.subheader.setStyleSheet("color: #c62828;" if d.overdue else "")
+        set_state(self.subheader, "overdue", d.overdue)
         while self.form_layout.rowCount():
             self.form_layout.removeRow(0)
         self.form_layout.addRow("申请人", QLabel(f"{d.applicant_name}（{d.applicant_code}）"))
@@ -258,7 +264,7 @@ class ReviewDialog(QDialog):
         self._set_enabled(acting)
         final = self.model.is_final_step
         self.opinion_label.setText(EXTERNAL_LABEL if final else INTERNAL_LABEL)
-        self.opinion_label.setStyleSheet("color: #b35c00; font-weight: bold;" if final else "")
+        set_state(self.opinion_label, "external", final)  # goes to the applicant: stands out
         if not acting or d.gate is None:
             self.gate_note.setText("" if d.can_act else "本环节不由您办理，仅可查看")
             self.primary.setText("同意")

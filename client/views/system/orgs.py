@@ -19,6 +19,7 @@ from client.models.org_tree import OrgTree, child_types, region_choices
 from client.views.context import DeskContext
 from client.views.org_tree_widget import OrgTreeWidget
 from client.views.status import StatusLabel
+from client.views.style import ORG_SPLIT
 from client.views.widgets import confirm
 from shared.enums import OrgType
 from shared.schemas.orgs import OrgCreate, OrgPublic, OrgUpdate
@@ -47,7 +48,7 @@ class OrgPage(QWidget):
         self.tree.currentItemChanged.connect(self._select)
         splitter.addWidget(self.tree)
         splitter.addWidget(self._detail_panel())
-        splitter.setSizes([420, 600])
+        splitter.setSizes(list(ORG_SPLIT))
         layout.addWidget(splitter, 1)
         self.status = StatusLabel()
         layout.addWidget(self.status)
