@@ -44,6 +44,8 @@ BUSY_BAR_WIDTH = 160
 ORG_TREE_NAME_WIDTH = 260
 ORG_SPLIT = (420, 600)  # tree | form
 ORG_LIST_SPLIT = (300, 900)
+MAX_COLUMN_WIDTH = 320  # a list column fitted to its content stops here (tooltip shows all)
+SHRINK_STEP = 16  # columns give way to fit the view this much at a time, widest first
 FILTER_COMBO_WIDTH = 260
 SEARCH_FIELD_WIDTH = 220
 

@@ -2,6 +2,7 @@
 screen less the Windows taskbar (728 px) and a title bar; PDFs open fitted to the width."""
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from io import BytesIO
 
 import pytest
@@ -12,13 +13,16 @@ from reportlab.pdfgen import canvas
 
 from client.api import ApiClient
 from client.jobs import JobRunner
+from client.models.table import Column, PagedTableModel
 from client.preferences import Preferences
 from client.resources import stylesheet
 from client.views.approvals.review_dialog import ReviewDialog
 from client.views.context import DeskContext
 from client.views.main_window import MainWindow
+from client.views.paged_table import PagedTable
 from client.views.pages import PAGES
 from client.views.sign_in import SignInWindow
+from client.views.style import MAX_COLUMN_WIDTH
 from shared.enums import BusinessType
 from tests.client.approval_desk import DeskWorld, build_desk_world
 from tests.client.desk_dialogs import BUILDERS, DIALOG_CLASSES, WAIT, Desk, make_desk
@@ -125,3 +129,32 @@ def test_a_pdf_opens_fitted_to_the_width(qtbot, desk: Desk) -> None:  # type: ig
     dialog.resize(dialog.width() + 100, dialog.height())
     qtbot.wait(20)
     assert view.transform().m11() == zoomed  # the clerk's zoom is kept
+
+
+@dataclass
+class _Row:
+    number: str
+    name: str
+    step: str
+    due: str
+
+
+def test_list_columns_fit_the_view_without_cutting_a_heading(qtbot, prefs: Preferences) -> None:  # type: ignore[no-untyped-def]
+    columns = [
+        Column("number", "申请编号"),
+        Column("name", "申请人"),
+        Column("step", "当前环节"),
+        Column("due", "办理期限"),
+    ]
+    model = PagedTableModel(columns)
+    table = PagedTable(model, "fit-test", prefs)
+    qtbot.addWidget(table)
+    table.resize(700, 400)
+    table.show()
+    long_name = "杭州西湖保安服务有限公司" * 4
+    model.fill([_Row("SQ20260001", long_name, "县级公安机关初审", "2026-05-20")], 1)
+    header = table.view.horizontalHeader()
+    widths = [header.sectionSize(i) for i in range(len(columns))]
+    assert sum(widths) <= table.view.viewport().width() + 1
+    assert all(w >= header.sectionSizeHint(i) for i, w in enumerate(widths[:-1]))
+    assert widths[1] <= MAX_COLUMN_WIDTH  # the long name gave way
