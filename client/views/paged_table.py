@@ -93,7 +93,11 @@ class PagedTable(QWidget):
         count = header.count()
         widths = [min(header.sectionSize(i), MAX_COLUMN_WIDTH) for i in range(count)]
         floors = [min(header.sectionSizeHint(i), w) for i, w in enumerate(widths)]
-        excess = sum(widths) - self.view.viewport().width()
+        # the vertical scroll bar a full page will show takes its share too
+        room = self.view.viewport().width()
+        if not self.view.verticalScrollBar().isVisible():
+            room -= self.view.verticalScrollBar().sizeHint().width()
+        excess = sum(widths) - room
         while excess > 0:
             spare = max(range(count), key=lambda c: widths[c] - floors[c])
             give = min(excess, widths[spare] - floors[spare], SHRINK_STEP)

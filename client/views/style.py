@@ -35,6 +35,7 @@ USER_DIALOG = (900, 560)
 DEVICE_DIALOG = (640, 600)
 ENROL_DIALOG = (640, 340)
 SIGN_IN_WINDOW = (460, 300)
+PERSONS_TABLE_HEIGHT = 150  # the review's 涉及人员: four rows before its page scrolls
 OPINION_HEIGHT = 70  # the opinion box under the review's tabs: three lines
 ENROL_STEPS_WIDTH = 200
 ENROL_PROMPT_HEIGHT = 90

@@ -49,7 +49,7 @@ from client.views.approvals.screening_panel import ScreeningPanel
 from client.views.context import DeskContext
 from client.views.devices.fingerprint_dialog import FingerprintEnrolDialog
 from client.views.status import StatusLabel
-from client.views.style import OPINION_HEIGHT, REVIEW_DIALOG, set_state
+from client.views.style import OPINION_HEIGHT, PERSONS_TABLE_HEIGHT, REVIEW_DIALOG, set_state
 from client.views.widgets import confirm, guard_enter, not_on_enter
 from shared.approvals import MaterialKind
 from shared.schemas.applications import ApplicationDetail
@@ -141,6 +141,7 @@ class ReviewDialog(QDialog):
         self.persons.verticalHeader().setVisible(False)
         self.persons.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.persons.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.persons.setMinimumHeight(PERSONS_TABLE_HEIGHT)
         inner.addWidget(self.persons)
         layout.addWidget(persons, 1)
         scroll = QScrollArea()  # a long form scrolls; the actions below stay in view
