@@ -86,6 +86,9 @@ def main(argv: list[str] | None = None) -> None:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("sgss-desk")
     app.setOrganizationName("SGSS")
+    from client.translations import install_qt_chinese  # Qt's own buttons and dialogs
+
+    install_qt_chinese(app)
     prefs = Preferences()
     if args.check:
         from client.check import run_checks

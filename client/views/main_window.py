@@ -29,6 +29,7 @@ from client.session import Session
 from client.views.bell import BellButton
 from client.views.change_password import ChangePasswordDialog
 from client.views.placeholder import PlaceholderPage
+from client.views.style import BUSY_BAR_WIDTH, MAIN_SPLIT, MAIN_WINDOW
 
 PageFactory = Callable[[Session], QWidget]
 INBOX_KEY = "applications"  # 待办事项 / 通用审批
@@ -56,7 +57,7 @@ class MainWindow(QMainWindow):
         splitter.addWidget(self.nav)
         splitter.addWidget(self.stack)
         splitter.setStretchFactor(1, 1)
-        splitter.setSizes([280, 1000])
+        splitter.setSizes(list(MAIN_SPLIT))
         outer.addWidget(splitter, 1)
         self.setCentralWidget(central)
         self._fill_menu()
@@ -65,13 +66,13 @@ class MainWindow(QMainWindow):
         self._busy_indicator()
         geometry = session.prefs.geometry("main")
         if geometry is None or not self.restoreGeometry(geometry):
-            self.resize(1280, 800)
+            self.resize(*MAIN_WINDOW)
 
     def _busy_indicator(self) -> None:
         """An indeterminate bar and a cancel button in the status bar while any job runs."""
         self.busy = QProgressBar(objectName="busyBar")
         self.busy.setRange(0, 0)
-        self.busy.setMaximumWidth(160)
+        self.busy.setMaximumWidth(BUSY_BAR_WIDTH)
         self.cancel = QPushButton("取消", objectName="cancelJobs")
         self.cancel.clicked.connect(self.session.runner.cancel_all)
         for widget in (self.busy, self.cancel):

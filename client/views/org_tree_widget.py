@@ -4,6 +4,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QTreeWidget, QTreeWidgetItem
 
 from client.models.org_tree import OrgTree
+from client.views.style import MUTED, ORG_TREE_NAME_WIDTH, colour
 from shared.schemas.orgs import OrgPublic
 
 
@@ -15,7 +16,7 @@ class OrgTreeWidget(QTreeWidget):
         self.items: dict[int, QTreeWidgetItem] = {}
         if with_codes:
             self.setHeaderLabels(["机构名称", "区划代码"])
-            self.setColumnWidth(0, 260)
+            self.setColumnWidth(0, ORG_TREE_NAME_WIDTH)
         else:
             self.setHeaderHidden(True)
 
@@ -28,7 +29,7 @@ class OrgTreeWidget(QTreeWidget):
             item = QTreeWidgetItem([org.name, org.region_code] if self.with_codes else [org.name])
             item.setData(0, Qt.ItemDataRole.UserRole, org.id)
             if not org.editable:
-                item.setForeground(0, Qt.GlobalColor.darkGray)
+                item.setForeground(0, colour(MUTED))
             self.items[org.id] = item
             if parent is None:
                 self.addTopLevelItem(item)

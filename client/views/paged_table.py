@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 
 from client.models.table import PagedRows
 from client.qt.table_model import TableAdapter
+from client.views.style import MAX_COLUMN_WIDTH, SHRINK_STEP
 
 
 class PagedTable(QWidget):
@@ -75,7 +76,7 @@ class PagedTable(QWidget):
     def _update_pager(self) -> None:
         m = self.model
         if not self._sized and m.rows:
-            self.view.resizeColumnsToContents()
+            self.fit_columns()
             self._sized = True
         self.info.setText(f"共 {m.total} 条，第 {m.page}/{m.pages} 页")
         self.prev.setEnabled(m.page > 1)
@@ -84,6 +85,30 @@ class PagedTable(QWidget):
             self.prefs.set_geometry(
                 f"table/{self.state_key}", self.view.horizontalHeader().saveState()
             )
+
+    def fit_columns(self) -> None:
+        """Columns as wide as their content, none wider than ``MAX_COLUMN_WIDTH``, and together
+        within the view where that cuts no heading: the column with the most to spare gives way
+        first, so a long name does not push 办理期限 off the screen."""
+        header = self.view.horizontalHeader()
+        self.view.resizeColumnsToContents()
+        count = header.count()
+        widths = [min(header.sectionSize(i), MAX_COLUMN_WIDTH) for i in range(count)]
+        floors = [min(header.sectionSizeHint(i), w) for i, w in enumerate(widths)]
+        # the vertical scroll bar a full page will show takes its share too
+        room = self.view.viewport().width()
+        if not self.view.verticalScrollBar().isVisible():
+            room -= self.view.verticalScrollBar().sizeHint().width()
+        excess = sum(widths) - room
+        while excess > 0:
+            spare = max(range(count), key=lambda c: widths[c] - floors[c])
+            give = min(excess, widths[spare] - floors[spare], SHRINK_STEP)
+            if give <= 0:
+                break
+            widths[spare] -= give
+            excess -= give
+        for column, width in enumerate(widths):
+            header.resizeSection(column, width)
 
     def selected(self) -> Any | None:
         rows = self.view.selectionModel().selectedRows()

@@ -27,13 +27,17 @@ class ReauthDialog(QDialog):
         layout.addRow("用户名", self.username)
         layout.addRow("密码", self.password)
         layout.addRow(self.error)
-        buttons = ok_cancel(self, "确定", self._submit)
+        buttons = ok_cancel(self, "确定", self._submit, enter_submits=True)  # signs in only
         layout.addRow(buttons)
 
     def _submit(self) -> None:
+        username, password = self.username.text(), self.password.text()
+        if not password:  # an empty try would only count towards locking the account
+            self.error.setText("请输入密码")
+            return
         self.error.setText("正在验证…")
         self.session.run(
-            Reauthenticate(self.username.text(), self.password.text()),
+            Reauthenticate(username, password),
             lambda _result: self.accept(),
             lambda err: self.error.setText(err.message if isinstance(err, ApiError) else str(err)),
             reauth=False,

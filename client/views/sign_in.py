@@ -15,6 +15,7 @@ from client.api import ApiError
 from client.jobs.api_jobs import LoadMe, SignIn
 from client.session import Session
 from client.views.change_password import ChangePasswordDialog
+from client.views.style import SIGN_IN_WINDOW
 
 
 class SignInWindow(QWidget):
@@ -50,7 +51,7 @@ class SignInWindow(QWidget):
         for field in (self.server, self.username, self.password):
             field.returnPressed.connect(self.submit)
         (self.password if self.username.text() else self.username).setFocus()
-        self.resize(460, 300)
+        self.resize(*SIGN_IN_WINDOW)
 
     def try_remembered(self) -> None:
         """Resume a session remembered on this workstation, if the server still honours it."""

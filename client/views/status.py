@@ -1,6 +1,7 @@
 from PySide6.QtWidgets import QLabel
 
 from client.api import ApiError
+from client.views.style import set_state
 
 
 class StatusLabel(QLabel):
@@ -11,9 +12,9 @@ class StatusLabel(QLabel):
         self.setWordWrap(True)
 
     def info(self, text: str = "") -> None:
-        self.setStyleSheet("")
+        set_state(self, "error", False)
         self.setText(text)
 
     def error(self, err: ApiError | str) -> None:
-        self.setStyleSheet("color: #c62828;")
+        set_state(self, "error", True)  # red (QSS)
         self.setText(err.message if isinstance(err, ApiError) else err)

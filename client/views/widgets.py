@@ -1,29 +1,111 @@
-"""Small pieces every dialog and page uses the same way."""
+"""Small pieces every dialog and page uses the same way.
+
+Keys in a dialog of the desk are safe: a stray Enter never sends anything. Enter that the focused
+input does not use itself (a line edit, a combo box, a list) moves to the next input instead of
+pressing the dialog's default button; only a click (or Space/Enter on a focused, non-destructive
+button) submits. Esc cancels, as in every Qt dialog. A destructive choice is confirmed in a box
+whose default button is 取消.
+"""
 
 from collections.abc import Callable
 
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QMessageBox, QWidget
+from PySide6.QtCore import SIGNAL, QEvent, QObject, Qt
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QAbstractSpinBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QLineEdit,
+    QMessageBox,
+    QWidget,
+)
 
 _OK, _CANCEL = QDialogButtonBox.StandardButton.Ok, QDialogButtonBox.StandardButton.Cancel
+_ENTER = (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+# inputs of one line: Enter there means "next field", as on a paper form
+_SINGLE_LINE = (QLineEdit, QComboBox, QAbstractSpinBox)
 
 
-def ok_cancel(dialog: QDialog, ok_text: str, on_ok: Callable[[], None]) -> QDialogButtonBox:
-    """确定/保存 and 取消 in Chinese; Cancel rejects the dialog, OK calls ``on_ok``."""
+class _EnterGuard(QObject):
+    """Eats the Enter a dialog would turn into a click of its default button; calls ``on_enter``
+    instead (re-authentication: Enter signs in) or moves the focus on from a one-line input."""
+
+    def __init__(self, dialog: QDialog, on_enter: Callable[[], None] | None) -> None:
+        super().__init__(dialog)
+        self.dialog, self.on_enter = dialog, on_enter
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
+        if event.type() != QEvent.Type.KeyPress or watched is not self.dialog:
+            return False
+        assert isinstance(event, QKeyEvent)
+        if event.key() not in _ENTER:
+            return False
+        focus = self.dialog.focusWidget()
+        if self.on_enter is not None:
+            self.on_enter()
+        elif isinstance(focus, _SINGLE_LINE) and not _has_own_enter(focus):
+            self.dialog.focusNextChild()
+        return True
+
+
+def _has_own_enter(widget: QWidget) -> bool:
+    """A line edit whose Enter does something of its own (adds a correction): stay there."""
+    return isinstance(widget, QLineEdit) and widget.receivers(SIGNAL("returnPressed()")) > 0
+
+
+def guard_enter(dialog: QDialog, on_enter: Callable[[], None] | None = None) -> None:
+    """Make Enter safe in ``dialog`` (see the module's note). ``on_enter`` is for dialogs whose
+    only action changes nothing on the server (re-entering a password)."""
+    dialog.installEventFilter(_EnterGuard(dialog, on_enter))
+
+
+def not_on_enter(*buttons: QAbstractButton) -> None:
+    """Buttons that must be clicked: Enter on them (focused or not) does nothing."""
+    for button in buttons:
+        if hasattr(button, "setAutoDefault"):
+            button.setAutoDefault(False)
+            button.setDefault(False)
+
+
+def ok_cancel(
+    dialog: QDialog,
+    ok_text: str,
+    on_ok: Callable[[], None],
+    *,
+    destructive: bool = False,
+    enter_submits: bool = False,
+) -> QDialogButtonBox:
+    """确定/保存 and 取消 in Chinese; Cancel rejects the dialog, OK calls ``on_ok``. Enter in
+    the dialog does not press OK (``guard_enter``) unless ``enter_submits`` (for an OK that
+    changes nothing on the server); a ``destructive`` OK is not pressed by Enter even when it
+    has the focus."""
     buttons = QDialogButtonBox(_OK | _CANCEL)
     buttons.button(_OK).setText(ok_text)
     buttons.button(_CANCEL).setText("取消")
     buttons.accepted.connect(on_ok)
     buttons.rejected.connect(dialog.reject)
+    if destructive:
+        not_on_enter(buttons.button(_OK))
+    guard_enter(dialog, on_ok if enter_submits else None)
     return buttons
 
 
-def confirm(parent: QWidget, title: str, text: str) -> bool:
-    """Ask before a destructive action; No is the default answer."""
-    answer = QMessageBox.question(
-        parent,
-        title,
-        text,
-        QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-        QMessageBox.StandardButton.No,
+def confirm(
+    parent: QWidget, title: str, text: str, action: str = "确定", *, details: str = ""
+) -> bool:
+    """Ask before a destructive action: ``action`` and 取消, with 取消 the default (Enter) and
+    the escape button. ``details`` is shown under the question (e.g. the list being sent)."""
+    box = QMessageBox(
+        QMessageBox.Icon.Question, title, text, QMessageBox.StandardButton.NoButton, parent
     )
-    return answer == QMessageBox.StandardButton.Yes
+    if details:
+        box.setInformativeText(details)
+    yes = box.addButton(action, QMessageBox.ButtonRole.AcceptRole)
+    no = box.addButton("取消", QMessageBox.ButtonRole.RejectRole)
+    not_on_enter(yes)
+    box.setDefaultButton(no)
+    box.setEscapeButton(no)
+    box.exec()
+    return box.clickedButton() is yes

@@ -1,11 +1,11 @@
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QMessageBox
 
 from client.api import ApiClient
 from client.session import Session
 from client.views.system.orgs import OrgPage
 from tests.client.conftest import STRONG, activated_user
+from tests.client.modal import agree_to_confirmations
 
 
 @pytest.fixture
@@ -48,7 +48,7 @@ def test_add_edit_delete_org(qtbot, page: OrgPage, monkeypatch) -> None:  # type
         page.save()
     assert saved.args[0].address == "嘉兴市南湖区" and saved.args[0].version == 2
 
-    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    agree_to_confirmations(monkeypatch)
     qtbot.waitUntil(lambda: page.current is not None and page.current.version == 2, timeout=10000)
     with qtbot.waitSignal(page.deleted, timeout=10000):
         page.delete()

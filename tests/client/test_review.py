@@ -26,7 +26,7 @@ from shared.approvals import ApplicationStatus
 from shared.enums import BusinessType
 from shared.schemas.applications import ApplicationRow, ApproveBody
 from tests.client.approval_desk import DeskWorld, build_desk_world
-from tests.client.modal import when_modal
+from tests.client.modal import agree_to_confirmations, when_modal
 
 WAIT = 15000
 
@@ -183,8 +183,9 @@ def test_administrator_takes_back_and_hands_on_a_step(qtbot, world: DeskWorld, d
 
 
 def test_rejection_reaches_the_applicant_with_every_correction(
-    qtbot, world: DeskWorld, desk
+    qtbot, world: DeskWorld, desk, monkeypatch
 ) -> None:  # type: ignore[no-untyped-def]
+    agree_to_confirmations(monkeypatch)
     app_id = world.submit(BusinessType.legal_rep_change)["id"]
     dialog = review(qtbot, desk("county"), app_id)
     assert dialog.reject_button.isEnabled()  # rejection needs no screening
@@ -213,7 +214,8 @@ def test_rejection_reaches_the_applicant_with_every_correction(
     assert "补充拟任法定代表人身份证复印件" in seen and "股东会决议须加盖公章" in seen
 
 
-def test_reject_dialog_insists_on_a_reason_and_corrections(qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_reject_dialog_insists_on_a_reason_and_corrections(qtbot, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    agree_to_confirmations(monkeypatch)
     dialog = RejectDialog()
     qtbot.addWidget(dialog)
     dialog.submit()

@@ -2,7 +2,6 @@ import contextlib
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QMessageBox
 
 from client.api import ApiClient, ApiError
 from client.jobs.api_jobs import LoadOrgs
@@ -11,7 +10,7 @@ from client.views.system.user_dialog import OneTimePasswordDialog, UserDialog
 from client.views.system.users import UserPage
 from shared.enums import ApprovalRole, BusinessType
 from tests.client.conftest import STRONG, activated_user
-from tests.client.modal import when_modal
+from tests.client.modal import agree_to_confirmations, when_modal
 
 # applications:approve: granting an approval role is granting it (one may grant only what one holds)
 MANAGER = ["orgs:view", "users:view", "users:create", "users:update", "users:reset_password",
@@ -101,7 +100,7 @@ def test_reset_unlock_and_disable(qtbot, page: UserPage, admin_api: ApiClient, m
         timeout=10000,
     )
 
-    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    agree_to_confirmations(monkeypatch)
     page.table.view.selectRow(_find(page, "target_u"))
     before = page.model.rows[_find(page, "target_u")].version
     when_modal(OneTimePasswordDialog, lambda d: d.accept())

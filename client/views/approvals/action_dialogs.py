@@ -1,6 +1,10 @@
 """The small dialogs of the review: 不同意 (reason and the complete list of corrections,
 一次性告知), 指派, 收回/改派, 退回上一级 and 获取指纹卡号. Each checks what the server would refuse
-anyway, so the clerk learns it before sending; the server still decides."""
+anyway, so the clerk learns it before sending; the server still decides.
+
+Enter never sends (``client.views.widgets``): in the corrections field it adds the item, in a
+list it does nothing; 不同意 is sent only by its button, after a confirmation listing what the
+applicant will be told."""
 
 import re
 
@@ -19,7 +23,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from client.views.widgets import ok_cancel
+from client.views.style import PICK_PERSON_DIALOG, REJECT_DIALOG
+from client.views.widgets import confirm, not_on_enter, ok_cancel
 from shared.approvals import FINGERPRINT_CARD_PATTERN
 from shared.schemas.applications import PendingApprover
 
@@ -36,7 +41,7 @@ class RejectDialog(QDialog):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("不同意 — 退回申请人")
-        self.resize(560, 460)
+        self.resize(*REJECT_DIALOG)
         layout = QVBoxLayout(self)
         note = QLabel("退回原因和补正清单对申请人可见；请一次性告知全部需要补正的内容。")
         note.setWordWrap(True)
@@ -56,12 +61,13 @@ class RejectDialog(QDialog):
         add.clicked.connect(self.add_correction)
         remove = QPushButton("删除所选")
         remove.clicked.connect(self.remove_selected)
+        not_on_enter(add, remove)
         for widget in (self.new_item, add, remove):
             row.addWidget(widget)
         layout.addLayout(row)
         self.error = _error_label()
         layout.addWidget(self.error)
-        layout.addWidget(ok_cancel(self, "确认退回", self.submit))
+        layout.addWidget(ok_cancel(self, "确认退回", self.submit, destructive=True))
 
     def add_correction(self) -> None:
         text = self.new_item.text().strip()
@@ -86,8 +92,21 @@ class RejectDialog(QDialog):
             self.error.setText("请填写退回原因")
         elif not corrections:
             self.error.setText("请至少列出一项需补正的内容")
-        else:
+        elif confirm(
+            self,
+            "确认退回",
+            "将退回申请人并结束本轮审批。申请人将看到以下退回原因和补正清单：",
+            "确认退回",
+            details=self.summary(reason, corrections),
+        ):
             self.accept()
+
+    @staticmethod
+    def summary(reason: str, corrections: list[str]) -> str:
+        """What the applicant is told, as the confirmation shows it."""
+        lines = [f"退回原因：{reason}", "需补正的内容："]
+        lines += [f"{n}. {item}" for n, item in enumerate(corrections, start=1)]
+        return "\n".join(lines)
 
 
 class AssignDialog(QDialog):
@@ -96,7 +115,7 @@ class AssignDialog(QDialog):
     def __init__(self, colleagues: list[PendingApprover], parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("指派")
-        self.resize(460, 380)
+        self.resize(*PICK_PERSON_DIALOG)
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel("指派给（本环节有审批权限的人员）"))
         self.people = QListWidget()
@@ -137,7 +156,7 @@ class ReassignDialog(QDialog):
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("收回/改派")
-        self.resize(460, 380)
+        self.resize(*PICK_PERSON_DIALOG)
         layout = QVBoxLayout(self)
         now = (
             f"当前指派给：{assigned}"

@@ -7,13 +7,14 @@ from html import escape
 from PySide6.QtWidgets import QTextBrowser
 
 from client.formatting import local_time
+from client.views.style import DANGER, MUTED, SUCCESS, TEXT
 from shared.schemas.applications import ExternalView
 
 STATES = {
-    "done": ("已通过", "#2e7d32"),
-    "pending": ("办理中", "#c62828"),
-    "not_reached": ("未开始", "#9e9e9e"),
-    "rejected": ("未通过", "#c62828"),
+    "done": ("已通过", SUCCESS),
+    "pending": ("办理中", DANGER),
+    "not_reached": ("未开始", MUTED),
+    "rejected": ("未通过", DANGER),
 }
 OUTCOMES = {"in_review": "审批中", "rejected": "已退回", "approved": "已通过"}
 
@@ -32,7 +33,7 @@ def external_html(view: ExternalView) -> str:
             f"<h4>第 {rnd.round} 轮（{local_time(rnd.submitted_at)} 提交，{outcome}）</h4><ul>"
         )
         for step in rnd.steps:
-            label, colour = STATES.get(step.state, (step.state, "#000000"))
+            label, colour = STATES.get(step.state, (step.state, TEXT))
             when = f" {local_time(step.at)}" if step.at else ""
             parts.append(
                 f"<li>{escape(step.step_name)}（{escape(step.level_label)}）："

@@ -26,6 +26,7 @@ from client.session import Session
 from client.views.approvals.review_dialog import ReviewDialog
 from client.views.paged_table import PagedTable
 from client.views.status import StatusLabel
+from client.views.style import FILTER_COMBO_WIDTH, SEARCH_FIELD_WIDTH
 from client.views.widgets import confirm
 from shared.approvals import ApplicationStatus, InboxBox
 from shared.china_time import china_today
@@ -74,7 +75,7 @@ class InboxPage(QWidget):
             self.box.addItem(box.label, box.value)
         self.box.currentIndexChanged.connect(self._box_changed)
         self.business_type = QComboBox()
-        self.business_type.setMinimumWidth(260)
+        self.business_type.setMinimumWidth(FILTER_COMBO_WIDTH)
         self._fill_types(None)
         self.state = QComboBox()
         self.state.addItem("全部状态", None)
@@ -93,7 +94,7 @@ class InboxPage(QWidget):
         self.overdue = QCheckBox("只看超期")
         search = QPushButton("查询")
         search.clicked.connect(self.search)
-        self.applicant.setMinimumWidth(220)
+        self.applicant.setMinimumWidth(SEARCH_FIELD_WIDTH)
         first, second = QHBoxLayout(), QHBoxLayout()
         for widget in (self.box, self.business_type, self.state, self.overdue):
             first.addWidget(widget)
@@ -201,7 +202,9 @@ class InboxPage(QWidget):
         if not chosen:
             self.status.error("请先选择保安员考试报名记录（可按住 Ctrl 或 Shift 多选）")
             return
-        if not confirm(self, "缴费确认", f"确认所选 {len(chosen)} 名报名人员已缴纳考试费用？"):
+        if not confirm(
+            self, "缴费确认", f"确认所选 {len(chosen)} 名报名人员已缴纳考试费用？", "确认缴费"
+        ):
             return
         ids = [row.id for row in chosen]
 

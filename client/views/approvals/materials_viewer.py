@@ -1,11 +1,22 @@
 """申请材料: the list of materials on the left, the selected one on the right, page by page, with
 zoom (buttons, Ctrl+wheel, Ctrl +/-) and rotation. Files are fetched and rendered off the UI
-thread; a page already seen is kept for the life of the dialog."""
+thread; a page already seen is kept for the life of the dialog.
+
+A page opens fitted to the width of the view (an A4 page fitted whole in a wide, short window is
+unreadably small) and stays fitted as the window is resized, until the clerk zooms."""
 
 from collections.abc import Callable
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QImage, QKeySequence, QPixmap, QShortcut, QTransform, QWheelEvent
+from PySide6.QtGui import (
+    QImage,
+    QKeySequence,
+    QPixmap,
+    QResizeEvent,
+    QShortcut,
+    QTransform,
+    QWheelEvent,
+)
 from PySide6.QtWidgets import (
     QGraphicsPixmapItem,
     QGraphicsScene,
@@ -38,30 +49,58 @@ class PageView(QGraphicsView):
         self.scene().addItem(self.item)
         self.zoom = 1.0
         self.rotation = 0
+        self.fitting: str | None = "width"  # "width", "page", or None once zoomed by hand
         self.setDragMode(QGraphicsView.DragMode.ScrollHandDrag)
 
     def show_image(self, image: QImage | None) -> None:
         self.item.setPixmap(QPixmap.fromImage(image) if image is not None else QPixmap())
         self.scene().setSceneRect(self.item.boundingRect())
-        self._apply()
+        self._refit()
 
     def zoom_by(self, factor: float) -> None:
+        self.fitting = None
         self.zoom = min(8.0, max(0.1, self.zoom * factor))
         self._apply()
 
     def rotate_by(self, degrees: int) -> None:
         self.rotation = (self.rotation + degrees) % 360
-        self._apply()
+        self._refit()
 
     def fit(self) -> None:
+        """The whole page in the view (适合页面)."""
+        self.fitting = "page"
+        self._refit()
+
+    def fit_width(self) -> None:
+        """The page as wide as the view, scrolled to its top (适合宽度, the default)."""
+        self.fitting = "width"
+        self._refit()
+
+    def _page_size(self) -> tuple[float, float] | None:
         rect = self.item.boundingRect()
         if rect.isEmpty():
-            return
+            return None
         turned = self.rotation in (90, 270)
-        width, height = (rect.height(), rect.width()) if turned else (rect.width(), rect.height())
+        return (rect.height(), rect.width()) if turned else (rect.width(), rect.height())
+
+    def _refit(self) -> None:
+        size = self._page_size()
+        if self.fitting is None or size is None:
+            self._apply()
+            return
+        width, height = size
         view = self.viewport().size()
-        self.zoom = min(view.width() / width, view.height() / height) * 0.98
+        if self.fitting == "page":
+            self.zoom = min(view.width() / width, view.height() / height) * 0.98
+        else:  # leave room for the vertical scroll bar the zoomed page will need
+            room = view.width() - self.verticalScrollBar().sizeHint().width()
+            self.zoom = max(0.1, room / width)
         self._apply()
+        self.verticalScrollBar().setValue(self.verticalScrollBar().minimum())
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt's name)
+        super().resizeEvent(event)
+        self._refit()  # loaded while its tab was hidden, or the window resized
 
     def _apply(self) -> None:
         self.setTransform(QTransform().rotate(self.rotation).scale(self.zoom, self.zoom))
@@ -96,7 +135,8 @@ class MaterialsViewer(QWidget):
         buttons: list[tuple[str, Callable[[], None]]] = [
             ("放大", lambda: self.view.zoom_by(1.25)),
             ("缩小", lambda: self.view.zoom_by(0.8)),
-            ("适合窗口", self.view.fit),
+            ("适合宽度", self.view.fit_width),
+            ("适合页面", self.view.fit),
             ("向左旋转", lambda: self.view.rotate_by(-90)),
             ("向右旋转", lambda: self.view.rotate_by(90)),
         ]
@@ -142,6 +182,7 @@ class MaterialsViewer(QWidget):
             return
         material: MaterialPublic = item.data(Qt.ItemDataRole.UserRole)
         self.current, self.page = material, 0
+        self.view.fit_width()  # each material opens fitted to the width
         if material.id in self.pages:
             self._show()
             return
@@ -151,19 +192,17 @@ class MaterialsViewer(QWidget):
         def done(pages: list[QImage]) -> None:
             self.pages[material.id] = pages
             if self.current is not None and self.current.id == material.id:
-                self._show(fit=True)
+                self._show()
 
         def failed(err: ApiError) -> None:
             self.note.setText(err.message)
 
         self.run(LoadMaterialPages(material.id, material.media_type), done, failed)
 
-    def _show(self, *, fit: bool = False) -> None:
+    def _show(self) -> None:
         assert self.current is not None
         pages = self.pages[self.current.id]
-        self.view.show_image(pages[self.page] if pages else None)
-        if fit:
-            self.view.fit()
+        self.view.show_image(pages[self.page] if pages else None)  # fitted as the clerk chose
         self.note.setText("")
         self._update_pager()
 

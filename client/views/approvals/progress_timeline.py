@@ -2,14 +2,15 @@
 (as the source manuals show it). Internal opinions the caller may not see arrive without text;
 the line says so instead of looking empty."""
 
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtGui import QBrush
 from PySide6.QtWidgets import QHeaderView, QTreeWidget, QTreeWidgetItem
 
 from client.formatting import local_time
+from client.views.style import DANGER, colour
 from shared.approvals import OpinionVisibility
 from shared.schemas.applications import LogEntryPublic, Progress
 
-PENDING = QColor("#c62828")
+PENDING = colour(DANGER)
 
 
 def opinion_text(entry: LogEntryPublic) -> str:

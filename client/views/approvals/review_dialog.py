@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QPlainTextEdit,
     QPushButton,
+    QScrollArea,
     QTableWidget,
     QTableWidgetItem,
     QTabWidget,
@@ -50,7 +51,8 @@ from client.views.approvals.progress_timeline import ProgressTimeline
 from client.views.approvals.screening_panel import ScreeningPanel
 from client.views.devices.fingerprint_dialog import FingerprintEnrolDialog
 from client.views.status import StatusLabel
-from client.views.widgets import confirm
+from client.views.style import OPINION_HEIGHT, PERSONS_TABLE_HEIGHT, REVIEW_DIALOG, set_state
+from client.views.widgets import confirm, guard_enter, not_on_enter
 from shared.schemas.applications import ApplicationDetail
 from shared.schemas.forms import FORMS
 
@@ -75,7 +77,7 @@ class ReviewDialog(QDialog):
         me = session.me
         permissions = set(me.permissions) if me else set()
         self.setWindowTitle("审批")
-        self.resize(1180, 780)
+        self.resize(*REVIEW_DIALOG)
         # every call of this dialog: off the UI thread, re-authenticating over this window
         run = partial(session.run, parent=self)
         self.model = ReviewModel(
@@ -88,7 +90,7 @@ class ReviewDialog(QDialog):
         layout = QVBoxLayout(self)
         self.header = QLabel(objectName="pageTitle")
         self.header.setWordWrap(True)
-        self.subheader = QLabel()
+        self.subheader = QLabel(objectName="reviewSubheader")
         self.subheader.setWordWrap(True)
         layout.addWidget(self.header)
         layout.addWidget(self.subheader)
@@ -122,6 +124,7 @@ class ReviewDialog(QDialog):
         self.model.acted.connect(self._acted)
         self.model.failed.connect(self._failed)
         QShortcut(QKeySequence.StandardKey.Refresh, self, activated=self.model.load)
+        guard_enter(self)
         self.model.load()
 
     # -- layout ------------------------------------------------------------------------------
@@ -138,9 +141,14 @@ class ReviewDialog(QDialog):
         self.persons.verticalHeader().setVisible(False)
         self.persons.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.persons.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.persons.setMinimumHeight(PERSONS_TABLE_HEIGHT)
         inner.addWidget(self.persons)
         layout.addWidget(persons, 1)
-        return tab
+        scroll = QScrollArea()  # a long form scrolls; the actions below stay in view
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setWidget(tab)
+        return scroll
 
     def _action_box(self) -> QWidget:
         self.actions = QGroupBox("审批")
@@ -151,7 +159,7 @@ class ReviewDialog(QDialog):
         self.opinion = QPlainTextEdit()
         self.opinion.setAccessibleName("审批意见")
         self.opinion.setTabChangesFocus(True)
-        self.opinion.setFixedHeight(70)
+        self.opinion.setFixedHeight(OPINION_HEIGHT)
         layout.addWidget(self.opinion)
         self.gate_note = QLabel(objectName="errorLabel")
         self.gate_note.setWordWrap(True)
@@ -193,6 +201,14 @@ class ReviewDialog(QDialog):
             row.addWidget(button)
         self.print_button.setVisible(self.can_print)
         self.save_button.setVisible(self.can_print)
+        # the step's actions are clicked, never pressed by a stray Enter
+        not_on_enter(
+            self.primary,
+            self.reject_button,
+            self.assign_button,
+            self.return_button,
+            self.reassign_button,
+        )
         layout.addLayout(row)
         self._set_enabled(False)
         return self.actions
@@ -224,7 +240,7 @@ class ReviewDialog(QDialog):
         assigned = f" · 已指派给 {task.assignee_name}" if task and task.assignee_name else ""
         head = f"申请编号 {d.number} · 第 {d.round} 轮 · 状态：{d.status_label}"
         self.subheader.setText(f"{head} · {where}{due}{assigned}")
-        self.subheader.setStyleSheet("color: #c62828;" if d.overdue else "")
+        set_state(self.subheader, "overdue", d.overdue)
         while self.form_layout.rowCount():
             self.form_layout.removeRow(0)
         self.form_layout.addRow("申请人", QLabel(f"{d.applicant_name}（{d.applicant_code}）"))
@@ -249,7 +265,7 @@ class ReviewDialog(QDialog):
         self._set_enabled(acting)
         final = self.model.is_final_step
         self.opinion_label.setText(EXTERNAL_LABEL if final else INTERNAL_LABEL)
-        self.opinion_label.setStyleSheet("color: #b35c00; font-weight: bold;" if final else "")
+        set_state(self.opinion_label, "external", final)  # goes to the applicant: stands out
         if not acting or d.gate is None:
             self.gate_note.setText("" if d.can_act else "本环节不由您办理，仅可查看")
             self.primary.setText("同意")
@@ -287,7 +303,9 @@ class ReviewDialog(QDialog):
             self.enrol_fingerprint(d)
             return
         if d.gate.action == "payment":
-            if confirm(self, "缴费确认", f"确认申请人 {d.applicant_name} 已缴纳考试费用？"):
+            if confirm(
+                self, "缴费确认", f"确认申请人 {d.applicant_name} 已缴纳考试费用？", "确认缴费"
+            ):
                 self.model.confirm_payment()
             return
         opinion = self.opinion.toPlainText().strip()

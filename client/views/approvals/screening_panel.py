@@ -16,13 +16,13 @@ from PySide6.QtWidgets import (
 )
 
 from client.formatting import local_time
+from client.views.style import DANGER, MUTED, WARNING, colour, set_state
 from shared.approvals import ScreeningCategory, ScreeningOutcome
-from shared.schemas.screening import ScreeningCell, ScreeningState, ScreeningSummaryPublic
+from shared.schemas.screening import ScreeningCell, ScreeningSummaryPublic
 
-HIT = QColor("#c62828")
-ERROR = QColor("#e65100")
-NOT_RUN = QColor("#9e9e9e")
-STATE_COLOURS = {ScreeningState.hit: HIT, ScreeningState.error: ERROR}
+HIT = colour(DANGER)
+ERROR = colour(WARNING)
+NOT_RUN = colour(MUTED)
 
 
 def cell_colour(cell: ScreeningCell) -> QColor | None:
@@ -42,7 +42,7 @@ class ScreeningPanel(QWidget):
         super().__init__()
         layout = QVBoxLayout(self)
         top = QHBoxLayout()
-        self.state = QLabel("尚未获取审查结果")
+        self.state = QLabel("尚未获取审查结果", objectName="screeningState")
         self.state.setObjectName("screeningState")
         self.run = QPushButton("开始审查")
         self.run.setToolTip("对本轮申请涉及的全部人员逐项查询，结果随申请保存")
@@ -70,9 +70,8 @@ class ScreeningPanel(QWidget):
 
     def show_summary(self, summary: ScreeningSummaryPublic) -> None:
         self.run.setEnabled(True)
-        colour = STATE_COLOURS.get(summary.state)
         self.state.setText(f"审查结论：{summary.state_label}")
-        self.state.setStyleSheet(f"color: {colour.name()}; font-weight: bold;" if colour else "")
+        set_state(self.state, "outcome", str(summary.state.value))  # hit/error in colour (QSS)
         self.table.setRowCount(len(summary.persons))
         for row, person in enumerate(summary.persons):
             for column, text in enumerate((person.name, person.role_label, person.id_number)):
@@ -80,9 +79,9 @@ class ScreeningPanel(QWidget):
             for offset, cell in enumerate(person.results):
                 item = QTableWidgetItem(cell.outcome_label)
                 item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
-                colour = cell_colour(cell)
-                if colour is not None:
-                    item.setForeground(QBrush(colour))
+                foreground = cell_colour(cell)
+                if foreground is not None:
+                    item.setForeground(QBrush(foreground))
                 tip = [cell.detail or "", cell.provider or ""]
                 if cell.checked_at:
                     tip.append(f"{local_time(cell.checked_at)} {cell.operator_name or ''}")

@@ -22,6 +22,8 @@ from PySide6.QtWidgets import (
 
 from client.devices.enrolment import STEP_LABELS, Prompt, Step
 from client.models.fingerprint_enrolment import EnrolmentModel
+from client.views.style import ENROL_DIALOG, ENROL_PROMPT_HEIGHT, ENROL_STEPS_WIDTH, set_state
+from client.views.widgets import guard_enter, not_on_enter
 from shared.schemas.applications import ApplicationDetail, FingerprintMatch
 
 # what a clerk should do when the device says so (the driver's message says what happened)
@@ -53,13 +55,12 @@ class FingerprintEnrolDialog(QDialog):
         self.steps.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         for step in Step:
             self.steps.addItem(QListWidgetItem(f"{step.value}. {STEP_LABELS[step]}"))
-        self.steps.setFixedWidth(200)
+        self.steps.setFixedWidth(ENROL_STEPS_WIDTH)
         self.prompt = QLabel(
             "点击【开始采集】后，请申请人将手指平放在采集窗口", objectName="enrolPrompt"
         )
         self.prompt.setWordWrap(True)
-        self.prompt.setStyleSheet("font-size: 20px; font-weight: bold;")
-        self.prompt.setMinimumHeight(90)
+        self.prompt.setMinimumHeight(ENROL_PROMPT_HEIGHT)
         self.detail_label = QLabel(objectName="enrolDetail")
         self.detail_label.setWordWrap(True)
         buttons = self._buttons()
@@ -74,7 +75,7 @@ class FingerprintEnrolDialog(QDialog):
         layout.addWidget(who)
         layout.addLayout(body, 1)
         layout.addLayout(buttons)
-        self.resize(640, 340)
+        self.resize(*ENROL_DIALOG)
 
         model.prompted.connect(self._prompted)
         model.enrolled.connect(self._enrolled)
@@ -85,7 +86,6 @@ class FingerprintEnrolDialog(QDialog):
 
     def _buttons(self) -> QHBoxLayout:
         self.start_button = QPushButton("开始采集", objectName="enrolStart")
-        self.start_button.setDefault(True)
         self.start_button.clicked.connect(self.start)
         self.cancel_button = QPushButton("取消", objectName="enrolCancel")
         self.cancel_button.clicked.connect(self.cancel)
@@ -100,6 +100,9 @@ class FingerprintEnrolDialog(QDialog):
         buttons.addWidget(self.start_button)
         buttons.addWidget(self.cancel_button)
         buttons.addWidget(self.close_button)
+        # starting ends in a registration: clicked, not a stray Enter
+        not_on_enter(self.start_button, self.manual_button)
+        guard_enter(self)
         return buttons
 
     # -- the model talks ----------------------------------------------------------------------
@@ -115,14 +118,14 @@ class FingerprintEnrolDialog(QDialog):
 
     def _prompted(self, prompt: Prompt) -> None:
         self._mark(prompt.step)
-        self.prompt.setStyleSheet("font-size: 20px; font-weight: bold;")
+        set_state(self.prompt, "outcome", "")
         self.prompt.setText(prompt.text)
         self.detail_label.clear()
 
     def _enrolled(self, detail: ApplicationDetail) -> None:
         self.result_detail = detail
         self._mark(Step.register, done=True)
-        self.prompt.setStyleSheet("font-size: 20px; font-weight: bold; color: #2e7d32;")
+        set_state(self.prompt, "outcome", "enrolled")
         self.prompt.setText(f"指纹录入成功，指纹卡号 {detail.fingerprint_card_no}")
         self.detail_label.setText("可以关闭本窗口，继续二级审批。")
         self.start_button.setVisible(False)
@@ -131,7 +134,7 @@ class FingerprintEnrolDialog(QDialog):
 
     def _refused(self, match: FingerprintMatch) -> None:
         self._mark(Step.search, failed=True)
-        self.prompt.setStyleSheet("font-size: 20px; font-weight: bold; color: #c62828;")
+        set_state(self.prompt, "outcome", "failed")
         self.prompt.setText("该指纹已在他人名下登记，拒绝录入")
         self.detail_label.setText(
             f"{match.message}\n对方：{match.person_name or ''}　{match.id_number or ''}"
@@ -141,7 +144,7 @@ class FingerprintEnrolDialog(QDialog):
 
     def _failed(self, message: str, code: str) -> None:
         self._mark(self.model.step, failed=True)
-        self.prompt.setStyleSheet("font-size: 20px; font-weight: bold; color: #c62828;")
+        set_state(self.prompt, "outcome", "failed")
         self.prompt.setText(message)
         self.detail_label.setText(ADVICE.get(code, "请按提示处理后点【重新采集】。"))
         self.start_button.setText("重新采集")

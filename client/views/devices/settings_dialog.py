@@ -39,6 +39,8 @@ from client.jobs.device_jobs import (
 )
 from client.jobs.runner import JobRunner
 from client.views.status import StatusLabel
+from client.views.style import DEVICE_DIALOG, DEVICE_REPORT_HEIGHT, PORT_COMBO_WIDTH
+from client.views.widgets import guard_enter
 
 DeviceJob = TestFingerprintModule | ReadPrinterStatus | PrintTestCard
 
@@ -54,7 +56,7 @@ PRINTER_SIMULATORS = (("证卡打印机模拟器（演示用）", "evosim://demo
 def _port_combo(simulators: tuple[tuple[str, str], ...]) -> QComboBox:
     combo = QComboBox()
     combo.setEditable(True)  # COM12, /dev/ttyUSB3, socket://host:port are typed when not listed
-    combo.setMinimumWidth(360)
+    combo.setMinimumWidth(PORT_COMBO_WIDTH)
     for port in diagnostics.ports():
         combo.addItem(port.label, port.device)
     for label, url in simulators:
@@ -107,7 +109,7 @@ class DeviceSettingsDialog(QDialog):
         printer = self._printer_box(current)
         self.report = QPlainTextEdit(readOnly=True, objectName="deviceReport")
         self.report.setPlaceholderText("测试结果显示在这里")
-        self.report.setMinimumHeight(150)
+        self.report.setMinimumHeight(DEVICE_REPORT_HEIGHT)
         self.status = StatusLabel()
         self.progressed.connect(self.status.info)
         self.cancel_button = QPushButton("取消操作")
@@ -120,6 +122,7 @@ class DeviceSettingsDialog(QDialog):
         buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("关闭")
         buttons.accepted.connect(self.save)
         buttons.rejected.connect(self.reject)
+        guard_enter(self)
 
         layout = QVBoxLayout(self)
         layout.addWidget(finger)
@@ -131,7 +134,7 @@ class DeviceSettingsDialog(QDialog):
         status_row.addWidget(self.cancel_button)
         layout.addLayout(status_row)
         layout.addWidget(buttons)
-        self.resize(640, 620)
+        self.resize(*DEVICE_DIALOG)
 
     def _fingerprint_box(self, current: DeviceSettings) -> QGroupBox:
         finger = QGroupBox("指纹采集仪（ZFM / R30x / R503 / AS608 系列）")

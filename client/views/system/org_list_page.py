@@ -23,6 +23,7 @@ from client.session import Session
 from client.views.org_tree_widget import OrgTreeWidget
 from client.views.paged_table import PagedTable
 from client.views.status import StatusLabel
+from client.views.style import ORG_LIST_SPLIT
 from shared.schemas.orgs import OrgPublic
 
 Action = tuple[str, str, str, Callable[[], None]]  # key, label, permission, handler
@@ -70,7 +71,7 @@ class OrgListPage(QWidget):
         self.status = StatusLabel()
         right_layout.addWidget(self.status)
         splitter.addWidget(right)
-        splitter.setSizes([300, 900])
+        splitter.setSizes(list(ORG_LIST_SPLIT))
         layout.addWidget(splitter, 1)
         QShortcut(QKeySequence.StandardKey.Refresh, self, activated=self.load)
         self.reload_orgs()

@@ -20,6 +20,7 @@ from client.models.org_tree import OrgTree, child_types, region_choices
 from client.session import Session
 from client.views.org_tree_widget import OrgTreeWidget
 from client.views.status import StatusLabel
+from client.views.style import ORG_SPLIT
 from client.views.widgets import confirm
 from shared.enums import OrgType
 from shared.schemas.orgs import OrgCreate, OrgPublic, OrgUpdate
@@ -48,7 +49,7 @@ class OrgPage(QWidget):
         self.tree.currentItemChanged.connect(self._select)
         splitter.addWidget(self.tree)
         splitter.addWidget(self._detail_panel())
-        splitter.setSizes([420, 600])
+        splitter.setSizes(list(ORG_SPLIT))
         layout.addWidget(splitter, 1)
         self.status = StatusLabel()
         layout.addWidget(self.status)
@@ -201,7 +202,7 @@ class OrgPage(QWidget):
         org = self.current
         if org is None:
             return
-        if not confirm(self, "删除机构", f"确定删除“{org.name}”？此操作不可撤销。"):
+        if not confirm(self, "删除机构", f"确定删除“{org.name}”？此操作不可撤销。", "删除"):
             return
         self.session.run(
             DeleteOrg(org.id, org.version),

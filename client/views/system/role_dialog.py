@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 
 from client.models.permission_matrix import PermissionMatrix
 from client.views.org_tree_widget import OrgTreeWidget
+from client.views.style import ROLE_DIALOG
 from client.views.widgets import ok_cancel
 from shared.enums import DataScopeKind
 from shared.schemas.orgs import OrgPublic
@@ -38,7 +39,7 @@ class RoleDialog(QDialog):
         super().__init__(parent)
         self.org, self.role = org, role
         self.setWindowTitle("编辑角色" if role else "新增角色")
-        self.resize(820, 640)
+        self.resize(*ROLE_DIALOG)
         outer = QVBoxLayout(self)
         self.tabs = QTabWidget()
         self.tabs.addTab(self._overview(), "角色概况")
@@ -76,7 +77,6 @@ class RoleDialog(QDialog):
             if module.group != group:
                 group = module.group
                 heading = QLabel(group, objectName="matrixGroup")
-                heading.setStyleSheet("font-weight: bold; color: #0b3d75;")
                 grid.addWidget(heading, row, 0)
                 row += 1
             grid.addWidget(QLabel(module.label), row, 0)

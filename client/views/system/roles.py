@@ -72,6 +72,6 @@ class RolePage(OrgListPage):
     def delete(self) -> None:
         role = self.selected()
         if role is not None and confirm(
-            self, "删除角色", f"确定删除角色“{role.name}”？此操作不可撤销。"
+            self, "删除角色", f"确定删除角色“{role.name}”？此操作不可撤销。", "删除"
         ):
             self.run_then_reload(DeleteRole(role.id, role.version))

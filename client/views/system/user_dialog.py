@@ -8,6 +8,7 @@ from PySide6.QtWidgets import (
     QDialog,
     QFormLayout,
     QGroupBox,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
     QListWidget,
@@ -17,7 +18,8 @@ from PySide6.QtWidgets import (
 )
 
 from client.formatting import local_time
-from client.views.widgets import ok_cancel
+from client.views.style import USER_DIALOG
+from client.views.widgets import guard_enter, ok_cancel
 from shared.enums import ApprovalRole, BusinessType
 from shared.idnumber import IdNumberError, parse_id_number
 from shared.schemas.roles import RolePublic
@@ -36,7 +38,12 @@ class UserDialog(QDialog):
         super().__init__(parent)
         self.org_id, self.user = org_id, user
         self.setWindowTitle("编辑用户" if user else "新增用户")
+        # two columns: the approval roles (one per business type) beside the identity, so the
+        # dialog fits a 1366 × 768 screen
+        self.resize(*USER_DIALOG)
         outer = QVBoxLayout(self)
+        columns = QHBoxLayout()
+        left = QVBoxLayout()
         form = QFormLayout()
         self.username = QLineEdit(user.username if user else "", objectName="userUsername")
         self.username.setEnabled(user is None)
@@ -59,13 +66,13 @@ class UserDialog(QDialog):
             form.addRow("登录次数", QLabel(f"{user.login_count}次"))
             last = local_time(user.last_login_at) or "—"
             form.addRow("最后登录时间", QLabel(last))
-        outer.addLayout(form)
-
-        outer.addWidget(self._approval_box(user))
-
-        outer.addWidget(QLabel("自定义角色"))
+        left.addLayout(form)
+        left.addWidget(QLabel("自定义角色"))
         self.roles = self._role_list(roles, user)
-        outer.addWidget(self.roles)
+        left.addWidget(self.roles, 1)
+        columns.addLayout(left, 1)
+        columns.addWidget(self._approval_box(user), 1)
+        outer.addLayout(columns, 1)
         self.error = QLabel(objectName="errorLabel")
         self.error.setWordWrap(True)
         outer.addWidget(self.error)
@@ -182,3 +189,4 @@ class OneTimePasswordDialog(QDialog):
         close = QPushButton("我已记下，关闭")
         close.clicked.connect(self.accept)
         layout.addWidget(close)
+        guard_enter(self)  # Enter is not "I have written it down"

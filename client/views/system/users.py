@@ -185,6 +185,7 @@ class UserPage(OrgListPage):
             self,
             "请确认",
             f"确定重置用户 {user.name}（{user.username}）的密码？原密码和登录状态将立即失效。",
+            "重置密码",
         ):
             return
 
@@ -205,7 +206,8 @@ class UserPage(OrgListPage):
         if user is None:
             return
         verb = "停用" if user.enabled else "启用"
-        if not confirm(self, "请确认", f"确定{verb}用户 {user.name}（{user.username}）？"):
+        question = f"确定{verb}用户 {user.name}（{user.username}）？"
+        if not confirm(self, "请确认", question, verb):
             return
         body = UserUpdate(enabled=not user.enabled, version=user.version)
         self.run_then_reload(UpdateUser(user.id, body))

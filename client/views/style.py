@@ -1,0 +1,60 @@
+"""The desk's look in one place, beside ``resources/qss/sgss.qss``: the colours a stylesheet
+cannot reach (item foregrounds in tables and trees, the HTML of the applicant's view) and the
+sizes windows open at. Views name these; they hold no colour or size literals of their own
+(``tests/client/test_view_style.py``). A widget's look that depends on its state is a dynamic
+property styled in the QSS (``set_state``).
+
+Sizes fit the smallest screen the desk supports, 1366 × 768 less the Windows taskbar and a title
+bar (about 1350 × 689 for the window's inside); a window may be enlarged, never needs to be."""
+
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QWidget
+
+# -- colours (the QSS uses the same values) ----------------------------------------------------
+BRAND = "#0b3d75"  # police blue: titles, group headings
+DANGER = "#c62828"  # overdue, pending at someone, a refusal, a hit
+WARNING = "#e65100"  # a check that could not run
+SUCCESS = "#2e7d32"  # done, enrolled
+MUTED = "#9e9e9e"  # not reached, not run, read-only
+TEXT = "#000000"
+
+
+def colour(name: str) -> QColor:
+    """A QColor for item models and painters (``colour(DANGER)``)."""
+    return QColor(name)
+
+
+# -- sizes, in pixels at 100 % scaling ----------------------------------------------------------
+MAIN_WINDOW = (1280, 680)
+MAIN_SPLIT = (240, 1040)  # menu | page
+REVIEW_DIALOG = (1180, 660)
+REJECT_DIALOG = (560, 460)
+PICK_PERSON_DIALOG = (460, 380)  # 指派, 收回/改派
+ROLE_DIALOG = (820, 600)
+USER_DIALOG = (900, 560)
+DEVICE_DIALOG = (640, 600)
+ENROL_DIALOG = (640, 340)
+SIGN_IN_WINDOW = (460, 300)
+PERSONS_TABLE_HEIGHT = 150  # the review's 涉及人员: four rows before its page scrolls
+OPINION_HEIGHT = 70  # the opinion box under the review's tabs: three lines
+ENROL_STEPS_WIDTH = 200
+ENROL_PROMPT_HEIGHT = 90
+PORT_COMBO_WIDTH = 360
+DEVICE_REPORT_HEIGHT = 150
+BUSY_BAR_WIDTH = 160
+ORG_TREE_NAME_WIDTH = 260
+ORG_SPLIT = (420, 600)  # tree | form
+ORG_LIST_SPLIT = (300, 900)
+MAX_COLUMN_WIDTH = 320  # a list column fitted to its content stops here (tooltip shows all)
+SHRINK_STEP = 16  # columns give way to fit the view this much at a time, widest first
+FILTER_COMBO_WIDTH = 260
+SEARCH_FIELD_WIDTH = 220
+
+
+def set_state(widget: QWidget, name: str, value: object) -> None:
+    """Set the dynamic property the QSS styles (``#statusLabel[error="true"]``) and re-apply
+    the stylesheet to ``widget`` (Qt does not re-polish on property changes)."""
+    widget.setProperty(name, value)
+    style = widget.style()
+    style.unpolish(widget)
+    style.polish(widget)
