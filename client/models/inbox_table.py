@@ -1,6 +1,7 @@
 """The inbox as plain state: the box (pending / done), the filters, the sort, the page and the
-page size, and the rows of the current page with overdue steps flagged (red text and 超期 in the
-time-limit column, drawn by the Qt adapter) so they stand out without opening anything.
+page size, and the rows of the current page with overdue steps flagged (超期 in the time-limit
+column; the list shows flagged rows in ``client.views.style.OVERDUE``) so they stand out without
+opening anything.
 
 ``params()`` is what ``LoadInbox`` sends; the page fills the filters from its widgets and reads
 them back from here, so a later change (restoring a sort, jumping to a page) touches one place.
@@ -13,8 +14,6 @@ from typing import Any
 from client.formatting import local_time
 from client.models.table import Column, PagedRows
 from shared.approvals import InboxBox
-
-OVERDUE_COLOUR = "#c62828"
 
 
 def due_text(row: Any) -> str:

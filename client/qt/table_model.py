@@ -1,22 +1,23 @@
 """A QAbstractTableModel over a plain ``PagedRows``: Qt's views read the rows through it; the
-state (page, sort, rows) stays in the plain model."""
+state (page, sort, rows) stays in the plain model. The colour of flagged rows is the view's
+choice (``client.views.style``), handed in: no colour is named here."""
 
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor
 
-from client.models.inbox_table import OVERDUE_COLOUR
 from client.models.table import PagedRows
 
 Index = QModelIndex | QPersistentModelIndex
 
 
 class TableAdapter(QAbstractTableModel):
-    def __init__(self, rows: PagedRows, flag_colour: str = OVERDUE_COLOUR) -> None:
+    def __init__(self, rows: PagedRows, flag_colour: QColor | None = None) -> None:
+        """``flag_colour``: the text of rows the model flags (none: they look like the rest)."""
         super().__init__()
         self.rows = rows
-        self._flag = QBrush(QColor(flag_colour))
+        self._flag = QBrush(flag_colour) if flag_colour is not None else None
         # Qt's builtins have no signature for psygnal to check
         rows.resetting.connect(self.beginResetModel, check_nargs=False)
         rows.reset.connect(self.endResetModel, check_nargs=False)
@@ -33,7 +34,7 @@ class TableAdapter(QAbstractTableModel):
         row, column = index.row(), index.column()
         if role == Qt.ItemDataRole.DisplayRole:
             return self.rows.text(row, column)
-        if role == Qt.ItemDataRole.ForegroundRole and self.rows.flagged(row):
+        if role == Qt.ItemDataRole.ForegroundRole and self._flag and self.rows.flagged(row):
             return self._flag
         if role == Qt.ItemDataRole.ToolTipRole:
             return self.rows.tooltip(row, column)

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 
 from client.models.table import PagedRows
 from client.qt.table_model import TableAdapter
-from client.views.style import MAX_COLUMN_WIDTH, SHRINK_STEP
+from client.views.style import MAX_COLUMN_WIDTH, OVERDUE, SHRINK_STEP, colour
 
 
 class PagedTable(QWidget):
@@ -27,7 +27,7 @@ class PagedTable(QWidget):
     def __init__(self, model: PagedRows, state_key: str, prefs: Any) -> None:
         super().__init__()
         self.model = model
-        self.adapter = TableAdapter(model)
+        self.adapter = TableAdapter(model, colour(OVERDUE))  # the rows the model flags
         self.state_key = state_key
         self.prefs = prefs
         layout = QVBoxLayout(self)

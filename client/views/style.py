@@ -17,6 +17,7 @@ WARNING = "#e65100"  # a check that could not run
 SUCCESS = "#2e7d32"  # done, enrolled
 MUTED = "#9e9e9e"  # not reached, not run, read-only
 TEXT = "#000000"
+OVERDUE = DANGER  # a list's rows past their time limit (the inbox)
 
 
 def colour(name: str) -> QColor:

@@ -8,7 +8,6 @@ import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from client.views.context import DeskContext
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QDialog
 
@@ -16,9 +15,10 @@ import client.views
 from client.api import ApiClient
 from client.devices import diagnostics
 from client.devices.settings import DeviceSettings
-from client.jobs import JobRunner
+from client.jobs.runner import JobRunner
 from client.models.fingerprint_enrolment import EnrolmentModel
 from client.preferences import Preferences
+from client.session import Session
 from client.views.approvals.action_dialogs import (
     AssignDialog,
     FingerprintCardDialog,
@@ -59,7 +59,7 @@ class Desk:
     """A county approver's signed-in desk; ``writes`` lists every request that changes
     something on the server (signing in changes nothing a clerk cares about)."""
 
-    context: DeskContext
+    session: Session
     world: DeskWorld
     settings: QSettings
     writes: list[tuple[str, str]] = field(default_factory=list)
@@ -80,7 +80,7 @@ def recording(api: ApiClient, writes: list[tuple[str, str]]) -> ApiClient:
 def make_desk(world: DeskWorld, prefs: Preferences, runner: JobRunner) -> Desk:
     writes: list[tuple[str, str]] = []
     api = recording(world.signed_in("county"), writes)
-    return Desk(DeskContext(api, runner, prefs, api.me()), world, prefs.qsettings, writes)
+    return Desk(Session(api, runner, prefs, api.me()), world, prefs.qsettings, writes)
 
 
 def _colleagues() -> list[PendingApprover]:
@@ -92,7 +92,7 @@ def _colleagues() -> list[PendingApprover]:
 
 def _review(desk: Desk) -> QDialog:
     app_id = desk.world.submit(BusinessType.legal_rep_change)["id"]
-    dialog = ReviewDialog(desk.context, app_id)
+    dialog = ReviewDialog(desk.session, app_id)
     dialog.opinion.setPlainText("材料齐全，同意")
     return dialog
 
@@ -132,15 +132,15 @@ def _card(desk: Desk) -> QDialog:
 
 
 def _reauth(desk: Desk) -> QDialog:
-    return ReauthDialog(desk.context, None, "登录已过期")
+    return ReauthDialog(desk.session, None, "登录已过期")
 
 
 def _change_password(desk: Desk) -> QDialog:
-    me = desk.context.me
+    me = desk.session.me
     assert me is not None
     # not the real old password: should Enter ever submit, the write is seen and refused, and
     # the shared approver keeps the password the other tests sign in with
-    dialog = ChangePasswordDialog(desk.context, me.username, old_password="Lingyin#Temple1")
+    dialog = ChangePasswordDialog(desk.session, me.username, old_password="Lingyin#Temple1")
     dialog.new.setText("Xihu#Lake2026")
     dialog.repeat.setText("Xihu#Lake2026")
     return dialog
@@ -166,15 +166,18 @@ def _one_time(desk: Desk) -> QDialog:
 
 
 def _devices(desk: Desk) -> QDialog:
-    return DeviceSettingsDialog(desk.settings, desk.context.runner, workstation="XH-ZW-01")
+    return DeviceSettingsDialog(desk.settings, desk.session.runner, workstation="XH-ZW-01")
 
 
 def _enrol(desk: Desk) -> QDialog:
-    api = desk.context.api
+    api = desk.session.api
     app_id = desk.world.submit(BusinessType.guard_exam_enrolment)["id"]
     settings = DeviceSettings.load(desk.settings)
     model = EnrolmentModel(
-        api, desk.context.runner, lambda: diagnostics.open_fingerprint(settings), app_id
+        desk.session.run,
+        lambda: diagnostics.open_fingerprint(settings),
+        app_id,
+        port=settings.fingerprint_port or "fingerprint",
     )
     return FingerprintEnrolDialog(model, api.application(app_id))
 

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from client.api import ApiClient
-from client.jobs import JobRunner
+from client.jobs.runner import JobRunner
 from client.preferences import Preferences
 from client.views.approvals.action_dialogs import RejectDialog
 from client.views.approvals.review_dialog import ReviewDialog
@@ -96,7 +96,7 @@ def test_enter_in_any_input_sends_nothing(qtbot, desk: Desk, cls: type[QDialog])
                 assert dialog.isVisible(), f"Enter in {name} closed {cls.__name__}"
                 assert dialog.result() != QDialog.DialogCode.Accepted, name
             pressed.append(type(widget).__name__)
-    desk.context.runner.wait(WAIT)
+    desk.session.runner.wait(WAIT)
     qtbot.wait(50)
     assert desk.writes == []
     assert len(pressed) > (1 if cls.__name__ != "FingerprintEnrolDialog" else 0)
@@ -108,7 +108,7 @@ def test_esc_cancels(qtbot, desk: Desk, cls: type[QDialog]) -> None:  # type: ig
     qtbot.keyClick(dialog, Qt.Key.Key_Escape)
     assert not dialog.isVisible()
     assert dialog.result() == QDialog.DialogCode.Rejected
-    desk.context.runner.wait(WAIT)
+    desk.session.runner.wait(WAIT)
     assert desk.writes == []
 
 
@@ -138,7 +138,7 @@ def test_enter_in_the_corrections_field_adds_the_item_and_rejects_nothing(
         ["补充拟任法定代表人身份证复印件", "股东会决议须加盖公章"],
     )
     assert seen["focus"] is True  # ready for the next item
-    desk.context.runner.wait(WAIT)
+    desk.session.runner.wait(WAIT)
     assert desk.writes == []
     assert review.model.detail is not None
     status = desk.world.admin.application(review.model.application_id).status

@@ -17,11 +17,11 @@ from client.api import ApiClient
 from client.jobs.runner import JobRunner
 from client.models.inbox_table import InboxModel
 from client.preferences import Preferences
-from client.qt.table_model import TableAdapter
 from client.session import Session
 from client.views.approvals.action_dialogs import ReassignDialog, RejectDialog
 from client.views.approvals.inbox_page import InboxPage
 from client.views.approvals.review_dialog import EXTERNAL_LABEL, INTERNAL_LABEL, ReviewDialog
+from client.views.paged_table import PagedTable
 from shared.approvals import ApplicationStatus
 from shared.enums import BusinessType
 from shared.schemas.applications import ApplicationRow, ApproveBody
@@ -315,9 +315,11 @@ def test_inbox_filters_and_overdue_rows(qtbot, world: DeskWorld, desk) -> None: 
     assert page.state.isEnabled() and not page.overdue.isEnabled()
 
 
-def test_overdue_rows_are_marked() -> None:
+def test_overdue_rows_are_marked(qtbot, prefs: Preferences) -> None:  # type: ignore[no-untyped-def]
     model = InboxModel()
-    table = TableAdapter(model)
+    paged = PagedTable(model, "overdue-test", prefs)
+    qtbot.addWidget(paged)
+    table = paged.adapter
     row = ApplicationRow(
         id=1,
         number="SQ2026000001",

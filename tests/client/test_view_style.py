@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-VIEWS = Path(__file__).parents[2] / "client" / "views"
+CLIENT = Path(__file__).parents[2] / "client"
+VIEWS = CLIENT / "views"
 STYLE = VIEWS / "style.py"
 FORBIDDEN = {
     "colour literal": re.compile(r"""["'][^"'\n]*#[0-9a-fA-F]{3,8}\b"""),
@@ -52,6 +53,30 @@ def test_views_hold_no_colour_or_size_literals() -> None:
         str(path.relative_to(VIEWS)): offences(path.read_text(encoding="utf-8"))
         for path in sorted(VIEWS.rglob("*.py"))
         if path != STYLE
+    }
+    assert {path: lines for path, lines in found.items() if lines} == {}
+
+
+COLOURS = (
+    "colour literal",
+    "rgb()",
+    "QColor from a literal",
+    "Qt.GlobalColor",
+    "inline stylesheet",
+)
+
+
+def test_models_and_qt_adapters_name_no_colour() -> None:
+    """A colour is the views' choice: the plain models flag rows, the adapters draw what the view
+    hands them (the inbox's overdue rows: ``style.OVERDUE``)."""
+    found = {
+        str(path.relative_to(CLIENT)): [
+            line
+            for line in offences(path.read_text(encoding="utf-8"))
+            if line.split(": ")[1] in COLOURS
+        ]
+        for folder in ("models", "qt")
+        for path in sorted((CLIENT / folder).rglob("*.py"))
     }
     assert {path: lines for path, lines in found.items() if lines} == {}
 

@@ -6,17 +6,17 @@ from dataclasses import dataclass
 from io import BytesIO
 
 import pytest
-from client.views.context import DeskContext
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtWidgets import QDialog, QWidget
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen import canvas
 
 from client.api import ApiClient
-from client.jobs import JobRunner
-from client.models.table import Column, PagedTableModel
+from client.jobs.runner import JobRunner
+from client.models.table import Column, PagedRows
 from client.preferences import Preferences
 from client.resources import stylesheet
+from client.session import Session
 from client.views.approvals.review_dialog import ReviewDialog
 from client.views.main_window import MainWindow
 from client.views.paged_table import PagedTable
@@ -71,18 +71,18 @@ def test_every_dialog_fits_1366_by_768(qtbot, desk: Desk, cls: type[QDialog]) ->
 
 
 def test_main_and_sign_in_windows_fit(qtbot, desk: Desk) -> None:  # type: ignore[no-untyped-def]
-    sign_in = SignInWindow(desk.context)
+    sign_in = SignInWindow(desk.session)
     qtbot.addWidget(sign_in)
     sign_in.show()
     fits(sign_in)
     admin = desk.world.admin
-    context = DeskContext(admin, desk.context.runner, desk.context.prefs, admin.me())
-    main = MainWindow(context, PAGES)
+    session = Session(admin, desk.session.runner, desk.session.prefs, admin.me())
+    main = MainWindow(session, PAGES)
     qtbot.addWidget(main)
     main.show()
     for key in main.entries:
         main.open_page(key)
-    desk.context.runner.wait(WAIT)
+    desk.session.runner.wait(WAIT)
     fits(main)
 
 
@@ -101,7 +101,7 @@ def test_a_pdf_opens_fitted_to_the_width(qtbot, desk: Desk) -> None:  # type: ig
     view (less its scroll bar), from the top; it follows the window until zoomed by hand."""
     app_id = desk.world.submit(BusinessType.company_licence)["id"]
     desk.world.admin.upload_material(app_id, "申请书", "申请书.pdf", _a4_pdf())
-    dialog = ReviewDialog(desk.context, app_id)
+    dialog = ReviewDialog(desk.session, app_id)
     qtbot.addWidget(dialog)
     dialog.show()
     viewer = dialog.materials
@@ -146,7 +146,7 @@ def test_list_columns_fit_the_view_without_cutting_a_heading(qtbot, prefs: Prefe
         Column("step", "当前环节"),
         Column("due", "办理期限"),
     ]
-    model = PagedTableModel(columns)
+    model = PagedRows(columns)
     table = PagedTable(model, "fit-test", prefs)
     qtbot.addWidget(table)
     table.resize(700, 400)
