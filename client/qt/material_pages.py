@@ -32,11 +32,20 @@ def _pdf_pages(data: bytes) -> list[QImage]:
     pages = []
     try:
         for index in range(len(document)):
-            bitmap = document[index].render(scale=PDF_DPI / 72)
-            pil = bitmap.to_pil().convert("RGB")
+            page = document[index]
+            try:
+                bitmap = page.render(scale=PDF_DPI / 72)
+                try:
+                    pil = bitmap.to_pil().convert("RGB")
+                finally:
+                    bitmap.close()
+            finally:
+                page.close()
             raw = pil.tobytes()
             image = QImage(raw, pil.width, pil.height, pil.width * 3, QImage.Format.Format_RGB888)
             pages.append(image.copy())  # own the pixels: ``raw`` goes away with this frame
     finally:
+        # PDFium is not thread-safe: every object is closed here, on the worker that made it,
+        # never left to a finaliser that the garbage collector may run on another thread
         document.close()
     return pages
