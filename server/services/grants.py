@@ -39,7 +39,7 @@ from sqlalchemy.orm import Session
 from server.db.models import Role, RolePermission, RoleScopeOrg, User, UserRole
 from server.services.authz import NO_SCOPE, Principal, Scope, scope_for, subtree_ids
 from server.services.builtin_roles import ADMIN_KEY, is_administrator
-from server.services.errors import AppError
+from server.services.errors import AppError, action_state
 from shared.enums import DataScopeKind
 from shared.errors import ErrorCode
 from shared.permissions import approval_role_permissions
@@ -149,14 +149,8 @@ def ensure_may(manager: Principal, account: Account, action: UserAction) -> None
         raise refusal
 
 
-def state_of(refusal: AppError | None) -> ActionState:
-    if refusal is None:
-        return ActionState(allowed=True)
-    return ActionState(allowed=False, reason_code=refusal.code.value, reason=refusal.message)
-
-
 def action_states(manager: Principal, account: Account) -> dict[UserAction, ActionState]:
-    return {action: state_of(action_refusal(manager, account, action)) for action in UserAction}
+    return {action: action_state(action_refusal(manager, account, action)) for action in UserAction}
 
 
 def is_locked(locked_until: datetime | None, now: datetime) -> bool:
