@@ -167,7 +167,8 @@ def accounts(
 ) -> dict[int, Account]:
     """The ``Account`` of each of ``users`` (loaded with their role rows and roles), in a few
     queries for a whole page: the roles' permissions and chosen organisations at once, each
-    organisation's subtree once. ``approval_pairs`` by user id, when already read."""
+    organisation's subtree once: the cost grows with the page's distinct roles and
+    organisations, not with its users. ``approval_pairs`` by user id, when already read."""
     role_ids = sorted({row.role_id for user in users for row in user.role_rows})
     permissions: dict[int, set[str]] = {}
     chosen: dict[int, set[int]] = {}
@@ -178,9 +179,19 @@ def accounts(
             )
         ):
             permissions.setdefault(role_id, set()).add(permission)
+    # only roles of a chosen set of organisations have rows in role_scope_orgs
+    chosen_ids = sorted(
+        {
+            row.role_id
+            for user in users
+            for row in user.role_rows
+            if row.role.data_scope_kind == DataScopeKind.orgs
+        }
+    )
+    if chosen_ids:
         for role_id, org_id in session.execute(
             select(RoleScopeOrg.role_id, RoleScopeOrg.org_id).where(
-                RoleScopeOrg.role_id.in_(role_ids)
+                RoleScopeOrg.role_id.in_(chosen_ids)
             )
         ):
             chosen.setdefault(role_id, set()).add(org_id)
