@@ -55,6 +55,7 @@ class ErrorCode(StrEnum):
     USER_SELF_ACTION = "USER_SELF_ACTION"
     USER_OUTRANKS_YOU = "USER_OUTRANKS_YOU"
     LAST_ADMINISTRATOR = "LAST_ADMINISTRATOR"
+    USER_NOT_LOCKED = "USER_NOT_LOCKED"
 
     IMPORT_INVALID = "IMPORT_INVALID"
 
@@ -71,6 +72,7 @@ class ErrorCode(StrEnum):
     NO_PREVIOUS_STEP = "NO_PREVIOUS_STEP"
     ASSIGNEE_INVALID = "ASSIGNEE_INVALID"
     STEP_NOT_ASSIGNED = "STEP_NOT_ASSIGNED"
+    NO_OTHER_APPROVER = "NO_OTHER_APPROVER"
     CORRECTIONS_REQUIRED = "CORRECTIONS_REQUIRED"
     MATERIAL_TYPE_REFUSED = "MATERIAL_TYPE_REFUSED"
     MATERIAL_TOO_LARGE = "MATERIAL_TOO_LARGE"
@@ -131,6 +133,7 @@ _STATUS: dict[ErrorCode, int] = {
     ErrorCode.USER_SELF_ACTION: 409,
     ErrorCode.USER_OUTRANKS_YOU: 403,
     ErrorCode.LAST_ADMINISTRATOR: 409,
+    ErrorCode.USER_NOT_LOCKED: 409,
     ErrorCode.IMPORT_INVALID: 422,
     ErrorCode.WORKFLOW_INVALID: 422,
     ErrorCode.WORKFLOW_NOT_PUBLISHED: 409,
@@ -145,6 +148,7 @@ _STATUS: dict[ErrorCode, int] = {
     ErrorCode.NO_PREVIOUS_STEP: 409,
     ErrorCode.ASSIGNEE_INVALID: 422,
     ErrorCode.STEP_NOT_ASSIGNED: 409,
+    ErrorCode.NO_OTHER_APPROVER: 409,
     ErrorCode.CORRECTIONS_REQUIRED: 422,
     ErrorCode.MATERIAL_TYPE_REFUSED: 415,
     ErrorCode.MATERIAL_TOO_LARGE: 413,
@@ -197,6 +201,7 @@ _MESSAGES: dict[ErrorCode, str] = {
     ErrorCode.USER_SELF_ACTION: "不能对自己的账号执行该操作",
     ErrorCode.USER_OUTRANKS_YOU: "该用户的权限或数据范围超出您的权限，不能管理该账号",
     ErrorCode.LAST_ADMINISTRATOR: "这是最后一个启用的系统管理员，不能停用或取消其系统管理员角色",
+    ErrorCode.USER_NOT_LOCKED: "该账号未被锁定，无需解锁",
     ErrorCode.IMPORT_INVALID: "导入文件有误，未导入任何数据",
     ErrorCode.WORKFLOW_INVALID: "审批流程定义有误",
     ErrorCode.WORKFLOW_NOT_PUBLISHED: "该业务类型尚未发布审批流程，暂不能受理",
@@ -211,6 +216,7 @@ _MESSAGES: dict[ErrorCode, str] = {
     ErrorCode.NO_PREVIOUS_STEP: "当前已是第一个审批环节，不能退回上一步",
     ErrorCode.ASSIGNEE_INVALID: "被指派人不能办理该审批环节",
     ErrorCode.STEP_NOT_ASSIGNED: "该审批环节未指派给个人，无需收回",
+    ErrorCode.NO_OTHER_APPROVER: "本单位没有其他能办理该审批环节的人员",
     ErrorCode.CORRECTIONS_REQUIRED: "不同意时须一次性告知申请人需补正的全部内容",
     ErrorCode.MATERIAL_TYPE_REFUSED: "材料只能是 PDF、JPEG 或 PNG 文件，且内容须与文件类型相符",
     ErrorCode.MATERIAL_TOO_LARGE: "材料文件过大",

@@ -49,9 +49,10 @@ class ReviewModel:
     # -- what the dialog shows --------------------------------------------------------------
     @property
     def is_final_step(self) -> bool:
-        """The final step's approval opinion goes to the applicant; earlier ones stay inside."""
+        """The final step's approval opinion goes to the applicant; earlier ones stay inside
+        (the server says which step is final)."""
         d = self.detail
-        return bool(d and d.current_task and d.steps and d.current_task.step_name == d.steps[-1])
+        return bool(d and d.step and d.step.is_final)
 
     @property
     def can_act(self) -> bool:
@@ -113,7 +114,11 @@ class ReviewModel:
 
     def approve(self, opinion: str) -> None:
         body = ApproveBody(version=self.version, opinion=opinion)
-        self._act(jobs.Approve(self.application_id, body), "已同意，申请已转入下一环节")
+        self.run(jobs.Approve(self.application_id, body), self._approved, self._fail)
+
+    def _approved(self, detail: ApplicationDetail) -> None:
+        done = "已同意，审批通过，申请已办结" if detail.finished else "已同意，申请已转入下一环节"
+        self.adopt(detail, done)
 
     def reject(self, reason: str, corrections: list[str]) -> None:
         body = RejectBody(version=self.version, reason=reason, corrections=corrections)

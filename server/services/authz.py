@@ -18,7 +18,6 @@ from server.services.audit import Actor
 from server.services.errors import AppError
 from shared.enums import DataScopeKind, OrgType
 from shared.errors import ErrorCode
-from shared.permissions import approval_role_permissions
 
 
 @dataclass(frozen=True)
@@ -139,24 +138,6 @@ def authority_of(session: Session, org: Org) -> Org:
             break
         org = parent
     return org
-
-
-def ensure_can_grant(
-    session: Session,
-    principal: Principal,
-    permissions: Iterable[str],
-    scope: Scope | None,
-    *,
-    approval_pairs: Iterable[tuple[str, str]] = (),
-) -> None:
-    """No one hands out more than they hold: permissions, business approval roles (as the
-    permission they exercise) and (where known) data scope."""
-    granted = set(permissions) | approval_role_permissions(approval_pairs)
-    extra = sorted(granted - principal.permissions)
-    if extra:
-        raise AppError(ErrorCode.ROLE_GRANT_EXCEEDS_OWN, details={"permissions": extra})
-    if scope is not None and not principal.scope.covers(scope):
-        raise AppError(ErrorCode.ROLE_GRANT_EXCEEDS_OWN, details={"scope": "exceeds"})
 
 
 def refreshed(session: Session, principal: Principal) -> Principal:

@@ -154,6 +154,15 @@ _ROLES: dict[str, tuple[DataScopeKind, tuple[str, ...]]] = {
     ),
 }
 
+# The granting rule (``server.services.grants``, D11): an administrator manages only accounts
+# whose rights he holds himself. The city administrator manages his city's clerks, leaders and
+# station officers, so his role holds every permission of theirs; holding no approval role, he
+# still acts on no step.
+_ROLES["市局系统管理员"] = (
+    DataScopeKind.own_subtree,
+    tuple(sorted({p for _, perms in _ROLES.values() for p in perms})),
+)
+
 _APPROVAL_BY_LEVEL = {
     OrgType.province_department: (ApprovalRole.province_clerk, ApprovalRole.province_section_chief),
     OrgType.city_bureau: (ApprovalRole.city_clerk, ApprovalRole.city_security_leader),

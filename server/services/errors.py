@@ -1,6 +1,7 @@
 from typing import Any
 
 from shared.errors import ErrorCode
+from shared.schemas.common import ActionState
 
 
 class AppError(Exception):
@@ -31,3 +32,16 @@ def check_version(seen: int | None, current: int) -> None:
 
 def not_found(entity: str = "") -> AppError:
     return AppError(ErrorCode.NOT_FOUND, details={"entity": entity} if entity else None)
+
+
+def action_state(refusal: AppError | None) -> ActionState:
+    """An action's availability as the desk shows it: allowed, or the refusal's code and its
+    Chinese message (with the particular reasons a gate listed, when it listed any)."""
+    if refusal is None:
+        return ActionState(allowed=True)
+    reason = refusal.message
+    listed = refusal.details.get("reasons") if isinstance(refusal.details, dict) else None
+    extra = [r for r in listed or () if r != reason]
+    if extra:
+        reason = f"{reason}：{'；'.join(extra)}"
+    return ActionState(allowed=False, reason_code=refusal.code.value, reason=reason)

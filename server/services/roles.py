@@ -9,15 +9,10 @@ from sqlalchemy.orm import Session
 from server.db.models import Org, Role, RolePermission, RoleScopeOrg, User, UserRole
 from server.services import audit, search
 from server.services.approvals import dispatch
-from server.services.authz import (
-    ALL_SCOPE,
-    Principal,
-    Scope,
-    ensure_can_grant,
-    scope_for,
-)
+from server.services.authz import ALL_SCOPE, Principal, Scope, scope_for
 from server.services.builtin_roles import ensure_editable
 from server.services.errors import AppError, check_version, not_found
+from server.services.grants import ensure_can_grant
 from server.services.paging import PageRequest, fetch_page, order_by
 from shared.enums import DataScopeKind
 from shared.errors import ErrorCode

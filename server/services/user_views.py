@@ -3,6 +3,7 @@ personal numbers), a page of them at once (``to_public_page``), and to themselve
 ``GET /me``, asked at every desk start and refresh)."""
 
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, select
@@ -11,6 +12,7 @@ from sqlalchemy.orm import Session
 from server.db.models import Org, User, UserApprovalRole
 from server.services.authz import Principal
 from server.services.errors import AppError
+from server.services.grants import Account, account_of, accounts, action_states, is_locked
 from shared.enums import ApprovalRole, BusinessType
 from shared.errors import ErrorCode
 from shared.masking import mask_id_number, mask_mobile
@@ -32,26 +34,32 @@ def approval_roles_from(pairs: Iterable[tuple[str, str]]) -> dict[BusinessType, 
 
 
 def to_public(
+    session: Session,
     user: User,
-    viewer: Principal | None,
+    viewer: Principal,
     *,
-    full: bool = False,
+    now: datetime,
     approval_pairs: Iterable[tuple[str, str]] | None = None,
+    account: Account | None = None,
 ) -> UserPublic:
-    """Personal numbers are masked unless the viewer may see them (or it is the user's own).
-    The approval roles come from ``approval_pairs`` when the caller has read them already."""
-    reveal = full or (viewer is not None and viewer.can("users:view_sensitive"))
+    """Personal numbers are masked unless the viewer may see them; with what the viewer may do
+    to the account and why not (``grants.action_refusal``). The approval roles come from
+    ``approval_pairs``, the account from ``account``, when the caller has read them already."""
+    reveal = viewer.can("users:view_sensitive")
+    if account is None:
+        account = account_of(session, user, now=now)
     return UserPublic(
-        **row_fields(user, org_name=user.org.name, reveal=reveal),
+        **row_fields(user, org_name=user.org.name, reveal=reveal, now=now),
         roles=[RoleRef(id=r.role.id, name=r.role.name) for r in user.role_rows],
         approval_roles=approval_roles_of(user)
         if approval_pairs is None
         else approval_roles_from(approval_pairs),
+        allowed_actions=action_states(viewer, account),
     )
 
 
 def to_public_page(
-    session: Session, found: Sequence[User], viewer: Principal | None
+    session: Session, found: Sequence[User], viewer: Principal, *, now: datetime
 ) -> list[UserPublic]:
     """``to_public`` for a page of users (loaded with ``users.PAGE_VIEW``). Their approval roles are
     read as plain rows, in one query: a clerk has one per business type, and as ORM objects a
@@ -67,12 +75,18 @@ def to_public_page(
         )
         for user_id, business_type, approval_role in rows:
             pairs[user_id].append((business_type, approval_role))
-    return [to_public(user, viewer, approval_pairs=pairs[user.id]) for user in found]
+    held = accounts(session, found, now=now, approval_pairs=pairs)
+    return [
+        to_public(
+            session, user, viewer, now=now, approval_pairs=pairs[user.id], account=held[user.id]
+        )
+        for user in found
+    ]
 
 
-def row_fields(user: Any, *, org_name: str, reveal: bool) -> dict[str, Any]:
+def row_fields(user: Any, *, org_name: str, reveal: bool, now: datetime) -> dict[str, Any]:
     """What the API shows of a user that is kept in the user's own row, from a ``User`` or a
-    row with the same column names."""
+    row with the same column names (``locked`` as it stands at ``now``)."""
     return {
         "id": user.id,
         "username": user.username,
@@ -85,6 +99,7 @@ def row_fields(user: Any, *, org_name: str, reveal: bool) -> dict[str, Any]:
         "mobile": user.mobile if reveal else mask_mobile(user.mobile),
         "enabled": user.enabled,
         "locked_until": user.locked_until,
+        "locked": is_locked(user.locked_until, now),
         "must_change_password": user.must_change_password,
         "login_count": user.login_count,
         "last_login_at": user.last_login_at,
@@ -120,7 +135,7 @@ _ROW = (
 objects and no role collections."""
 
 
-def me(session: Session, principal: Principal) -> Me:
+def me(session: Session, principal: Principal, *, now: datetime) -> Me:
     """Everything about access (roles, approval roles, permissions, scope) is in the principal,
     which is cached while the access epoch stands; the rest is the user's row and organisation,
     read in one query."""
@@ -128,7 +143,7 @@ def me(session: Session, principal: Principal) -> Me:
     if row is None:
         raise AppError(ErrorCode.AUTH_TOKEN_INVALID)
     return Me(
-        **row_fields(row, org_name=row.org_name, reveal=True),
+        **row_fields(row, org_name=row.org_name, reveal=True, now=now),
         org_region_code=row.org_region_code,
         roles=[RoleRef(id=role_id, name=name) for role_id, name in principal.roles],
         approval_roles=approval_roles_from(principal.approval_pairs),

@@ -11,9 +11,10 @@ from server.db.models import Org, Role, User, UserApprovalRole, UserRole
 from server.services import audit, search, signin_guard
 from server.services.approvals import dispatch
 from server.services.auth import revoke_user_tokens
-from server.services.authz import Principal, ensure_can_grant, principal_for, scope_of_roles
+from server.services.authz import Principal, scope_of_roles
 from server.services.builtin_roles import ensure_an_administrator_remains, is_administrator
 from server.services.errors import AppError, check_version, not_found
+from server.services.grants import PERMISSION_OF, account_of, ensure_can_grant, ensure_may
 from server.services.paging import PageRequest, fetch_page, order_by
 from server.services.passwords import Passwords, one_time_password
 from server.services.roles import usable
@@ -22,6 +23,7 @@ from shared.enums import ApprovalRole, BusinessType
 from shared.errors import ErrorCode
 from shared.masking import mask_id_number, mask_mobile
 from shared.schemas.users import (
+    UserAction,
     UserCreate,
     UserUpdate,
 )
@@ -155,16 +157,6 @@ def _after_access_change(
     dispatch.release_unreachable(session, now=now, actor=actor, user_ids=[user.id])
 
 
-def _ensure_can_manage(session: Session, principal: Principal, user: User) -> None:
-    """A manager may act on an account only if it holds no more than the manager does; else a
-    password reset would hand the manager a stronger account."""
-    if user.id == principal.user_id:
-        return
-    target = principal_for(session, user)
-    if not target.permissions <= principal.permissions or not principal.scope.covers(target.scope):
-        raise AppError(ErrorCode.USER_OUTRANKS_YOU)
-
-
 def _refuse_own_access_change(
     user: User, roles: list[Role], org: Org, approval: dict[BusinessType, list[ApprovalRole]]
 ) -> None:
@@ -254,10 +246,11 @@ def update_user(
 ) -> User:
     principal.require("users:update")
     user = _visible(session, principal, user_id)
-    _ensure_can_manage(session, principal, user)
+    account = account_of(session, user, now=now)
+    ensure_may(principal, account, UserAction.edit)
+    if data.enabled is not None and data.enabled != user.enabled:
+        ensure_may(principal, account, UserAction.set_enabled)
     check_version(data.version, user.version)
-    if data.enabled is False and user.id == principal.user_id:
-        raise AppError(ErrorCode.USER_SELF_ACTION)
     before = snapshot(user)
     was_admin = is_administrator(user)
     changes = data.model_dump(exclude_unset=True, exclude={"version", "role_ids", "approval_roles"})
@@ -308,18 +301,23 @@ def update_user(
 
 
 def _managed(
-    session: Session, principal: Principal | None, user_id: int, permission: str
+    session: Session,
+    principal: Principal | None,
+    user_id: int,
+    action: UserAction,
+    *,
+    now: datetime,
 ) -> tuple[User, audit.Actor]:
     """The account an action targets, and who acts: the admin CLI (``principal`` None) or a
-    principal holding ``permission`` who sees the account and outranks it."""
+    principal the granting rule lets take ``action`` on it (``grants.action_refusal``)."""
     if principal is None:
         user = session.get(User, user_id)
         if user is None:
             raise not_found("user")
         return user, audit.CLI_ACTOR
-    principal.require(permission)
+    principal.require(PERMISSION_OF[action])
     user = _visible(session, principal, user_id)
-    _ensure_can_manage(session, principal, user)
+    ensure_may(principal, account_of(session, user, now=now), action)
     return user, principal.actor
 
 
@@ -332,9 +330,7 @@ def reset_password(
     passwords: Passwords,
 ) -> str:
     """A new one-time password (also unlocks). ``principal`` None is the admin CLI."""
-    user, actor = _managed(session, principal, user_id, "users:reset_password")
-    if principal is not None and user.id == principal.user_id:
-        raise AppError(ErrorCode.USER_SELF_ACTION)
+    user, actor = _managed(session, principal, user_id, UserAction.reset_password, now=now)
     password = one_time_password()
     user.password_hash = passwords.hash(password)
     user.must_change_password = True
@@ -355,7 +351,7 @@ def reset_password(
 
 
 def unlock(session: Session, principal: Principal | None, user_id: int, *, now: datetime) -> User:
-    user, actor = _managed(session, principal, user_id, "users:unlock")
+    user, actor = _managed(session, principal, user_id, UserAction.unlock, now=now)
     before = signin_guard.clear(session, username=user.username)
     user.updated_at = now
     audit.record(
@@ -374,7 +370,7 @@ def unlock(session: Session, principal: Principal | None, user_id: int, *, now: 
 
 
 def set_enabled_by_cli(session: Session, user_id: int, *, now: datetime, enabled: bool) -> User:
-    user, actor = _managed(session, None, user_id, "users:update")
+    user, actor = _managed(session, None, user_id, UserAction.set_enabled, now=now)
     before = {"enabled": user.enabled}
     was_admin = is_administrator(user)
     user.enabled = enabled

@@ -16,7 +16,7 @@ from shared.approvals import (
 )
 from shared.documents import DocumentKind
 from shared.enums import BusinessType
-from shared.schemas.common import Id, Input, Page, Schema, Version
+from shared.schemas.common import ActionState, Id, Input, Page, Schema, Version
 from shared.schemas.users import MOBILE_PATTERN, id_number_field
 
 FORM_FIELDS_MAX = 50
@@ -195,6 +195,20 @@ class PendingApprover(Schema):
     org_name: str
 
 
+class StepFacts(Schema):
+    """Facts of the pending step, stated by the server: the desk infers nothing from step names
+    or positions (ARCHITECTURE.md habit 11)."""
+
+    is_final: bool  # approving it ends the review: the application is approved
+    can_return: bool  # an earlier step of this round was done, so 退回上一级 has somewhere to go
+    # who reads the opinion given with 同意: police only (intermediate) or the applicant (final)
+    approve_opinion_visibility: OpinionVisibility
+    approve_opinion_required: bool  # the final step's opinion goes to the applicant: required
+    # 不同意 always goes to the applicant with its reason; 退回上一级's reason stays inside
+    reject_opinion_visibility: OpinionVisibility = OpinionVisibility.external
+    return_opinion_visibility: OpinionVisibility = OpinionVisibility.internal
+
+
 class ApplicationDetail(ApplicationRow):
     applicant_kind: ApplicantKind
     applicant_code: str
@@ -207,11 +221,18 @@ class ApplicationDetail(ApplicationRow):
     current_task: TaskPublic | None
     can_act: bool
     # the caller may take back, take or hand on the pending step (收回/认领/改派), and to whom
+    # (never the step's current assignee)
     can_reassign: bool = False
     reassign_to: list[PendingApprover] = []
     gate: GateView | None
     fingerprint_card_no: str | None
     paid_at: datetime | None
+    # the review is over (approved, returned to the applicant or withdrawn): no step is pending
+    finished: bool = False
+    step: StepFacts | None = None
+    # what the caller may do now, and for the others why not: approve, reject, assign,
+    # return_back, release (收回, only an assigned step), reassign (认领/改派)
+    allowed_actions: dict[ApprovalAction, ActionState] = {}
 
 
 class LogEntryPublic(Schema):

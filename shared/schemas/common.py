@@ -83,3 +83,13 @@ class ErrorBody(BaseModel):
     code: str
     message: str
     details: Any = None
+
+
+class ActionState(Schema):
+    """Whether the caller may take one action now and, when not, why: a stable code (an
+    ``ErrorCode``, the one the server would answer with) and the Chinese reason to show, so the
+    desk greys a button and says why before anyone tries."""
+
+    allowed: bool
+    reason_code: str | None = None
+    reason: str | None = None

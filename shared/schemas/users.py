@@ -1,11 +1,12 @@
 from datetime import datetime
+from enum import StrEnum
 from typing import Annotated
 
 from pydantic import Field, field_validator
 
 from shared.enums import ApprovalRole, BusinessType, DataScopeKind
 from shared.idnumber import IdNumberError, normalise_id_number
-from shared.schemas.common import Id, Input, Schema, Version
+from shared.schemas.common import ActionState, Id, Input, Schema, Version
 
 USERNAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{2,31}$"
 MOBILE_PATTERN = r"^1[3-9]\d{9}$"
@@ -61,6 +62,16 @@ class UserUpdate(Input):
     _check_approval = field_validator("approval_roles")(_approval_roles)
 
 
+class UserAction(StrEnum):
+    """What an administrator does to an account (用户管理). ``set_enabled`` is 停用 for an
+    enabled account and 启用 for a disabled one."""
+
+    edit = "edit"
+    reset_password = "reset_password"
+    set_enabled = "set_enabled"
+    unlock = "unlock"
+
+
 class RoleRef(Schema):
     id: int
     name: str
@@ -80,11 +91,15 @@ class UserPublic(Schema):
     approval_roles: ApprovalRoles
     enabled: bool
     locked_until: datetime | None
+    # the sign-in lock holds now (a lock whose time has run out is not one)
+    locked: bool = False
     must_change_password: bool
     login_count: int
     last_login_at: datetime | None
     version: int
     created_at: datetime
+    # what the caller may do to this account now, and why not (every ``UserAction``)
+    allowed_actions: dict[UserAction, ActionState] = {}
 
 
 class UserCreated(UserPublic):

@@ -78,6 +78,8 @@ def test_legal_rep_change_through_three_levels(
     assert not county.primary.isEnabled()
     assert "背景审查" in county.gate_note.text()
     assert county.opinion_label.text() == INTERNAL_LABEL
+    assert not county.return_button.isEnabled()  # the server says: the first step
+    assert "第一个审批环节" in county.return_button.toolTip()
     assert county.tabs.tabText(2) == "人员审查"
     qtbot.mouseClick(county.screening.run, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(county.primary.isEnabled, timeout=WAIT)
@@ -96,6 +98,7 @@ def test_legal_rep_change_through_three_levels(
     city = page.open_review(row)
     qtbot.waitUntil(lambda: city.model.detail is not None, timeout=WAIT)
     assert city.opinion_label.text() == INTERNAL_LABEL
+    assert city.return_button.isEnabled()
     approve_in(qtbot, city, "市级审核同意")
     qtbot.waitUntil(lambda: all(r.id != app_id for r in page.model.rows), timeout=WAIT)
 
@@ -104,6 +107,7 @@ def test_legal_rep_change_through_three_levels(
     qtbot.mouseClick(province.primary, Qt.MouseButton.LeftButton)
     assert "对外可见" in province.status.text()  # the final opinion may not be empty
     approve_in(qtbot, province, "准予变更法定代表人")
+    assert "审批通过" in province.status.text()  # the server said the review is finished
     qtbot.waitUntil(
         lambda: (
             province.model.detail is not None

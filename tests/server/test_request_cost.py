@@ -94,17 +94,28 @@ def test_me_follows_changes_of_access_and_of_the_row(admin: Api, client: TestCli
     assert after["permissions"] == before["permissions"] == ["orgs:view", "users:view"]
 
 
-def test_a_page_of_users_reads_no_role_permissions(
+def test_a_page_of_users_reads_role_permissions_once(
     admin: Api, client: TestClient, app: Any
 ) -> None:
-    _clerk(admin, client, "costpage1")
+    """What the caller may do to each account (``allowed_actions``) needs the permissions of
+    the page's roles: read once for the page, so the cost does not grow with its users."""
+    role_id, _, _ = _clerk(admin, client, "costpage1")
     _clerk(admin, client, "costpage2")
     admin.get("/users")
     with statements_of(app) as seen:
         page = admin.get("/users", params={"page_size": 50}).json()
     assert len(page["items"]) >= 3
-    assert not [s for s in seen if "role_permissions" in s or "role_scope_orgs" in s]
-    assert len(seen) <= 5, seen  # token, count, page, role names, approval roles
+    assert len([s for s in seen if "role_permissions" in s]) == 1, seen
+    assert not [s for s in seen if "role_scope_orgs" in s]  # no role of chosen organisations
+    # token, count, page, role names, approval roles, role permissions, administrators
+    assert len(seen) <= 7, seen
+    for n in range(3, 6):  # more users with the same role
+        make_user(admin, client, f"costpage{n}", root_id(admin), role_id)
+    admin.get("/users")  # the caller's cached principal is rebuilt after the change
+    with statements_of(app) as again:
+        more = admin.get("/users", params={"page_size": 50}).json()
+    assert len(more["items"]) == len(page["items"]) + 3
+    assert len(again) == len(seen), again
 
 
 @pytest.mark.parametrize("path", ["/me", "/orgs", "/inbox/counts", "/permissions"])

@@ -170,12 +170,21 @@ def test_leader_and_administrator_take_back_take_or_reassign(
     admin = login(client, ADMIN, ADMIN_PASSWORD)
     seen = detail(admin, app_id)
     assert seen["can_reassign"] is True and seen["can_act"] is False
-    assert {p["name"] for p in seen["reassign_to"]} == {
-        world.users["prov_clerk"].name,
-        world.users["prov_clerk2"].name,
+    # 改派 goes to someone else than the assignee; 收回 is possible, the step being assigned
+    assert [p["name"] for p in seen["reassign_to"]] == [world.users["prov_clerk"].name]
+    assert seen["allowed_actions"]["release"] == {
+        "allowed": True,
+        "reason_code": None,
+        "reason": None,
     }
-    assert detail(world.apis["prov_clerk"], app_id)["can_reassign"] is False
-    assert detail(world.apis["prov_clerk"], app_id)["reassign_to"] == []
+    assert seen["allowed_actions"]["reassign"]["allowed"] is True
+    clerk_view = detail(world.apis["prov_clerk"], app_id)
+    assert clerk_view["can_reassign"] is False and clerk_view["reassign_to"] == []
+    assert clerk_view["allowed_actions"]["release"]["reason_code"] == "PERMISSION_DENIED"
+    assert clerk_view["allowed_actions"]["approve"]["reason_code"] == "NOT_YOUR_STEP"
+    assert clerk_view["allowed_actions"]["approve"]["reason"] == (
+        f"该审批环节已指派给{world.users['prov_clerk2'].name}办理"
+    )
 
     def reassign(api: Api, to: int | None, expect: int = 200) -> Any:
         body = {"version": detail(api, app_id)["version"], "assignee_id": to, "opinion": "调整"}
@@ -183,8 +192,12 @@ def test_leader_and_administrator_take_back_take_or_reassign(
 
     cannot = reassign(admin, uid(world, "intake"), 422).json()  # no approval role
     assert cannot["code"] == "ASSIGNEE_INVALID"
+    same = reassign(admin, uid(world, "prov_clerk2"), 422).json()  # already theirs
+    assert same["code"] == "ASSIGNEE_INVALID"
     itself = reassign(admin, None).json()  # 收回: back to the bureau
     assert itself["current_task"]["assignee_name"] is None
+    assert itself["allowed_actions"]["release"]["reason_code"] == "STEP_NOT_ASSIGNED"
+    assert len(itself["reassign_to"]) == 2  # nobody holds it: both may take it
     assert reassign(admin, None, 409).json()["code"] == "STEP_NOT_ASSIGNED"
     reassign(admin, uid(world, "prov_clerk"))  # 改派
     chief = world.apis["prov_clerk"]

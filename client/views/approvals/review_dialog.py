@@ -53,6 +53,7 @@ from client.views.devices.fingerprint_dialog import FingerprintEnrolDialog
 from client.views.status import StatusLabel
 from client.views.style import OPINION_HEIGHT, PERSONS_TABLE_HEIGHT, REVIEW_DIALOG, set_state
 from client.views.widgets import confirm, guard_enter, not_on_enter
+from shared.approvals import ApprovalAction
 from shared.schemas.applications import ApplicationDetail
 from shared.schemas.forms import FORMS
 
@@ -274,8 +275,9 @@ class ReviewDialog(QDialog):
         self.primary.setText(gate.label)
         self.primary.setEnabled(gate.action != "approve" or gate.approve_allowed)
         self.reject_button.setEnabled(gate.reject_allowed)
-        first = d.current_task is not None and d.current_task.step_name == d.steps[0]
-        self.return_button.setEnabled(not first)
+        back = d.allowed_actions.get(ApprovalAction.return_back)
+        self.return_button.setEnabled(back is not None and back.allowed)
+        self.return_button.setToolTip(back.reason or "" if back is not None else "")
         self.gate_note.setText("；".join(gate.reasons))
 
     def _show_external(self) -> None:

@@ -37,7 +37,7 @@ from shared.schemas.users import UserPublic, UserUpdate
 def _state(user: UserPublic) -> str:
     if not user.enabled:
         return "已停用"
-    return "已锁定" if user.locked_until else "正常"
+    return "已锁定" if user.locked else "正常"
 
 
 class _StateColumn(Column):

@@ -107,5 +107,5 @@ def change_password(
 
 
 @read_only(router, "/me", response_model=Me)
-def me(who: Authenticated, request: Request, session: SessionDep) -> Me:
-    return me_view(session, principal_of(request, session, who))
+def me(who: Authenticated, request: Request, session: SessionDep, now: NowDep) -> Me:
+    return me_view(session, principal_of(request, session, who), now=now)

@@ -18,6 +18,7 @@ router = APIRouter(prefix="/users", tags=["users"], route_class=ModelRoute)
 def list_users(
     principal: Annotated[Principal, permission("users:view")],
     session: SessionDep,
+    now: NowDep,
     org_id: Id | None = None,
     include_subtree: bool = False,
     q: Search = None,
@@ -37,7 +38,7 @@ def list_users(
         page=request,
     )
     return Page[UserPublic](
-        items=user_views.to_public_page(session, items, principal),
+        items=user_views.to_public_page(session, items, principal, now=now),
         total=total,
         page=page,
         page_size=request.limit,
@@ -53,15 +54,19 @@ def create_user(
     now: NowDep,
 ) -> UserCreated:
     created = users.create_user(session, principal, now=now, passwords=context.passwords, data=body)
-    public = user_views.to_public(created.user, principal)
+    public = user_views.to_public(session, created.user, principal, now=now)
     return UserCreated(**public.model_dump(), initial_password=created.initial_password)
 
 
 @read_only(router, "/{user_id}", response_model=UserPublic)
 def get_user(
-    user_id: Id, principal: Annotated[Principal, permission("users:view")], session: SessionDep
+    user_id: Id,
+    principal: Annotated[Principal, permission("users:view")],
+    session: SessionDep,
+    now: NowDep,
 ) -> UserPublic:
-    return user_views.to_public(users.get_user(session, principal, user_id), principal)
+    user = users.get_user(session, principal, user_id)
+    return user_views.to_public(session, user, principal, now=now)
 
 
 @router.patch("/{user_id}", response_model=UserPublic)
@@ -73,7 +78,7 @@ def update_user(
     now: NowDep,
 ) -> UserPublic:
     user = users.update_user(session, principal, user_id, now=now, data=body)
-    return user_views.to_public(user, principal)
+    return user_views.to_public(session, user, principal, now=now)
 
 
 @router.post("/{user_id}/reset-password", response_model=PasswordReset)
@@ -97,4 +102,5 @@ def unlock(
     session: SessionDep,
     now: NowDep,
 ) -> UserPublic:
-    return user_views.to_public(users.unlock(session, principal, user_id, now=now), principal)
+    user = users.unlock(session, principal, user_id, now=now)
+    return user_views.to_public(session, user, principal, now=now)

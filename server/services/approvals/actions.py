@@ -26,7 +26,9 @@ from server.services.approvals.tasks import (
     DONE,
     PENDING,
     RETURNED,
+    approval_visibility,
     open_step,
+    previous_step,
     process_of,
     write_log,
 )
@@ -216,7 +218,7 @@ def approve(
         ApprovalAction.approve,
         now,
         opinion=opinion,
-        visibility=OpinionVisibility.external if final else OpinionVisibility.internal,
+        visibility=approval_visibility(final),
     )
     if following is None:
         app.status = ApplicationStatus.approved
@@ -303,17 +305,7 @@ def return_back(
     """Send the step back to the previous step of this round, with an internal reason."""
     acting = acting_on(session, principal, application_id, version, now)
     app, task = acting.application, acting.task
-    previous = session.scalar(
-        select(ApprovalTask)
-        .where(
-            ApprovalTask.application_id == app.id,
-            ApprovalTask.round == app.round,
-            ApprovalTask.status == DONE,
-            ApprovalTask.step_index < task.step_index,
-        )
-        .order_by(ApprovalTask.id.desc())
-        .limit(1)
-    )
+    previous = previous_step(session, app, task)
     if previous is None:
         raise AppError(ErrorCode.NO_PREVIOUS_STEP)
     _close(task, acting.user, "return_back", now, RETURNED)

@@ -156,6 +156,8 @@ def reassign(
         action = ApprovalAction.release
     elif assignee is None or not routing.may_act(session, assignee, task, ignore_assignee=True):
         raise AppError(ErrorCode.ASSIGNEE_INVALID)
+    elif assignee.id == task.assignee_id:
+        raise AppError(ErrorCode.ASSIGNEE_INVALID, "该审批环节已指派给此人，无需改派")
     else:
         action = (
             ApprovalAction.take if assignee.id == principal.user_id else ApprovalAction.reassign

@@ -51,19 +51,34 @@ def _screening_code(state: str) -> ErrorCode:
     )
 
 
-def ensure_approvable(session: Session, application: Application, step: StepDef) -> None:
+def approve_refusal(session: Session, application: Application, step: StepDef) -> AppError | None:
+    """Why the gates forbid 同意 now (None: they allow it): what ``ensure_approvable`` raises and
+    the review dialog shows before anyone tries."""
     view = evaluate(session, application, step)
     if view.approve_allowed:
-        return
+        return None
     code = ErrorCode.GATE_CLOSED
     if Gate.screening in step.gates:
         state = screening_summary(session, application).state
         if state in ("hit", "error"):
             code = _screening_code(state)
-    raise AppError(code, details={"reasons": view.reasons, "action": view.action})
+    return AppError(code, details={"reasons": view.reasons, "action": view.action})
+
+
+def reject_refusal(session: Session, application: Application, step: StepDef) -> AppError | None:
+    view = evaluate(session, application, step)
+    if view.reject_allowed:
+        return None
+    return AppError(ErrorCode.SCREENING_ERROR, details={"reasons": view.reasons})
+
+
+def ensure_approvable(session: Session, application: Application, step: StepDef) -> None:
+    refusal = approve_refusal(session, application, step)
+    if refusal is not None:
+        raise refusal
 
 
 def ensure_rejectable(session: Session, application: Application, step: StepDef) -> None:
-    view = evaluate(session, application, step)
-    if not view.reject_allowed:
-        raise AppError(ErrorCode.SCREENING_ERROR, details={"reasons": view.reasons})
+    refusal = reject_refusal(session, application, step)
+    if refusal is not None:
+        raise refusal

@@ -81,6 +81,30 @@ def pending_task(session: Session, application_id: int) -> ApprovalTask | None:
     return session.scalar(_PENDING_TASK, {"application_id": application_id})
 
 
+def previous_step(
+    session: Session, application: Application, task: ApprovalTask
+) -> ApprovalTask | None:
+    """The step 退回上一级 reopens: the last one done before ``task`` in this round (None: none
+    was, 退回 is not possible)."""
+    return session.scalar(
+        select(ApprovalTask)
+        .where(
+            ApprovalTask.application_id == application.id,
+            ApprovalTask.round == application.round,
+            ApprovalTask.status == DONE,
+            ApprovalTask.step_index < task.step_index,
+        )
+        .order_by(ApprovalTask.id.desc())
+        .limit(1)
+    )
+
+
+def approval_visibility(final: bool) -> OpinionVisibility:
+    """Who reads an opinion given with 同意: the applicant on the final step, which ends the
+    review; the police only on every other (DOMAIN.md §4)."""
+    return OpinionVisibility.external if final else OpinionVisibility.internal
+
+
 _LOG = cast(Table, ApprovalLogEntry.__table__)
 _WRITE_LOG = insert(_LOG)
 

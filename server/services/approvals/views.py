@@ -9,9 +9,8 @@ from sqlalchemy.orm import Session
 
 from server.db.approval_models import Application, ApprovalTask
 from server.db.models import Org, User
-from server.services.approvals import dispatch, gates, routing
 from server.services.approvals.access import principal_authority, sees_full_identity
-from server.services.approvals.progress import pending_approvers
+from server.services.approvals.facts import caller_facts
 from server.services.approvals.tasks import PENDING, is_overdue, pending_task, process_of
 from server.services.authz import Principal
 from shared.approvals import ApplicantKind, ApplicationStatus, AuthorityLevel, PersonRole
@@ -81,15 +80,8 @@ def detail(
     session: Session, principal: Principal, application: Application, *, now: datetime
 ) -> ApplicationDetail:
     task = pending_task(session, application.id)
-    can_act = False
-    if task is not None and principal.can("applications:approve"):
-        user = routing.standing(session, principal.user_id, task)
-        can_act = user is not None and routing.allowed(user, task)
-    can_reassign = task is not None and dispatch.may_reassign(session, principal, task)
     process = process_of(application)
-    gate = None
-    if task is not None and can_act:
-        gate = gates.evaluate(session, application, process.step(task.step_key))
+    facts = caller_facts(session, principal, application, task, process)
     full = sees_full_identity(principal)
     base = row(
         application,
@@ -119,14 +111,15 @@ def detail(
         definition_version=process.version or 0,
         steps=[s.name for s in process.steps],
         current_task=task_public(session, task, now=now) if task else None,
-        can_act=can_act,
-        can_reassign=can_reassign,
-        reassign_to=pending_approvers(session, task, ignore_assignee=True)
-        if task is not None and can_reassign
-        else [],
-        gate=gate,
+        can_act=facts.can_act,
+        can_reassign=facts.can_reassign,
+        reassign_to=facts.reassign_to,
+        gate=facts.gate,
         fingerprint_card_no=application.fingerprint_card_no,
         paid_at=application.paid_at,
+        finished=application.status != ApplicationStatus.in_review,
+        step=facts.step,
+        allowed_actions=facts.allowed_actions,
     )
 
 

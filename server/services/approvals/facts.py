@@ -1,0 +1,145 @@
+"""What the review dialog is told about the pending step and the caller's actions on it.
+
+Every answer comes from the rule that decides the action itself — ``routing.allowed`` (who acts
+on a step), ``gates`` (同意 / 不同意), ``tasks.previous_step`` (退回上一级), ``dispatch``
+(收回 / 认领 / 改派) — and says, for an action the caller may not take, the code the server would
+refuse it with and why, so the desk greys the button and says why instead of inferring a rule
+from a step's name or position (ARCHITECTURE.md habit 11).
+"""
+
+from dataclasses import dataclass, field
+
+from sqlalchemy.orm import Session
+
+from server.db.approval_models import Application, ApprovalTask
+from server.db.models import User
+from server.services.approvals import dispatch, gates, routing
+from server.services.approvals.definition import ProcessDef
+from server.services.approvals.progress import pending_approvers
+from server.services.approvals.tasks import approval_visibility, previous_step
+from server.services.authz import Principal
+from server.services.errors import AppError, action_state
+from shared.approvals import ApprovalAction
+from shared.errors import ErrorCode
+from shared.permissions import APPROVE, REASSIGN
+from shared.schemas.applications import GateView, PendingApprover, StepFacts
+from shared.schemas.common import ActionState
+
+STEP_ACTIONS = (
+    ApprovalAction.approve,
+    ApprovalAction.reject,
+    ApprovalAction.assign,
+    ApprovalAction.return_back,
+)
+DISPATCH_ACTIONS = (ApprovalAction.release, ApprovalAction.reassign)
+
+
+@dataclass
+class CallerFacts:
+    step: StepFacts | None = None
+    can_act: bool = False
+    can_reassign: bool = False
+    gate: GateView | None = None
+    reassign_to: list[PendingApprover] = field(default_factory=list)
+    allowed_actions: dict[ApprovalAction, ActionState] = field(default_factory=dict)
+
+
+def step_facts(
+    session: Session, application: Application, task: ApprovalTask, process: ProcessDef
+) -> StepFacts:
+    final = process.after(task.step_key) is None
+    return StepFacts(
+        is_final=final,
+        can_return=previous_step(session, application, task) is not None,
+        approve_opinion_visibility=approval_visibility(final),
+        approve_opinion_required=final,
+    )
+
+
+def _not_yours(session: Session, standing: routing.Standing | None, task: ApprovalTask) -> AppError:
+    """NOT_YOUR_STEP, naming the colleague when the step is assigned to one."""
+    if standing is not None and routing.allowed(standing, task, ignore_assignee=True):
+        assignee = session.get(User, task.assignee_id) if task.assignee_id else None
+        if assignee is not None:
+            return AppError(ErrorCode.NOT_YOUR_STEP, f"该审批环节已指派给{assignee.name}办理")
+    return AppError(ErrorCode.NOT_YOUR_STEP)
+
+
+def _step_refusals(
+    session: Session,
+    principal: Principal,
+    application: Application,
+    task: ApprovalTask,
+    process: ProcessDef,
+    facts: CallerFacts,
+) -> dict[ApprovalAction, AppError | None]:
+    """approve, reject, assign, return_back: the checks of ``actions.acting_on`` first (the
+    permission, then ``routing.allowed``), then each action's own."""
+    if not principal.can(APPROVE):
+        denied = AppError(ErrorCode.PERMISSION_DENIED, details={"permission": APPROVE})
+        return dict.fromkeys(STEP_ACTIONS, denied)
+    standing = routing.standing(session, principal.user_id, task)
+    if standing is None or not routing.allowed(standing, task):
+        return dict.fromkeys(STEP_ACTIONS, _not_yours(session, standing, task))
+    facts.can_act = True
+    step = process.step(task.step_key)
+    facts.gate = gates.evaluate(session, application, step)
+    colleagues = [
+        u
+        for u in routing.candidates(session, task, ignore_assignee=True)
+        if u.id != principal.user_id
+    ]
+    return {
+        ApprovalAction.approve: gates.approve_refusal(session, application, step),
+        ApprovalAction.reject: gates.reject_refusal(session, application, step),
+        ApprovalAction.assign: None if colleagues else AppError(ErrorCode.NO_OTHER_APPROVER),
+        ApprovalAction.return_back: None
+        if facts.step is not None and facts.step.can_return
+        else AppError(ErrorCode.NO_PREVIOUS_STEP),
+    }
+
+
+def _dispatch_refusals(
+    session: Session, principal: Principal, task: ApprovalTask, facts: CallerFacts
+) -> dict[ApprovalAction, AppError | None]:
+    """release (收回) and reassign (认领/改派), as ``dispatch.reassign`` decides them."""
+    if not principal.can(REASSIGN):
+        denied = AppError(ErrorCode.PERMISSION_DENIED, details={"permission": REASSIGN})
+        return dict.fromkeys(DISPATCH_ACTIONS, denied)
+    if not dispatch.may_reassign(session, principal, task):
+        return dict.fromkeys(DISPATCH_ACTIONS, AppError(ErrorCode.NOT_YOUR_STEP))
+    facts.can_reassign = True
+    facts.reassign_to = [
+        p
+        for p in pending_approvers(session, task, ignore_assignee=True)
+        if p.user_id != task.assignee_id
+    ]
+    return {
+        ApprovalAction.release: None
+        if task.assignee_id is not None
+        else AppError(ErrorCode.STEP_NOT_ASSIGNED),
+        ApprovalAction.reassign: None
+        if facts.reassign_to
+        else AppError(ErrorCode.NO_OTHER_APPROVER),
+    }
+
+
+def caller_facts(
+    session: Session,
+    principal: Principal,
+    application: Application,
+    task: ApprovalTask | None,
+    process: ProcessDef,
+) -> CallerFacts:
+    """The pending step's facts and what ``principal`` may do to it now (every action of
+    ``STEP_ACTIONS`` and ``DISPATCH_ACTIONS``, each allowed or with its refusal)."""
+    facts = CallerFacts()
+    if task is None:
+        over = AppError(ErrorCode.APPLICATION_NOT_PENDING)
+        facts.allowed_actions = {a: action_state(over) for a in STEP_ACTIONS + DISPATCH_ACTIONS}
+        return facts
+    facts.step = step_facts(session, application, task, process)
+    refusals = _step_refusals(session, principal, application, task, process, facts)
+    refusals.update(_dispatch_refusals(session, principal, task, facts))
+    facts.allowed_actions = {action: action_state(refusals[action]) for action in refusals}
+    return facts
