@@ -176,7 +176,8 @@ def test_review_model_names_its_jobs_and_sends_the_version_it_shows() -> None:
         "LoadMaterials",
         "LoadScreening",
     ]
-    detail = type("Detail", (), {"version": 4, "can_act": True, "current_task": None, "steps": []})
+    fields = {"version": 4, "can_act": True, "current_task": None, "steps": [], "finished": False}
+    detail = type("Detail", (), fields)
     run.answer("LoadApplication", detail)
     run.asked.clear()
     acted: list[str] = []
@@ -190,6 +191,11 @@ def test_review_model_names_its_jobs_and_sends_the_version_it_shows() -> None:
     failures: list[ApiError] = []
     model.failed.connect(failures.append)
     run.answer("LoadProgress", ApiError("STALE_VERSION", "已被他人处理"))
+    assert [f.code for f in failures] == ["STALE_VERSION"]
+    run.asked.clear()
+    model.approve("同意")  # the last step: the server says the application is finished
+    run.answer("Approve", type("Detail", (), {**fields, "finished": True}))
+    assert acted[-1] == "已同意，审批通过，申请已办结"
     assert [f.code for f in failures] == ["STALE_VERSION"]
 
 
