@@ -12,7 +12,7 @@ from typing import Any, cast
 
 from sqlalchemy import Table, Update, and_, bindparam, select, update
 from sqlalchemy.orm import Session, lazyload
-from sqlalchemy.orm.attributes import flag_modified
+from sqlalchemy.orm.attributes import flag_modified, set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from server.db.approval_models import Application, ApprovalTask
@@ -26,6 +26,7 @@ from server.services.approvals.tasks import (
     DONE,
     PENDING,
     RETURNED,
+    close_step,
     open_step,
     process_of,
     write_log,
@@ -161,13 +162,27 @@ def acting_on(
     return Acting(application, task, process_of(application).step(task.step_key), user)
 
 
-def _close(
-    task: ApprovalTask, user: routing.Standing, decision: str, now: datetime, status: str
-) -> None:
-    task.status = status
-    task.decided_at = now
-    task.decided_by_id = user.user_id
-    task.decision = decision
+_DECIDE = (
+    update(_APPS)
+    .where(_APPS.c.id == bindparam("application_id"))
+    .values(
+        status=bindparam("new_status"),
+        decided_at=bindparam("now"),
+        version=_APPS.c.version + 1,
+    )
+)
+
+
+def _decide(session: Session, application: Application, status: str, now: datetime) -> None:
+    """End the round with ``status`` (approved, returned): one UPDATE at once, under the claim
+    this transaction holds on the row (so no version check is needed here; the version still
+    moves, as for every change of the row), and the loaded row brought up to date."""
+    session.connection().execute(
+        _DECIDE, {"application_id": application.id, "new_status": str(status), "now": now}
+    )
+    set_committed_value(application, "status", status)
+    set_committed_value(application, "decided_at", now)
+    set_committed_value(application, "version", application.version + 1)
 
 
 def _audit(
@@ -210,7 +225,7 @@ def approve(
     final = following is None
     if final and not opinion.strip():
         raise AppError(ErrorCode.VALIDATION_ERROR, message="最后一级审批须填写对外可见的审批意见")
-    _close(task, acting.user, "approve", now, DONE)
+    close_step(session, task, acting.user.user_id, "approve", now, DONE)
     acting.log(
         session,
         ApprovalAction.approve,
@@ -219,8 +234,7 @@ def approve(
         visibility=OpinionVisibility.external if final else OpinionVisibility.internal,
     )
     if following is None:
-        app.status = ApplicationStatus.approved
-        app.decided_at = now
+        _decide(session, app, ApplicationStatus.approved, now)
         issue(session, app, final_task=task, signer=signer, now=now, actor=principal.actor)
     else:
         open_step(session, app, process, following, now)
@@ -246,7 +260,7 @@ def reject(
     acting = acting_on(session, principal, application_id, version, now)
     app, task = acting.application, acting.task
     gates.ensure_rejectable(session, app, acting.step)
-    _close(task, acting.user, "reject", now, DONE)
+    close_step(session, task, acting.user.user_id, "reject", now, DONE)
     acting.log(
         session,
         ApprovalAction.reject,
@@ -255,8 +269,7 @@ def reject(
         visibility=OpinionVisibility.external,
         corrections=corrections,
     )
-    app.status = ApplicationStatus.returned
-    app.decided_at = now
+    _decide(session, app, ApplicationStatus.returned, now)
     _audit(session, principal, acting, "reject", now)
     session.commit()
     return app
@@ -316,7 +329,7 @@ def return_back(
     )
     if previous is None:
         raise AppError(ErrorCode.NO_PREVIOUS_STEP)
-    _close(task, acting.user, "return_back", now, RETURNED)
+    close_step(session, task, acting.user.user_id, "return_back", now, RETURNED)
     acting.log(
         session,
         ApprovalAction.return_back,

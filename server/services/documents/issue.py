@@ -10,14 +10,14 @@ import re
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Table, bindparam, select
+from sqlalchemy import Table, bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from server.db.approval_models import Application, ApprovalTask, IssuedDocument
 from server.db.models import Org
 from server.services import audit
 from server.services.approvals.numbering import next_value
-from server.services.documents.signing import DocumentSigner
+from server.services.documents.signing import DocumentSigner, signed_persons
 from server.services.errors import AppError
 from shared.audit_actions import DOCUMENT_ISSUE
 from shared.china_time import china_day
@@ -36,6 +36,9 @@ from shared.schemas.applications import DocumentPublic, DocumentVerification
 _HEX = re.compile(r"^[0-9a-f]+$")
 _ORGS = cast(Table, Org.__table__)
 _ORG_NAME = select(_ORGS.c.name).where(_ORGS.c.id == bindparam("org_id"))
+_DOCUMENTS = cast(Table, IssuedDocument.__table__)
+_INSERT = insert(_DOCUMENTS).returning(_DOCUMENTS.c.id)
+"""Core: the document is written once and nothing in its transaction reads it back."""
 
 
 def issue(
@@ -66,9 +69,9 @@ def issue(
         issued_by=authority or "",
         digest="",
     )
-    document.digest = signer.digest(document, application)
-    session.add(document)
-    session.flush()
+    document.digest = signer.digest(document, application, signed_persons(session, application))
+    values = {c.key: getattr(document, c.key) for c in _DOCUMENTS.columns if c.key != "id"}
+    document.id = session.connection().execute(_INSERT, values).scalar_one()
     audit.record(
         session,
         now=now,
@@ -134,7 +137,9 @@ def verify(
     if not hmac.compare_digest(document.digest[: len(code)], code):
         return refused
     application = session.get(Application, document.application_id)
-    if application is None or not signer.intact(document, application):
+    if application is None or not signer.intact(
+        document, application, signed_persons(session, application)
+    ):
         return refused.model_copy(
             update={"message": "核验未通过：证照数据与签发时不一致，请联系发证机关"}
         )
