@@ -35,7 +35,7 @@ from server.services.authz import Principal, Scope
 from server.services.documents.issue import issue
 from server.services.documents.signing import DocumentSigner
 from server.services.errors import AppError, check_version
-from shared.approvals import ApplicationStatus, ApprovalAction, OpinionVisibility
+from shared.approvals import ApplicationStatus, ApprovalAction, AuthorityLevel, OpinionVisibility
 from shared.enums import ApprovalRole
 from shared.errors import ErrorCode
 
@@ -46,6 +46,8 @@ class Acting:
     task: ApprovalTask
     step: StepDef
     user: routing.Standing  # the approver, as read inside this transaction
+    routes: dict[AuthorityLevel, int]  # the bureaus of its region, read with the claim
+    authority_name: str  # the name of the bureau working the step
 
     @property
     def role_label(self) -> str:
@@ -98,8 +100,24 @@ def _claim_statement(scope: Scope, authority: int) -> Update:
     )
 
 
+_BUREAU = cast(Table, Org.__table__).alias("bureau")  # never the caller's ``orgs`` joined below
+_AUTHORITY_NAME = (
+    select(_BUREAU.c.name)
+    .where(_BUREAU.c.id == ApprovalTask.acting_org_id)
+    .scalar_subquery()
+    .label("authority")
+)
+"""The name of the bureau working the pending step: the issuing authority, should it be the
+last."""
+
 _CLAIMED = (
-    select(Application, ApprovalTask, *routing.STANDING_COLUMNS)
+    select(
+        Application,
+        ApprovalTask,
+        _AUTHORITY_NAME,
+        *routing.bureau_columns(Application.region_code),
+        *routing.STANDING_COLUMNS,
+    )
     .outerjoin(
         ApprovalTask,
         and_(ApprovalTask.application_id == Application.id, ApprovalTask.status == PENDING),
@@ -118,13 +136,16 @@ class Claimed:
     application: Application
     task: ApprovalTask | None  # the pending step
     user: routing.Standing | None  # the caller's standing for it, read after the claim
+    routes: dict[AuthorityLevel, int]  # the bureaus of its region (``routing.bureaus``)
+    authority_name: str | None  # the name of the bureau working the pending step
 
 
 def claim(
     session: Session, principal: Principal, application_id: int, version: int, now: datetime
 ) -> Claimed:
     """Claim an application in review at the version the caller saw, then read it with its
-    pending step and the caller's standing for that step: two statements. The claim is one
+    pending step, the caller's standing for that step, and where its steps are routed now:
+    two statements. The claim is one
     conditional UPDATE (row lock on PostgreSQL, write lock on SQLite), so of two clerks acting
     at once exactly one moves it; only when it moves nothing is the reason looked up, in the
     order a clerk is told: not visible (404), changed by someone else (409 STALE_VERSION), no
@@ -141,9 +162,11 @@ def claim(
     row = session.execute(
         _CLAIMED, {"application_id": application_id, "user_id": principal.user_id}
     ).one()
-    application, task, *standing = row
+    application, task, authority_name, *rest = row
+    levels = len(AuthorityLevel)
+    routes, standing = routing.bureaus_of_row(rest[:levels]), rest[levels:]
     user = None if task is None else routing.standing_of(session, standing, task)
-    return Claimed(application, task, user)
+    return Claimed(application, task, user, routes, authority_name)
 
 
 def acting_on(
@@ -159,7 +182,8 @@ def acting_on(
         raise AppError(ErrorCode.APPLICATION_NOT_PENDING)
     if not routing.allowed(user, task):
         raise AppError(ErrorCode.NOT_YOUR_STEP)
-    return Acting(application, task, process_of(application).step(task.step_key), user)
+    step = process_of(application).step(task.step_key)
+    return Acting(application, task, step, user, claimed.routes, claimed.authority_name or "")
 
 
 _DECIDE = (
@@ -235,9 +259,12 @@ def approve(
     )
     if following is None:
         _decide(session, app, ApplicationStatus.approved, now)
-        issue(session, app, final_task=task, signer=signer, now=now, actor=principal.actor)
+        issue(
+            session, app, issuer=acting.authority_name, signer=signer, now=now,
+            actor=principal.actor,
+        )  # fmt: skip
     else:
-        open_step(session, app, process, following, now)
+        open_step(session, app, process, following, now, acting.routes)
     _audit(session, principal, acting, "approve", now)
     session.commit()
     return app
@@ -337,7 +364,7 @@ def return_back(
         opinion=reason,
     )
     process = process_of(app)
-    open_step(session, app, process, process.step(previous.step_key), now)
+    open_step(session, app, process, process.step(previous.step_key), now, acting.routes)
     _audit(session, principal, acting, "return_back", now)
     session.commit()
     return app
