@@ -115,7 +115,7 @@ _CLAIMED = (
         Application,
         ApprovalTask,
         _AUTHORITY_NAME,
-        *routing.bureau_columns(Application.region_code),
+        *routing.bureau_columns(_APPS.c.region_code),
         *routing.STANDING_COLUMNS,
     )
     .outerjoin(
@@ -152,8 +152,9 @@ def claim(
     longer in review."""
     session.flush()  # the caller's pending changes go out under the version they were made on
     stmt = _claim_statement(principal.scope, principal_authority(session, principal))
-    moved = session.execute(stmt, {"application_id": application_id, "seen": version, "now": now})
-    if moved.rowcount != 1:  # type: ignore[attr-defined]
+    params = {"application_id": application_id, "seen": version, "now": now}
+    moved = session.connection().execute(stmt, params)  # Core on the connection: no ORM pass
+    if moved.rowcount != 1:
         application = get_application(session, principal, application_id)
         check_version(version, application.version)
         if application.status != ApplicationStatus.in_review:
