@@ -39,9 +39,10 @@ _SIGNED_PERSONS = select(_PERSONS.c.role, _PERSONS.c.name, _PERSONS.c.id_number)
 
 def signed_persons(session: Session, application: Application) -> list[list[str]]:
     """The people of ``application``'s current round as a document states them: role, name
-    and ID number, sorted. One Core query: a plain read of three columns, not the ORM's load
-    of every round's people (and the flush of the transaction's changes before it)."""
-    rows = session.connection().execute(
+    and ID number, sorted. One query of three columns, not the ORM's load of every round's
+    people."""
+    # through the session, so people added to it and not yet written are flushed first
+    rows = session.execute(
         _SIGNED_PERSONS, {"application_id": application.id, "round": application.round}
     )
     return sorted([role, name, id_number] for role, name, id_number in rows)
