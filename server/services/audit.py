@@ -9,8 +9,10 @@ Moving the head is one statement when this process knows the tip (it wrote the l
 ``UPDATE … SET seq, last_hash WHERE seq = <known> AND last_hash = <known>`` both checks and
 moves it, under the head's lock (PostgreSQL row lock, SQLite write lock). When another process
 or a rolled-back transaction moved it, nothing matches and the records are chained the long
-way: one statement claims their sequence numbers and reads the tip, one moves the tip. Either
-way two transactions never chain onto the same predecessor; the remembered tip only saves a
+way: one statement claims their sequence numbers and reads the tip, one moves the tip. On
+PostgreSQL that statement also inserts the records (only if it moved the head): one round trip
+per transaction for the whole audit trail. Either way two transactions never chain onto the
+same predecessor; the remembered tip only saves a
 round trip, it is never trusted. ``verify_chain`` recomputes everything and names each row that
 was changed, removed or inserted out of order.
 """
@@ -21,6 +23,7 @@ import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from threading import Lock
 from typing import Any, cast
 
@@ -30,12 +33,15 @@ from sqlalchemy import (
     Table,
     bindparam,
     event,
+    exists,
     func,
     insert,
     select,
+    union_all,
     update,
 )
 from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.sql.dml import Insert
 
 from server.db.models import AuditEntry, AuditHead
 from server.services import search
@@ -160,6 +166,28 @@ def _chain(pending: list[AuditEntry], last_seq: int, prev_hash: str) -> str:
     return prev_hash
 
 
+_COMBINED_AT_MOST = 8
+"""Records a PostgreSQL transaction writes with the move of the head in one statement (an
+action writes one or two; a bulk import thousands, which go the ordinary way)."""
+
+
+@lru_cache(maxsize=_COMBINED_AT_MOST)
+def _advance_and_insert(count: int) -> Insert:
+    """PostgreSQL: ``_ADVANCE`` and the insert of ``count`` records in one statement (one round
+    trip instead of two). The records are inserted only if the head moved, so the statement
+    inserts either all ``count`` or none, which its row count tells."""
+    moved = _ADVANCE.returning(_HEAD.c.id).cte("moved")
+    rows = [
+        select(*(bindparam(f"r{i}_{c.key}", type_=c.type) for c in _LOG.columns)).where(
+            exists(select(moved.c.id))
+        )
+        for i in range(count)
+    ]
+    source = rows[0] if count == 1 else union_all(*rows)
+    stmt = insert(_LOG).from_select(_COLUMNS, source).add_cte(moved)
+    return stmt.execution_options(preserve_rowcount=True)  # an INSERT's count is kept on request
+
+
 def _chain_pending(session: Session) -> None:
     pending: list[AuditEntry] = session.info.pop(_PENDING, [])
     if not pending:
@@ -167,24 +195,28 @@ def _chain_pending(session: Session) -> None:
     conn: Connection = session.connection()
     engine = conn.engine
     known = KNOWN_TIPS.get(engine)
-    advanced = False
+    advanced = written = False
     if known is not None:
         tip = _chain(pending, *known)
-        moved = conn.execute(
-            _ADVANCE,
-            {
-                "known_seq": known[0],
-                "known_hash": known[1],
-                "new_seq": known[0] + len(pending),
-                "new_hash": tip,
-            },
-        )
-        advanced = moved.rowcount == 1
+        params: dict[str, Any] = {
+            "known_seq": known[0],
+            "known_hash": known[1],
+            "new_seq": known[0] + len(pending),
+            "new_hash": tip,
+        }
+        if conn.dialect.name == "postgresql" and len(pending) <= _COMBINED_AT_MOST:
+            for i, entry in enumerate(pending):
+                params.update({f"r{i}_{c}": getattr(entry, c) for c in _COLUMNS})
+            moved = conn.execute(_advance_and_insert(len(pending)), params)
+            advanced = written = moved.rowcount == len(pending)
+        else:
+            advanced = conn.execute(_ADVANCE, params).rowcount == 1
     if not advanced:
         last_seq, prev_hash = conn.execute(_CLAIM, {"count": len(pending)}).one()
         tip = _chain(pending, last_seq - len(pending), prev_hash)
         conn.execute(_SET_TIP, {"tip": tip})
-    conn.execute(_INSERT, [{c: getattr(e, c) for c in _COLUMNS} for e in pending])
+    if not written:
+        conn.execute(_INSERT, [{c: getattr(e, c) for c in _COLUMNS} for e in pending])
     session.info[_WRITTEN] = (engine, pending[-1].seq, tip)
 
 

@@ -28,7 +28,12 @@ from server.services.audit import verify_chain
 from server.services.documents import issue
 from server.services.documents.render import certificate_pdf
 from server.services.documents.sheets import Certificate
-from server.services.documents.signing import KEY_FILE, DocumentSigner, canonical_fields
+from server.services.documents.signing import (
+    KEY_FILE,
+    DocumentSigner,
+    canonical_fields,
+    signed_persons,
+)
 from shared.documents import parse_qr_payload
 from shared.enums import BusinessType
 from shared.masking import mask_id_number
@@ -175,7 +180,7 @@ def test_qr_payload_verifies_and_tampering_does_not(
     assert application is not None
     signer: DocumentSigner = app.state.context.signer
     canonical = json.dumps(
-        canonical_fields(stored, application),
+        canonical_fields(stored, application, signed_persons(session, application)),
         sort_keys=True,
         ensure_ascii=False,
         separators=(",", ":"),

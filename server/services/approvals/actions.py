@@ -12,7 +12,7 @@ from typing import Any, cast
 
 from sqlalchemy import Table, Update, and_, bindparam, select, update
 from sqlalchemy.orm import Session, lazyload
-from sqlalchemy.orm.attributes import flag_modified
+from sqlalchemy.orm.attributes import flag_modified, set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from server.db.approval_models import Application, ApprovalTask
@@ -27,6 +27,7 @@ from server.services.approvals.tasks import (
     PENDING,
     RETURNED,
     approval_visibility,
+    close_step,
     open_step,
     previous_step,
     process_of,
@@ -36,7 +37,7 @@ from server.services.authz import Principal, Scope
 from server.services.documents.issue import issue
 from server.services.documents.signing import DocumentSigner
 from server.services.errors import AppError, check_version
-from shared.approvals import ApplicationStatus, ApprovalAction, OpinionVisibility
+from shared.approvals import ApplicationStatus, ApprovalAction, AuthorityLevel, OpinionVisibility
 from shared.enums import ApprovalRole
 from shared.errors import ErrorCode
 
@@ -47,6 +48,8 @@ class Acting:
     task: ApprovalTask
     step: StepDef
     user: routing.Standing  # the approver, as read inside this transaction
+    routes: dict[AuthorityLevel, int]  # the bureaus of its region, read with the claim
+    authority_name: str  # the name of the bureau working the step
 
     @property
     def role_label(self) -> str:
@@ -99,8 +102,24 @@ def _claim_statement(scope: Scope, authority: int) -> Update:
     )
 
 
+_BUREAU = cast(Table, Org.__table__).alias("bureau")  # never the caller's ``orgs`` joined below
+_AUTHORITY_NAME = (
+    select(_BUREAU.c.name)
+    .where(_BUREAU.c.id == ApprovalTask.acting_org_id)
+    .scalar_subquery()
+    .label("authority")
+)
+"""The name of the bureau working the pending step: the issuing authority, should it be the
+last."""
+
 _CLAIMED = (
-    select(Application, ApprovalTask, *routing.STANDING_COLUMNS)
+    select(
+        Application,
+        ApprovalTask,
+        _AUTHORITY_NAME,
+        *routing.bureau_columns(_APPS.c.region_code),
+        *routing.STANDING_COLUMNS,
+    )
     .outerjoin(
         ApprovalTask,
         and_(ApprovalTask.application_id == Application.id, ApprovalTask.status == PENDING),
@@ -119,21 +138,25 @@ class Claimed:
     application: Application
     task: ApprovalTask | None  # the pending step
     user: routing.Standing | None  # the caller's standing for it, read after the claim
+    routes: dict[AuthorityLevel, int]  # the bureaus of its region (``routing.bureaus``)
+    authority_name: str | None  # the name of the bureau working the pending step
 
 
 def claim(
     session: Session, principal: Principal, application_id: int, version: int, now: datetime
 ) -> Claimed:
     """Claim an application in review at the version the caller saw, then read it with its
-    pending step and the caller's standing for that step: two statements. The claim is one
+    pending step, the caller's standing for that step, and where its steps are routed now:
+    two statements. The claim is one
     conditional UPDATE (row lock on PostgreSQL, write lock on SQLite), so of two clerks acting
     at once exactly one moves it; only when it moves nothing is the reason looked up, in the
     order a clerk is told: not visible (404), changed by someone else (409 STALE_VERSION), no
     longer in review."""
     session.flush()  # the caller's pending changes go out under the version they were made on
     stmt = _claim_statement(principal.scope, principal_authority(session, principal))
-    moved = session.execute(stmt, {"application_id": application_id, "seen": version, "now": now})
-    if moved.rowcount != 1:  # type: ignore[attr-defined]
+    params = {"application_id": application_id, "seen": version, "now": now}
+    moved = session.connection().execute(stmt, params)  # Core on the connection: no ORM pass
+    if moved.rowcount != 1:
         application = get_application(session, principal, application_id)
         check_version(version, application.version)
         if application.status != ApplicationStatus.in_review:
@@ -142,9 +165,11 @@ def claim(
     row = session.execute(
         _CLAIMED, {"application_id": application_id, "user_id": principal.user_id}
     ).one()
-    application, task, *standing = row
+    application, task, authority_name, *rest = row
+    levels = len(AuthorityLevel)
+    routes, standing = routing.bureaus_of_row(rest[:levels]), rest[levels:]
     user = None if task is None else routing.standing_of(session, standing, task)
-    return Claimed(application, task, user)
+    return Claimed(application, task, user, routes, authority_name)
 
 
 def acting_on(
@@ -160,16 +185,31 @@ def acting_on(
         raise AppError(ErrorCode.APPLICATION_NOT_PENDING)
     if not routing.allowed(user, task):
         raise AppError(ErrorCode.NOT_YOUR_STEP)
-    return Acting(application, task, process_of(application).step(task.step_key), user)
+    step = process_of(application).step(task.step_key)
+    return Acting(application, task, step, user, claimed.routes, claimed.authority_name or "")
 
 
-def _close(
-    task: ApprovalTask, user: routing.Standing, decision: str, now: datetime, status: str
-) -> None:
-    task.status = status
-    task.decided_at = now
-    task.decided_by_id = user.user_id
-    task.decision = decision
+_DECIDE = (
+    update(_APPS)
+    .where(_APPS.c.id == bindparam("application_id"))
+    .values(
+        status=bindparam("new_status"),
+        decided_at=bindparam("now"),
+        version=_APPS.c.version + 1,
+    )
+)
+
+
+def _decide(session: Session, application: Application, status: str, now: datetime) -> None:
+    """End the round with ``status`` (approved, returned): one UPDATE at once, under the claim
+    this transaction holds on the row (so no version check is needed here; the version still
+    moves, as for every change of the row), and the loaded row brought up to date."""
+    session.connection().execute(
+        _DECIDE, {"application_id": application.id, "new_status": str(status), "now": now}
+    )
+    set_committed_value(application, "status", status)
+    set_committed_value(application, "decided_at", now)
+    set_committed_value(application, "version", application.version + 1)
 
 
 def _audit(
@@ -212,7 +252,7 @@ def approve(
     final = following is None
     if final and not opinion.strip():
         raise AppError(ErrorCode.VALIDATION_ERROR, message="最后一级审批须填写对外可见的审批意见")
-    _close(task, acting.user, "approve", now, DONE)
+    close_step(session, task, acting.user.user_id, "approve", now, DONE)
     acting.log(
         session,
         ApprovalAction.approve,
@@ -221,11 +261,13 @@ def approve(
         visibility=approval_visibility(final),
     )
     if following is None:
-        app.status = ApplicationStatus.approved
-        app.decided_at = now
-        issue(session, app, final_task=task, signer=signer, now=now, actor=principal.actor)
+        _decide(session, app, ApplicationStatus.approved, now)
+        issue(
+            session, app, issuer=acting.authority_name, signer=signer, now=now,
+            actor=principal.actor,
+        )  # fmt: skip
     else:
-        open_step(session, app, process, following, now)
+        open_step(session, app, process, following, now, acting.routes)
     _audit(session, principal, acting, "approve", now)
     session.commit()
     return app
@@ -248,7 +290,7 @@ def reject(
     acting = acting_on(session, principal, application_id, version, now)
     app, task = acting.application, acting.task
     gates.ensure_rejectable(session, app, acting.step)
-    _close(task, acting.user, "reject", now, DONE)
+    close_step(session, task, acting.user.user_id, "reject", now, DONE)
     acting.log(
         session,
         ApprovalAction.reject,
@@ -257,8 +299,7 @@ def reject(
         visibility=OpinionVisibility.external,
         corrections=corrections,
     )
-    app.status = ApplicationStatus.returned
-    app.decided_at = now
+    _decide(session, app, ApplicationStatus.returned, now)
     _audit(session, principal, acting, "reject", now)
     session.commit()
     return app
@@ -308,7 +349,7 @@ def return_back(
     previous = previous_step(session, app, task)
     if previous is None:
         raise AppError(ErrorCode.NO_PREVIOUS_STEP)
-    _close(task, acting.user, "return_back", now, RETURNED)
+    close_step(session, task, acting.user.user_id, "return_back", now, RETURNED)
     acting.log(
         session,
         ApprovalAction.return_back,
@@ -316,7 +357,7 @@ def return_back(
         opinion=reason,
     )
     process = process_of(app)
-    open_step(session, app, process, process.step(previous.step_key), now)
+    open_step(session, app, process, process.step(previous.step_key), now, acting.routes)
     _audit(session, principal, acting, "return_back", now)
     session.commit()
     return app

@@ -5,8 +5,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, exists, select
+from sqlalchemy import Label, Table, bindparam, exists, func, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from server.db.approval_models import ApprovalTask
 from server.db.models import Org, RolePermission, User, UserApprovalRole, UserRole
@@ -30,6 +31,16 @@ def region_at(region_code: str, level: AuthorityLevel) -> str:
         return region_code[:2] + "0000"
     if level == AuthorityLevel.city:
         return region_code[:4] + "00"
+    return region_code
+
+
+def region_at_sql(region_code: ColumnElement[str], level: AuthorityLevel) -> ColumnElement[str]:
+    """``region_at`` as SQL over a region-code column (both engines have ``substr`` and
+    ``||``), for queries that route in the database."""
+    if level == AuthorityLevel.province:
+        return func.substr(region_code, 1, 2) + "0000"
+    if level == AuthorityLevel.city:
+        return func.substr(region_code, 1, 4) + "00"
     return region_code
 
 
@@ -57,6 +68,36 @@ def bureaus(session: Session, region_code: str) -> dict[AuthorityLevel, int]:
         if level is not None:
             found.setdefault(level, org_id)
     return found
+
+
+def bureau_columns(region_code: ColumnElement[str]) -> list[Label[int]]:
+    """``bureaus`` as three columns (county, city, province, in ``AuthorityLevel`` order) of a
+    query that has ``region_code`` in its FROM: the lowest id of the bureau at each level, or
+    NULL. An action reads them with the application it claims, instead of asking ``bureaus``
+    again when it opens the next step."""
+    columns = []
+    for level in AuthorityLevel:
+        org = _ORGS.alias(f"bureau_{level.value}")  # never correlated with an outer ``orgs``
+        found = (
+            select(org.c.id)
+            .where(
+                org.c.type == str(BUREAU_OF_LEVEL[level]),
+                org.c.region_code == region_at_sql(region_code, level),
+            )
+            .order_by(org.c.id)
+            .limit(1)
+        )
+        columns.append(found.scalar_subquery().label(f"bureau_{level.value}"))
+    return columns
+
+
+def bureaus_of_row(values: Sequence[int | None]) -> dict[AuthorityLevel, int]:
+    """The values of ``bureau_columns`` as ``bureaus`` answers them."""
+    return {
+        level: org_id
+        for level, org_id in zip(AuthorityLevel, values, strict=True)
+        if org_id is not None
+    }
 
 
 def find_bureau(session: Session, region_code: str, level: AuthorityLevel) -> int | None:

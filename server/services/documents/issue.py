@@ -10,14 +10,13 @@ import re
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Table, bindparam, select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
-from server.db.approval_models import Application, ApprovalTask, IssuedDocument
-from server.db.models import Org
+from server.db.approval_models import Application, IssuedDocument
 from server.services import audit
 from server.services.approvals.numbering import next_value
-from server.services.documents.signing import DocumentSigner
+from server.services.documents.signing import DocumentSigner, signed_persons
 from server.services.errors import AppError
 from shared.audit_actions import DOCUMENT_ISSUE
 from shared.china_time import china_day
@@ -34,41 +33,42 @@ from shared.errors import ErrorCode
 from shared.schemas.applications import DocumentPublic, DocumentVerification
 
 _HEX = re.compile(r"^[0-9a-f]+$")
-_ORGS = cast(Table, Org.__table__)
-_ORG_NAME = select(_ORGS.c.name).where(_ORGS.c.id == bindparam("org_id"))
+_DOCUMENTS = cast(Table, IssuedDocument.__table__)
+_INSERT = insert(_DOCUMENTS).returning(_DOCUMENTS.c.id)
+"""Core: the document is written once and nothing in its transaction reads it back."""
 
 
 def issue(
     session: Session,
     application: Application,
     *,
-    final_task: ApprovalTask,
+    issuer: str,
     signer: DocumentSigner,
     now: datetime,
     actor: audit.Actor,
 ) -> IssuedDocument | None:
     """Number, sign and store the document ``application``'s business type issues (see
-    ``shared.documents``); None for a type that issues none. The issuing authority (发证机关) is
-    the organisation that acted on the final step; the approving officer is in the log."""
+    ``shared.documents``); None for a type that issues none. The issuing authority (发证机关),
+    ``issuer``, is the name of the organisation that acted on the final step (read by the
+    caller with the step); the approving officer is in the log."""
     kind = kind_for(BusinessType(application.business_type))
     if kind is None:
         return None
     year = china_day(now).year
     province = application.region_code[:2]
     serial = next_value(session, f"document:{kind.value}:{province}:{year}")
-    authority = session.connection().scalar(_ORG_NAME, {"org_id": final_task.acting_org_id})
     document = IssuedDocument(
         application_id=application.id,
         kind=kind.value,
         number=document_number(application.region_code, kind, year, serial),
         holder_name=application.applicant_name,
         issued_at=now,
-        issued_by=authority or "",
+        issued_by=issuer,
         digest="",
     )
-    document.digest = signer.digest(document, application)
-    session.add(document)
-    session.flush()
+    document.digest = signer.digest(document, application, signed_persons(session, application))
+    values = {c.key: getattr(document, c.key) for c in _DOCUMENTS.columns if c.key != "id"}
+    document.id = session.connection().execute(_INSERT, values).scalar_one()
     audit.record(
         session,
         now=now,
@@ -134,7 +134,9 @@ def verify(
     if not hmac.compare_digest(document.digest[: len(code)], code):
         return refused
     application = session.get(Application, document.application_id)
-    if application is None or not signer.intact(document, application):
+    if application is None or not signer.intact(
+        document, application, signed_persons(session, application)
+    ):
         return refused.model_copy(
             update={"message": "核验未通过：证照数据与签发时不一致，请联系发证机关"}
         )

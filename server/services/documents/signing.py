@@ -18,21 +18,42 @@ import os
 import secrets
 from datetime import UTC
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
+
+from sqlalchemy import Table, bindparam, select
+from sqlalchemy.orm import Session
 
 from server.config import Settings
-from server.db.approval_models import Application, IssuedDocument
+from server.db.approval_models import Application, ApplicationPerson, IssuedDocument
 
 KEY_FILE = "document-secret.key"
 _VERSION = "sgss-document-v1"
 
 
-def canonical_fields(document: IssuedDocument, application: Application) -> dict[str, Any]:
-    """Everything the document states about whom and what; the form and the people of the
-    approved round are included because the printed particulars come from them."""
-    persons = sorted(
-        [p.role, p.name, p.id_number] for p in application.persons if p.round == application.round
+_PERSONS = cast(Table, ApplicationPerson.__table__)
+_SIGNED_PERSONS = select(_PERSONS.c.role, _PERSONS.c.name, _PERSONS.c.id_number).where(
+    _PERSONS.c.application_id == bindparam("application_id"),
+    _PERSONS.c.round == bindparam("round"),
+)
+
+
+def signed_persons(session: Session, application: Application) -> list[list[str]]:
+    """The people of ``application``'s current round as a document states them: role, name
+    and ID number, sorted. One query of three columns, not the ORM's load of every round's
+    people."""
+    # through the session, so people added to it and not yet written are flushed first
+    rows = session.execute(
+        _SIGNED_PERSONS, {"application_id": application.id, "round": application.round}
     )
+    return sorted([role, name, id_number] for role, name, id_number in rows)
+
+
+def canonical_fields(
+    document: IssuedDocument, application: Application, persons: list[list[str]]
+) -> dict[str, Any]:
+    """Everything the document states about whom and what; the form and the people of the
+    approved round (``persons``, from ``signed_persons``) are included because the printed
+    particulars come from them."""
     return {
         "v": _VERSION,
         "number": document.number,
@@ -69,12 +90,16 @@ class DocumentSigner:
             self._key = _load_or_create(self._key_file)
         return self._key
 
-    def digest(self, document: IssuedDocument, application: Application) -> str:
-        fields = _canonical_bytes(canonical_fields(document, application))
+    def digest(
+        self, document: IssuedDocument, application: Application, persons: list[list[str]]
+    ) -> str:
+        fields = _canonical_bytes(canonical_fields(document, application, persons))
         return hmac.new(self.key, fields, hashlib.sha256).hexdigest()
 
-    def intact(self, document: IssuedDocument, application: Application) -> bool:
-        return hmac.compare_digest(self.digest(document, application), document.digest)
+    def intact(
+        self, document: IssuedDocument, application: Application, persons: list[list[str]]
+    ) -> bool:
+        return hmac.compare_digest(self.digest(document, application, persons), document.digest)
 
 
 def _load_or_create(path: Path) -> bytes:

@@ -28,6 +28,7 @@ from server.services.screening.base import (
     distinct,
     id_key,
 )
+from server.services.screening.summary import round_persons
 from shared.approvals import (
     ApplicationStatus,
     ApprovalAction,
@@ -92,7 +93,7 @@ def run_screening(
     principal.require("screening:run")
     if application.status != ApplicationStatus.in_review:
         raise AppError(ErrorCode.APPLICATION_NOT_PENDING)
-    persons = application.current_persons()
+    persons = round_persons(session, application)
     answers = _answers(provider.check(distinct(PersonQuery(p.id_number, p.name) for p in persons)))
     rows: list[dict[str, Any]] = []
     for person in persons:

@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import and_, bindparam, inspect, select
 from sqlalchemy.orm import Session
 
 from server.db.approval_models import Application, ApplicationPerson, ScreeningResult
@@ -103,28 +103,62 @@ def _outcome(result: ScreeningResult | None) -> ScreeningOutcome | None:
     return None if result is None else ScreeningOutcome(result.outcome)
 
 
+_ROUND_PERSONS = (
+    select(ApplicationPerson)
+    .where(
+        ApplicationPerson.application_id == bindparam("application_id"),
+        ApplicationPerson.round == bindparam("round"),
+    )
+    .order_by(ApplicationPerson.id)
+)
+
+
+def round_persons(session: Session, application: Application) -> list[ApplicationPerson]:
+    """The people of ``application``'s current round, in order (``current_persons``): from the
+    loaded collection when there is one, else by one query for that round alone."""
+    if "persons" not in inspect(application).unloaded:
+        return application.current_persons()
+    params = {"application_id": application.id, "round": application.round}
+    return list(session.scalars(_ROUND_PERSONS, params))
+
+
+_RESULTS = (
+    select(ApplicationPerson, ScreeningResult)
+    .outerjoin(
+        ScreeningResult,
+        and_(
+            ScreeningResult.application_id == ApplicationPerson.application_id,
+            ScreeningResult.round == ApplicationPerson.round,
+            ScreeningResult.person_id == ApplicationPerson.id,
+        ),
+    )
+    .where(
+        ApplicationPerson.application_id == bindparam("application_id"),
+        ApplicationPerson.round == bindparam("round"),
+    )
+    .order_by(ApplicationPerson.id, ScreeningResult.checked_at, ScreeningResult.id)
+)
+"""The round's people with every result of theirs, oldest first: one query for the summary."""
+
+
 def summary(session: Session, application: Application) -> ScreeningSummary:
     """Newest result per person of the current round and category, and the overall state."""
-    rows = session.scalars(
-        select(ScreeningResult)
-        .where(
-            ScreeningResult.application_id == application.id,
-            ScreeningResult.round == application.round,
-        )
-        .order_by(ScreeningResult.checked_at, ScreeningResult.id)
-    )
+    params = {"application_id": application.id, "round": application.round}
+    persons: dict[int, ApplicationPerson] = {}
     newest: dict[tuple[int, str], ScreeningResult] = {}
-    for row in rows:
-        newest[(row.person_id, row.category)] = row
-    persons = [
+    for person, result in session.execute(_RESULTS, params):
+        persons[person.id] = person
+        if result is not None:
+            newest[(person.id, result.category)] = result
+    screened = [
         PersonScreening(
             person,
             {c: newest.get((person.id, c.value)) for c in ScreeningCategory},
         )
-        for person in application.current_persons()
+        for person in persons.values()
     ]
-    state = combine(_outcome(r) for p in persons for r in p.results.values())
-    return ScreeningSummary(application.id, application.round, persons, state)
+    state = combine(_outcome(r) for p in screened for r in p.results.values())
+    return ScreeningSummary(application.id, application.round, screened, state)
 
 
 def _cell(category: ScreeningCategory, result: ScreeningResult | None) -> ScreeningCell:

@@ -2,7 +2,7 @@
 
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from server.db.approval_models import WatchListEntry
@@ -16,6 +16,12 @@ def _describe(entries: list[WatchListEntry]) -> str:
         listed = entry.listed_date.isoformat() if entry.listed_date else "不详"
         parts.append(f"来源：{entry.source}，列入日期：{listed}")
     return "；".join(parts)
+
+
+_LISTED = select(WatchListEntry).where(
+    WatchListEntry.id_number.in_(bindparam("spellings", expanding=True))
+)
+"""Built once: every screening run asks it, and building it costs more than answering it."""
 
 
 class WatchListProvider:
@@ -33,9 +39,7 @@ class WatchListProvider:
         keys = [q.id_number for q in queries]
         spellings = keys + [k.lower() for k in keys if k.endswith("X")]
         listed: dict[tuple[str, str], list[WatchListEntry]] = {}
-        rows = self._session.scalars(
-            select(WatchListEntry).where(WatchListEntry.id_number.in_(spellings))
-        )
+        rows = self._session.scalars(_LISTED, {"spellings": spellings})
         for entry in rows:
             listed.setdefault((entry.id_number.upper(), entry.category), []).append(entry)
         findings = []
