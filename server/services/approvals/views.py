@@ -15,6 +15,7 @@ from server.services.approvals.progress import pending_approvers
 from server.services.approvals.tasks import PENDING, is_overdue, pending_task, process_of
 from server.services.authz import Principal
 from shared.approvals import ApplicantKind, ApplicationStatus, AuthorityLevel, PersonRole
+from shared.china_time import china_day
 from shared.enums import ApprovalRole, BusinessType
 from shared.masking import mask_id_number, mask_mobile
 from shared.regions import region_table
@@ -53,6 +54,38 @@ def row(
         overdue=is_overdue(task, now) if task else False,
         decided_at=decided_at,
     )
+
+
+_TYPE_LABELS = {b.value: b.label for b in BusinessType}
+_STATUS_LABELS = {s.value: s.label for s in ApplicationStatus}
+
+
+def pending_rows(lines: Sequence[Any], *, now: datetime, org_name: str) -> list[dict[str, Any]]:
+    """Inbox lines (``inbox.PENDING_LINE`` rows) as the fields of ``ApplicationRow``, the same
+    fields ``row`` fills, for the page's model to validate all at once: one validation in
+    pydantic's core instead of a Python constructor call per line."""
+    today = china_day(now)
+    return [
+        {
+            "id": line.id,
+            "number": line.number,
+            "business_type": line.business_type,
+            "business_type_label": _TYPE_LABELS[line.business_type],
+            "applicant_name": line.applicant_name,
+            "status": line.status,
+            "status_label": _STATUS_LABELS[line.status],
+            "round": line.round,
+            "submitted_at": line.submitted_at,
+            "version": line.version,
+            "task_id": line.task_id,
+            "step_name": line.step_name,
+            "acting_org_name": org_name,
+            "due_date": line.due_date,
+            "overdue": line.task_status == PENDING and today > line.due_date,
+            "decided_at": None,
+        }
+        for line in lines
+    ]
 
 
 def task_public(session: Session, task: ApprovalTask, *, now: datetime) -> TaskPublic:
