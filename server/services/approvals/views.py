@@ -61,30 +61,44 @@ _STATUS_LABELS = {s.value: s.label for s in ApplicationStatus}
 
 
 def pending_rows(lines: Sequence[Any], *, now: datetime, org_name: str) -> list[dict[str, Any]]:
-    """Inbox lines (``inbox.PENDING_LINE`` rows) as the fields of ``ApplicationRow``, the same
-    fields ``row`` fills, for the page's model to validate all at once: one validation in
-    pydantic's core instead of a Python constructor call per line."""
+    """Inbox lines (``inbox.PENDING_LINE`` rows, unpacked in that order) as the fields of
+    ``ApplicationRow``, the same fields ``row`` fills, for the page's model to validate all at
+    once: one validation in pydantic's core instead of a Python constructor call per line."""
     today = china_day(now)
     return [
         {
-            "id": line.id,
-            "number": line.number,
-            "business_type": line.business_type,
-            "business_type_label": _TYPE_LABELS[line.business_type],
-            "applicant_name": line.applicant_name,
-            "status": line.status,
-            "status_label": _STATUS_LABELS[line.status],
-            "round": line.round,
-            "submitted_at": line.submitted_at,
-            "version": line.version,
-            "task_id": line.task_id,
-            "step_name": line.step_name,
+            "id": application_id,
+            "number": number,
+            "business_type": business_type,
+            "business_type_label": _TYPE_LABELS[business_type],
+            "applicant_name": applicant_name,
+            "status": status,
+            "status_label": _STATUS_LABELS[status],
+            "round": round_,
+            "submitted_at": submitted_at,
+            "version": version,
+            "task_id": task_id,
+            "step_name": step_name,
             "acting_org_name": org_name,
-            "due_date": line.due_date,
-            "overdue": line.task_status == PENDING and today > line.due_date,
+            "due_date": due_date,
+            "overdue": task_status == PENDING and today > due_date,
             "decided_at": None,
         }
-        for line in lines
+        for (
+            task_id,
+            step_name,
+            due_date,
+            task_status,
+            application_id,
+            number,
+            business_type,
+            applicant_name,
+            status,
+            round_,
+            submitted_at,
+            version,
+            *_,
+        ) in lines
     ]
 
 
