@@ -145,7 +145,7 @@ PENDING_SORTS = {
 }
 
 
-PENDING_LINE = (
+PENDING_LINE: tuple[Any, ...] = (
     ApprovalTask.id.label("task_id"),
     ApprovalTask.step_name,
     ApprovalTask.due_date,
