@@ -104,7 +104,11 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
         turn.release()
 
 
-async def get_now(context: Annotated[AppContext, Depends(get_context)]) -> datetime:
+async def get_now(request: Request) -> datetime:
+    """The request's instant (one per request: FastAPI caches it for every dependency asking).
+    The clock is read from the app's context directly rather than through ``ContextDep``: each
+    sub-dependency is one more resolution on the event loop, on every request."""
+    context: AppContext = request.app.state.context
     return context.clock.now()
 
 
@@ -176,10 +180,9 @@ def _authenticated(
     return auth
 
 
-async def get_authenticated(
-    request: Request, session: SessionDep, context: ContextDep, now: NowDep
-) -> AuthContext:
+async def get_authenticated(request: Request, session: SessionDep, now: NowDep) -> AuthContext:
     """Deferred to the endpoint's worker thread (``server/api/deferred``)."""
+    context: AppContext = request.app.state.context
     auth: AuthContext = await settle(
         request, functools.partial(_authenticated, request, session, context, now)
     )
@@ -214,10 +217,10 @@ class Require:
     def __init__(self, permission: str | None) -> None:
         self.permission = permission
 
-    async def __call__(
-        self, request: Request, session: SessionDep, context: ContextDep, now: NowDep
-    ) -> Principal:
-        """Deferred to the endpoint's worker thread (``server/api/deferred``)."""
+    async def __call__(self, request: Request, session: SessionDep, now: NowDep) -> Principal:
+        """Deferred to the endpoint's worker thread (``server/api/deferred``). The context is
+        the app's (as ``get_now`` reads it): no sub-dependency to resolve for it."""
+        context: AppContext = request.app.state.context
         principal: Principal = await settle(
             request, functools.partial(self.check, request, session, context, now)
         )

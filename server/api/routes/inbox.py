@@ -1,7 +1,7 @@
 """Routes: the inbox (待办事项) — my pending steps, what I have done, and the badge counts."""
 
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 
@@ -42,14 +42,13 @@ def list_inbox(
     if box == InboxBox.pending:
         rows, total = inbox.list_pending(session, principal, f, request, today=china_day(now))
         org_name = views.authority_name(session, principal)
-        items = [views.row(a, t, now=now, org_name=org_name) for t, a, _ in rows]
+        items: list[Any] = views.pending_rows(rows, now=now, org_name=org_name)
     else:
         done, total = inbox.list_done(session, principal, f, request)
         items = views.done_rows(session, done, now=now)
-    answer = InboxPage(items=items, total=total, page=page, page_size=request.limit)
-    if with_counts:
-        answer.counts = _counts(session, principal, now)
-    return fast_json(answer)
+    counts = _counts(session, principal, now) if with_counts else None
+    answer = {"items": items, "total": total, "page": page, "page_size": request.limit}
+    return fast_json(InboxPage.model_validate({**answer, "counts": counts}))
 
 
 def _counts(session: SessionDep, principal: Principal, now: datetime) -> InboxCounts:

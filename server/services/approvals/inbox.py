@@ -12,8 +12,21 @@ from datetime import date, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Date, Integer, Select, and_, bindparam, case, false, func, or_, select
-from sqlalchemy.orm import Bundle, Session, lazyload
+from sqlalchemy import (
+    Date,
+    Integer,
+    Select,
+    String,
+    and_,
+    bindparam,
+    case,
+    false,
+    func,
+    literal,
+    or_,
+    select,
+)
+from sqlalchemy.orm import Session, lazyload
 from sqlalchemy.sql.elements import ColumnElement
 
 from server.db.approval_models import Application, ApprovalTask
@@ -73,12 +86,21 @@ def _mine_clause(mine: Mine) -> ColumnElement[bool]:
         ApprovalTask.acting_org_id == mine.authority,
         or_(
             *(
-                and_(ApprovalTask.approval_role == role, ApprovalTask.business_type.in_(types))
+                and_(
+                    ApprovalTask.approval_role == role, ApprovalTask.business_type.in_(_each(types))
+                )
                 for role, types in types_by_role.items()
             )
         ),
         or_(ApprovalTask.assignee_id.is_(None), ApprovalTask.assignee_id == mine.user_id),
     )
+
+
+def _each(values: list[str]) -> list[ColumnElement[str]]:
+    """One bound parameter per value: ``IN (?, ?, ...)`` is rendered once with the statement,
+    where a list would be an expanding parameter, re-rendered into the SQL at every
+    execution."""
+    return [literal(value, String) for value in values]
 
 
 def _filters(f: InboxFilter) -> list[ColumnElement[bool]]:
@@ -123,11 +145,11 @@ PENDING_SORTS = {
 }
 
 
-TASK_LINE: Bundle[Any] = Bundle(
-    "task", ApprovalTask.id, ApprovalTask.step_name, ApprovalTask.due_date, ApprovalTask.status
-)
-APPLICATION_LINE: Bundle[Any] = Bundle(
-    "application",
+PENDING_LINE: tuple[Any, ...] = (
+    ApprovalTask.id.label("task_id"),
+    ApprovalTask.step_name,
+    ApprovalTask.due_date,
+    ApprovalTask.status.label("task_status"),
     Application.id,
     Application.number,
     Application.business_type,
@@ -137,6 +159,7 @@ APPLICATION_LINE: Bundle[Any] = Bundle(
     Application.submitted_at,
     Application.version,
 )
+"""What an inbox line shows (``views.pending_rows``), as plain labelled columns."""
 
 
 TODAY = bindparam("today", type_=Date)
@@ -156,7 +179,7 @@ def _pending_statement(mine: Mine, f: InboxFilter, sort: str | None) -> Select[A
     elif f.overdue is False:
         where.append(ApprovalTask.due_date >= TODAY)
     return (
-        select(TASK_LINE, APPLICATION_LINE, TOTAL)
+        select(*PENDING_LINE, TOTAL)
         .join(Application, Application.id == ApprovalTask.application_id)
         .where(*where)
         .order_by(*_order(PENDING_SORTS, PageRequest(sort=sort), "due_date"))
@@ -168,17 +191,18 @@ def _pending_statement(mine: Mine, f: InboxFilter, sort: str | None) -> Select[A
 def list_pending(
     session: Session, principal: Principal, f: InboxFilter, page: PageRequest, *, today: date
 ) -> tuple[Sequence[Any], int]:
-    """Rows of (task, application, total) waiting for ``principal``: light bundles of just the
-    columns an inbox line shows (``views.row`` reads them like the entities), not ORM objects
-    with their forms and every timestamp."""
+    """Lines (``PENDING_LINE`` and the total) waiting for ``principal``: plain rows of just the
+    columns an inbox line shows, read on the session's connection past the ORM's statement and
+    result handling (no entities, nothing for the ORM to do)."""
     statement = _pending_statement(mine_of(session, principal), f, page.sort)
     params = {"today": today, "limit": page.limit, "offset": page.offset}
-    rows = session.execute(statement, params).all()
+    connection = session.connection()
+    rows = connection.execute(statement, params).all()
     if rows:
         return rows, rows[0].total
     if page.offset == 0:
         return rows, 0
-    past_the_end = session.execute(statement, {**params, "limit": 1, "offset": 0}).first()
+    past_the_end = connection.execute(statement, {**params, "limit": 1, "offset": 0}).first()
     return rows, past_the_end.total if past_the_end else 0
 
 
@@ -238,6 +262,6 @@ def counts(
 ) -> tuple[int, int, dict[str, int]]:
     """(total, overdue, per business type) of the steps waiting for ``principal``."""
     statement = _counts_statement(mine_of(session, principal))
-    rows = session.execute(statement, {"today": today}).all()
+    rows = session.connection().execute(statement, {"today": today}).all()
     by_type = {bt: int(n) for bt, n, _ in rows}
     return sum(by_type.values()), sum(int(o or 0) for _, _, o in rows), by_type

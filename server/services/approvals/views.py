@@ -14,6 +14,7 @@ from server.services.approvals.facts import caller_facts
 from server.services.approvals.tasks import PENDING, is_overdue, pending_task, process_of
 from server.services.authz import Principal
 from shared.approvals import ApplicantKind, ApplicationStatus, AuthorityLevel, PersonRole
+from shared.china_time import china_day
 from shared.enums import ApprovalRole, BusinessType
 from shared.masking import mask_id_number, mask_mobile
 from shared.regions import region_table
@@ -52,6 +53,52 @@ def row(
         overdue=is_overdue(task, now) if task else False,
         decided_at=decided_at,
     )
+
+
+_TYPE_LABELS = {b.value: b.label for b in BusinessType}
+_STATUS_LABELS = {s.value: s.label for s in ApplicationStatus}
+
+
+def pending_rows(lines: Sequence[Any], *, now: datetime, org_name: str) -> list[dict[str, Any]]:
+    """Inbox lines (``inbox.PENDING_LINE`` rows, unpacked in that order) as the fields of
+    ``ApplicationRow``, the same fields ``row`` fills, for the page's model to validate all at
+    once: one validation in pydantic's core instead of a Python constructor call per line."""
+    today = china_day(now)
+    return [
+        {
+            "id": application_id,
+            "number": number,
+            "business_type": business_type,
+            "business_type_label": _TYPE_LABELS[business_type],
+            "applicant_name": applicant_name,
+            "status": status,
+            "status_label": _STATUS_LABELS[status],
+            "round": round_,
+            "submitted_at": submitted_at,
+            "version": version,
+            "task_id": task_id,
+            "step_name": step_name,
+            "acting_org_name": org_name,
+            "due_date": due_date,
+            "overdue": task_status == PENDING and today > due_date,
+            "decided_at": None,
+        }
+        for (
+            task_id,
+            step_name,
+            due_date,
+            task_status,
+            application_id,
+            number,
+            business_type,
+            applicant_name,
+            status,
+            round_,
+            submitted_at,
+            version,
+            *_,
+        ) in lines
+    ]
 
 
 def task_public(session: Session, task: ApprovalTask, *, now: datetime) -> TaskPublic:
