@@ -7,6 +7,7 @@ from typing import Any
 from PySide6.QtWidgets import QWidget
 
 from client.api import ApiClient, ApiError
+from client.api.errors import DeskErrorCode
 from client.jobs import Job, JobRunner
 from client.preferences import Preferences
 from shared.schemas.users import Me
@@ -44,7 +45,9 @@ class DeskContext:
             failed_again(err)
 
         def failed_again(err: Exception) -> None:
-            error = err if isinstance(err, ApiError) else ApiError("CLIENT_ERROR", str(err))
+            error = (
+                err if isinstance(err, ApiError) else ApiError(DeskErrorCode.CLIENT_ERROR, str(err))
+            )
             if on_error is not None:
                 on_error(error)
 

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
 from client.api import ApiError
 from client.views.change_password import ChangePasswordDialog
 from client.views.context import DeskContext
+from shared.errors import ErrorCode
 
 
 class SignInWindow(QWidget):
@@ -109,7 +110,9 @@ class SignInWindow(QWidget):
             )
             if not dialog.exec():
                 self.context.api.token = None
-                self._failed(ApiError("PASSWORD_CHANGE_REQUIRED", "须修改密码后才能使用系统"))
+                self._failed(
+                    ApiError(ErrorCode.PASSWORD_CHANGE_REQUIRED, "须修改密码后才能使用系统")
+                )
                 return
             self.password.setText(dialog.new_password)
             self.submit()

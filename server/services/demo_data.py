@@ -20,6 +20,7 @@ from server.services.errors import AppError
 from server.services.materials.store import MaterialStore
 from server.services.orgs import add_org
 from server.services.passwords import Passwords
+from shared.audit_actions import AuditAction, AuditEntity
 from shared.enums import ApprovalRole, BusinessType, DataScopeKind, OrgType
 from shared.errors import ErrorCode
 from shared.idnumber import check_char
@@ -337,8 +338,8 @@ def generate(
         session,
         now=now,
         actor=audit.CLI_ACTOR,
-        action="demo.generate",
-        entity_type="database",
+        action=AuditAction.DEMO_GENERATE,
+        entity_type=AuditEntity.DATABASE,
         org_id=root.id,
         after={
             "seed": seed,

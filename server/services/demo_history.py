@@ -39,6 +39,7 @@ from shared.approvals import (
     OpinionVisibility,
     PersonRole,
 )
+from shared.audit_actions import AuditAction, AuditEntity
 from shared.china_time import china_day
 from shared.enums import ApprovalRole, BusinessType, OrgType
 from shared.idnumber import check_char
@@ -145,8 +146,8 @@ def generate_history(
         session,
         now=now,
         actor=audit.CLI_ACTOR,
-        action="demo.generate",
-        entity_type="database",
+        action=AuditAction.DEMO_GENERATE,
+        entity_type=AuditEntity.DATABASE,
         after={
             "history_applications": summary.applications,
             "tasks": summary.tasks,

@@ -50,6 +50,7 @@ from client.views.devices.fingerprint_dialog import FingerprintEnrolDialog
 from client.views.status import StatusLabel
 from client.views.widgets import confirm
 from shared.approvals import MaterialKind
+from shared.errors import ErrorCode
 from shared.schemas.applications import ApplicationDetail
 from shared.schemas.forms import FORMS
 
@@ -275,7 +276,7 @@ class ReviewDialog(QDialog):
     def _failed(self, err: ApiError) -> None:
         self.status.error(err)
         self.screening.run.setEnabled(True)
-        if err.code == "STALE_VERSION":
+        if err.code is ErrorCode.STALE_VERSION:
             self.model.load()  # show what the colleague did; the typed opinion stays
 
     # -- actions ------------------------------------------------------------------------------

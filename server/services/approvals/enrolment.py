@@ -16,6 +16,7 @@ from server.services.approvals.tasks import pending_task, write_log
 from server.services.authz import Principal
 from server.services.errors import AppError, check_version
 from shared.approvals import ApplicationStatus, ApprovalAction
+from shared.audit_actions import AuditAction, AuditEntity
 from shared.enums import BusinessType
 from shared.errors import ErrorCode
 
@@ -87,8 +88,8 @@ def record_desk_action(
         session,
         now=now,
         actor=principal.actor,
-        action=f"application.{action.name}",
-        entity_type="application",
+        action=AuditAction.of_application(action),
+        entity_type=AuditEntity.APPLICATION,
         entity_id=application.id,
         org_id=application.org_id,
         before=before,

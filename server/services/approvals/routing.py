@@ -9,6 +9,7 @@ from sqlalchemy import Table, bindparam, exists, select
 from sqlalchemy.orm import Session
 
 from server.db.approval_models import ApprovalTask
+from server.db.collation import chinese
 from server.db.models import Org, RolePermission, User, UserApprovalRole, UserRole
 from server.services.approvals.access import authority_org_id
 from server.services.errors import AppError
@@ -115,7 +116,7 @@ def candidates(
             UserApprovalRole.business_type == task.business_type,
             UserApprovalRole.approval_role == task.approval_role,
         )
-        .order_by(User.name, User.id)
+        .order_by(chinese(User.name), User.id)
     )
     if task.assignee_id is not None and not ignore_assignee:
         stmt = stmt.where(User.id == task.assignee_id)
