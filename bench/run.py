@@ -17,7 +17,8 @@ from server.app import create_app
 from server.clock import SystemClock
 from server.config import Settings
 from server.db.session import create_session_factory
-from server.services import audit, bootstrap, demo_data
+from server.demo import data as demo_data
+from server.services import audit, bootstrap
 from server.services.passwords import Passwords
 from shared.audit_actions import AuditAction, AuditEntity
 

@@ -1,7 +1,7 @@
 """Deterministic demo (and benchmark) data: a whole province's police organisation with users.
 
 The same seed gives the same data. ``size`` scales stations, users and applications. The
-applications come from ``demo_applications``, which works them through the approval services.
+applications come from ``server.demo.applications``, which works them through the approval services.
 """
 
 import random
@@ -12,9 +12,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from server.db.models import Org, Role, RolePermission, User, UserApprovalRole, UserRole
+from server.demo.applications import generate_applications
 from server.services import audit
 from server.services.bootstrap import sync_admin_role
-from server.services.demo_applications import generate_applications
 from server.services.documents.signing import DocumentSigner
 from server.services.errors import AppError
 from server.services.materials.store import MaterialStore
