@@ -1,5 +1,6 @@
-"""The guard-exam enrolment's own gates (DOMAIN.md §5): the fingerprint card number that opens
-level two, and payment confirmation (缴费确认, one by one or in bulk) that opens level three."""
+"""The guard-exam enrolment's own gates (docs/glossary.md: Guard exam enrolment): the
+fingerprint card number that opens level two, and payment confirmation (缴费确认, one by one or in
+bulk) that opens level three."""
 
 from datetime import datetime
 from typing import Any

@@ -1,5 +1,6 @@
 """Where a step goes: the bureau of the applicant's jurisdiction at the step's authority level,
-and within it every user holding the step's business approval role (DOMAIN.md §4)."""
+and within it every user holding the step's business approval role (docs/glossary.md: The
+approval flow)."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass
