@@ -185,7 +185,7 @@ def _form_extra(
         },
         BusinessType.legal_rep_change: {
             "licence_number": licence,
-            "current_legal_rep": named[PersonRole.legal_rep],
+            "current_legal_rep": named.get(PersonRole.legal_rep, ""),  # it names one
             "reason": "股东会决议更换法定代表人",
         },
     }
