@@ -27,7 +27,9 @@ def chinese(column: Any) -> ColumnElement[Any]:
     return column.collate(ZH)
 
 
-def _each(chars: str) -> list[str]:
+def _each(chars: str) -> Any:
+    """Characters pypinyin has no reading for, one entry each (its stubs say str; it takes a
+    list too, which keeps one entry per character)."""
     return list(chars)
 
 
