@@ -30,7 +30,7 @@ from sqlalchemy import create_engine, text
 
 from bench.scratch import scratch_database
 from client.embedded import EmbeddedServer
-from server.services.demo_data import DEMO_PASSWORD
+from server.demo.data import DEMO_PASSWORD
 
 P95_TARGET_MS = 20.0
 RATE_PER_DESK = 1.0  # requests per second

@@ -23,7 +23,7 @@ from sqlalchemy import Engine, TextClause, bindparam, create_engine, text
 
 from bench.scratch import scratch_database
 from client.embedded import EmbeddedServer
-from server.services.demo_data import DEMO_PASSWORD
+from server.demo.data import DEMO_PASSWORD
 from shared.china_time import china_today
 from shared.enums import BusinessType
 

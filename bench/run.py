@@ -17,8 +17,10 @@ from server.app import create_app
 from server.clock import SystemClock
 from server.config import Settings
 from server.db.session import create_session_factory
-from server.services import audit, bootstrap, demo_data
+from server.demo import data as demo_data
+from server.services import audit, bootstrap
 from server.services.passwords import Passwords
+from shared.audit_actions import AuditAction, AuditEntity
 
 AUDIT_ROWS = 20_000
 
@@ -96,8 +98,8 @@ def run(url: str, kind: str) -> None:
                 session,
                 now=now,
                 actor=audit.CLI_ACTOR,
-                action="bench.append",
-                entity_type="bench",
+                action=AuditAction.DEMO_GENERATE,
+                entity_type=AuditEntity.DATABASE,
                 entity_id=n,
                 before={"n": n},
                 after={"n": n + 1},

@@ -3,7 +3,6 @@
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
-from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import QApplication
 
 from client.api import ApiClient, ApiError
@@ -19,13 +18,12 @@ def _resources() -> str:
 
 
 def _cjk_font() -> str:
-    from client.resources import ensure_cjk_font
+    from client.resources import cjk_font_choice
 
-    system = QFontDatabase.families(QFontDatabase.WritingSystem.SimplifiedChinese)
-    family = ensure_cjk_font()
+    family, shipped = cjk_font_choice()
     if family is None:
         raise RuntimeError("没有可显示简体中文的字体，中文将显示为方框")
-    return f"中文字体：{family}" + ("" if system else "（随软件附带）")
+    return f"中文字体：{family}" + ("（随软件附带）" if shipped else "")
 
 
 def _drivers() -> str:

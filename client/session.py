@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from client.api import ApiError
+from client.api.errors import DeskErrorCode
 from client.jobs.job import ApiJob, Job
 
 if TYPE_CHECKING:
@@ -31,7 +32,7 @@ def as_api_error(err: Exception) -> Exception:
     ``CLIENT_ERROR``, so handlers can always show ``message`` and log ``code``."""
     if isinstance(err, ApiError) or (hasattr(err, "code") and hasattr(err, "message")):
         return err
-    return ApiError("CLIENT_ERROR", str(err))
+    return ApiError(DeskErrorCode.CLIENT_ERROR, str(err))
 
 
 class Session:

@@ -1,4 +1,6 @@
-"""Vocabulary of the approval engine (DOMAIN.md §4): levels, gates, statuses, actions, screening."""
+"""Vocabulary of the approval engine: levels, gates, statuses, actions, screening.
+
+The words are explained in docs/glossary.md: The approval flow."""
 
 from shared.enums import LabelledEnum
 
@@ -12,7 +14,8 @@ class AuthorityLevel(LabelledEnum):
 
 
 class Gate(LabelledEnum):
-    """A condition the server checks before a step may be approved (DOMAIN.md §4–5)."""
+    """A condition the server checks before a step may be approved (docs/glossary.md:
+    The approval flow)."""
 
     screening = ("screening", "人员背景审查")
     fingerprint_card = ("fingerprint_card", "指纹卡号")

@@ -1,46 +1,146 @@
-"""Chinese names of the audit log's actions, for lists and filters."""
+"""The audit log's vocabulary: every action the server writes and every kind of object it
+writes about, each with the Chinese label the audit page shows and filters by.
 
-AUDIT_ACTIONS: dict[str, str] = {
-    "auth.login": "登录",
-    "auth.login_failed": "登录失败",
-    "auth.lockout": "账号锁定",
-    "auth.throttled": "登录限流",
-    "auth.logout": "退出登录",
-    "auth.verification_code_sent": "发送验证码",
-    "user.create": "新增用户",
-    "user.update": "修改用户",
-    "user.password_changed": "修改密码",
-    "user.password_reset": "重置密码",
-    "user.unlock": "解锁账号",
-    "org.create": "新增机构",
-    "org.update": "修改机构",
-    "org.delete": "删除机构",
-    "role.create": "新增角色",
-    "role.update": "修改角色",
-    "role.delete": "删除角色",
-    "demo.generate": "生成演示数据",
-    "screening.run": "人员背景审查",
-    "screening.watchlist_import": "导入背景审查比对名单",
-    "material.upload": "上传申请材料",
-    "workflow.publish": "发布审批流程",
-    "document.issue": "签发许可证或证明",
-    "document.print": "打印许可证或证明",
-    "application.print": "打印申请材料及审批进度",
-    "application.reassign": "收回、认领或改派审批环节",
-    "application.release": "被指派人不能办理，审批环节退回本单位",
-}
+``server.services.audit.record`` accepts only members of these enums, so an action cannot be
+written before it has a label here; ``readable`` turns a record's before/after into the text a
+clerk reads.
+"""
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+from shared.enums import LabelledEnum
+
+if TYPE_CHECKING:
+    from shared.approvals import ApprovalAction
+
+
+class AuditAction(LabelledEnum):
+    """``MEMBER = ("area.verb", "中文")``: the value is what the log stores and the API filters."""
+
+    AUTH_LOGIN = ("auth.login", "登录")
+    AUTH_LOGIN_FAILED = ("auth.login_failed", "登录失败")
+    AUTH_LOCKOUT = ("auth.lockout", "账号锁定")
+    AUTH_THROTTLED = ("auth.throttled", "登录限流")
+    AUTH_LOGOUT = ("auth.logout", "退出登录")
+    AUTH_VERIFICATION_CODE_SENT = ("auth.verification_code_sent", "发送验证码")
+    USER_CREATE = ("user.create", "新增用户")
+    USER_UPDATE = ("user.update", "修改用户")
+    USER_PASSWORD_CHANGED = ("user.password_changed", "修改密码")
+    USER_PASSWORD_RESET = ("user.password_reset", "重置密码")
+    USER_UNLOCK = ("user.unlock", "解锁账号")
+    ORG_CREATE = ("org.create", "新增机构")
+    ORG_UPDATE = ("org.update", "修改机构")
+    ORG_DELETE = ("org.delete", "删除机构")
+    ROLE_CREATE = ("role.create", "新增角色")
+    ROLE_UPDATE = ("role.update", "修改角色")
+    ROLE_DELETE = ("role.delete", "删除角色")
+    DEMO_GENERATE = ("demo.generate", "生成演示数据")
+    SCREENING_RUN = ("screening.run", "人员背景审查")
+    WATCHLIST_IMPORT = ("screening.watchlist_import", "导入背景审查比对名单")
+    MATERIAL_UPLOAD = ("material.upload", "上传申请材料")
+    WORKFLOW_PUBLISH = ("workflow.publish", "发布审批流程")
+    DOCUMENT_ISSUE = ("document.issue", "签发许可证或证明")
+    DOCUMENT_PRINT = ("document.print", "打印许可证或证明")
+    APPLICATION_SUBMIT = ("application.submit", "提交申请")
+    APPLICATION_RESUBMIT = ("application.resubmit", "重新提交申请")
+    APPLICATION_APPROVE = ("application.approve", "审批同意")
+    APPLICATION_REJECT = ("application.reject", "审批不同意")
+    APPLICATION_ASSIGN = ("application.assign", "指派审批环节")
+    APPLICATION_RETURN_BACK = ("application.return_back", "退回上一审批环节")
+    APPLICATION_FINGERPRINT = ("application.fingerprint", "录入指纹卡号")
+    APPLICATION_FINGERPRINT_DUPLICATE = ("application.fingerprint_duplicate", "指纹重复，拒绝录入")
+    APPLICATION_PAYMENT = ("application.payment", "缴费确认")
+    APPLICATION_PRINT = ("application.print", "打印申请材料及审批进度")
+    APPLICATION_REASSIGN = ("application.reassign", "收回、认领或改派审批环节")
+    APPLICATION_RELEASE = ("application.release", "被指派人不能办理，审批环节退回本单位")
+
+    @classmethod
+    def of_application(cls, action: "ApprovalAction") -> "AuditAction":
+        """The audit action for a step of the approval engine: ``application.<its name>``.
+
+        Raises ``ValueError`` for an engine action that has no audit action (and label) yet."""
+        return cls(f"application.{action.name}")
+
+
+class AuditEntity(LabelledEnum):
+    """What kind of object a record is about (``entity_type``)."""
+
+    USER = ("user", "用户")
+    ORG = ("org", "机构")
+    ROLE = ("role", "角色")
+    APPLICATION = ("application", "申请")
+    MATERIAL = ("material", "申请材料")
+    DOCUMENT = ("document", "许可证或证明")
+    WATCH_LIST = ("watch_list", "背景审查比对名单")
+    WORKFLOW_DEFINITION = ("workflow_definition", "审批流程")
+    SIGN_IN = ("sign_in", "登录")
+    DATABASE = ("database", "数据库")
 
 
 def action_label(action: str) -> str:
-    return AUDIT_ACTIONS.get(action, action)
+    """The Chinese label of a stored action; an action this desk does not know shows as is."""
+    try:
+        return AuditAction(action).label
+    except ValueError:
+        return action
 
 
-SCREENING_RUN = "screening.run"
-WATCHLIST_IMPORT = "screening.watchlist_import"
-MATERIAL_UPLOAD = "material.upload"
-WORKFLOW_PUBLISH = "workflow.publish"
-DOCUMENT_ISSUE = "document.issue"
-DOCUMENT_PRINT = "document.print"
-APPLICATION_PRINT = "application.print"
-APPLICATION_REASSIGN = "application.reassign"
-APPLICATION_RELEASE = "application.release"
+def entity_label(entity_type: str) -> str:
+    try:
+        return AuditEntity(entity_type).label
+    except ValueError:
+        return entity_type
+
+
+FIELD_LABELS: Mapping[str, str] = {
+    "name": "名称",
+    "username": "用户名",
+    "full_name": "姓名",
+    "status": "状态",
+    "org_id": "所属机构",
+    "parent_id": "上级机构",
+    "type": "类型",
+    "region_code": "所属区域",
+    "role_ids": "自定义角色",
+    "approval_roles": "业务审批角色",
+    "permissions": "操作权限",
+    "data_scope": "数据范围",
+    "enabled": "启用",
+    "locked": "锁定",
+    "mobile": "联系手机",
+    "phone": "联系电话",
+    "address": "地址",
+    "step": "审批环节",
+    "assignee_id": "被指派人",
+    "version": "版本",
+    "business_type": "业务类型",
+    "applicant_name": "申请人",
+    "reason": "原因",
+    "ip": "IP地址",
+}
+"""Chinese names for the fields that recur in before/after; others show under their own key."""
+
+
+def readable(value: object) -> str:
+    """A record's before or after as one line a clerk reads: ``名称：某某；状态：启用``.
+
+    Nested values are shown the same way in brackets, lists joined by ``、``, yes/no in
+    Chinese, nothing for an absent value."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, Mapping):
+        parts = [f"{FIELD_LABELS.get(str(k), str(k))}：{_nested(v)}" for k, v in value.items()]
+        return "；".join(parts)
+    if isinstance(value, list | tuple):
+        return "、".join(_nested(v) for v in value)
+    return str(value)
+
+
+def _nested(value: object) -> str:
+    text = readable(value)
+    if isinstance(value, Mapping) and value:
+        return f"（{text}）"
+    return text or "无"

@@ -1,4 +1,4 @@
-"""The documents a final approval issues (DOMAIN.md §3–4 "Printing") and how they are numbered.
+"""The documents a final approval issues (docs/glossary.md: Documents) and how they are numbered.
 
 Which business type yields which document:
 

@@ -16,7 +16,8 @@ class LabelledEnum(StrEnum):
 
 
 class BusinessType(LabelledEnum):
-    """The thirteen business types of the general approval inbox (DOMAIN.md §3)."""
+    """The thirteen business types of the general approval inbox (docs/glossary.md:
+    Business types)."""
 
     company_licence = ("company_licence", "保安服务公司设立许可")
     foreign_company_licence = ("foreign_company_licence", "外资保安服务公司设立许可")

@@ -2,29 +2,54 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import requests
 
+from shared.errors import ErrorCode
+
 # ``requests`` and ``ssl`` load with the first failure, not with the desk: the sign-in window
 # needs ``ApiError`` long before it needs HTTP
 
-NETWORK_UNREACHABLE = "NETWORK_UNREACHABLE"
-NETWORK_TIMEOUT = "NETWORK_TIMEOUT"
-TLS_FAILURE = "TLS_FAILURE"
-BAD_RESPONSE = "BAD_RESPONSE"
 
-SESSION_ENDED = frozenset({"AUTH_TOKEN_EXPIRED", "AUTH_TOKEN_INVALID", "AUTH_REQUIRED"})
+class DeskErrorCode(StrEnum):
+    """Failures the desk names itself: the server never sent an answer it could read."""
+
+    NETWORK_UNREACHABLE = "NETWORK_UNREACHABLE"
+    NETWORK_TIMEOUT = "NETWORK_TIMEOUT"
+    TLS_FAILURE = "TLS_FAILURE"
+    BAD_RESPONSE = "BAD_RESPONSE"
+    CLIENT_ERROR = "CLIENT_ERROR"
+
+
+NETWORK_UNREACHABLE = DeskErrorCode.NETWORK_UNREACHABLE
+NETWORK_TIMEOUT = DeskErrorCode.NETWORK_TIMEOUT
+TLS_FAILURE = DeskErrorCode.TLS_FAILURE
+BAD_RESPONSE = DeskErrorCode.BAD_RESPONSE
+
+Code = ErrorCode | DeskErrorCode | str
+"""A server code this desk knows is an ``ErrorCode`` member; one from a newer server stays a
+string (its message is still the server's Chinese sentence)."""
+
+SESSION_ENDED = frozenset(
+    {ErrorCode.AUTH_TOKEN_EXPIRED, ErrorCode.AUTH_TOKEN_INVALID, ErrorCode.AUTH_REQUIRED}
+)
+
+
+def known(code: str) -> Code:
+    """The catalogue member for a code read off the wire, or the string if it is not ours."""
+    return ErrorCode.known(code) or code
 
 
 class ApiError(Exception):
     """A refusal from the server (its code and message) or a transport failure (our code)."""
 
-    def __init__(self, code: str, message: str, status: int = 0, details: Any = None) -> None:
+    def __init__(self, code: Code, message: str, status: int = 0, details: Any = None) -> None:
         super().__init__(f"{code}: {message}")
-        self.code = code
+        self.code = known(code) if type(code) is str else code
         self.message = message
         self.status = status
         self.details = details

@@ -16,6 +16,7 @@ from client.jobs.api_jobs import LoadMe, SignIn
 from client.session import Session
 from client.views.change_password import ChangePasswordDialog
 from client.views.style import SIGN_IN_WINDOW
+from shared.errors import ErrorCode
 
 
 class SignInWindow(QWidget):
@@ -108,7 +109,9 @@ class SignInWindow(QWidget):
             )
             if not dialog.exec():
                 self.session.api.token = None
-                self._failed(ApiError("PASSWORD_CHANGE_REQUIRED", "须修改密码后才能使用系统"))
+                self._failed(
+                    ApiError(ErrorCode.PASSWORD_CHANGE_REQUIRED, "须修改密码后才能使用系统")
+                )
                 return
             self.password.setText(dialog.new_password)
             self.submit()

@@ -69,7 +69,7 @@ def error_statuses(route: APIRoute) -> set[int]:
     if get_session in calls:
         statuses.add(503)
     for code in (route.openapi_extra or {}).get(RAISES_KEY, ()):
-        statuses.add(ErrorCode(code).status)
+        statuses.add(ErrorCode[code].status)
     return statuses
 
 

@@ -13,11 +13,11 @@ from server.cli.common import describe, fail, open_env, utc_now
 from server.config import Settings
 from server.db.migrate import current_revision, head_revision
 from server.db.models import User
+from server.demo import data as demo_data
+from server.demo import history as demo_history
 from server.services import (
     audit,
     bootstrap,
-    demo_data,
-    demo_history,
     notifications,
     org_import,
     users,

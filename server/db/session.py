@@ -5,7 +5,10 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
-from server.db import authz_epoch  # noqa: F401  (registers the access-epoch hook on Session)
+from server.db import (
+    authz_epoch,  # noqa: F401  (registers the access-epoch hook on Session)
+    collation,
+)
 
 SQLITE_SYNCHRONOUS = {"full": "FULL", "normal": "NORMAL"}
 
@@ -41,6 +44,7 @@ def create_db_engine(
                 cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute(f"PRAGMA synchronous={SQLITE_SYNCHRONOUS[sqlite_synchronous]}")
             cursor.close()
+            collation.register(dbapi_conn)
 
         return engine
     if url.startswith("postgresql://"):

@@ -46,6 +46,7 @@ from sqlalchemy.sql.dml import Insert
 from server.db.models import AuditEntry, AuditHead
 from server.services import search
 from server.services.jsonable import jsonable
+from shared.audit_actions import AuditAction, AuditEntity
 
 GENESIS = "0" * 64
 _PENDING = "audit_pending"
@@ -88,21 +89,24 @@ def record(
     *,
     now: datetime,
     actor: Actor,
-    action: str,
-    entity_type: str,
+    action: AuditAction,
+    entity_type: AuditEntity,
     entity_id: object = None,
     org_id: int | None = None,
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
 ) -> AuditEntry:
     """Add one record to the caller's transaction: written, chained, when it commits (and only
-    then: ``seq`` and ``hash`` are unset until the commit), dropped if it rolls back."""
+    then: ``seq`` and ``hash`` are unset until the commit), dropped if it rolls back.
+
+    ``action`` and ``entity_type`` must be in the catalogue (``shared.audit_actions``), checked
+    here too: an action without a Chinese label fails the first test that writes it."""
     entry = AuditEntry(
         occurred_at=now.astimezone(UTC),
         actor_id=actor.id,
         actor_name=actor.name,
-        action=action,
-        entity_type=entity_type,
+        action=AuditAction(action).value,
+        entity_type=AuditEntity(entity_type).value,
         entity_id=None if entity_id is None else str(entity_id),
         org_id=org_id,
         before=jsonable(before),
@@ -286,6 +290,9 @@ def verify_chain(session: Session) -> ChainReport:
     return report
 
 
+_ACTIONS = frozenset(AuditAction)
+
+
 def list_entries(
     session: Session,
     *,
@@ -299,9 +306,12 @@ def list_entries(
     offset: int = 0,
     limit: int = 50,
 ) -> tuple[list[AuditEntry], int]:
-    """Newest first. ``scope_clause`` restricts to organisations the viewer may see."""
+    """Newest first. ``scope_clause`` restricts to organisations the viewer may see; ``action``
+    is one catalogue action, or the start of several."""
     stmt = select(AuditEntry).where(scope_clause)
-    if action:
+    if action in _ACTIONS:  # one action exactly: "auth.login" is not "auth.login_failed"
+        stmt = stmt.where(AuditEntry.action == action)
+    elif action:  # an area such as "auth." or "application"
         stmt = stmt.where(search.starts_with(AuditEntry.action, action))
     if actor_id is not None:
         stmt = stmt.where(AuditEntry.actor_id == actor_id)

@@ -20,6 +20,7 @@ from server.services.errors import AppError
 from server.services.notifications import enqueue_sms
 from server.services.passwords import Passwords, numeric_code
 from server.services.throttle import Refusal, SignInThrottle
+from shared.audit_actions import AuditAction, AuditEntity
 from shared.errors import ErrorCode
 from shared.masking import mask_mobile
 from shared.password_policy import policy_violations
@@ -74,8 +75,8 @@ def _throttled(
             session,
             now=now,
             actor=Actor(None, name[:64], ip),
-            action="auth.throttled",
-            entity_type="sign_in",
+            action=AuditAction.AUTH_THROTTLED,
+            entity_type=AuditEntity.SIGN_IN,
             after={"scope": refusal.scope, "retry_after_seconds": refusal.retry_after_seconds},
         )
         session.commit()
@@ -145,8 +146,8 @@ def login(
             session,
             now=now,
             actor=actor,
-            action="auth.login_failed",
-            entity_type="user",
+            action=AuditAction.AUTH_LOGIN_FAILED,
+            entity_type=AuditEntity.USER,
             entity_id=user.id,
             org_id=user.org_id,
             after={"reason": "disabled"},
@@ -177,8 +178,8 @@ def login(
         session,
         now=now,
         actor=actor,
-        action="auth.login",
-        entity_type="user",
+        action=AuditAction.AUTH_LOGIN,
+        entity_type=AuditEntity.USER,
         entity_id=user.id,
         org_id=user.org_id,
     )
@@ -204,8 +205,8 @@ def _failed(
             session,
             now=now,
             actor=Actor(user.id, f"{user.name}({user.username})", ip),
-            action="auth.lockout" if locked else "auth.login_failed",
-            entity_type="user",
+            action=AuditAction.AUTH_LOCKOUT if locked else AuditAction.AUTH_LOGIN_FAILED,
+            entity_type=AuditEntity.USER,
             entity_id=user.id,
             org_id=user.org_id,
             after=after,
@@ -215,8 +216,8 @@ def _failed(
             session,
             now=now,
             actor=Actor(None, name[:64], ip),
-            action="auth.lockout",
-            entity_type="user",
+            action=AuditAction.AUTH_LOCKOUT,
+            entity_type=AuditEntity.USER,
             after={**after, "reason": "unknown_user"},
         )
     else:
@@ -300,8 +301,8 @@ def logout(session: Session, *, now: datetime, token: AuthToken, actor: Actor) -
         session,
         now=now,
         actor=actor,
-        action="auth.logout",
-        entity_type="user",
+        action=AuditAction.AUTH_LOGOUT,
+        entity_type=AuditEntity.USER,
         entity_id=token.user_id,
         org_id=user.org_id if user else None,
     )
@@ -349,8 +350,8 @@ def send_verification_code(
         session,
         now=now,
         actor=actor,
-        action="auth.verification_code_sent",
-        entity_type="user",
+        action=AuditAction.AUTH_VERIFICATION_CODE_SENT,
+        entity_type=AuditEntity.USER,
         entity_id=user.id,
         org_id=user.org_id,
     )
@@ -417,8 +418,8 @@ def change_password(
         session,
         now=now,
         actor=actor,
-        action="user.password_changed",
-        entity_type="user",
+        action=AuditAction.USER_PASSWORD_CHANGED,
+        entity_type=AuditEntity.USER,
         entity_id=user.id,
         org_id=user.org_id,
         after={"via": "old_password" if old_password else "verification_code"},

@@ -15,6 +15,7 @@ from server.services.errors import AppError
 from server.services.orgs import add_org
 from server.services.passwords import Passwords, one_time_password
 from server.services.roles import snapshot
+from shared.audit_actions import AuditAction, AuditEntity
 from shared.enums import DataScopeKind, OrgType
 from shared.errors import ErrorCode
 from shared.password_policy import policy_violations
@@ -56,8 +57,8 @@ def init_db(engine: Engine, session: Session, *, now: datetime, province: str) -
         session,
         now=now,
         actor=audit.CLI_ACTOR,
-        action="org.create",
-        entity_type="org",
+        action=AuditAction.ORG_CREATE,
+        entity_type=AuditEntity.ORG,
         entity_id=root.id,
         org_id=root.id,
         after={"name": root.name, "region_code": province},
@@ -103,8 +104,8 @@ def sync_admin_role(session: Session, root: Org, *, now: datetime) -> Role:
             session,
             now=now,
             actor=audit.CLI_ACTOR,
-            action="role.update",
-            entity_type="role",
+            action=AuditAction.ROLE_UPDATE,
+            entity_type=AuditEntity.ROLE,
             entity_id=role.id,
             org_id=role.org_id,
             before=old,
@@ -176,8 +177,8 @@ def create_admin(
         session,
         now=now,
         actor=audit.CLI_ACTOR,
-        action="user.create",
-        entity_type="user",
+        action=AuditAction.USER_CREATE,
+        entity_type=AuditEntity.USER,
         entity_id=user.id,
         org_id=root.id,
         after={"username": username, "role": ADMIN_ROLE_NAME},

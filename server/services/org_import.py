@@ -20,6 +20,7 @@ from server.services.audit import Actor
 from server.services.errors import AppError
 from server.services.orgs import add_org, check_placement, snapshot
 from server.services.spreadsheets import ImportLimits, invalid, read_sheet
+from shared.audit_actions import AuditAction, AuditEntity
 from shared.enums import OrgType
 from shared.errors import ErrorCode
 
@@ -146,8 +147,8 @@ def import_orgs(session: Session, path: Path, *, now: datetime, actor: Actor) ->
             session,
             now=now,
             actor=actor,
-            action="org.create",
-            entity_type="org",
+            action=AuditAction.ORG_CREATE,
+            entity_type=AuditEntity.ORG,
             entity_id=org.id,
             org_id=org.id,
             after={**snapshot(org), "source": path.name},

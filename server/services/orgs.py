@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.attributes import set_committed_value
 
 from server.db.approval_models import ApprovalTask
+from server.db.collation import chinese
 from server.db.models import Org, Role, RoleScopeOrg, User
 from server.services import audit, search
 from server.services.approvals import dispatch
@@ -15,6 +16,7 @@ from server.services.approvals.tasks import PENDING
 from server.services.authz import Principal
 from server.services.errors import AppError, check_version, not_found
 from server.services.paging import PageRequest, fetch_page, order_by
+from shared.audit_actions import AuditAction, AuditEntity
 from shared.enums import OrgType
 from shared.errors import ErrorCode
 from shared.regions import RegionLevel, region_table
@@ -26,7 +28,12 @@ _REGION_LEVEL = {
     OrgType.county_bureau: RegionLevel.county,
     OrgType.police_station: RegionLevel.county,
 }
-_SORTS = {"name": Org.name, "region_code": Org.region_code, "id": Org.id, "path": Org.depth}
+_SORTS = {
+    "name": chinese(Org.name),
+    "region_code": Org.region_code,
+    "id": Org.id,
+    "path": Org.depth,
+}
 
 
 def snapshot(org: Org) -> dict[str, Any]:
@@ -154,8 +161,8 @@ def create_org(session: Session, principal: Principal, *, now: datetime, data: O
         session,
         now=now,
         actor=principal.actor,
-        action="org.create",
-        entity_type="org",
+        action=AuditAction.ORG_CREATE,
+        entity_type=AuditEntity.ORG,
         entity_id=org.id,
         org_id=org.id,
         after=snapshot(org),
@@ -226,8 +233,8 @@ def update_org(
             session,
             now=now,
             actor=principal.actor,
-            action="org.update",
-            entity_type="org",
+            action=AuditAction.ORG_UPDATE,
+            entity_type=AuditEntity.ORG,
             entity_id=org.id,
             org_id=org.id,
             before=old,
@@ -278,8 +285,8 @@ def delete_org(
         session,
         now=now,
         actor=principal.actor,
-        action="org.delete",
-        entity_type="org",
+        action=AuditAction.ORG_DELETE,
+        entity_type=AuditEntity.ORG,
         entity_id=org.id,
         org_id=org.parent_id,
         before=snapshot(org),

@@ -38,7 +38,9 @@ def order_by(stmt: Select[Any], page: PageRequest, columns: dict[str, Any], defa
     """Apply ``?sort=`` from a whitelist; unknown keys fall back to the default order."""
     key = page.sort or default
     descending = key.startswith("-")
-    column = columns.get(key.lstrip("-")) or columns[default.lstrip("-")]
+    column = columns.get(key.lstrip("-"))
+    if column is None:  # not ``or``: a ``COLLATE`` expression has no truth value
+        column = columns[default.lstrip("-")]
     return stmt.order_by(column.desc() if descending else column.asc())
 
 

@@ -6,6 +6,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from server.db.collation import chinese
 from server.db.models import Org, Role, RolePermission, RoleScopeOrg, User, UserRole
 from server.services import audit, search
 from server.services.approvals import dispatch
@@ -14,11 +15,17 @@ from server.services.builtin_roles import ensure_editable
 from server.services.errors import AppError, check_version, not_found
 from server.services.grants import ensure_can_grant
 from server.services.paging import PageRequest, fetch_page, order_by
+from shared.audit_actions import AuditAction, AuditEntity
 from shared.enums import DataScopeKind
 from shared.errors import ErrorCode
 from shared.schemas.roles import DataScope, RoleCreate, RolePublic, RoleUpdate
 
-_SORTS = {"name": Role.name, "id": Role.id, "org_id": Role.org_id, "created_at": Role.created_at}
+_SORTS = {
+    "name": chinese(Role.name),
+    "id": Role.id,
+    "org_id": Role.org_id,
+    "created_at": Role.created_at,
+}
 
 
 def snapshot(role: Role) -> dict[str, Any]:
@@ -154,8 +161,8 @@ def create_role(session: Session, principal: Principal, *, now: datetime, data: 
         session,
         now=now,
         actor=principal.actor,
-        action="role.create",
-        entity_type="role",
+        action=AuditAction.ROLE_CREATE,
+        entity_type=AuditEntity.ROLE,
         entity_id=role.id,
         org_id=role.org_id,
         after=snapshot(role),
@@ -196,8 +203,8 @@ def update_role(
             session,
             now=now,
             actor=principal.actor,
-            action="role.update",
-            entity_type="role",
+            action=AuditAction.ROLE_UPDATE,
+            entity_type=AuditEntity.ROLE,
             entity_id=role.id,
             org_id=role.org_id,
             before=old,
@@ -224,8 +231,8 @@ def delete_role(
         session,
         now=now,
         actor=principal.actor,
-        action="role.delete",
-        entity_type="role",
+        action=AuditAction.ROLE_DELETE,
+        entity_type=AuditEntity.ROLE,
         entity_id=role.id,
         org_id=role.org_id,
         before=snapshot(role),

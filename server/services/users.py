@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, lazyload, selectinload
 
+from server.db.collation import chinese
 from server.db.models import Org, Role, User, UserApprovalRole, UserRole
 from server.services import audit, search, signin_guard
 from server.services.approvals import dispatch
@@ -19,6 +20,7 @@ from server.services.paging import PageRequest, fetch_page, order_by
 from server.services.passwords import Passwords, one_time_password
 from server.services.roles import usable
 from server.services.user_views import approval_roles_of
+from shared.audit_actions import AuditAction, AuditEntity
 from shared.enums import ApprovalRole, BusinessType
 from shared.errors import ErrorCode
 from shared.masking import mask_id_number, mask_mobile
@@ -30,7 +32,7 @@ from shared.schemas.users import (
 
 _SORTS = {
     "username": User.username,
-    "name": User.name,
+    "name": chinese(User.name),
     "id": User.id,
     "last_login_at": User.last_login_at,
     "created_at": User.created_at,
@@ -231,8 +233,8 @@ def create_user(
         session,
         now=now,
         actor=principal.actor,
-        action="user.create",
-        entity_type="user",
+        action=AuditAction.USER_CREATE,
+        entity_type=AuditEntity.USER,
         entity_id=user.id,
         org_id=user.org_id,
         after=snapshot(user),
@@ -288,8 +290,8 @@ def update_user(
             session,
             now=now,
             actor=principal.actor,
-            action="user.update",
-            entity_type="user",
+            action=AuditAction.USER_UPDATE,
+            entity_type=AuditEntity.USER,
             entity_id=user.id,
             org_id=user.org_id,
             before=old,
@@ -341,8 +343,8 @@ def reset_password(
         session,
         now=now,
         actor=actor,
-        action="user.password_reset",
-        entity_type="user",
+        action=AuditAction.USER_PASSWORD_RESET,
+        entity_type=AuditEntity.USER,
         entity_id=user.id,
         org_id=user.org_id,
     )
@@ -358,8 +360,8 @@ def unlock(session: Session, principal: Principal | None, user_id: int, *, now: 
         session,
         now=now,
         actor=actor,
-        action="user.unlock",
-        entity_type="user",
+        action=AuditAction.USER_UNLOCK,
+        entity_type=AuditEntity.USER,
         entity_id=user.id,
         org_id=user.org_id,
         before=before,
@@ -381,8 +383,8 @@ def set_enabled_by_cli(session: Session, user_id: int, *, now: datetime, enabled
         session,
         now=now,
         actor=actor,
-        action="user.update",
-        entity_type="user",
+        action=AuditAction.USER_UPDATE,
+        entity_type=AuditEntity.USER,
         entity_id=user.id,
         org_id=user.org_id,
         before=before,

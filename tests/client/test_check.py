@@ -40,3 +40,23 @@ def test_shipped_font_stands_in_when_the_system_has_no_cjk_font(tmp_path) -> Non
         env={**os.environ, "FONTCONFIG_FILE": str(conf)},
     )
     assert "[通过] 字体：中文字体：WenQuanYi Micro Hei（随软件附带）" in result.stdout
+
+
+def test_the_font_order_is_the_documented_one() -> None:
+    """Droid Sans Fallback sorts first alphabetically but is no one's choice: the desk and
+    ``--check`` take the first of CJK_FONTS, the order the README documents."""
+    from pathlib import Path
+
+    from client.resources import CJK_FONTS, preferred_cjk_font
+
+    installed = ["Droid Sans Fallback", "WenQuanYi Micro Hei", "Noto Sans CJK SC"]
+    assert preferred_cjk_font(installed) == "Noto Sans CJK SC"
+    assert preferred_cjk_font(["Droid Sans Fallback", "WenQuanYi Micro Hei"]) == (
+        "WenQuanYi Micro Hei"
+    )
+    assert preferred_cjk_font(["Droid Sans Fallback"]) is None  # then the shipped font loads
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    listed = [family for family in CJK_FONTS if f"`{family}`" in readme]
+    assert listed == list(CJK_FONTS)
+    positions = [readme.index(f"`{family}`") for family in CJK_FONTS]
+    assert positions == sorted(positions)  # documented in the same order

@@ -7,6 +7,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from server.services.audit import verify_chain
+from shared.audit_actions import AuditAction, AuditEntity
 from tests.server.conftest import Api
 from tests.server.world import two_cities
 
@@ -108,10 +109,17 @@ def _count_statements(session: Session) -> list[str]:
     return seen
 
 
-def _record(session: Session, clock, action: str, n: int = 0) -> None:  # type: ignore[no-untyped-def]
+def _record(session: Session, clock, action: AuditAction, n: int = 0) -> None:  # type: ignore[no-untyped-def]
     from server.services.audit import CLI_ACTOR, record
 
-    record(session, now=clock.now(), actor=CLI_ACTOR, action=action, entity_type="t", entity_id=n)
+    record(
+        session,
+        now=clock.now(),
+        actor=CLI_ACTOR,
+        action=action,
+        entity_type=AuditEntity.DATABASE,
+        entity_id=n,
+    )
 
 
 def test_a_transactions_records_are_chained_at_commit_in_one_statement(
@@ -120,11 +128,11 @@ def test_a_transactions_records_are_chained_at_commit_in_one_statement(
     """This process wrote the tip, so one conditional UPDATE checks and moves the head."""
     from server.db.models import AuditEntry
 
-    _record(session, clock, "test.before")
+    _record(session, clock, AuditAction.ROLE_DELETE)
     session.commit()  # the tip is now this process's own
     start = session.scalar(text("SELECT seq FROM audit_head WHERE id = 1"))
     for n in range(3):
-        _record(session, clock, "test.one", n)
+        _record(session, clock, AuditAction.ORG_DELETE, n)
     session.flush()
     assert session.scalar(text("SELECT max(seq) FROM audit_log")) == start  # nothing yet
     statements = _count_statements(session)
@@ -136,7 +144,7 @@ def test_a_transactions_records_are_chained_at_commit_in_one_statement(
     else:
         assert statements == ["UPDATE", "INSERT"], statements
     rows = session.scalars(
-        text("SELECT seq FROM audit_log WHERE action = 'test.one' ORDER BY seq")
+        text("SELECT seq FROM audit_log WHERE action = 'org.delete' ORDER BY seq")
     ).all()
     assert rows == [start + 1, start + 2, start + 3]
     assert session.get(AuditEntry, start + 3) is not None
@@ -150,17 +158,17 @@ def test_a_head_moved_by_another_process_is_claimed_afresh(
     match, nothing is written on it, and the records are chained onto the real tip."""
     from server.db.session import create_db_engine, create_session_factory
 
-    _record(session, clock, "test.mine")
+    _record(session, clock, AuditAction.USER_UNLOCK)
     session.commit()
     other_engine = create_db_engine(settings.database_url)
     try:
         with create_session_factory(other_engine)() as other:
-            _record(other, clock, "test.theirs")
+            _record(other, clock, AuditAction.USER_PASSWORD_RESET)
             other.commit()
     finally:
         other_engine.dispose()
     for n in range(2):
-        _record(session, clock, "test.after", n)
+        _record(session, clock, AuditAction.ROLE_CREATE, n)
     statements = _count_statements(session)
     session.commit()
     # the failed check (on PostgreSQL with the insert it withheld), the claim of two numbers,
@@ -168,7 +176,7 @@ def test_a_head_moved_by_another_process_is_claimed_afresh(
     first = "WITH" if session.get_bind().dialect.name == "postgresql" else "UPDATE"
     assert statements == [first, "UPDATE", "UPDATE", "INSERT"], statements
     actions = session.scalars(text("SELECT action FROM audit_log ORDER BY seq DESC LIMIT 4")).all()
-    assert actions == ["test.after", "test.after", "test.theirs", "test.mine"]
+    assert actions == ["role.create", "role.create", "user.password_reset", "user.unlock"]
     assert verify_chain(session).ok
 
 
@@ -178,10 +186,22 @@ def test_a_rolled_back_transaction_leaves_no_record_and_no_gap(
     from server.services.audit import CLI_ACTOR, record
 
     start = session.scalar(text("SELECT max(seq) FROM audit_log"))
-    record(session, now=clock.now(), actor=CLI_ACTOR, action="test.lost", entity_type="t")
+    record(
+        session,
+        now=clock.now(),
+        actor=CLI_ACTOR,
+        action=AuditAction.ORG_DELETE,
+        entity_type=AuditEntity.DATABASE,
+    )
     session.rollback()
-    record(session, now=clock.now(), actor=CLI_ACTOR, action="test.kept", entity_type="t")
+    record(
+        session,
+        now=clock.now(),
+        actor=CLI_ACTOR,
+        action=AuditAction.ROLE_DELETE,
+        entity_type=AuditEntity.DATABASE,
+    )
     session.commit()
     actions = session.scalars(text("SELECT action FROM audit_log WHERE seq > :s"), {"s": start})
-    assert actions.all() == ["test.kept"]
+    assert actions.all() == ["role.delete"]
     assert verify_chain(session).ok

@@ -15,13 +15,14 @@ from server.db.approval_models import (
     Material,
     ScreeningResult,
 )
-from server.services import demo_data
+from server.demo import data as demo_data
 from server.services.approvals import publishing
 from server.services.audit import verify_chain
+from server.services.documents.content import certificate
 from server.services.documents.signing import DocumentSigner
 from server.services.materials.store import MaterialStore
 from server.services.passwords import Passwords
-from shared.approvals import ApplicationStatus, Gate, ScreeningOutcome
+from shared.approvals import ApplicantKind, ApplicationStatus, Gate, PersonRole, ScreeningOutcome
 from shared.documents import kind_for
 from shared.enums import BusinessType
 from tests.server.conftest import login
@@ -103,3 +104,37 @@ def test_demo_applications_cover_every_type_and_step(
     rejected = [s for r in external["rounds"] for s in r["steps"] if s["state"] == "rejected"]
     assert len(rejected) == 1
     assert external["rounds"][-1]["corrections"]
+    _assert_consistent(session)
+
+
+def _assert_consistent(session: Session) -> None:
+    """Wherever a demo application is shown — its form, its people, its certificate — it tells
+    one story: the unit on the form is the applicant, the 原法定代表人 of a change is the person
+    listed as 法定代表人, a change of address starts from the address on the form."""
+    checked: set[BusinessType] = set()
+    for application in session.scalars(select(Application)):
+        business_type = BusinessType(application.business_type)
+        form = application.form
+        people = {PersonRole(p.role): p.name for p in application.current_persons()}
+        assert len(set(people.values())) == len(people), application.id
+        if application.applicant_kind == ApplicantKind.unit:
+            assert form["unit_name"] == application.applicant_name, application.id
+            assert form["credit_code"] == application.applicant_code, application.id
+        else:
+            assert people[PersonRole.applicant] == application.applicant_name, application.id
+        if business_type == BusinessType.legal_rep_change:
+            assert form["current_legal_rep"] == people[PersonRole.legal_rep], application.id
+            assert people[PersonRole.proposed_legal_rep] != people[PersonRole.legal_rep]
+        if business_type == BusinessType.licence_item_change and form["item"] == "住所":
+            assert form["old_value"] == form["address"] != form["new_value"], application.id
+        checked.add(business_type)
+    assert checked == set(BusinessType)
+    changes = session.execute(
+        select(IssuedDocument, Application)
+        .join(Application, IssuedDocument.application_id == Application.id)
+        .where(Application.business_type == BusinessType.legal_rep_change.value)
+    ).all()
+    assert changes  # the demo issues certificates for finished changes of legal representative
+    for document, application in changes:
+        rows = dict(certificate(document, application).particulars)
+        assert rows["原法定代表人"] == rows["法定代表人"] != rows["变更后法定代表人"]

@@ -25,7 +25,7 @@ from server.services.approvals.definition_files import (
     parse_definition,
 )
 from shared.approvals import AuthorityLevel, Gate
-from shared.audit_actions import WORKFLOW_PUBLISH
+from shared.audit_actions import AuditAction
 from shared.enums import ApprovalRole, BusinessType
 from tests.server.conftest import Api
 from tests.server.test_cli import Cli
@@ -372,7 +372,11 @@ def _publish(session: Session, source: str, now: FrozenClock) -> WorkflowDefinit
 
 
 def _publish_audits(session: Session) -> list[AuditEntry]:
-    stmt = select(AuditEntry).where(AuditEntry.action == WORKFLOW_PUBLISH).order_by(AuditEntry.seq)
+    stmt = (
+        select(AuditEntry)
+        .where(AuditEntry.action == AuditAction.WORKFLOW_PUBLISH)
+        .order_by(AuditEntry.seq)
+    )
     return list(session.scalars(stmt))
 
 

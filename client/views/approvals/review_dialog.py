@@ -54,6 +54,7 @@ from client.views.status import StatusLabel
 from client.views.style import OPINION_HEIGHT, PERSONS_TABLE_HEIGHT, REVIEW_DIALOG, set_state
 from client.views.widgets import confirm, guard_enter, not_on_enter
 from shared.approvals import ApprovalAction
+from shared.errors import ErrorCode
 from shared.schemas.applications import ApplicationDetail
 from shared.schemas.forms import FORMS
 
@@ -293,7 +294,7 @@ class ReviewDialog(QDialog):
     def _failed(self, err: ApiError) -> None:
         self.status.error(err)
         self.screening.run.setEnabled(True)
-        if err.code == "STALE_VERSION":
+        if err.code is ErrorCode.STALE_VERSION:
             self.model.load()  # show what the colleague did; the typed opinion stays
 
     # -- actions ------------------------------------------------------------------------------

@@ -1,9 +1,10 @@
-"""审计日志: who did what and when, newest first, filtered by action and date."""
+"""审计日志: who did what and when, newest first, filtered by action, object type and date.
 
-import json
+Actions, object types and before/after read in Chinese through ``shared.audit_actions``; the
+page asks again each time it is shown, so a clerk coming back sees what happened meanwhile."""
 
 from PySide6.QtCore import QDate, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtGui import QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
@@ -20,22 +21,17 @@ from client.models.table import Column, PagedRows
 from client.session import Session
 from client.views.paged_table import PagedTable
 from client.views.status import StatusLabel
-from shared.audit_actions import AUDIT_ACTIONS, action_label
+from shared.audit_actions import AuditAction, AuditEntity, action_label, entity_label, readable
 from shared.china_time import china_today, day_start
-
-
-def _json(value: object) -> str:
-    return "" if value is None else json.dumps(value, ensure_ascii=False)
-
 
 COLUMNS = [
     Column("occurred_at", "时间", render=lambda t: local_time(t, seconds=True)),
     Column("actor_name", "操作人"),
     Column("action", "操作", render=action_label),
-    Column("entity_type", "对象类型"),
+    Column("entity_type", "对象类型", render=entity_label),
     Column("entity_id", "对象编号"),
-    Column("before", "变更前", render=_json),
-    Column("after", "变更后", render=_json),
+    Column("before", "变更前", render=readable),
+    Column("after", "变更后", render=readable),
     Column("ip", "IP地址"),
 ]
 
@@ -51,8 +47,12 @@ class AuditPage(QWidget):
         bar = QHBoxLayout()
         self.action = QComboBox()
         self.action.addItem("全部操作", None)
-        for key, label in AUDIT_ACTIONS.items():
-            self.action.addItem(label, key)
+        for action in AuditAction:
+            self.action.addItem(action.label, action.value)
+        self.entity = QComboBox()
+        self.entity.addItem("全部对象", None)
+        for entity in AuditEntity:
+            self.entity.addItem(entity.label, entity.value)
         today = QDate(china_today())  # Beijing's date, not the workstation's
         self.since = QDateEdit(today.addDays(-30), calendarPopup=True, displayFormat="yyyy-MM-dd")
         self.until = QDateEdit(today, calendarPopup=True, displayFormat="yyyy-MM-dd")
@@ -61,6 +61,8 @@ class AuditPage(QWidget):
         for widget in (
             QLabel("操作"),
             self.action,
+            QLabel("对象类型"),
+            self.entity,
             QLabel("日期"),
             self.since,
             QLabel("至"),
@@ -76,8 +78,16 @@ class AuditPage(QWidget):
         layout.addWidget(self.table, 1)
         self.status = StatusLabel()
         layout.addWidget(self.status)
+        self._shown_once = False
         self.load()
         QShortcut(QKeySequence.StandardKey.Refresh, self, activated=self.load)
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt's name)
+        """Shown again after another page: ask afresh (the first showing was loaded above)."""
+        super().showEvent(event)
+        if self._shown_once and not event.spontaneous():
+            self.load()
+        self._shown_once = True
 
     def search(self) -> None:
         self.model.page = 1
@@ -88,6 +98,7 @@ class AuditPage(QWidget):
             "page": self.model.page,
             "page_size": self.model.page_size,
             "action": self.action.currentData(),
+            "entity_type": self.entity.currentData(),
             "since": day_start(self.since.date().toPython()).isoformat(),
             "until": day_start(self.until.date().addDays(1).toPython()).isoformat(),
         }

@@ -38,6 +38,7 @@ from server.services.documents.issue import issue
 from server.services.documents.signing import DocumentSigner
 from server.services.errors import AppError, check_version
 from shared.approvals import ApplicationStatus, ApprovalAction, AuthorityLevel, OpinionVisibility
+from shared.audit_actions import AuditAction, AuditEntity
 from shared.enums import ApprovalRole
 from shared.errors import ErrorCode
 
@@ -216,7 +217,7 @@ def _audit(
     session: Session,
     principal: Principal,
     acting: Acting,
-    action: str,
+    action: ApprovalAction,
     now: datetime,
     **extra: object,
 ) -> None:
@@ -224,8 +225,8 @@ def _audit(
         session,
         now=now,
         actor=principal.actor,
-        action=f"application.{action}",
-        entity_type="application",
+        action=AuditAction.of_application(action),
+        entity_type=AuditEntity.APPLICATION,
         entity_id=acting.application.id,
         org_id=acting.application.org_id,
         after={**snapshot(acting.application), "step": acting.task.step_key, **extra},
@@ -268,7 +269,7 @@ def approve(
         )  # fmt: skip
     else:
         open_step(session, app, process, following, now, acting.routes)
-    _audit(session, principal, acting, "approve", now)
+    _audit(session, principal, acting, ApprovalAction.approve, now)
     session.commit()
     return app
 
@@ -300,7 +301,7 @@ def reject(
         corrections=corrections,
     )
     _decide(session, app, ApplicationStatus.returned, now)
-    _audit(session, principal, acting, "reject", now)
+    _audit(session, principal, acting, ApprovalAction.reject, now)
     session.commit()
     return app
 
@@ -329,7 +330,7 @@ def assign(
         opinion=opinion,
         assignee_name=assignee.name,
     )
-    _audit(session, principal, acting, "assign", now, assignee_id=assignee.id)
+    _audit(session, principal, acting, ApprovalAction.assign, now, assignee_id=assignee.id)
     session.commit()
     return app
 
@@ -358,6 +359,6 @@ def return_back(
     )
     process = process_of(app)
     open_step(session, app, process, process.step(previous.step_key), now, acting.routes)
-    _audit(session, principal, acting, "return_back", now)
+    _audit(session, principal, acting, ApprovalAction.return_back, now)
     session.commit()
     return app

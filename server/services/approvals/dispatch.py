@@ -30,7 +30,7 @@ from server.services.approvals.tasks import PENDING, write_log
 from server.services.authz import Principal
 from server.services.errors import AppError
 from shared.approvals import ApprovalAction
-from shared.audit_actions import APPLICATION_REASSIGN, APPLICATION_RELEASE
+from shared.audit_actions import AuditAction, AuditEntity
 from shared.errors import ErrorCode
 from shared.permissions import REASSIGN
 
@@ -58,7 +58,7 @@ def _move(
     assignee: User | None,
     *,
     action: ApprovalAction,
-    audit_action: str,
+    audit_action: AuditAction,
     opinion: str,
     now: datetime,
     actor: audit.Actor,
@@ -86,7 +86,7 @@ def _move(
         now=now,
         actor=actor,
         action=audit_action,
-        entity_type="application",
+        entity_type=AuditEntity.APPLICATION,
         entity_id=application.id,
         org_id=application.org_id,
         before={"step": task.step_key, "assignee_id": before},
@@ -122,7 +122,7 @@ def release_unreachable(
             task,
             None,
             action=ApprovalAction.release,
-            audit_action=APPLICATION_RELEASE,
+            audit_action=AuditAction.APPLICATION_RELEASE,
             opinion=RELEASED_BECAUSE,
             now=now,
             actor=actor,
@@ -167,7 +167,7 @@ def reassign(
         task,
         assignee,
         action=action,
-        audit_action=APPLICATION_REASSIGN,
+        audit_action=AuditAction.APPLICATION_REASSIGN,
         opinion=opinion,
         now=now,
         actor=principal.actor,

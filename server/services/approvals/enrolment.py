@@ -1,5 +1,6 @@
-"""The guard-exam enrolment's own gates (DOMAIN.md §5): the fingerprint card number that opens
-level two, and payment confirmation (缴费确认, one by one or in bulk) that opens level three."""
+"""The guard-exam enrolment's own gates (docs/glossary.md: Guard exam enrolment): the
+fingerprint card number that opens level two, and payment confirmation (缴费确认, one by one or in
+bulk) that opens level three."""
 
 from datetime import datetime
 from typing import Any
@@ -16,6 +17,7 @@ from server.services.approvals.tasks import pending_task, write_log
 from server.services.authz import Principal
 from server.services.errors import AppError, check_version
 from shared.approvals import ApplicationStatus, ApprovalAction
+from shared.audit_actions import AuditAction, AuditEntity
 from shared.enums import BusinessType
 from shared.errors import ErrorCode
 
@@ -87,8 +89,8 @@ def record_desk_action(
         session,
         now=now,
         actor=principal.actor,
-        action=f"application.{action.name}",
-        entity_type="application",
+        action=AuditAction.of_application(action),
+        entity_type=AuditEntity.APPLICATION,
         entity_id=application.id,
         org_id=application.org_id,
         before=before,

@@ -1,4 +1,4 @@
-"""The gates of a step, in one place (DOMAIN.md §4–5).
+"""The gates of a step, in one place (docs/glossary.md: The approval flow; Guard exam enrolment).
 
 The server refuses what they forbid, and the client draws its main button from the same
 answer: 【同意】, 【获取指纹卡号】 or 【缴费确认】.

@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session, lazyload
 from sqlalchemy.sql.elements import ColumnElement
 
 from server.db.approval_models import Application, ApprovalTask
+from server.db.collation import chinese
 from server.services import search
 from server.services.approvals.access import principal_authority
 from server.services.approvals.tasks import PENDING
@@ -140,7 +141,7 @@ PENDING_SORTS = {
     "due_date": ApprovalTask.due_date,
     "number": Application.number,
     "business_type": Application.business_type,
-    "applicant_name": Application.applicant_name,
+    "applicant_name": chinese(Application.applicant_name),
     "started_at": ApprovalTask.started_at,
 }
 

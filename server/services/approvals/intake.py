@@ -20,6 +20,7 @@ from server.services.approvals.tasks import open_step, process_of, write_log
 from server.services.authz import Principal
 from server.services.errors import AppError, check_version
 from shared.approvals import ApplicationStatus, ApprovalAction, AuthorityLevel
+from shared.audit_actions import AuditAction, AuditEntity
 from shared.china_time import china_day
 from shared.enums import BusinessType
 from shared.errors import ErrorCode
@@ -230,8 +231,8 @@ def _start_round(
         session,
         now=now,
         actor=principal.actor,
-        action=f"application.{action}",
-        entity_type="application",
+        action=AuditAction.of_application(action),
+        entity_type=AuditEntity.APPLICATION,
         entity_id=application.id,
         org_id=application.org_id,
         before=before,

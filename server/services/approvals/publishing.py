@@ -26,7 +26,7 @@ from server.services.approvals.definition_files import (
     parse_definition,
 )
 from server.services.errors import AppError
-from shared.audit_actions import WORKFLOW_PUBLISH
+from shared.audit_actions import AuditAction, AuditEntity
 from shared.enums import BusinessType
 from shared.errors import ErrorCode
 from shared.schemas.workflows import WorkflowPublic, WorkflowStepPublic
@@ -155,8 +155,8 @@ def publish(
         session,
         now=now,
         actor=actor,
-        action=WORKFLOW_PUBLISH,
-        entity_type="workflow_definition",
+        action=AuditAction.WORKFLOW_PUBLISH,
+        entity_type=AuditEntity.WORKFLOW_DEFINITION,
         entity_id=row.id,
         before=None if current is None else {"version": current.version, "sha256": current.sha256},
         after={

@@ -1,5 +1,6 @@
 """Where a step goes: the bureau of the applicant's jurisdiction at the step's authority level,
-and within it every user holding the step's business approval role (DOMAIN.md §4)."""
+and within it every user holding the step's business approval role (docs/glossary.md: The
+approval flow)."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -10,6 +11,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from server.db.approval_models import ApprovalTask
+from server.db.collation import chinese
 from server.db.models import Org, RolePermission, User, UserApprovalRole, UserRole
 from server.services.approvals.access import authority_org_id
 from server.services.errors import AppError
@@ -156,7 +158,7 @@ def candidates(
             UserApprovalRole.business_type == task.business_type,
             UserApprovalRole.approval_role == task.approval_role,
         )
-        .order_by(User.name, User.id)
+        .order_by(chinese(User.name), User.id)
     )
     if task.assignee_id is not None and not ignore_assignee:
         stmt = stmt.where(User.id == task.assignee_id)

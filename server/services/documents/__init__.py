@@ -1,4 +1,4 @@
-"""Documents of the approval flow (DOMAIN.md §4 "Printing"): the licence or certificate a final
+"""Documents of the approval flow (docs/glossary.md: Documents): the licence or certificate a final
 approval issues (``issue``), its signature (``signing``), and the PDFs (``render`` draws plain
 ``sheets`` that ``content`` builds from the database; ``printing`` ties them to the audit log).
 

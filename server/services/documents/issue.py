@@ -18,7 +18,7 @@ from server.services import audit
 from server.services.approvals.numbering import next_value
 from server.services.documents.signing import DocumentSigner, signed_persons
 from server.services.errors import AppError
-from shared.audit_actions import DOCUMENT_ISSUE
+from shared.audit_actions import AuditAction, AuditEntity
 from shared.china_time import china_day
 from shared.documents import (
     CODE_LENGTH,
@@ -73,8 +73,8 @@ def issue(
         session,
         now=now,
         actor=actor,
-        action=DOCUMENT_ISSUE,
-        entity_type="document",
+        action=AuditAction.DOCUMENT_ISSUE,
+        entity_type=AuditEntity.DOCUMENT,
         entity_id=document.id,
         org_id=application.org_id,
         after={

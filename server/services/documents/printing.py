@@ -13,7 +13,7 @@ from server.services import audit
 from server.services.authz import Principal
 from server.services.documents import content, render
 from server.services.documents.issue import document_of
-from shared.audit_actions import APPLICATION_PRINT, DOCUMENT_PRINT
+from shared.audit_actions import AuditAction, AuditEntity
 
 
 def print_document(
@@ -26,8 +26,8 @@ def print_document(
         session,
         now=now,
         actor=principal.actor,
-        action=DOCUMENT_PRINT,
-        entity_type="document",
+        action=AuditAction.DOCUMENT_PRINT,
+        entity_type=AuditEntity.DOCUMENT,
         entity_id=document.id,
         org_id=application.org_id,
         after={"number": document.number, "application_number": application.number},
@@ -46,8 +46,8 @@ def print_application(
         session,
         now=now,
         actor=principal.actor,
-        action=APPLICATION_PRINT,
-        entity_type="application",
+        action=AuditAction.APPLICATION_PRINT,
+        entity_type=AuditEntity.APPLICATION,
         entity_id=application.id,
         org_id=application.org_id,
         after={

@@ -20,7 +20,7 @@ from server.services.errors import AppError, not_found
 from server.services.materials.kinds import classify, clean_filename, expected_kind
 from server.services.materials.store import MaterialStore
 from shared.approvals import MaterialKind
-from shared.audit_actions import MATERIAL_UPLOAD
+from shared.audit_actions import AuditAction, AuditEntity
 from shared.errors import ErrorCode
 from shared.schemas.materials import TITLE_MAX, MaterialPublic
 
@@ -80,8 +80,8 @@ def add_material(
         session,
         now=now,
         actor=principal.actor,
-        action=MATERIAL_UPLOAD,
-        entity_type="material",
+        action=AuditAction.MATERIAL_UPLOAD,
+        entity_type=AuditEntity.MATERIAL,
         entity_id=material.id,
         org_id=application.org_id,
         after=snapshot(material),

@@ -1,4 +1,5 @@
-"""Background screening (人员背景审查) of the people in an application (DOMAIN.md §4).
+"""Background screening (人员背景审查) of the people in an application (docs/glossary.md:
+Background screening).
 
 Level one may approve only when every person of the current round was checked in every category
 without a hit; a hit allows only rejection; a failed check allows neither until screening is run

@@ -36,7 +36,7 @@ from shared.approvals import (
     ScreeningCategory,
     ScreeningOutcome,
 )
-from shared.audit_actions import SCREENING_RUN
+from shared.audit_actions import AuditAction, AuditEntity
 from shared.errors import ErrorCode
 
 NOT_ANSWERED = "审查来源未返回该项结果"
@@ -141,8 +141,8 @@ def run_screening(
         session,
         now=now,
         actor=principal.actor,
-        action=SCREENING_RUN,
-        entity_type="application",
+        action=AuditAction.SCREENING_RUN,
+        entity_type=AuditEntity.APPLICATION,
         entity_id=application.id,
         org_id=application.org_id,
         after={

@@ -24,7 +24,7 @@ from server.services.audit import Actor
 from server.services.errors import AppError
 from server.services.spreadsheets import ImportLimits, invalid, read_sheet
 from shared.approvals import ScreeningCategory
-from shared.audit_actions import WATCHLIST_IMPORT
+from shared.audit_actions import AuditAction, AuditEntity
 from shared.china_time import china_day
 from shared.errors import ErrorCode
 from shared.idnumber import IdNumberError, normalise_id_number
@@ -209,8 +209,8 @@ def import_watch_list(
         session,
         now=now,
         actor=actor,
-        action=WATCHLIST_IMPORT,
-        entity_type="watch_list",
+        action=AuditAction.WATCHLIST_IMPORT,
+        entity_type=AuditEntity.WATCH_LIST,
         after={"file": source_name or path.name, **asdict(report)},
     )
     return report

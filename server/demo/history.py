@@ -1,8 +1,8 @@
 """Years of approval history in bulk, for benchmarks: ``sgss-server demo-data --history N``.
 
-The demo applications (``demo_applications``) go through the services one by one, which is what a
-demo needs and far too slow for a province's five years. This writes the same rows the engine
-would have written — applications, persons, one task per step, the log — with bulk inserts,
+The demo applications (``server.demo.applications``) go through the services one by one, which
+is what a demo needs and far too slow for a province's five years. This writes the same rows the
+engine would have written — applications, persons, one task per step, the log — with bulk inserts,
 following the published definitions, the routing of each step to the bureau of the applicant's
 jurisdiction, the approvers the demo organisation has, and the working-day time limits. Most
 applications are finished; recent ones are still pending at some step (a few of them overdue);
@@ -39,6 +39,7 @@ from shared.approvals import (
     OpinionVisibility,
     PersonRole,
 )
+from shared.audit_actions import AuditAction, AuditEntity
 from shared.china_time import china_day
 from shared.enums import ApprovalRole, BusinessType, OrgType
 from shared.idnumber import check_char
@@ -128,7 +129,7 @@ def generate_history(
 ) -> HistorySummary:
     world = _World(session)
     ids = _Ids(session)
-    rng = random.Random(seed)  # noqa: S311 - benchmark data, not secrets
+    rng = random.Random(seed)
     summary = HistorySummary()
     span = timedelta(days=365 * years)
     for batch in _batches(applications):
@@ -145,8 +146,8 @@ def generate_history(
         session,
         now=now,
         actor=audit.CLI_ACTOR,
-        action="demo.generate",
-        entity_type="database",
+        action=AuditAction.DEMO_GENERATE,
+        entity_type=AuditEntity.DATABASE,
         after={
             "history_applications": summary.applications,
             "tasks": summary.tasks,

@@ -1,7 +1,7 @@
 """Deterministic demo (and benchmark) data: a whole province's police organisation with users.
 
 The same seed gives the same data. ``size`` scales stations, users and applications. The
-applications come from ``demo_applications``, which works them through the approval services.
+applications come from ``server.demo.applications``, which works them through the approval services.
 """
 
 import random
@@ -12,14 +12,15 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from server.db.models import Org, Role, RolePermission, User, UserApprovalRole, UserRole
+from server.demo.applications import generate_applications
 from server.services import audit
 from server.services.bootstrap import sync_admin_role
-from server.services.demo_applications import generate_applications
 from server.services.documents.signing import DocumentSigner
 from server.services.errors import AppError
 from server.services.materials.store import MaterialStore
 from server.services.orgs import add_org
 from server.services.passwords import Passwords
+from shared.audit_actions import AuditAction, AuditEntity
 from shared.enums import ApprovalRole, BusinessType, DataScopeKind, OrgType
 from shared.errors import ErrorCode
 from shared.idnumber import check_char
@@ -346,8 +347,8 @@ def generate(
         session,
         now=now,
         actor=audit.CLI_ACTOR,
-        action="demo.generate",
-        entity_type="database",
+        action=AuditAction.DEMO_GENERATE,
+        entity_type=AuditEntity.DATABASE,
         org_id=root.id,
         after={
             "seed": seed,

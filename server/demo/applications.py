@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from server.db.approval_models import Application, ApprovalTask, WatchListEntry
 from server.db.models import Org, User
+from server.demo.materials import application_form_pdf, licence_png
 from server.services.approvals import (
     actions,
     enrolment,
@@ -28,7 +29,6 @@ from server.services.approvals import (
 from server.services.approvals.definition import StepDef
 from server.services.approvals.tasks import pending_task, process_of
 from server.services.authz import Principal, principal_for
-from server.services.demo_materials import application_form_pdf, licence_png
 from server.services.documents.signing import DocumentSigner
 from server.services.materials.records import add_material
 from server.services.materials.store import MaterialStore
@@ -93,10 +93,12 @@ class _Maker:
         }
 
     def body(self, business_type: BusinessType, region: str) -> ApplicationCreate:
-        persons = [
-            self.person(role, region, "王李张刘陈杨黄赵吴周徐孙")
-            for role in sorted(REQUIRED_PERSONS[business_type])
-        ]
+        persons: list[PersonIn] = []
+        for role in sorted(REQUIRED_PERSONS[business_type]):
+            person = self.person(role, region, "王李张刘陈杨黄赵吴周徐孙")
+            while any(p.name == person.name for p in persons):  # two people, two names
+                person = self.person(role, region, "王李张刘陈杨黄赵吴周徐孙")
+            persons.append(person)
         if business_type == BusinessType.guard_exam_enrolment:
             applicant = persons[0]
             return ApplicationCreate(
@@ -119,13 +121,19 @@ class _Maker:
             applicant_name=unit["unit_name"],
             applicant_code=unit["credit_code"],
             region_code=region,
-            form={**unit, **_form_extra(business_type, self.rng)},
+            form={**unit, **_form_extra(business_type, self.rng, unit, persons)},
             persons=persons,
         )
 
 
-def _form_extra(business_type: BusinessType, rng: random.Random) -> dict[str, Any]:
+def _form_extra(
+    business_type: BusinessType, rng: random.Random, unit: dict[str, Any], persons: list[PersonIn]
+) -> dict[str, Any]:
+    """The type's own fields, consistent with the rest of the application: a change of legal
+    representative names the person listed as 法定代表人 as the one leaving; a change of
+    address starts from the address on the form."""
     licence = f"浙公保服{rng.randrange(1, 999):03d}"
+    named = {p.role: p.name for p in persons}
     extras: dict[BusinessType, dict[str, Any]] = {
         BusinessType.company_licence: {
             "registered_capital_wan": rng.choice([1000, 1500, 2000]),
@@ -172,12 +180,12 @@ def _form_extra(business_type: BusinessType, rng: random.Random) -> dict[str, An
         BusinessType.licence_item_change: {
             "licence_number": licence,
             "item": "住所",
-            "old_value": "文三路1号",
-            "new_value": "文一西路88号",
+            "old_value": unit["address"],
+            "new_value": f"{unit['address'].rsplit('路', 1)[0]}路{rng.randrange(300, 600)}号",
         },
         BusinessType.legal_rep_change: {
             "licence_number": licence,
-            "current_legal_rep": "赵建国",
+            "current_legal_rep": named.get(PersonRole.legal_rep, ""),  # it names one
             "reason": "股东会决议更换法定代表人",
         },
     }
@@ -216,7 +224,7 @@ def generate_applications(
 ) -> int:
     """Submit and work the demo applications; returns how many were made. Finished ones get
     their licence or certificate, signed by ``signer``, as the API would issue it."""
-    rng = random.Random(seed + 1)  # noqa: S311 - demo data, not secrets
+    rng = random.Random(seed + 1)
     maker = _Maker(session, rng, now, signer)
     maker.store = store
     clerk = principal_for(session, intake_user)
