@@ -148,11 +148,11 @@ class PagedTable(QWidget):
             self._show_sort()
 
     def _go(self, step: int) -> None:
-        if self.model.go(step):
-            self.reload_requested.emit()
+        self._go_to(self.model.page + step)
 
     def _go_to(self, page: int) -> None:
         if self.model.go_to(page):
+            self._update_pager()  # the buttons follow at once, not when the rows arrive
             self.reload_requested.emit()
 
     def _jump(self) -> None:
