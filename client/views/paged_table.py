@@ -180,7 +180,8 @@ class PagedTable(QWidget):
             (self.last, m.page < m.pages),
         ):
             button.setEnabled(enabled)
-        self.jump.setPlaceholderText(f"1-{m.pages}")
+        self.jump.setPlaceholderText(f"1-{m.pages}" if m.pages > 1 else "")
+        self.jump.setEnabled(m.pages > 1)
         if self._sized:  # an empty first list must not save default widths over a fit to come
             self.prefs.set_geometry(
                 f"table/{self.state_key}", self.view.horizontalHeader().saveState()

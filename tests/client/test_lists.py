@@ -119,7 +119,8 @@ def _numbers(page: InboxPage) -> list[str]:
 
 
 def test_the_inbox_sort_comes_back_with_the_first_load(qtbot, county: Session) -> None:  # type: ignore[no-untyped-def]
-    for order, descending in ((Qt.SortOrder.DescendingOrder, True), (Qt.SortOrder.AscendingOrder, False)):  # fmt: skip
+    orders = ((Qt.SortOrder.DescendingOrder, True), (Qt.SortOrder.AscendingOrder, False))
+    for order, descending in orders:
         page = open_inbox(qtbot, county)
         with qtbot.waitSignal(page.loaded, timeout=WAIT):
             page.table.view.horizontalHeader().setSortIndicator(0, order)  # 申请编号
@@ -134,7 +135,9 @@ def test_the_inbox_sort_comes_back_with_the_first_load(qtbot, county: Session) -
         assert (header.sortIndicatorSection(), header.sortIndicatorOrder()) == (0, order)
 
 
-def test_the_inbox_exports_every_row_its_filters_match(qtbot, county: Session, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_the_inbox_exports_every_row_its_filters_match(  # type: ignore[no-untyped-def]
+    qtbot, county: Session, tmp_path: Path
+) -> None:
     page = open_inbox(qtbot, county)
     target = tmp_path / "inbox.xlsx"
     with qtbot.waitSignal(page.exported, timeout=WAIT):

@@ -195,7 +195,8 @@ def test_user_actions_follow_the_server_answer_with_its_reason() -> None:
     assert note == "王五（wang）— 重置密码不可用：不能重置自己的密码；解锁不可用：该账号未被锁定"
     assert unavailable_note(user, [UserAction.edit]) == ""
     assert action_label(UserAction.set_enabled, user) == "停用"
-    assert action_label(UserAction.set_enabled, user.model_copy(update={"enabled": False})) == "启用"
+    disabled = user.model_copy(update={"enabled": False})
+    assert action_label(UserAction.set_enabled, disabled) == "启用"
 
 
 def test_the_list_models_load_without_qt() -> None:
