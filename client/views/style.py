@@ -51,7 +51,6 @@ SHRINK_STEP = 16  # columns give way to fit the view this much at a time, widest
 FILTER_COMBO_WIDTH = 260
 SEARCH_FIELD_WIDTH = 220
 PAGE_FIELD_WIDTH = 64  # 跳至第 [ N ] 页
-ORG_SEARCH_WIDTH = 200
 
 
 def set_state(widget: QWidget, name: str, value: object) -> None:
