@@ -56,6 +56,22 @@ class Preferences:
     def set_geometry(self, key: str, value: QByteArray) -> None:
         self.qsettings.setValue(f"geometry/{key}", value)
 
+    # -- lists: the sort and the page size each list was left with ------------------------------
+    def table_sort(self, key: str) -> str | None:
+        return self._text(f"table/{key}/sort") or None
+
+    def set_table_sort(self, key: str, sort: str | None) -> None:
+        self.qsettings.setValue(f"table/{key}/sort", sort or "")
+
+    def page_size(self, key: str, default: int) -> int:
+        try:
+            return int(self.qsettings.value(f"table/{key}/page_size", default))
+        except (TypeError, ValueError):
+            return default
+
+    def set_page_size(self, key: str, size: int) -> None:
+        self.qsettings.setValue(f"table/{key}/page_size", size)
+
     # -- remembered sessions ---------------------------------------------------------------
     @staticmethod
     def _account(server: str, username: str) -> str:

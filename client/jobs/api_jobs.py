@@ -241,6 +241,49 @@ class ExportUsers(ApiJob):
         return write_xlsx(self.path, "用户列表", self.columns, rows())
 
 
+EXPORT_BATCH = 500
+EXPORT_LIMIT = 20000  # rows in one inbox export: more is a question for a statistics report
+
+
+class ExportInbox(ApiJob):
+    """The inbox rows matching ``query`` (box, filters, sort), page by page through the list
+    endpoint, into one xlsx of the columns on screen; at most ``limit`` rows. Reports the rows
+    written so far after each page and stops between pages when cancelled. Answers (rows
+    written, rows matching)."""
+
+    def __init__(
+        self,
+        path: Any,
+        title: str,
+        columns: list[Any],
+        query: dict[str, Any],
+        limit: int = EXPORT_LIMIT,
+    ) -> None:
+        super().__init__()
+        self.path, self.title, self.columns, self.query = path, title, columns, query
+        self.limit = limit
+        self.total = 0
+
+    def call(self, api: ApiClient) -> tuple[int, int]:
+        from client.exports import write_xlsx
+
+        def rows() -> Any:
+            page, written, size = 1, 0, min(EXPORT_BATCH, self.limit)
+            while not self.cancelled:
+                batch = api.inbox(page=page, page_size=size, **self.query)
+                self.total = batch.total
+                items = batch.items[: self.limit - written]
+                yield from items
+                written += len(items)
+                self.report(written)
+                if not items or written >= min(self.limit, batch.total):
+                    return
+                page += 1
+
+        count = write_xlsx(self.path, self.title, self.columns, rows())
+        return count, self.total
+
+
 # -- one application -------------------------------------------------------------------------
 
 

@@ -7,7 +7,7 @@ opening anything.
 them back from here, so a later change (restoring a sort, jumping to a page) touches one place.
 """
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from datetime import date
 from typing import Any
 
@@ -23,13 +23,20 @@ def due_text(row: Any) -> str:
     return f"{due:%Y-%m-%d}" + ("（超期）" if row.overdue else "")
 
 
+class _DueColumn(Column):
+    """办理期限 with （超期） after a date already past: on screen and in an export alike."""
+
+    def text(self, row: Any) -> str:
+        return due_text(row)
+
+
 PENDING_COLUMNS = [
     Column("number", "申请编号", sort_key="number"),
     Column("business_type_label", "业务类型", sort_key="business_type"),
     Column("applicant_name", "申请人", sort_key="applicant_name"),
     Column("step_name", "当前环节"),
     Column("submitted_at", "提交时间", sort_key="submitted_at", render=local_time),
-    Column("due_date", "办理期限", sort_key="due_date"),
+    _DueColumn("due_date", "办理期限", sort_key="due_date"),
     Column("round", "轮次"),
 ]
 
@@ -65,19 +72,24 @@ class InboxModel(PagedRows):
         self.filters = InboxFilters()
         self.counts: Any = None  # InboxCounts of the last answer that carried them
 
-    def set_filters(self, **changes: Any) -> None:
-        """Change filters (names of ``InboxFilters``); a new box brings its own columns. The
-        next fetch starts at page 1."""
+    def set_filters(self, **changes: Any) -> bool:
+        """Change filters (names of ``InboxFilters``); a new box brings its own columns. True
+        if a filter changed; the next fetch then starts at page 1 (a filter widget that applies
+        at once fetches only then)."""
         known = {f.name for f in fields(InboxFilters)}
         unknown = set(changes) - known
         if unknown:
             raise TypeError(f"unknown inbox filters: {sorted(unknown)}")
+        before = replace(self.filters)
         box_changed = "box" in changes and changes["box"] != self.filters.box
         for name, value in changes.items():
             setattr(self.filters, name, value)
         if box_changed:
             self.set_columns(PENDING_COLUMNS if self.filters.pending else DONE_COLUMNS)
+        if self.filters == before:
+            return False
         self.page = 1
+        return True
 
     def params(self, *, with_counts: bool = True) -> dict[str, Any]:
         f = self.filters
@@ -97,6 +109,16 @@ class InboxModel(PagedRows):
             params["with_counts"] = True
         return {k: v for k, v in params.items() if v is not None}
 
+    def export_query(self) -> dict[str, Any]:
+        """The current box, filters and sort without the page: every matching row (导出)."""
+        params = self.params(with_counts=False)
+        del params["page"], params["page_size"]
+        return params
+
+    @property
+    def export_title(self) -> str:
+        return str(InboxBox(self.filters.box).label)
+
     def fill_page(self, page: Any) -> None:
         """An ``InboxPage`` answer: rows, total, and the per-type counts when it has them."""
         if page.counts is not None:
@@ -106,11 +128,6 @@ class InboxModel(PagedRows):
     @property
     def overdue_on_page(self) -> int:
         return sum(1 for row in self.rows if getattr(row, "overdue", False))
-
-    def text(self, row: int, column: int) -> str:
-        if self.columns[column].key == "due_date":
-            return due_text(self.rows[row])
-        return super().text(row, column)
 
     def flagged(self, row: int) -> bool:
         return bool(getattr(self.rows[row], "overdue", False))

@@ -1,5 +1,6 @@
 """The organisation tree as plain data, built from the flat list the server returns."""
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from shared.enums import OrgType
@@ -41,6 +42,60 @@ class OrgTree:
 
     def kids(self, org_id: int) -> list[OrgPublic]:
         return [self.by_id[i] for i in self.children.get(org_id, [])]
+
+    def walk(self) -> Iterator[OrgPublic]:
+        """Every organisation in the order the tree shows them (parents before children)."""
+        stack = list(reversed(self.roots()))
+        while stack:
+            org = stack.pop()
+            yield org
+            stack.extend(reversed(self.kids(org.id)))
+
+
+def matches_org(org: OrgPublic, query: str) -> bool:
+    """The search rule: the name contains the text, or the region code starts with it (3301
+    finds 杭州 and everything in it)."""
+    text = query.strip().casefold()
+    return bool(text) and (text in org.name.casefold() or org.region_code.startswith(text))
+
+
+@dataclass
+class OrgSearch:
+    """Typing in the tree's search box, as plain state: the matches in the tree's order, the
+    organisations to show (the matches and their ancestors; None: the whole tree) and which
+    match Enter selects next."""
+
+    tree: OrgTree = field(default_factory=OrgTree)
+    query: str = ""
+    matches: list[int] = field(default_factory=list)
+    shown: set[int] | None = None
+    position: int = -1
+
+    def set_query(self, query: str, tree: OrgTree | None = None) -> None:
+        """A new text (or the same text over a reloaded ``tree``)."""
+        if tree is not None:
+            self.tree = tree
+        self.query, self.position = query, -1
+        if not query.strip():
+            self.matches, self.shown = [], None
+            return
+        self.matches = [o.id for o in self.tree.walk() if matches_org(o, query)]
+        self.shown = set().union(*(self.tree.lineage(i) for i in self.matches))
+
+    def next_match(self) -> int | None:
+        """The match after the last one chosen, round again after the last (None: none)."""
+        if not self.matches:
+            return None
+        self.position = (self.position + 1) % len(self.matches)
+        return self.matches[self.position]
+
+    def summary(self) -> str:
+        if self.shown is None:
+            return ""
+        if not self.matches:
+            return "没有匹配的机构"
+        at = f"，第 {self.position + 1} 个" if self.position >= 0 else ""
+        return f"找到 {len(self.matches)} 个机构{at}（回车：下一个）"
 
 
 def child_types(parent: OrgType) -> list[OrgType]:

@@ -13,6 +13,8 @@ from typing import Any
 
 from psygnal import Signal
 
+PAGE_SIZES = (20, 50, 100)  # what the pager offers; the server allows up to 5000
+
 
 @dataclass(frozen=True)
 class Column:
@@ -58,6 +60,15 @@ class PagedRows:
         self.page = 1
         return True
 
+    def restore_sort(self, sort: str | None) -> bool:
+        """A sort remembered from an earlier session (``"-name"``), if a column still sorts by
+        it; sent with the first load, so the rows match the arrow the header shows."""
+        key = (sort or "").removeprefix("-")
+        if not key or not any(c.sort_key == key for c in self.columns):
+            return False
+        self.sort = sort
+        return True
+
     def sort_column(self) -> tuple[int, bool] | None:
         """(column, descending) of the current sort, for a header to show it again."""
         if self.sort is None:
@@ -82,6 +93,21 @@ class PagedRows:
         self.page = page
         return True
 
+    def set_page_size(self, size: int) -> bool:
+        """Rows per page; the page changes so that the first row now shown stays in view. True
+        if the size changed (fetch again)."""
+        if size < 1 or size == self.page_size:
+            return False
+        first = (self.page - 1) * self.page_size
+        self.page_size = size
+        self.page = first // size + 1
+        return True
+
+    @property
+    def first_row(self) -> int:
+        """The 1-based number of the first row of the page (0 when the list is empty)."""
+        return 0 if not self.rows else (self.page - 1) * self.page_size + 1
+
     def fill(self, rows: list[Any], total: int) -> None:
         self.resetting.emit()
         self.rows, self.total = list(rows), total
@@ -89,9 +115,12 @@ class PagedRows:
         self.page_changed.emit()
 
     def set_columns(self, columns: list[Column]) -> None:
-        """Other columns (another box of the inbox): no rows, no sort until fetched again."""
+        """Other columns (another box of the inbox): no rows until fetched again; the sort stays
+        if a new column sorts by the same key (申请编号 in both boxes), else there is none."""
         self.resetting.emit()
-        self.columns, self.rows, self.sort = columns, [], None
+        self.columns, self.rows = columns, []
+        if not self.restore_sort(self.sort):
+            self.sort = None
         self.reset.emit()
 
     def row_at(self, row: int) -> Any:

@@ -50,6 +50,7 @@ MAX_COLUMN_WIDTH = 320  # a list column fitted to its content stops here (toolti
 SHRINK_STEP = 16  # columns give way to fit the view this much at a time, widest first
 FILTER_COMBO_WIDTH = 260
 SEARCH_FIELD_WIDTH = 220
+PAGE_FIELD_WIDTH = 64  # 跳至第 [ N ] 页
 
 
 def set_state(widget: QWidget, name: str, value: object) -> None:

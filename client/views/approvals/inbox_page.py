@@ -1,8 +1,12 @@
 """待办事项 / 通用审批: what waits for me (待我审批) and what I have done (我已审批), filtered by
 business type (with the pending count of each), status, submission dates, applicant and overdue.
-Double-click or Enter opens the review; the list and counts reload when it closes. On the exam
-enrolment list, 缴费确认 confirms the payment of every selected row at once."""
+The box, business type, status, overdue and date choices apply at once; Enter in the applicant
+field (or 查询) searches with what is typed. Double-click or Enter on a row of the list opens its
+review; the list and counts reload when it closes. 导出 writes every row matching the filters to
+an xlsx. On the exam enrolment list, 缴费确认 confirms the payment of every selected row at
+once."""
 
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QDate, Signal
@@ -12,6 +16,7 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDateEdit,
+    QFileDialog,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -20,7 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from client.jobs.api_jobs import ConfirmPayments, LoadInbox
+from client.jobs.api_jobs import ConfirmPayments, ExportInbox, LoadInbox
 from client.models.inbox_table import InboxModel
 from client.session import Session
 from client.views.approvals.review_dialog import ReviewDialog
@@ -37,6 +42,7 @@ from shared.schemas.applications import InboxCounts, InboxPage
 class InboxPage(QWidget):
     loaded = Signal()
     changed = Signal()  # something was acted on: the bell should ask again
+    exported = Signal(object)  # the path written
 
     def __init__(self, session: Session) -> None:
         super().__init__()
@@ -50,8 +56,8 @@ class InboxPage(QWidget):
         self.table = PagedTable(self.model, "inbox", session.prefs)
         self.table.view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.table.reload_requested.connect(self.load)
-        self.table.view.doubleClicked.connect(lambda index: self.open_review(index.row()))
-        QShortcut(QKeySequence("Return"), self.table.view, activated=self._open_current)
+        # Enter on the list only: Enter in the applicant field searches
+        self.table.on_activated(lambda _row: self._open_current())
         layout.addWidget(self.table, 1)
         buttons = QHBoxLayout()
         self.review_button = QPushButton("审批 / 查看")
@@ -59,8 +65,12 @@ class InboxPage(QWidget):
         self.pay_button = QPushButton("缴费确认")
         self.pay_button.setToolTip("对所选的保安员考试报名批量确认缴费")
         self.pay_button.clicked.connect(self.confirm_payment)
+        self.export_button = QPushButton("导出")
+        self.export_button.setToolTip("将符合当前筛选条件的全部记录导出为 Excel 文件")
+        self.export_button.clicked.connect(self.export)
         buttons.addWidget(self.review_button)
         buttons.addWidget(self.pay_button)
+        buttons.addWidget(self.export_button)
         buttons.addStretch(1)
         layout.addLayout(buttons)
         self.status = StatusLabel()
@@ -77,10 +87,12 @@ class InboxPage(QWidget):
         self.business_type = QComboBox()
         self.business_type.setMinimumWidth(FILTER_COMBO_WIDTH)
         self._fill_types(None)
+        self.business_type.currentIndexChanged.connect(self.apply_filters)
         self.state = QComboBox()
         self.state.addItem("全部状态", None)
         for status in ApplicationStatus:
             self.state.addItem(status.label, status.value)
+        self.state.currentIndexChanged.connect(self.apply_filters)
         self.use_dates = QCheckBox("提交日期")
         today = QDate(china_today())  # Beijing's date, not the workstation's
         self.date_from = QDateEdit(today.addMonths(-1), calendarPopup=True)
@@ -89,9 +101,12 @@ class InboxPage(QWidget):
             edit.setDisplayFormat("yyyy-MM-dd")
             edit.setEnabled(False)
             self.use_dates.toggled.connect(edit.setEnabled)
+            edit.editingFinished.connect(self.apply_filters)  # Enter, or leaving the field
+        self.use_dates.toggled.connect(self.apply_filters)
         self.applicant = QLineEdit(placeholderText="申请人名称或编号")
         self.applicant.returnPressed.connect(self.search)
         self.overdue = QCheckBox("只看超期")
+        self.overdue.toggled.connect(self.apply_filters)
         search = QPushButton("查询")
         search.clicked.connect(self.search)
         self.applicant.setMinimumWidth(SEARCH_FIELD_WIDTH)
@@ -140,17 +155,25 @@ class InboxPage(QWidget):
         self.search()
 
     def search(self) -> None:
+        """查询 (or Enter in the applicant field): fetch page 1 with the filters as they are."""
         self.read_filters()
+        self.model.page = 1
         self.load()
+
+    def apply_filters(self) -> None:
+        """A choice changed: fetch again if that changed a filter (leaving a date field
+        unchanged does not)."""
+        if self.read_filters():
+            self.load()
 
     def reload(self) -> None:
         self.load()
         self.changed.emit()
 
-    def read_filters(self) -> None:
-        """The filter widgets into the model (which goes back to page 1)."""
+    def read_filters(self) -> bool:
+        """The filter widgets into the model (which goes back to page 1 if one changed)."""
         dates = self.use_dates.isChecked()
-        self.model.set_filters(
+        return self.model.set_filters(
             box=self.box.currentData(),
             business_type=self.business_type.currentData(),
             status=self.state.currentData(),
@@ -213,3 +236,30 @@ class InboxPage(QWidget):
             self.reload()
 
         self.session.run(ConfirmPayments(ids), done, self.status.error, parent=self)
+
+    # -- 导出 ------------------------------------------------------------------------------------
+    def export(self) -> None:
+        name = f"{self.model.export_title}.xlsx"
+        path, _ = QFileDialog.getSaveFileName(self, "导出审批列表", name, "Excel 文件 (*.xlsx)")
+        if path:
+            self.export_to(Path(path))
+
+    def export_to(self, path: Path) -> None:
+        """Every row matching the filters (all pages, in the list's sort) into one xlsx, off the
+        UI thread, behind the busy indicator, whose 取消 stops it between pages); the rows
+        written so far show in the status line. The filters are those of the rows on screen."""
+        job = ExportInbox(
+            path, self.model.export_title, list(self.model.columns), self.model.export_query()
+        )
+
+        def progress(written: int) -> None:
+            self.status.info(f"正在导出…已写入 {written} 条")
+
+        def done(result: tuple[int, int]) -> None:
+            written, total = result
+            cut = f"（共 {total} 条，只导出前 {written} 条）" if written < total else ""
+            self.status.info(f"已导出 {written} 条到 {path}{cut}")
+            self.exported.emit(path)
+
+        self.status.info("正在导出…")
+        self.session.run(job, done, self.status.error, parent=self, on_progress=progress)

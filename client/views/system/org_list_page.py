@@ -51,7 +51,7 @@ class OrgListPage(QWidget):
         splitter = QSplitter()
         self.tree = OrgTreeWidget()
         self.tree.currentItemChanged.connect(lambda *_: self.search())
-        splitter.addWidget(self.tree)
+        splitter.addWidget(self.tree.panel())
         right = QWidget()
         right_layout = self.right_layout = QVBoxLayout(right)  # subclasses may add a search bar
         self.model = model
@@ -104,8 +104,8 @@ class OrgListPage(QWidget):
         self.session.run(job, self._fill, self.status.error, parent=self)
 
     def _fill(self, page: Any) -> None:
+        self.status.info()  # first: filling may say something of the row selected again
         self.model.fill(page.items, page.total)
-        self.status.info()
         self.loaded.emit()
 
     def selected(self) -> Any | None:

@@ -47,7 +47,7 @@ class OrgPage(QWidget):
         self.tree = OrgTreeWidget(with_codes=True)
         self.tree.setObjectName("orgTree")
         self.tree.currentItemChanged.connect(self._select)
-        splitter.addWidget(self.tree)
+        splitter.addWidget(self.tree.panel())
         splitter.addWidget(self._detail_panel())
         splitter.setSizes(list(ORG_SPLIT))
         layout.addWidget(splitter, 1)

@@ -1,5 +1,9 @@
 """用户管理: users of the selected organisation with search and paging; add, edit, reset
-password (one-time password shown once), unlock, disable/enable."""
+password (one-time password shown once), unlock, disable/enable.
+
+The server says per user what the clerk may do to it (``allowed_actions``): for the selected
+user, 编辑/重置密码/停用(启用)/解锁 are greyed when not allowed, with the reason as the button's
+tooltip and in the status line, and an action the server would refuse is not even confirmed."""
 
 from pathlib import Path
 from typing import Any
@@ -26,12 +30,26 @@ from client.jobs.api_jobs import (
 )
 from client.jobs.job import ApiJob
 from client.models.table import Column, PagedRows
+from client.models.user_actions import (
+    NO_SELECTION,
+    action_label,
+    availability,
+    unavailable_note,
+)
 from client.session import Session
 from client.views.system.org_list_page import OrgListPage
 from client.views.system.user_dialog import OneTimePasswordDialog, UserDialog
 from client.views.widgets import confirm
 from shared.schemas.orgs import OrgPublic
-from shared.schemas.users import UserPublic, UserUpdate
+from shared.schemas.users import UserAction, UserPublic, UserUpdate
+
+# the buttons that act on the selected user, by key (``OrgListPage`` actions)
+ACTION_BUTTONS = {
+    "edit": UserAction.edit,
+    "reset": UserAction.reset_password,
+    "toggle": UserAction.set_enabled,
+    "unlock": UserAction.unlock,
+}
 
 
 def _state(user: UserPublic) -> str:
@@ -97,6 +115,38 @@ class UserPage(OrgListPage):
         self.right_layout.insertLayout(0, bar)
         self.table.on_activated(lambda _user: self.edit())
         QShortcut(QKeySequence.StandardKey.Find, self, activated=self.query.setFocus)
+        self.table.view.selectionModel().selectionChanged.connect(self.show_allowed)
+        self.model.reset.connect(self.show_allowed)  # a reload: new rows, new answers
+        self.show_allowed()
+
+    # -- what the server allows on the selected user ----------------------------------------
+    def current_user(self) -> UserPublic | None:
+        return self.table.selected()  # type: ignore[no-any-return]
+
+    def show_allowed(self) -> None:
+        """Grey the actions the server would refuse on the selected user, and say why."""
+        user = self.current_user()
+        for key, action in ACTION_BUTTONS.items():
+            state = availability(user, action)
+            button = self.buttons[key]
+            button.setText(action_label(action, user))
+            button.setEnabled(state.allowed)
+            button.setToolTip(state.reason)
+        note = unavailable_note(user, [a for k, a in ACTION_BUTTONS.items() if self._shown(k)])
+        if note or user is not None:
+            self.status.info(note)
+
+    def _shown(self, key: str) -> bool:
+        return not self.buttons[key].isHidden()
+
+    def _may(self, action: UserAction) -> UserPublic | None:
+        """The selected user if ``action`` may be tried on it; else says why, in red."""
+        user = self.current_user()
+        state = availability(user, action)
+        if not state.allowed:
+            self.status.error(state.reason or NO_SELECTION)
+            return None
+        return user
 
     def _query(self, org: OrgPublic) -> dict[str, Any]:
         return {
@@ -167,7 +217,7 @@ class UserPage(OrgListPage):
         self.load()
 
     def edit(self) -> None:
-        user = self.selected()
+        user = self._may(UserAction.edit)
         if user is None:
             return
 
@@ -180,7 +230,7 @@ class UserPage(OrgListPage):
         self._roles_then(user.org_id, open_dialog)
 
     def reset_password(self) -> None:
-        user = self.selected()
+        user = self._may(UserAction.reset_password)
         if user is None or not confirm(
             self,
             "请确认",
@@ -197,12 +247,12 @@ class UserPage(OrgListPage):
         self.session.run(ResetPassword(user.id), show, self.status.error, parent=self)
 
     def unlock(self) -> None:
-        user = self.selected()
+        user = self._may(UserAction.unlock)
         if user is not None:
             self.run_then_reload(UnlockUser(user.id))
 
     def toggle_enabled(self) -> None:
-        user = self.selected()
+        user = self._may(UserAction.set_enabled)
         if user is None:
             return
         verb = "停用" if user.enabled else "启用"
