@@ -19,7 +19,8 @@ from server.db.models import (
     UserApprovalRole,
     UserRole,
 )
-from server.services import demo_data, grants
+from server.demo import data as demo_data
+from server.services import grants
 from server.services.authz import principal_for
 from server.services.orgs import add_org
 from server.services.passwords import Passwords
