@@ -7,6 +7,7 @@ from typing import Any, TypeVar
 import requests
 from pydantic import BaseModel
 
+from client.api import tls
 from client.api.errors import ApiError, from_response, from_transport
 from shared.errors import ErrorCode
 from shared.schemas.applications import (
@@ -67,13 +68,22 @@ def retry_after(response: requests.Response) -> float:
 
 
 class ApiClient:
-    def __init__(self, base_url: str, *, timeout: float = 15.0, verify: bool | str = True) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        timeout: float = 15.0,
+        verify: bool | str = True,
+        allow_insecure_http: bool = False,
+    ) -> None:
         """``verify``: ``True`` trusts the usual public CAs; a path trusts the certificates in
-        that PEM file instead (the bureau's own CA)."""
+        that PEM file instead (the bureau's own CA). Plain ``http://`` to a server other than
+        this machine is refused (nothing is sent) unless ``allow_insecure_http``."""
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self.token: str | None = None
         self.verify = verify
+        self.allow_insecure_http = allow_insecure_http
         self._http = requests.Session()
 
     @property
@@ -91,6 +101,8 @@ class ApiClient:
         files: Any = None,
         data: Any = None,
     ) -> requests.Response:
+        if not self.allow_insecure_http and tls.plain_http_elsewhere(self.base_url):
+            raise ApiError(tls.INSECURE_HTTP, tls.insecure_http_message(self.base_url))
         headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
 
         def attempt() -> requests.Response:
