@@ -34,10 +34,13 @@ def _drivers() -> str:
     return f"设备驱动（pyserial {serial.__version__}）"
 
 
-def _server(url: str, ca: str) -> Callable[[], str]:
+def _server(url: str, ca: str, allow_insecure_http: bool) -> Callable[[], str]:
     def check() -> str:
         try:
-            health = ApiClient(url, timeout=5, verify=ca or True).health()
+            api = ApiClient(
+                url, timeout=5, verify=ca or True, allow_insecure_http=allow_insecure_http
+            )
+            health = api.health()
         except ApiError as err:
             raise RuntimeError(err.message) from None
         if url.startswith("https://"):
@@ -55,17 +58,20 @@ def _server(url: str, ca: str) -> Callable[[], str]:
     return check
 
 
-def run_checks(app: QApplication, server_url: str, *, ca: str = "") -> int:
+def run_checks(
+    app: QApplication, server_url: str, *, ca: str = "", allow_insecure_http: bool = False
+) -> int:
     """Print one line per check; the exit status is the number of failures (0 = all fine).
     ``ca``: the CA certificate the server's TLS certificate is checked against (empty: the
-    public CAs)."""
+    public CAs); ``allow_insecure_http``: as the desk would connect (plain HTTP to another
+    machine is refused unless allowed)."""
     del app  # Qt must exist for the font database; nothing is shown
     failures = 0
     checks = [
         ("资源", _resources),
         ("字体", _cjk_font),
         ("驱动", _drivers),
-        ("服务器", _server(server_url, ca)),
+        ("服务器", _server(server_url, ca, allow_insecure_http)),
     ]
     for name, check in checks:
         try:

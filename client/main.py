@@ -59,6 +59,13 @@ def parse(argv: list[str]) -> argparse.Namespace:
         help="校验服务器证书用的公安局 CA 证书（PEM 文件）；启动客户端时保存，之后沿用",
     )
     parser.add_argument(
+        "--allow-insecure-http",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="允许以明文 http:// 连接其他机器上的服务器（不加密，仅限无法启用 TLS 的内网）；"
+        "启动客户端时保存，之后沿用；--no-allow-insecure-http 撤销",
+    )
+    parser.add_argument(
         "--embedded-db", type=Path, help="启动内置服务器并使用该 SQLite 数据库（演示用）"
     )
     return parser.parse_args(argv)
@@ -94,7 +101,10 @@ def main(argv: list[str] | None = None) -> None:
         from client.check import run_checks
 
         ca = prefs.ca_certificate if args.ca_cert is None else args.ca_cert
-        sys.exit(1 if run_checks(app, args.server or prefs.server_url, ca=ca) else 0)
+        insecure = args.allow_insecure_http
+        allowed = prefs.allow_insecure_http if insecure is None else insecure
+        server = args.server or prefs.server_url
+        sys.exit(1 if run_checks(app, server, ca=ca, allow_insecure_http=allowed) else 0)
     ensure_cjk_font()
     app.setStyleSheet(stylesheet())
     embedded = None
@@ -107,6 +117,8 @@ def main(argv: list[str] | None = None) -> None:
         prefs.server_url = args.server
     if args.ca_cert is not None:
         prefs.ca_certificate = str(Path(args.ca_cert).resolve()) if args.ca_cert else ""
+    if args.allow_insecure_http is not None:
+        prefs.allow_insecure_http = args.allow_insecure_http
     session = desk_session(prefs)
     desk = Desk(session)
     desk.show()

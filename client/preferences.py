@@ -42,6 +42,17 @@ class Preferences:
         return self.ca_certificate or True
 
     @property
+    def allow_insecure_http(self) -> bool:
+        """Plain ``http://`` to a server on another machine, allowed by an administrator
+        (``sgss-desk --allow-insecure-http``) for a network without TLS; off by default.
+        Loopback (the embedded demo) is always allowed."""
+        return self._text("tls/allow_insecure_http", "false").lower() == "true"
+
+    @allow_insecure_http.setter
+    def allow_insecure_http(self, value: bool) -> None:
+        self.qsettings.setValue("tls/allow_insecure_http", "true" if value else "false")
+
+    @property
     def username(self) -> str:
         return self._text("signin/username")
 

@@ -81,8 +81,12 @@ class Session:
         """A new client for ``server`` (not yet signed in), trusting this workstation's CA."""
         from client.api.client import ApiClient
 
-        verify = self.prefs.tls_verify if self.prefs is not None else True
-        self._api = ApiClient(server, verify=verify)
+        prefs = self.prefs
+        self._api = ApiClient(
+            server,
+            verify=prefs.tls_verify if prefs is not None else True,
+            allow_insecure_http=prefs.allow_insecure_http if prefs is not None else False,
+        )
         return self._api
 
     def end(self) -> None:

@@ -1,10 +1,13 @@
 """The API client: one method per endpoint, shared schemas in and out."""
 
+import time
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 import requests
 from pydantic import BaseModel
 
+from client.api import tls
 from client.api.errors import ApiError, from_response, from_transport
 from shared.errors import ErrorCode
 from shared.schemas.applications import (
@@ -39,21 +42,48 @@ M = TypeVar("M", bound=BaseModel)
 PREFIX = "/api/v1"
 
 
-def _database_reconnected(response: requests.Response) -> bool:
-    return (
-        response.status_code == 503
-        and from_response(response).code == ErrorCode.DATABASE_RECONNECTED
-    )
+# A busy server (its admission queue full) answers 503 SERVER_BUSY with Retry-After. A read is
+# asked again after the wait it names, at most BUSY_TRIES times in all and never waiting more
+# than BUSY_WAIT_TOTAL seconds altogether (a clerk would rather see 服务器繁忙 than a frozen
+# list); a write is never repeated by the desk: the clerk decides.
+BUSY_TRIES = 3
+BUSY_WAIT_TOTAL = 10.0
+BUSY_WAIT_DEFAULT = 1.0  # no or an unreadable Retry-After
+BUSY_WAIT_MIN = 0.1
+
+
+def _unavailable(response: requests.Response) -> str | None:
+    """The code of a 503 (DATABASE_RECONNECTED, SERVER_BUSY), or None for any other answer."""
+    if response.status_code != 503:
+        return None
+    return from_response(response).code
+
+
+def retry_after(response: requests.Response) -> float:
+    """Seconds the server asked us to wait (``Retry-After`` in seconds; dates are not sent)."""
+    try:
+        return max(float(response.headers.get("Retry-After", "")), BUSY_WAIT_MIN)
+    except ValueError:
+        return BUSY_WAIT_DEFAULT
 
 
 class ApiClient:
-    def __init__(self, base_url: str, *, timeout: float = 15.0, verify: bool | str = True) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        timeout: float = 15.0,
+        verify: bool | str = True,
+        allow_insecure_http: bool = False,
+    ) -> None:
         """``verify``: ``True`` trusts the usual public CAs; a path trusts the certificates in
-        that PEM file instead (the bureau's own CA)."""
+        that PEM file instead (the bureau's own CA). Plain ``http://`` to a server other than
+        this machine is refused (nothing is sent) unless ``allow_insecure_http``."""
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self.token: str | None = None
         self.verify = verify
+        self.allow_insecure_http = allow_insecure_http
         self._http = requests.Session()
 
     @property
@@ -71,6 +101,8 @@ class ApiClient:
         files: Any = None,
         data: Any = None,
     ) -> requests.Response:
+        if not self.allow_insecure_http and tls.plain_http_elsewhere(self.base_url):
+            raise ApiError(tls.INSECURE_HTTP, tls.insecure_http_message(self.base_url))
         headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
 
         def attempt() -> requests.Response:
@@ -91,12 +123,32 @@ class ApiClient:
                 raise from_transport(err, self.base_url, ca=self.ca_file) from err
 
         response = attempt()
-        # A read that met a connection the database had dropped changed nothing, and the
-        # server has reconnected: ask once more rather than show the clerk an error.
-        if method == "GET" and _database_reconnected(response):
-            response = attempt()
+        if method == "GET":
+            response = self._read_again(response, attempt)
         if response.status_code >= 400:
             raise from_response(response)
+        return response
+
+    @staticmethod
+    def _read_again(
+        response: requests.Response, attempt: Callable[[], requests.Response]
+    ) -> requests.Response:
+        """A read changes nothing, so it may be asked again: once after the database
+        reconnected, and after a busy server's Retry-After within the bounds above."""
+        tries, waited = 1, 0.0
+        while (code := _unavailable(response)) is not None:
+            if code == ErrorCode.DATABASE_RECONNECTED and tries == 1:
+                pass  # the server has reconnected: at once
+            elif code == ErrorCode.SERVER_BUSY and tries < BUSY_TRIES:
+                wait = retry_after(response)
+                if waited + wait > BUSY_WAIT_TOTAL:
+                    break  # it asks for longer than the clerk should wait: say it is busy
+                time.sleep(wait)
+                waited += wait
+            else:
+                break
+            tries += 1
+            response = attempt()
         return response
 
     def request(self, method: str, path: str, *, json: Any = None, params: Any = None) -> Any:

@@ -9,7 +9,11 @@ that does not speak TLS at all.
 import ssl
 from urllib.parse import urlsplit
 
+from shared.net import is_loopback
+
 CA_HINT = "sgss-desk --ca-cert 证书文件"
+INSECURE_HINT = "sgss-desk --allow-insecure-http"
+INSECURE_HTTP = "INSECURE_HTTP"  # the desk's own refusal: nothing was sent
 
 # X509_V_ERR_* codes: the chain does not end at a CA this workstation trusts
 _UNTRUSTED = {2, 18, 19, 20, 21, 27}
@@ -71,3 +75,19 @@ def tls_message(err: BaseException, base_url: str, ca: str | None) -> str:
 
 def missing_ca_message(ca: str) -> str:
     return f"找不到本工作站设置的 CA 证书文件 {ca}：请由管理员重新设置（{CA_HINT}）"
+
+
+def plain_http_elsewhere(base_url: str) -> bool:
+    """Plain ``http://`` to another machine: the password and every record would cross the
+    network unencrypted. Loopback (the embedded demo, a server on this workstation) is not."""
+    parts = urlsplit(base_url)
+    return parts.scheme.lower() == "http" and not is_loopback(parts.hostname or "")
+
+
+def insecure_http_message(base_url: str) -> str:
+    return (
+        f"服务器地址 {base_url} 使用明文 HTTP，登录密码和业务数据将不加密传输，已拒绝连接："
+        "请改用 https:// 开头的地址。服务器证书由公安局 CA 签发时，"
+        f"请由管理员为本工作站设置 CA 证书（{CA_HINT}）；"
+        f"确需在内网使用明文 HTTP 的，由管理员以 {INSECURE_HINT} 启动客户端"
+    )

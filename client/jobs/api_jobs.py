@@ -64,12 +64,21 @@ class SignOut(ApiJob):
 
 
 class ChangePassword(ApiJob):
-    def __init__(self, new: str, old: str | None) -> None:
+    """Proven by the old password (the first sign-in's one-time password) or by the SMS code."""
+
+    def __init__(self, new: str, old: str | None = None, *, code: str | None = None) -> None:
         super().__init__()
-        self.new, self.old = new, old
+        self.new, self.old, self.code = new, old, code
 
     def call(self, api: ApiClient) -> Any:
-        return api.change_password(self.new, old_password=self.old)
+        return api.change_password(self.new, old_password=self.old, code=self.code)
+
+
+class SendVerificationCode(ApiJob):
+    """An SMS code to the signed-in user's mobile, for 修改密码."""
+
+    def call(self, api: ApiClient) -> Any:
+        return api.send_verification_code()
 
 
 # -- lists ---------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from psygnal import Signal
 from client.api import ApiError
 from client.jobs import api_jobs as jobs
 from client.jobs.job import ApiJob, Runs
+from shared.approvals import ApprovalAction, OpinionVisibility
 from shared.schemas.applications import (
     ApplicationDetail,
     ApproveBody,
@@ -23,8 +24,37 @@ from shared.schemas.applications import (
     RejectBody,
     ReturnBody,
 )
+from shared.schemas.common import ActionState
 from shared.schemas.materials import MaterialPublic
 from shared.schemas.screening import ScreeningSummaryPublic
+
+NOT_LOADED = ActionState(allowed=False, reason="正在读取申请…")
+
+# the buttons of the review, each with the actions whose state it shows
+RELEASE_OR_REASSIGN = (ApprovalAction.release, ApprovalAction.reassign)
+
+
+def status_line(detail: ApplicationDetail) -> str:
+    """申请编号 · 第 n 轮 · 状态 · 当前环节 · 办理期限 · 已指派给: only the parts there are, so a
+    finished application's line ends with its state, not a separator."""
+    parts = [f"申请编号 {detail.number}", f"第 {detail.round} 轮", f"状态：{detail.status_label}"]
+    task = detail.current_task
+    if task is not None:
+        parts.append(f"当前环节：{task.step_name}（{task.level_label}，{task.acting_org_name}）")
+        late = "（已超期）" if detail.overdue else ""
+        parts.append(f"办理期限 {task.due_date:%Y-%m-%d}{late}")
+        if task.assignee_name:
+            parts.append(f"已指派给 {task.assignee_name}")
+    return " · ".join(parts)
+
+
+def view_only_note(detail: ApplicationDetail) -> str:
+    """Why the clerk only looks: the review is over, or the server's reason for not approving."""
+    if detail.finished:
+        return f"本申请审批已结束（{detail.status_label}），仅可查看"
+    approve = detail.allowed_actions.get(ApprovalAction.approve)
+    reason = approve.reason if approve is not None and approve.reason else "本环节不由您办理"
+    return f"{reason}，仅可查看"
 
 
 class ReviewModel:
@@ -48,15 +78,38 @@ class ReviewModel:
 
     # -- what the dialog shows --------------------------------------------------------------
     @property
-    def is_final_step(self) -> bool:
-        """The final step's approval opinion goes to the applicant; earlier ones stay inside
-        (the server says which step is final)."""
+    def opinion_external(self) -> bool:
+        """Whether the applicant reads the opinion given with 同意 (the final step's does;
+        earlier ones stay inside): the server says so for the step."""
+        step = self.detail.step if self.detail else None
+        return bool(step and step.approve_opinion_visibility == OpinionVisibility.external)
+
+    @property
+    def opinion_required(self) -> bool:
         d = self.detail
-        return bool(d and d.step and d.step.is_final)
+        return bool(d and d.step and d.step.approve_opinion_required)
 
     @property
     def can_act(self) -> bool:
         return bool(self.detail and self.detail.can_act)
+
+    def action(self, action: ApprovalAction) -> ActionState:
+        """What the server says of ``action`` for this clerk now (refused until it has said)."""
+        if self.detail is None:
+            return NOT_LOADED
+        return self.detail.allowed_actions.get(action, NOT_LOADED)
+
+    def any_of(self, actions: tuple[ApprovalAction, ...]) -> ActionState:
+        """One button for several actions (收回/改派): allowed when one of them is, else every
+        distinct reason why not."""
+        states = [self.action(a) for a in actions]
+        if any(s.allowed for s in states):
+            return ActionState(allowed=True)
+        reasons = list(dict.fromkeys(s.reason for s in states if s.reason))
+        codes = [s.reason_code for s in states if s.reason_code]
+        return ActionState(
+            allowed=False, reason_code=codes[0] if codes else None, reason="；".join(reasons)
+        )
 
     # -- loading ----------------------------------------------------------------------------
     def load(self) -> None:

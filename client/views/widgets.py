@@ -8,6 +8,7 @@ whose default button is 取消.
 """
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import SIGNAL, QEvent, QObject, Qt
 from PySide6.QtGui import QKeyEvent
@@ -21,6 +22,9 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QWidget,
 )
+
+if TYPE_CHECKING:
+    from shared.schemas.common import ActionState
 
 _OK, _CANCEL = QDialogButtonBox.StandardButton.Ok, QDialogButtonBox.StandardButton.Cancel
 _ENTER = (Qt.Key.Key_Return, Qt.Key.Key_Enter)
@@ -109,3 +113,10 @@ def confirm(
     box.setEscapeButton(no)
     box.exec()
     return box.clickedButton() is yes
+
+
+def show_action_state(button: QAbstractButton, state: "ActionState", tip: str = "") -> None:
+    """A button as the server says its action stands: enabled, or greyed with the server's
+    reason as its tooltip (``tip`` describes the action while it is allowed)."""
+    button.setEnabled(state.allowed)
+    button.setToolTip(tip if state.allowed else state.reason or tip)

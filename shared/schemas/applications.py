@@ -220,6 +220,8 @@ class ApplicationDetail(ApplicationRow):
     steps: list[str]
     current_task: TaskPublic | None
     can_act: bool
+    # whom the caller may hand the step to with 指派 (everyone who could act on it but the caller)
+    assign_to: list[PendingApprover] = []
     # the caller may take back, take or hand on the pending step (收回/认领/改派), and to whom
     # (never the step's current assignee)
     can_reassign: bool = False

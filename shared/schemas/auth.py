@@ -33,5 +33,7 @@ class ChangePasswordRequest(Input):
 
 
 class VerificationCodeSent(Schema):
-    sent_to: str
+    sent_to: str  # the mobile, masked
     expires_in_seconds: int
+    # how long until another code may be asked for (the desk counts it down on its button)
+    resend_after_seconds: int = 60

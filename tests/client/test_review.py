@@ -80,6 +80,10 @@ def test_legal_rep_change_through_three_levels(
     assert county.opinion_label.text() == INTERNAL_LABEL
     assert not county.return_button.isEnabled()  # the server says: the first step
     assert "第一个审批环节" in county.return_button.toolTip()
+    # the only approver of the county: nobody to hand the step to, and the button says so
+    assert not county.assign_button.isEnabled()
+    assert county.assign_button.toolTip() == "本单位没有其他能办理该审批环节的人员"
+    assert "背景审查" in county.primary.toolTip()  # the gate's reason on 同意 itself
     assert county.tabs.tabText(2) == "人员审查"
     qtbot.mouseClick(county.screening.run, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(county.primary.isEnabled, timeout=WAIT)
@@ -108,6 +112,7 @@ def test_legal_rep_change_through_three_levels(
     assert "对外可见" in province.status.text()  # the final opinion may not be empty
     approve_in(qtbot, province, "准予变更法定代表人")
     assert "审批通过" in province.status.text()  # the server said the review is finished
+    assert "申请已办结" in province.status.text()
     qtbot.waitUntil(
         lambda: (
             province.model.detail is not None
@@ -127,6 +132,11 @@ def test_legal_rep_change_through_three_levels(
     # nothing pending any more: no red line at the end
     last = province.timeline.topLevelItem(province.timeline.topLevelItemCount() - 1)
     assert last.foreground(0).color() != QColor("#c62828")
+    # no step any more: the line ends with the state, the note says the review is over
+    assert province.subheader.text().endswith("状态：审批通过")
+    assert province.gate_note.text() == "本申请审批已结束（审批通过），仅可查看"
+    assert not province.primary.isEnabled() and not province.reject_button.isEnabled()
+    assert province.primary.toolTip() == "该申请当前不在审批中"
     external = world.admin.external_view(app_id)
     assert external.rounds[-1].opinion == "准予变更法定代表人"
     # the 申请人可见 tab shows the applicant's view: the final opinion, no internal one
@@ -159,27 +169,36 @@ def test_pending_approvers_are_shown_in_red(qtbot, world: DeskWorld, desk) -> No
 
 
 def test_administrator_takes_back_and_hands_on_a_step(qtbot, world: DeskWorld, desk) -> None:  # type: ignore[no-untyped-def]
-    """收回/改派 is offered when the server says so, with the people it names."""
+    """收回/改派 is offered when the server says so, with the people it names: 收回 only for an
+    assigned step, 改派 never to the step's current assignee."""
     app_id = world.submit(BusinessType.annual_report_filing)["id"]
     clerk = review(qtbot, desk("county"), app_id)
     assert clerk.reassign_button.isHidden()  # an approver without applications:reassign
     admin = review(qtbot, desk("admin"), app_id)
     assert not admin.reassign_button.isHidden() and not admin.primary.isEnabled()
+    assert admin.reassign_button.isEnabled()
+    assert not admin.assign_button.isEnabled()  # 指派 is the step's clerk's, the server says why
+    assert admin.assign_button.toolTip() == "该审批环节不在您的待办中"
+    offered: list[list[str]] = []
 
     def pick(row: int) -> None:
         def act(dialog: ReassignDialog) -> None:
+            offered.append([dialog.people.item(i).text() for i in range(dialog.people.count())])
             dialog.people.setCurrentRow(row)
             dialog.submit()
 
         when_modal(ReassignDialog, act)
         admin.reassign_button.click()
 
-    pick(1)  # 改派给 the county approver, the only one who can act on the step
+    pick(0)  # not assigned to anyone: no 收回, only 改派给 the county approver
     qtbot.waitUntil(lambda: "已改派" in admin.status.text(), timeout=WAIT)
+    assert len(offered[0]) == 1 and offered[0][0].startswith("改派给 county审批员")
     task = admin.model.detail.current_task if admin.model.detail else None
     assert task is not None and task.assignee_name == "county审批员"
-    pick(0)  # 收回到本单位
+    assert admin.subheader.text().endswith("已指派给 county审批员")
+    pick(0)  # now 收回 is offered, and the assignee is no longer a target
     qtbot.waitUntil(lambda: "已收回" in admin.status.text(), timeout=WAIT)
+    assert offered[1] == ["收回到本单位待办（不指定办理人）"]
     task = admin.model.detail.current_task if admin.model.detail else None
     assert task is not None and task.assignee_name is None
     actions = [e.action for e in world.admin.progress(app_id).entries]

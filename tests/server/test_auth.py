@@ -166,6 +166,7 @@ def test_change_password_with_sms_code(
     _, api = make_user(admin, client, "smsuser", root_id(admin), role["id"])
     sent = api.post("/auth/verification-code", 202).json()
     assert sent["sent_to"] == "138****5678"
+    assert sent["resend_after_seconds"] == 60 and sent["expires_in_seconds"] == 300
     assert len(sender.sent) == 1 and sender.sent[0].recipient == "13812345678"
     code = next(
         part for part in sender.sent[0].body.split("验证码")[1].split("，") if part.isdigit()

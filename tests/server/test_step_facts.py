@@ -44,6 +44,8 @@ def test_facts_of_each_step_of_a_three_level_flow(world: World) -> None:
     assert refused(county, "approve") == "GATE_CLOSED"  # screening not run yet
     assert "背景审查" in county["allowed_actions"]["approve"]["reason"]
     assert refused(county, "assign") is None  # xh_clerk2 is a colleague of the step
+    assigned_to = [p["user_id"] for p in county["assign_to"]]
+    assert assigned_to == [world.users["xh_clerk2"].id]  # never the caller
     assert refused(county, "release") == "PERMISSION_DENIED"
     # another bureau's clerk sees the application's facts but may do nothing
     other = detail(world.apis["intake"], app_id)
@@ -56,6 +58,7 @@ def test_facts_of_each_step_of_a_three_level_flow(world: World) -> None:
     assert city["step"]["can_return"] is True and city["step"]["is_final"] is False
     assert refused(city, "return_back") is None
     assert refused(city, "assign") == "NO_OTHER_APPROVER"  # alone at the city
+    assert city["assign_to"] == []
     assert refused(detail(world.apis["xh_clerk"], app_id), "approve") == "NOT_YOUR_STEP"
 
     approve_current(world, app_id, "市级同意")

@@ -147,12 +147,17 @@ class AssignDialog(QDialog):
 
 
 class ReassignDialog(QDialog):
-    """收回/改派 (a leader's or an administrator's): the first line gives the step back to the
-    bureau, any other hands it to that person (认领 when it is oneself); the server lists who
-    can act on the step and checks again."""
+    """收回/改派 (a leader's or an administrator's): 收回 gives the step back to the bureau (only
+    offered when the server allows it: the step is assigned to someone), any other line hands it
+    to that person (认领 when it is oneself); the server lists who and checks again."""
 
     def __init__(
-        self, people: list[PendingApprover], assigned: str | None, parent: QWidget | None = None
+        self,
+        people: list[PendingApprover],
+        assigned: str | None,
+        *,
+        can_release: bool = True,
+        parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("收回/改派")
@@ -165,9 +170,11 @@ class ReassignDialog(QDialog):
         )
         layout.addWidget(QLabel(now))
         self.people = QListWidget()
-        back = QListWidgetItem("收回到本单位待办（不指定办理人）")
-        back.setData(Qt.ItemDataRole.UserRole, None)
-        self.people.addItem(back)
+        self.can_release = can_release
+        if can_release:
+            back = QListWidgetItem("收回到本单位待办（不指定办理人）")
+            back.setData(Qt.ItemDataRole.UserRole, None)
+            self.people.addItem(back)
         for person in people:
             item = QListWidgetItem(f"改派给 {person.name} [{person.role_label}] {person.org_name}")
             item.setData(Qt.ItemDataRole.UserRole, person.user_id)
@@ -192,7 +199,8 @@ class ReassignDialog(QDialog):
 
     def submit(self) -> None:
         if not self.chosen()[0]:
-            self.error.setText("请选择收回到本单位或改派对象")
+            what = "收回到本单位或改派对象" if self.can_release else "改派对象"
+            self.error.setText(f"请选择{what}")
         else:
             self.accept()
 

@@ -36,7 +36,12 @@ from client.jobs.api_jobs import LoadCertificatePdf, LoadPrintPdf
 from client.jobs.job import ApiJob
 from client.jobs.local_jobs import RenderPdfPages
 from client.models.fingerprint_enrolment import EnrolmentModel
-from client.models.review import ReviewModel
+from client.models.review import (
+    RELEASE_OR_REASSIGN,
+    ReviewModel,
+    status_line,
+    view_only_note,
+)
 from client.session import Session
 from client.views.approvals.action_dialogs import (
     AssignDialog,
@@ -52,14 +57,18 @@ from client.views.approvals.screening_panel import ScreeningPanel
 from client.views.devices.fingerprint_dialog import FingerprintEnrolDialog
 from client.views.status import StatusLabel
 from client.views.style import OPINION_HEIGHT, PERSONS_TABLE_HEIGHT, REVIEW_DIALOG, set_state
-from client.views.widgets import confirm, guard_enter, not_on_enter
+from client.views.widgets import confirm, guard_enter, not_on_enter, show_action_state
 from shared.approvals import ApprovalAction
 from shared.errors import ErrorCode
 from shared.schemas.applications import ApplicationDetail
+from shared.schemas.common import ActionState
 from shared.schemas.forms import FORMS
 
 INTERNAL_LABEL = "审批意见（内部意见，仅公安内部可见，不告知申请人）"
 EXTERNAL_LABEL = "审批意见（对外可见：最后一级的审批意见将告知申请人）"
+ASSIGN_TIP = "将本环节交给本环节有审批权限的其他人员办理"
+RETURN_TIP = "退回本轮的上一个审批环节重新办理（原因仅公安内部可见）"
+REASSIGN_TIP = "本单位领导或系统管理员：收回、认领或改派该待办环节"
 
 
 def form_rows(detail: ApplicationDetail) -> list[tuple[str, str]]:
@@ -177,7 +186,6 @@ class ReviewDialog(QDialog):
         self.return_button = QPushButton("退回上一级")
         self.return_button.clicked.connect(self.return_back)
         self.reassign_button = QPushButton("收回/改派…")
-        self.reassign_button.setToolTip("本单位领导或系统管理员：收回、认领或改派该待办环节")
         self.reassign_button.clicked.connect(self.reassign)
         self.reassign_button.setVisible(False)
         self.print_button = QPushButton("打印…")
@@ -230,18 +238,7 @@ class ReviewDialog(QDialog):
         d = self.model.detail
         assert d is not None
         self.header.setText(f"{d.business_type_label} · {d.applicant_name}")
-        task = d.current_task
-        where = (
-            f"当前环节：{task.step_name}（{task.level_label}，{task.acting_org_name}）"
-            if task
-            else ""
-        )
-        due = ""
-        if task is not None:
-            due = f" · 办理期限 {task.due_date:%Y-%m-%d}" + ("（已超期）" if d.overdue else "")
-        assigned = f" · 已指派给 {task.assignee_name}" if task and task.assignee_name else ""
-        head = f"申请编号 {d.number} · 第 {d.round} 轮 · 状态：{d.status_label}"
-        self.subheader.setText(f"{head} · {where}{due}{assigned}")
+        self.subheader.setText(status_line(d))
         set_state(self.subheader, "overdue", d.overdue)
         while self.form_layout.rowCount():
             self.form_layout.removeRow(0)
@@ -261,25 +258,28 @@ class ReviewDialog(QDialog):
         self._show_actions(d)
 
     def _show_actions(self, d: ApplicationDetail) -> None:
+        """Every button as the server's ``allowed_actions`` say, its reason as the tooltip."""
         self.actions.setVisible(True)
         self.reassign_button.setVisible(d.can_reassign)
         acting = d.can_act and d.gate is not None
-        self._set_enabled(acting)
-        final = self.model.is_final_step
-        self.opinion_label.setText(EXTERNAL_LABEL if final else INTERNAL_LABEL)
-        set_state(self.opinion_label, "external", final)  # goes to the applicant: stands out
-        if not acting or d.gate is None:
-            self.gate_note.setText("" if d.can_act else "本环节不由您办理，仅可查看")
-            self.primary.setText("同意")
-            return
-        gate = d.gate
-        self.primary.setText(gate.label)
-        self.primary.setEnabled(gate.action != "approve" or gate.approve_allowed)
-        self.reject_button.setEnabled(gate.reject_allowed)
-        back = d.allowed_actions.get(ApprovalAction.return_back)
-        self.return_button.setEnabled(back is not None and back.allowed)
-        self.return_button.setToolTip(back.reason or "" if back is not None else "")
-        self.gate_note.setText("；".join(gate.reasons))
+        self.opinion.setEnabled(acting)
+        external = self.model.opinion_external
+        self.opinion_label.setText(EXTERNAL_LABEL if external else INTERNAL_LABEL)
+        set_state(self.opinion_label, "external", external)  # goes to the applicant: stands out
+        state = self.model.action
+        gate = d.gate if acting else None
+        self.primary.setText(gate.label if gate is not None else "同意")
+        if gate is not None and gate.action != "approve":
+            # the gate's own step before 同意 (fingerprint card, payment): the step's clerk does it
+            show_action_state(self.primary, ActionState(allowed=True))
+        else:
+            show_action_state(self.primary, state(ApprovalAction.approve))
+        show_action_state(self.reject_button, state(ApprovalAction.reject))
+        show_action_state(self.assign_button, state(ApprovalAction.assign), ASSIGN_TIP)
+        show_action_state(self.return_button, state(ApprovalAction.return_back), RETURN_TIP)
+        reassign = self.model.any_of(RELEASE_OR_REASSIGN)
+        show_action_state(self.reassign_button, reassign, REASSIGN_TIP)
+        self.gate_note.setText("；".join(gate.reasons) if gate is not None else view_only_note(d))
 
     def _show_external(self) -> None:
         view = self.model.external
@@ -312,7 +312,7 @@ class ReviewDialog(QDialog):
                 self.model.confirm_payment()
             return
         opinion = self.opinion.toPlainText().strip()
-        if self.model.is_final_step and not opinion:
+        if self.model.opinion_required and not opinion:
             self.status.error("最后一级审批须填写对外可见的审批意见")
             self.opinion.setFocus()
             return
@@ -357,22 +357,26 @@ class ReviewDialog(QDialog):
             self.model.reject(reason, corrections)
 
     def assign(self) -> None:
-        progress = self.model.progress
-        me = self.session.me
-        colleagues = [
-            p for p in (progress.pending if progress else []) if me is None or p.user_id != me.id
-        ]
-        dialog = AssignDialog(colleagues, self)
+        """指派 to one of the people the server named (``assign_to``, never the clerk)."""
+        d = self.model.detail
+        if d is None or not self.model.action(ApprovalAction.assign).allowed:
+            return
+        dialog = AssignDialog(d.assign_to, self)
         chosen = dialog.chosen() if dialog.exec() else None
         if chosen is not None:
             self.model.assign(chosen, dialog.opinion.toPlainText().strip())
 
     def reassign(self) -> None:
+        """收回 when the server allows it (an assigned step), 改派/认领 to its ``reassign_to``."""
         d = self.model.detail
         if d is None or not d.can_reassign:
             return
+        release = self.model.action(ApprovalAction.release).allowed
+        people = d.reassign_to if self.model.action(ApprovalAction.reassign).allowed else []
+        if not release and not people:
+            return
         assigned = d.current_task.assignee_name if d.current_task else None
-        dialog = ReassignDialog(d.reassign_to, assigned, self)
+        dialog = ReassignDialog(people, assigned, can_release=release, parent=self)
         if dialog.exec():
             _, user_id = dialog.chosen()
             self.model.reassign(user_id, dialog.opinion.toPlainText().strip())

@@ -81,7 +81,11 @@ def send_code(
         session, settings=context.settings, now=now, user=who.user, actor=actor
     )
     deliver_pending(session, context.sender, now=now)
-    return VerificationCodeSent(sent_to=sent_to, expires_in_seconds=lifetime)
+    return VerificationCodeSent(
+        sent_to=sent_to,
+        expires_in_seconds=lifetime,
+        resend_after_seconds=context.settings.verification_code_interval_seconds,
+    )
 
 
 @router.post("/auth/change-password", status_code=204)

@@ -40,6 +40,7 @@ class CallerFacts:
     can_act: bool = False
     can_reassign: bool = False
     gate: GateView | None = None
+    assign_to: list[PendingApprover] = field(default_factory=list)
     reassign_to: list[PendingApprover] = field(default_factory=list)
     allowed_actions: dict[ApprovalAction, ActionState] = field(default_factory=dict)
 
@@ -84,15 +85,15 @@ def _step_refusals(
     facts.can_act = True
     step = process.step(task.step_key)
     facts.gate = gates.evaluate(session, application, step)
-    colleagues = [
-        u
-        for u in routing.candidates(session, task, ignore_assignee=True)
-        if u.id != principal.user_id
+    facts.assign_to = [
+        p
+        for p in pending_approvers(session, task, ignore_assignee=True)
+        if p.user_id != principal.user_id
     ]
     return {
         ApprovalAction.approve: gates.approve_refusal(session, application, step),
         ApprovalAction.reject: gates.reject_refusal(session, application, step),
-        ApprovalAction.assign: None if colleagues else AppError(ErrorCode.NO_OTHER_APPROVER),
+        ApprovalAction.assign: None if facts.assign_to else AppError(ErrorCode.NO_OTHER_APPROVER),
         ApprovalAction.return_back: None
         if facts.step is not None and facts.step.can_return
         else AppError(ErrorCode.NO_PREVIOUS_STEP),

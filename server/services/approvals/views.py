@@ -160,6 +160,7 @@ def detail(
         current_task=task_public(session, task, now=now) if task else None,
         can_act=facts.can_act,
         can_reassign=facts.can_reassign,
+        assign_to=facts.assign_to,
         reassign_to=facts.reassign_to,
         gate=facts.gate,
         fingerprint_card_no=application.fingerprint_card_no,
