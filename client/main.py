@@ -96,6 +96,9 @@ def main(argv: list[str] | None = None) -> None:
     from client.translations import install_qt_chinese  # Qt's own buttons and dialogs
 
     install_qt_chinese(app)
+    from client.qt import collector  # cycles are collected on this thread, never a worker's
+
+    collector.install(app)
     prefs = Preferences()
     if args.check:
         from client.check import run_checks

@@ -1,6 +1,7 @@
 """Client tests drive real widgets against a real server process on a temporary SQLite database.
 Settings live in a temp folder and the OS credential store is replaced by an in-memory one."""
 
+import gc
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -36,6 +37,19 @@ class MemoryKeyring(KeyringBackend):
 
     def delete_password(self, service: str, username: str) -> None:
         self.store.pop((service, username), None)
+
+
+@pytest.fixture(autouse=True)
+def ui_thread_collector(qapp) -> Iterator[None]:  # type: ignore[no-untyped-def]
+    """As in the desk (client.main): cycles are collected on the UI thread, never a worker's;
+    the test's garbage is collected here before Python's own collection resumes."""
+    from client.qt.collector import install
+
+    collector = install(qapp)
+    yield
+    collector.stop()
+    gc.collect()
+    collector.deleteLater()
 
 
 @pytest.fixture(autouse=True)
