@@ -22,6 +22,7 @@ from client.jobs.api_jobs import ChangePassword, SendVerificationCode
 from client.models.password import ResendCountdown, check_new_password
 from client.session import Session
 from client.views.widgets import not_on_enter, ok_cancel
+from shared.errors import ErrorCode
 from shared.password_policy import RULES_TEXT
 
 SMS_NOTE = "修改密码需验证您的手机号：点击【获取验证码】，验证码将以短信发送到您登记的手机。"
@@ -155,6 +156,6 @@ class ChangePasswordDialog(QDialog):
     def _failed(self, err: Exception) -> None:
         self.error.setText(err.message if isinstance(err, ApiError) else str(err))
         self._recheck()
-        if isinstance(err, ApiError) and err.code == "VERIFICATION_CODE_INVALID":
+        if isinstance(err, ApiError) and err.code == ErrorCode.VERIFICATION_CODE_INVALID:
             self.code.selectAll()
             self.code.setFocus()
