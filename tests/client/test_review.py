@@ -4,7 +4,6 @@ county, city and province, a rejection reaches the applicant with its correction
 action is refused without losing the typed opinion, and materials are viewed page by page."""
 
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
 from io import BytesIO
 
 import pytest
@@ -24,9 +23,10 @@ from client.views.approvals.review_dialog import EXTERNAL_LABEL, INTERNAL_LABEL,
 from client.views.paged_table import PagedTable
 from shared.approvals import ApplicationStatus
 from shared.enums import BusinessType
-from shared.schemas.applications import ApplicationRow, ApproveBody
+from shared.schemas.applications import ApproveBody
 from tests.client.approval_desk import DeskWorld, build_desk_world
 from tests.client.modal import agree_to_confirmations, when_modal
+from tests.inbox_rows import inbox_row
 
 WAIT = 15000
 
@@ -343,20 +343,7 @@ def test_overdue_rows_are_marked(qtbot, prefs: Preferences) -> None:  # type: ig
     paged = PagedTable(model, "overdue-test", prefs)
     qtbot.addWidget(paged)
     table = paged.adapter
-    row = ApplicationRow(
-        id=1,
-        number="SQ2026000001",
-        business_type=BusinessType.legal_rep_change,
-        business_type_label="法定代表人变更",
-        applicant_name="某公司",
-        status=ApplicationStatus.in_review,
-        status_label="审批中",
-        round=1,
-        submitted_at=datetime(2026, 11, 2, tzinfo=UTC),
-        version=1,
-        due_date=date(2026, 11, 9),
-        overdue=True,
-    )
+    row = inbox_row(1, overdue=True)
     on_time = row.model_copy(update={"id": 2, "overdue": False})
     model.fill([row, on_time], 2)
     due = next(i for i, c in enumerate(model.columns) if c.key == "due_date")

@@ -2,7 +2,7 @@
 earlier session, the inbox's filters and export job, the organisation tree's search, and the
 actions the server allows on a user."""
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -14,31 +14,13 @@ from client.models.inbox_table import DONE_COLUMNS, PENDING_COLUMNS, InboxModel
 from client.models.org_tree import OrgSearch, OrgTree
 from client.models.table import Column, PagedRows
 from client.models.user_actions import NO_SELECTION, action_label, availability, unavailable_note
-from shared.approvals import ApplicationStatus
-from shared.enums import BusinessType, OrgType
-from shared.schemas.applications import ApplicationRow
+from shared.enums import OrgType
 from shared.schemas.common import ActionState
 from shared.schemas.orgs import OrgPublic
 from shared.schemas.users import UserAction, UserPublic
+from tests.inbox_rows import inbox_row
 
 NOW = datetime(2026, 11, 2, tzinfo=UTC)
-
-
-def _row(id_: int, overdue: bool = False) -> ApplicationRow:
-    return ApplicationRow(
-        id=id_,
-        number=f"SQ2026{id_:06d}",
-        business_type=BusinessType.legal_rep_change,
-        business_type_label="法定代表人变更",
-        applicant_name="某公司",
-        status=ApplicationStatus.in_review,
-        status_label="审批中",
-        round=1,
-        submitted_at=NOW,
-        version=1,
-        due_date=date(2026, 11, 9),
-        overdue=overdue,
-    )
 
 
 def test_a_remembered_sort_applies_only_where_a_column_sorts_by_it() -> None:
@@ -71,7 +53,7 @@ def test_inbox_box_change_keeps_a_sort_both_boxes_have() -> None:
 
 def test_inbox_filters_say_whether_they_changed() -> None:
     model = InboxModel(page_size=20)
-    model.fill([_row(1)], 100)
+    model.fill([inbox_row(1)], 100)
     assert model.go_to(3)
     assert not model.set_filters(business_type=None, overdue=False)  # as they were
     assert model.page == 3  # nothing changed: the page the clerk is on stays
@@ -90,7 +72,7 @@ class _FakeInboxApi:
         self.calls.append(params)
         start = (params["page"] - 1) * params["page_size"]
         stop = min(start + params["page_size"], self.total)
-        items = [_row(i + 1, overdue=i == 0) for i in range(start, stop)]
+        items = [inbox_row(i + 1, overdue=i == 0) for i in range(start, stop)]
         return SimpleNamespace(items=items, total=self.total)
 
 

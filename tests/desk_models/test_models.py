@@ -3,7 +3,7 @@ named jobs a model asks for and answers them in the test's order."""
 
 import subprocess
 import sys
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 import pytest
@@ -21,10 +21,9 @@ from client.models.review import ReviewModel
 from client.models.table import Column, PagedRows
 from client.session import Session
 from drivers.errors import CancelledByUserError
-from shared.approvals import ApplicationStatus
-from shared.enums import BusinessType
-from shared.schemas.applications import ApplicationRow, InboxCounts
+from shared.schemas.applications import InboxCounts
 from shared.schemas.roles import PermissionCatalogue
+from tests.inbox_rows import inbox_row
 
 
 class FakeRun:
@@ -59,23 +58,6 @@ def test_the_models_and_the_session_load_without_qt() -> None:
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
-def _row(id_: int, overdue: bool) -> ApplicationRow:
-    return ApplicationRow(
-        id=id_,
-        number=f"SQ20260000{id_:02d}",
-        business_type=BusinessType.legal_rep_change,
-        business_type_label="法定代表人变更",
-        applicant_name="某公司",
-        status=ApplicationStatus.in_review,
-        status_label="审批中",
-        round=1,
-        submitted_at=datetime(2026, 11, 2, tzinfo=UTC),
-        version=1,
-        due_date=date(2026, 11, 9),
-        overdue=overdue,
-    )
-
-
 def test_inbox_model_holds_filters_sort_and_page_as_plain_state() -> None:
     model = InboxModel(page_size=20)
     assert model.params() == {
@@ -92,7 +74,7 @@ def test_inbox_model_holds_filters_sort_and_page_as_plain_state() -> None:
         date_to=date(2026, 1, 31),
     )
     assert model.set_sort(5, descending=True)  # 办理期限
-    model.fill([_row(1, True)], 45)
+    model.fill([inbox_row(1, True)], 45)
     assert model.go(1) and model.page == 2
     assert not model.go_to(4) and model.page == 2  # 45 rows at 20 a page: 3 pages
     assert model.params(with_counts=False) == {
@@ -120,7 +102,9 @@ def test_inbox_rows_flag_overdue_and_mark_the_time_limit() -> None:
     resets: list[str] = []
     model.resetting.connect(lambda: resets.append("begin"))
     model.reset.connect(lambda: resets.append("end"))
-    page = type("Page", (), {"items": [_row(1, True), _row(2, False)], "total": 2, "counts": None})
+    page = type(
+        "Page", (), {"items": [inbox_row(1, True), inbox_row(2, False)], "total": 2, "counts": None}
+    )
     model.fill_page(page)
     assert resets == ["begin", "end"]
     due = next(i for i, c in enumerate(PENDING_COLUMNS) if c.key == "due_date")
