@@ -64,7 +64,7 @@ bench-startup: $(STAMP)
 
 # docs/screenshots/ from the demo database (run `make demo` once first); needs a virtual screen
 screenshots: $(STAMP)
-	xvfb-run -a $(BIN)/python -m tools.screenshots
+	xvfb-run -a -s "-screen 0 1366x768x24" $(BIN)/python -m tools.screenshots $(DEMO_DB)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -9,7 +9,9 @@ clerk reads.
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from shared.enums import LabelledEnum
+from shared.approvals import ApplicationStatus
+from shared.documents import DocumentKind
+from shared.enums import BusinessType, LabelledEnum
 
 if TYPE_CHECKING:
     from shared.approvals import ApprovalAction
@@ -118,8 +120,51 @@ FIELD_LABELS: Mapping[str, str] = {
     "applicant_name": "申请人",
     "reason": "原因",
     "ip": "IP地址",
+    "number": "编号",
+    "round": "轮次",
+    "application_id": "申请ID",
+    "application_number": "申请编号",
+    "title": "材料名称",
+    "filename": "文件名",
+    "media_type": "文件类型",
+    "size": "大小",
+    "sha256": "校验值",
+    "provider": "审查来源",
+    "persons": "审查人数",
+    "hits": "命中",
+    "errors": "未能审查",
+    "opinion": "意见",
+    "kind": "证件种类",
+    "holder_name": "持证人",
+    "issued_by": "发证机关",
+    "source_name": "定义文件",
+    "source_text": "定义内容",
+    "fingerprint_card_no": "指纹卡号",
+    "failed_attempts": "连续失败次数",
+    "other_application": "已登记的申请",
+    "device_id": "采集设备",
+    "slot": "指纹库位置",
+    "score": "比对分数",
+    "seed": "随机种子",
+    "orgs": "机构数",
+    "users": "用户数",
+    "roles": "角色数",
 }
 """Chinese names for the fields that recur in before/after; others show under their own key."""
+
+LOGIN_FAILURE_REASONS: Mapping[str, str] = {
+    "wrong_password": "密码错误",
+    "unknown_user": "用户名不存在",
+    "disabled": "账号已停用",
+}
+
+VALUE_LABELS: Mapping[str, Mapping[str, str]] = {
+    "business_type": {m.value: m.label for m in BusinessType},
+    "status": {m.value: m.label for m in ApplicationStatus},
+    "kind": {m.value: m.label for m in DocumentKind},
+    "reason": LOGIN_FAILURE_REASONS,
+}
+"""Codes stored under a field, in Chinese (a code not listed, or free text, shows as stored)."""
 
 
 def readable(value: object) -> str:
@@ -132,11 +177,20 @@ def readable(value: object) -> str:
     if isinstance(value, bool):
         return "是" if value else "否"
     if isinstance(value, Mapping):
-        parts = [f"{FIELD_LABELS.get(str(k), str(k))}：{_nested(v)}" for k, v in value.items()]
+        parts = [
+            f"{FIELD_LABELS.get(str(k), str(k))}：{_nested(_value_label(str(k), v))}"
+            for k, v in value.items()
+        ]
         return "；".join(parts)
     if isinstance(value, list | tuple):
         return "、".join(_nested(v) for v in value)
     return str(value)
+
+
+def _value_label(field: str, value: object) -> object:
+    if isinstance(value, str):
+        return VALUE_LABELS.get(field, {}).get(value, value)
+    return value
 
 
 def _nested(value: object) -> str:

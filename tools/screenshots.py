@@ -1,6 +1,10 @@
 """Render the main screens to PNG (``docs/screenshots/``) against the demo database.
 
-Run under a virtual screen: ``xvfb-run -a .venv/bin/python -m tools.screenshots``.
+Run under a virtual screen the size of the smallest supported screen:
+``xvfb-run -a -s "-screen 0 1366x768x24" .venv/bin/python -m tools.screenshots [DB]``.
+Windows and dialogs are shot at the sizes they open at (``client/views/style.py``), as a clerk
+sees them; settings are fresh each run so no saved geometry leaks in. The run acts on the
+database (an approval, an enrolment, an SMS code), so shoot a freshly built demo database.
 """
 
 import sys
@@ -8,7 +12,7 @@ import tempfile
 from pathlib import Path
 
 from PySide6.QtCore import QSettings
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 
 from client.api import ApiClient
 from client.devices import diagnostics
@@ -20,12 +24,15 @@ from client.preferences import Preferences
 from client.resources import stylesheet
 from client.session import Session
 from client.views.approvals.inbox_page import InboxPage
+from client.views.change_password import ChangePasswordDialog
 from client.views.devices.fingerprint_dialog import FingerprintEnrolDialog
 from client.views.devices.settings_dialog import DeviceSettingsDialog
 from client.views.main_window import MainWindow
 from client.views.pages import PAGES
 from client.views.sign_in import SignInWindow
+from client.views.system.orgs import OrgPage
 from client.views.system.role_dialog import RoleDialog
+from client.views.system.users import UserPage
 from shared.enums import BusinessType
 from shared.schemas.applications import ApproveBody
 
@@ -46,30 +53,52 @@ def role_editor(app: QApplication, api: ApiClient, parent: MainWindow) -> None:
         dialog.tabs.setCurrentIndex(index)
         dialog.show()
         settle(app)
-        dialog.grab().save(str(OUT / f"{name}.png"))
+        save(dialog, name)
     dialog.close()
+
+
+def wait(app: QApplication, session: Session) -> None:
+    for _ in range(3):  # pages load in steps (tree, then list)
+        session.runner.wait()
+        settle(app)
+
+
+def save(widget: QWidget, name: str) -> None:
+    """PNG at Qt's highest compression (quality 0): the shots are committed."""
+    widget.grab().save(str(OUT / f"{name}.png"), "PNG", 0)
+
+
+def inbox_pager(app: QApplication, session: Session, window: MainWindow) -> None:
+    """The inbox at 20 a page, on its second page: the pager's buttons, count and jump field."""
+    page = window.open_page("applications")
+    assert isinstance(page, InboxPage)
+    wait(app, session)
+    pager = page.table
+    pager.page_sizes.setCurrentIndex(pager.page_sizes.findData(20))
+    wait(app, session)
+    pager.next.click()
+    wait(app, session)
+    save(window, "inbox")
+    pager.first.click()
+    wait(app, session)
 
 
 def inbox_and_review(app: QApplication, session: Session, window: MainWindow) -> None:
     page = window.open_page("applications")
     assert isinstance(page, InboxPage)
-    for _ in range(3):
-        session.runner.wait()
-        settle(app)
-    window.grab().save(str(OUT / "inbox.png"))
+    wait(app, session)
     rows = page.model.rows
     row = next(
         (i for i, r in enumerate(rows) if r.business_type == BusinessType.legal_rep_change), 0
     )
     dialog = page.open_review(row)
-    dialog.resize(1280, 820)
     for tab in range(dialog.tabs.count()):
         dialog.tabs.setCurrentIndex(tab)
         for _ in range(3):
             session.runner.wait()
             settle(app)
         name = dialog.tabs.tabText(tab)
-        dialog.grab().save(str(OUT / f"review-{REVIEW_TABS.get(name, tab)}.png"))
+        save(dialog, f"review-{REVIEW_TABS.get(name, tab)}")
     dialog.close()
 
 
@@ -93,7 +122,7 @@ def devices(app: QApplication, clerk: ApiClient, session: Session, window: MainW
     dialog.show()
     dialog.pr_status.click()
     wait()
-    dialog.grab().save(str(OUT / "device-settings.png"))
+    save(dialog, "device-settings")
     dialog.save()
 
     enrolment = str(BusinessType.guard_exam_enrolment)
@@ -116,8 +145,72 @@ def devices(app: QApplication, clerk: ApiClient, session: Session, window: MainW
         enrol.show()
         enrol.start()
         wait()
-        enrol.grab().save(str(OUT / f"{name}.png"))
+        save(enrol, name)
         enrol.close()
+
+
+def audit(app: QApplication, session: Session, window: MainWindow) -> None:
+    window.open_page("audit")
+    wait(app, session)
+    save(window, "audit")
+
+
+def org_search(app: QApplication, session: Session, window: MainWindow) -> None:
+    """机构管理 with a search typed: the matches with their ancestors, the first selected."""
+    page = window.open_page("orgs")
+    assert isinstance(page, OrgPage)
+    wait(app, session)
+    page.tree.search_box.setFocus()
+    page.tree.search_box.setText("西湖")
+    settle(app)
+    page.tree.select_next_match()
+    wait(app, session)
+    save(window, "orgs-search")
+    page.tree.search_box.clear()
+
+
+def users_greyed(app: QApplication, session: Session, window: MainWindow) -> None:
+    """用户管理 with a user selected on whom some action is not allowed: greyed, reason below."""
+    page = window.open_page("users")
+    assert isinstance(page, UserPage)
+    wait(app, session)
+    rows = page.model.rows
+    row = next(
+        (
+            i
+            for i, user in enumerate(rows)
+            if any(not state.allowed for state in user.allowed_actions.values())
+        ),
+        None,
+    )
+    if row is None:  # nothing refused in the first page: the subtree has more accounts
+        page.subtree.setChecked(True)
+        wait(app, session)
+        rows = page.model.rows
+        row = next(
+            (
+                i
+                for i, user in enumerate(rows)
+                if any(not state.allowed for state in user.allowed_actions.values())
+            ),
+            0,
+        )
+    page.table.view.selectRow(row)
+    settle(app)
+    save(window, "users-greyed")
+
+
+def change_password(app: QApplication, session: Session, window: MainWindow) -> None:
+    """修改密码 after 获取验证码: the code sent, the button counting down, a weak password typed."""
+    dialog = ChangePasswordDialog(session, session.me.username if session.me else "", parent=window)
+    dialog.show()
+    dialog.send_code()
+    wait(app, session)
+    dialog.new.setText("abc123")
+    settle(app)
+    save(dialog, "change-password")
+    dialog.timer.stop()
+    dialog.close()
 
 
 REVIEW_TABS = {
@@ -147,7 +240,7 @@ def main(db: str = "var/demo/sgss-demo.db") -> None:
         sign_in.submit()
         session.runner.wait()
         settle(app)
-        sign_in.grab().save(str(OUT / "sign-in.png"))
+        save(sign_in, "sign-in")
         shots = (
             ("demo_admin", "main-admin", "orgs"),
             ("c3301admin", "users-city-admin", "users"),
@@ -158,18 +251,21 @@ def main(db: str = "var/demo/sgss-demo.db") -> None:
             api = ApiClient(url)
             api.login(username, DEMO_PASSWORD)
             session = Session(api, JobRunner(), prefs, api.me())
-            window = MainWindow(session, PAGES)
-            window.resize(1280, 800)
+            window = MainWindow(session, PAGES)  # opens at style.MAIN_WINDOW
             window.show()
             window.open_page(page or next(iter(window.entries)))
-            for _ in range(3):  # pages load in steps (tree, then list)
-                session.runner.wait()
-                settle(app)
+            wait(app, session)
             settle(app)
-            window.grab().save(str(OUT / f"{name}.png"))
+            save(window, name)
             if username == "demo_admin":
                 role_editor(app, api, window)
+                org_search(app, session, window)
+                audit(app, session, window)
+            if username == "c3301admin":
+                users_greyed(app, session, window)
             if username == "x330106clerk1":
+                change_password(app, session, window)
+                inbox_pager(app, session, window)
                 inbox_and_review(app, session, window)
                 lead = ApiClient(url)
                 lead.login("x330106lead", DEMO_PASSWORD)

@@ -144,3 +144,18 @@ def test_readable_before_and_after() -> None:
         "自定义角色：3、4；odd_key：（审批环节：county）"
     )
     assert readable({"reason": None}) == "原因：无"
+
+
+def test_readable_names_recorded_fields_and_codes_in_chinese() -> None:
+    """What the server records on a submission and a failed sign-in reads in Chinese; free
+    text and unknown codes are shown as stored."""
+    assert (
+        readable(
+            {"number": "SQ2026000001", "business_type": "company_licence", "status": "in_review"}
+        )
+        == "编号：SQ2026000001；业务类型：保安服务公司设立许可；状态：审批中"
+    )
+    assert readable({"reason": "wrong_password", "failed_attempts": 2}) == (
+        "原因：密码错误；连续失败次数：2"
+    )
+    assert readable({"reason": "股东会决议", "status": "odd"}) == "原因：股东会决议；状态：odd"
