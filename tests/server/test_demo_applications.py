@@ -136,5 +136,10 @@ def _assert_consistent(session: Session) -> None:
     ).all()
     assert changes  # the demo issues certificates for finished changes of legal representative
     for document, application in changes:
-        rows = dict(certificate(document, application).particulars)
-        assert rows["原法定代表人"] == rows["法定代表人"] != rows["变更后法定代表人"]
+        particulars = certificate(document, application).particulars
+        titles = [title for title, _ in particulars]
+        assert "法定代表人" not in titles  # the outgoing one is printed once, as 原法定代表人
+        assert titles.count("原法定代表人") == 1 and titles.count("变更后法定代表人") == 1
+        rows = dict(particulars)
+        assert rows["原法定代表人"] == application.form["current_legal_rep"]
+        assert rows["原法定代表人"] != rows["变更后法定代表人"]

@@ -40,6 +40,9 @@ _CERTIFICATE_PERSON_LABELS = {
     PersonRole.principal: "主要负责人",
     PersonRole.proposed_legal_rep: "变更后法定代表人",
 }
+# a change of legal representative names the outgoing one twice (the form's 原法定代表人 and the
+# person listed as 法定代表人): the certificate prints him once, beside his successor
+_CHANGE_OF_LEGAL_REP = {PersonRole.legal_rep: "原法定代表人"}
 
 
 def _text(value: Any, annotation: Any) -> str:
@@ -70,17 +73,20 @@ def form_rows(
 
 def certificate(document: IssuedDocument, application: Application) -> Certificate:
     business_type = BusinessType(application.business_type)
+    labels, skip = _CERTIFICATE_PERSON_LABELS, _NOT_ON_CERTIFICATE
+    if business_type == BusinessType.legal_rep_change:
+        labels, skip = labels | _CHANGE_OF_LEGAL_REP, skip | {"current_legal_rep"}
     people = [
-        (_CERTIFICATE_PERSON_LABELS[PersonRole(p.role)], p.name)
+        (labels[PersonRole(p.role)], p.name)
         for p in application.current_persons()
-        if PersonRole(p.role) in _CERTIFICATE_PERSON_LABELS
+        if PersonRole(p.role) in labels
     ]
     return Certificate(
         title=DocumentKind(document.kind).label,
         number=document.number,
         holder_name=document.holder_name,
         matter=business_type.label,
-        particulars=form_rows(business_type, application.form, skip=_NOT_ON_CERTIFICATE) + people,
+        particulars=form_rows(business_type, application.form, skip=skip) + people,
         authority=document.issued_by,
         issued_on=china_day(document.issued_at),
         qr_payload=qr_payload(document.number, document.digest),
