@@ -43,6 +43,13 @@ class CallerFacts:
     assign_to: list[PendingApprover] = field(default_factory=list)
     reassign_to: list[PendingApprover] = field(default_factory=list)
     allowed_actions: dict[ApprovalAction, ActionState] = field(default_factory=dict)
+    _eligible: list[PendingApprover] | None = None
+
+    def eligible(self, session: Session, task: ApprovalTask) -> list[PendingApprover]:
+        """Everyone the step may be handed to (assigned or reassigned), read once for both."""
+        if self._eligible is None:
+            self._eligible = pending_approvers(session, task, ignore_assignee=True)
+        return self._eligible
 
 
 def step_facts(
@@ -85,11 +92,7 @@ def _step_refusals(
     facts.can_act = True
     step = process.step(task.step_key)
     facts.gate = gates.evaluate(session, application, step)
-    facts.assign_to = [
-        p
-        for p in pending_approvers(session, task, ignore_assignee=True)
-        if p.user_id != principal.user_id
-    ]
+    facts.assign_to = [p for p in facts.eligible(session, task) if p.user_id != principal.user_id]
     return {
         ApprovalAction.approve: gates.approve_refusal(session, application, step),
         ApprovalAction.reject: gates.reject_refusal(session, application, step),
@@ -110,11 +113,7 @@ def _dispatch_refusals(
     if not dispatch.may_reassign(session, principal, task):
         return dict.fromkeys(DISPATCH_ACTIONS, AppError(ErrorCode.NOT_YOUR_STEP))
     facts.can_reassign = True
-    facts.reassign_to = [
-        p
-        for p in pending_approvers(session, task, ignore_assignee=True)
-        if p.user_id != task.assignee_id
-    ]
+    facts.reassign_to = [p for p in facts.eligible(session, task) if p.user_id != task.assignee_id]
     return {
         ApprovalAction.release: None
         if task.assignee_id is not None
