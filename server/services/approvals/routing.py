@@ -181,11 +181,11 @@ def candidate_standings(
     )
     if task.assignee_id is not None and not ignore_assignee:
         stmt = stmt.where(User.id == task.assignee_id)
-    found = []
+    found: list[tuple[Standing, int]] = []
     for row in session.execute(stmt):
         standing = standing_of(session, row, task)
         if standing is not None and allowed(standing, task, ignore_assignee=ignore_assignee):
-            found.append((standing, row[3]))  # STANDING_COLUMNS[3] is User.org_id
+            found.append((standing, int(row[3])))  # STANDING_COLUMNS[3] is User.org_id
     return found
 
 
