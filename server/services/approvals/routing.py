@@ -185,7 +185,7 @@ def candidate_standings(
     for row in session.execute(stmt):
         standing = standing_of(session, row, task)
         if standing is not None and allowed(standing, task, ignore_assignee=ignore_assignee):
-            found.append((standing, int(row[3])))  # STANDING_COLUMNS[3] is User.org_id
+            found.append((standing, row.org_id))
     return found
 
 
