@@ -8,9 +8,10 @@ server.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from client.jobs.job import ApiJob
+from client.jobs.job import ApiJob, Job
 
 if TYPE_CHECKING:  # the schemas load with the first answer, not with the sign-in window
     from client.api import ApiClient
@@ -227,6 +228,30 @@ class UnlockUser(ApiJob):
         return api.unlock_user(self.user_id)
 
 
+EXPORT_BATCH = 500
+EXPORT_LIMIT = 20000  # rows in one inbox export: more is a question for a statistics report
+
+
+def _every_page(
+    job: Job, fetch: Callable[[int, int], Any], limit: int | None = None
+) -> Iterator[Any]:
+    """The rows ``fetch(page, page_size)`` answers, page after page, until its total (or
+    ``limit`` rows) is reached; reports the rows so far after each page and stops between
+    pages when ``job`` is cancelled. ``job.total`` is the endpoint's count of matching rows."""
+    page, written = 1, 0
+    size = EXPORT_BATCH if limit is None else min(EXPORT_BATCH, limit)
+    while not job.cancelled:
+        batch = fetch(page, size)
+        job.total = batch.total
+        items = batch.items if limit is None else batch.items[: limit - written]
+        yield from items
+        written += len(items)
+        job.report(written)
+        if not items or written >= (batch.total if limit is None else min(limit, batch.total)):
+            return
+        page += 1
+
+
 class ExportUsers(ApiJob):
     """Every user matching ``query``, page by page, into one xlsx; stops between pages when
     cancelled. Answers the number of rows written."""
@@ -234,24 +259,15 @@ class ExportUsers(ApiJob):
     def __init__(self, path: Any, columns: list[Any], query: dict[str, Any]) -> None:
         super().__init__()
         self.path, self.columns, self.query = path, columns, query
+        self.total = 0
 
     def call(self, api: ApiClient) -> int:
         from client.exports import write_xlsx  # openpyxl only when someone exports
 
-        def rows() -> Any:
-            page = 1
-            while not self.cancelled:
-                batch = api.users(page=page, page_size=500, **self.query)
-                yield from batch.items
-                if page * 500 >= batch.total:
-                    return
-                page += 1
+        def fetch(page: int, size: int) -> Any:
+            return api.users(page=page, page_size=size, **self.query)
 
-        return write_xlsx(self.path, "用户列表", self.columns, rows())
-
-
-EXPORT_BATCH = 500
-EXPORT_LIMIT = 20000  # rows in one inbox export: more is a question for a statistics report
+        return write_xlsx(self.path, "用户列表", self.columns, _every_page(self, fetch))
 
 
 class ExportInbox(ApiJob):
@@ -276,21 +292,11 @@ class ExportInbox(ApiJob):
     def call(self, api: ApiClient) -> tuple[int, int]:
         from client.exports import write_xlsx
 
-        def rows() -> Any:
-            page, written, size = 1, 0, min(EXPORT_BATCH, self.limit)
-            while not self.cancelled:
-                batch = api.inbox(page=page, page_size=size, **self.query)
-                self.total = batch.total
-                items = batch.items[: self.limit - written]
-                yield from items
-                written += len(items)
-                self.report(written)
-                if not items or written >= min(self.limit, batch.total):
-                    return
-                page += 1
+        def fetch(page: int, size: int) -> Any:
+            return api.inbox(page=page, page_size=size, **self.query)
 
-        count = write_xlsx(self.path, self.title, self.columns, rows())
-        return count, self.total
+        rows = _every_page(self, fetch, self.limit)
+        return write_xlsx(self.path, self.title, self.columns, rows), self.total
 
 
 # -- one application -------------------------------------------------------------------------

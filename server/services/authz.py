@@ -79,10 +79,8 @@ class Principal:
 
 
 def subtree_ids(session: Session, org_id: int) -> frozenset[int]:
-    path = session.scalar(select(Org.path).where(Org.id == org_id))
-    if path is None:
-        return frozenset()
-    return frozenset(session.scalars(select(Org.id).where(Org.path.startswith(path))))
+    """``org_id`` and every organisation under it (nothing for an unknown id)."""
+    return subtrees(session, [org_id]).get(org_id, frozenset())
 
 
 def subtrees(session: Session, org_ids: Iterable[int]) -> dict[int, frozenset[int]]:

@@ -37,7 +37,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from server.db.models import Role, RolePermission, RoleScopeOrg, User, UserRole
-from server.services.authz import NO_SCOPE, Principal, Scope, scope_for, subtree_ids, subtrees
+from server.services.authz import NO_SCOPE, Principal, Scope, scope_for, subtrees
 from server.services.builtin_roles import ADMIN_KEY, is_administrator
 from server.services.errors import AppError, action_state
 from shared.enums import DataScopeKind
@@ -200,7 +200,7 @@ def accounts(
     def subtree(org_id: int) -> frozenset[int]:
         if not known:  # the users' organisations' subtrees at once, when first needed
             known.update(subtrees(session, {user.org_id for user in users}))
-        return known[org_id] if org_id in known else subtree_ids(session, org_id)
+        return known.get(org_id, frozenset())
 
     admins = _enabled_administrators(session) if any(map(is_administrator, users)) else 0
     found = {}

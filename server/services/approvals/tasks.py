@@ -28,7 +28,12 @@ def due_date(opened_at: datetime, days: int) -> date:
 
 
 def is_overdue(task: ApprovalTask, now: datetime) -> bool:
-    return task.status == PENDING and china_day(now) > task.due_date
+    return overdue_on(task.status, task.due_date, china_day(now))
+
+
+def overdue_on(status: str, due_date: date, today: date) -> bool:
+    """The overdue rule: a step still pending past its due day (Beijing's ``today``)."""
+    return status == PENDING and today > due_date
 
 
 def process_of(application: Application) -> ProcessDef:

@@ -11,7 +11,13 @@ from server.db.approval_models import Application, ApprovalTask
 from server.db.models import Org, User
 from server.services.approvals.access import principal_authority, sees_full_identity
 from server.services.approvals.facts import caller_facts
-from server.services.approvals.tasks import PENDING, is_overdue, pending_task, process_of
+from server.services.approvals.tasks import (
+    PENDING,
+    is_overdue,
+    overdue_on,
+    pending_task,
+    process_of,
+)
 from server.services.authz import Principal
 from shared.approvals import ApplicantKind, ApplicationStatus, AuthorityLevel, PersonRole
 from shared.china_time import china_day
@@ -80,7 +86,7 @@ def pending_rows(lines: Sequence[Any], *, now: datetime, org_name: str) -> list[
             "step_name": step_name,
             "acting_org_name": org_name,
             "due_date": due_date,
-            "overdue": task_status == PENDING and today > due_date,
+            "overdue": overdue_on(task_status, due_date, today),
             "decided_at": None,
         }
         for (
