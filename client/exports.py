@@ -1,5 +1,7 @@
 """Lists exported to xlsx, with the columns and text the clerk saw on screen."""
 
+import contextlib
+import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -11,7 +13,12 @@ from client.models.table import Column
 
 
 def write_xlsx(path: Path, title: str, columns: list[Column], rows: Iterable[Any]) -> int:
-    """Write one sheet; returns the number of data rows. Text cells stay text (ID numbers!)."""
+    """Write one sheet; returns the number of data rows. Text cells stay text (ID numbers!).
+
+    The rows are read to the end before anything touches ``path``, and the workbook is saved
+    beside it and moved into place in one step: a cancelled or failed export (the rows'
+    iterator raises) leaves no file, and an existing file at ``path`` stays whole until the
+    new one replaces it."""
     book = Workbook(write_only=False)
     sheet = book.active
     assert sheet is not None
@@ -27,5 +34,12 @@ def write_xlsx(path: Path, title: str, columns: list[Column], rows: Iterable[Any
         width = max(len(column.title) * 2, 10)
         sheet.column_dimensions[sheet.cell(1, index).column_letter].width = min(width + 6, 40)
     sheet.freeze_panes = "A2"
-    book.save(path)
+    path = Path(path)
+    partial = path.with_name(f".{path.name}.{os.getpid()}.part")
+    try:
+        book.save(partial)
+        partial.replace(path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            partial.unlink()
     return count

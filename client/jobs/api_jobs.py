@@ -236,12 +236,15 @@ def _every_page(
     job: Job, fetch: Callable[[int, int], Any], limit: int | None = None
 ) -> Iterator[Any]:
     """The rows ``fetch(page, page_size)`` answers, page after page, until its total (or
-    ``limit`` rows) is reached; reports the rows so far after each page and stops between
-    pages when ``job`` is cancelled. ``job.total`` is the endpoint's count of matching rows."""
+    ``limit`` rows) is reached; reports the rows so far after each page. Cancelling the job
+    raises ``JobCancelled`` at the next page, so the export it feeds is never saved with a part
+    of the rows. ``job.total`` is the endpoint's count of matching rows."""
     page, written = 1, 0
     size = EXPORT_BATCH if limit is None else min(EXPORT_BATCH, limit)
-    while not job.cancelled:
+    while True:
+        job.stop_if_cancelled()
         batch = fetch(page, size)
+        job.stop_if_cancelled()  # cancelled while the page was on its way
         job.total = batch.total
         items = batch.items if limit is None else batch.items[: limit - written]
         yield from items
@@ -253,8 +256,8 @@ def _every_page(
 
 
 class ExportUsers(ApiJob):
-    """Every user matching ``query``, page by page, into one xlsx; stops between pages when
-    cancelled. Answers the number of rows written."""
+    """Every user matching ``query``, page by page, into one xlsx; cancelled, it stops between
+    pages and writes nothing. Answers the number of rows written."""
 
     def __init__(self, path: Any, columns: list[Any], query: dict[str, Any]) -> None:
         super().__init__()
@@ -273,8 +276,8 @@ class ExportUsers(ApiJob):
 class ExportInbox(ApiJob):
     """The inbox rows matching ``query`` (box, filters, sort), page by page through the list
     endpoint, into one xlsx of the columns on screen; at most ``limit`` rows. Reports the rows
-    written so far after each page and stops between pages when cancelled. Answers (rows
-    written, rows matching)."""
+    written so far after each page; cancelled, it stops between pages and writes nothing.
+    Answers (rows written, rows matching)."""
 
     def __init__(
         self,

@@ -25,6 +25,11 @@ def device(port: str) -> str:
     return f"device:{port}"
 
 
+class JobCancelled(Exception):  # noqa: N818  (a stop, not an error: the runner drops it)
+    """Raised by a job that stops because it was cancelled: whatever it was making (a file, a
+    batch) is abandoned, never left half done. The runner delivers no result and no error."""
+
+
 class Job:
     """A named unit of work. Subclasses implement ``run`` and say their ``resource``."""
 
@@ -45,6 +50,11 @@ class Job:
 
     def cancel(self) -> None:
         self.cancel_event.set()
+
+    def stop_if_cancelled(self) -> None:
+        """Between steps of a long job: raise ``JobCancelled`` if it was cancelled."""
+        if self.cancel_event.is_set():
+            raise JobCancelled
 
     def run(self) -> Any:
         raise NotImplementedError

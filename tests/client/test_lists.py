@@ -15,7 +15,11 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
 
 from client.api import ApiClient, ApiError
+from client.jobs import api_jobs
+from client.jobs.api_jobs import ExportInbox
+from client.jobs.job import JobCancelled
 from client.jobs.runner import JobRunner
+from client.models.inbox_table import InboxModel
 from client.models.table import Column, PagedRows
 from client.preferences import Preferences
 from client.session import Session
@@ -147,6 +151,30 @@ def test_the_inbox_exports_every_row_its_filters_match(  # type: ignore[no-untyp
     assert len(rows) - 1 == page.model.total
     assert {r[0] for r in rows[1:]} == {r.number for r in page.model.rows}
     assert "已导出" in page.status.text()
+
+
+def test_a_cancelled_export_writes_nothing_and_keeps_the_old_file(  # type: ignore[no-untyped-def]
+    county: Session, tmp_path: Path, monkeypatch
+) -> None:
+    """Cancelled after its first page, the export stops: no half file, and a file it would
+    have replaced is left as it was."""
+    monkeypatch.setattr(api_jobs, "EXPORT_BATCH", 1)  # a page per row: room to cancel between
+    target = tmp_path / "inbox.xlsx"
+    target.write_bytes(b"the clerk's earlier export")
+    model = InboxModel()
+    job = ExportInbox(target, model.export_title, list(model.columns), model.export_query())
+    pages: list[int] = []
+
+    def report(written: int) -> None:
+        pages.append(written)
+        job.cancel()  # the clerk presses 取消 while the first page is being written
+
+    job.report = report
+    with pytest.raises(JobCancelled):
+        job.call(county.api)
+    assert pages == [1] and job.total >= 2  # there was more to fetch
+    assert target.read_bytes() == b"the clerk's earlier export"
+    assert [p.name for p in tmp_path.iterdir()] == ["inbox.xlsx"]  # no partial file beside it
 
 
 def test_the_pager_jumps_moves_and_remembers_its_page_size(qtbot, prefs: Preferences) -> None:  # type: ignore[no-untyped-def]
