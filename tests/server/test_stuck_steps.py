@@ -17,6 +17,7 @@ from server.clock import FrozenClock
 from server.config import Settings
 from server.db.models import AuditEntry
 from server.services import users
+from shared.audit_actions import readable
 from shared.enums import ApprovalRole
 from tests.server.approval_world import APPROVER_PERMISSIONS, World, build
 from tests.server.conftest import ADMIN, ADMIN_PASSWORD, Api, login
@@ -227,6 +228,14 @@ def test_leader_and_administrator_take_back_take_or_reassign(
         uid(world, "prov_clerk"),
         uid(world, "prov_leader"),
     ]
+    # the audit page reads the step and the people by name, not by key or id
+    assert {a["step"] for a in audited} == {entries[-1]["step_name"]}
+    assert [a["assignee"] for a in audited] == [
+        None,
+        world.users["prov_clerk"].name,
+        world.users["prov_leader"].name,
+    ]
+    assert "被指派人：" + world.users["prov_clerk"].name in readable(audited[1])
     assert "/api/v1/applications/{application_id}/reassign" in client.app.openapi()["paths"]  # type: ignore[attr-defined]
 
 

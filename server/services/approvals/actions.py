@@ -229,7 +229,7 @@ def _audit(
         entity_type=AuditEntity.APPLICATION,
         entity_id=acting.application.id,
         org_id=acting.application.org_id,
-        after={**snapshot(acting.application), "step": acting.task.step_key, **extra},
+        after={**snapshot(acting.application), "step": acting.task.step_name, **extra},
     )
 
 

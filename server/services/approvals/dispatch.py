@@ -67,6 +67,9 @@ def _move(
     application = session.get(Application, task.application_id)
     assert application is not None
     before = task.assignee_id
+    before_name = (
+        None if before is None else session.scalar(select(User.name).where(User.id == before))
+    )
     task.assignee_id = assignee.id if assignee is not None else None
     application.updated_at = now
     flag_modified(application, "updated_at")  # desks holding the old version must reload
@@ -89,8 +92,14 @@ def _move(
         entity_type=AuditEntity.APPLICATION,
         entity_id=application.id,
         org_id=application.org_id,
-        before={"step": task.step_key, "assignee_id": before},
-        after={**snapshot(application), "step": task.step_key, "assignee_id": task.assignee_id},
+        # the step and the people by name, as the audit page shows them; the ids for machines
+        before={"step": task.step_name, "assignee": before_name, "assignee_id": before},
+        after={
+            **snapshot(application),
+            "step": task.step_name,
+            "assignee": assignee.name if assignee is not None else None,
+            "assignee_id": task.assignee_id,
+        },
     )
 
 
