@@ -54,13 +54,14 @@ class ReadOnlyRoute(ModelRoute):
     """The route class of endpoints that only read: a whole router's
     (``route_class=ReadOnlyRoute``) or one GET's (``@read_only(router, path, ...)``).
 
-    Their sessions run without a transaction (autocommit). Under PostgreSQL's READ COMMITTED
-    every statement takes its own snapshot anyway, so a read loses nothing, and it saves the
-    BEGIN and ROLLBACK round trips; above all, psycopg forgets its prepared statements at
-    every ROLLBACK, so without one the inbox's queries stay prepared on the connection. The
-    one write such a request may make, the token's last-used time, is a single statement.
-    Only a GET that reads may use it (a test checks the method; a GET that writes more, such
-    as a print audited in the hash chain, stays on its router's transactional route class).
+    Their sessions run without a transaction (``server.db.session.read_engine_for``). Under
+    PostgreSQL's READ COMMITTED every statement takes its own snapshot anyway, so a read loses
+    nothing, and it saves the BEGIN and ROLLBACK round trips; above all, psycopg forgets its
+    prepared statements at every ROLLBACK, so without one the inbox's queries stay prepared on
+    the connection. The one write such a request may make, the token's last-used time, is a
+    single statement. Only a GET that reads may use it (a test checks the method; a GET that
+    writes more, such as a print audited in the hash chain, stays on its router's
+    transactional route class).
     """
 
 
