@@ -25,7 +25,7 @@ from server.api.routes import (
 )
 from server.clock import Clock, SystemClock
 from server.config import Settings
-from server.db.session import create_db_engine, create_session_factory
+from server.db.session import create_db_engine, create_session_factory, read_engine_for
 from server.services.authz_cache import PrincipalCache
 from server.services.documents.signing import DocumentSigner
 from server.services.notifications import Sender, sender_from_settings
@@ -77,7 +77,7 @@ def create_app(
         redoc_url=None,
     )
     app.state.engine = engine
-    app.state.read_engine = engine.execution_options(isolation_level="AUTOCOMMIT")
+    app.state.read_engine = read_engine_for(engine)
     app.state.session_factory = create_session_factory(engine)
     app.state.admission = Admission(settings)
     app.state.principals = PrincipalCache()

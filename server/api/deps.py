@@ -15,6 +15,7 @@ from typing import Annotated, Any, TypeVar
 import anyio.from_thread
 from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
+from sqlalchemy import Select
 from sqlalchemy.orm import Session
 
 from server.api.deferred import settle
@@ -54,13 +55,14 @@ class ReadOnlyRoute(ModelRoute):
     """The route class of endpoints that only read: a whole router's
     (``route_class=ReadOnlyRoute``) or one GET's (``@read_only(router, path, ...)``).
 
-    Their sessions run without a transaction (autocommit). Under PostgreSQL's READ COMMITTED
-    every statement takes its own snapshot anyway, so a read loses nothing, and it saves the
-    BEGIN and ROLLBACK round trips; above all, psycopg forgets its prepared statements at
-    every ROLLBACK, so without one the inbox's queries stay prepared on the connection. The
-    one write such a request may make, the token's last-used time, is a single statement.
-    Only a GET that reads may use it (a test checks the method; a GET that writes more, such
-    as a print audited in the hash chain, stays on its router's transactional route class).
+    Their sessions run without a transaction (``server.db.session.read_engine_for``). Under
+    PostgreSQL's READ COMMITTED every statement takes its own snapshot anyway, so a read loses
+    nothing, and it saves the BEGIN and ROLLBACK round trips; above all, psycopg forgets its
+    prepared statements at every ROLLBACK, so without one the inbox's queries stay prepared on
+    the connection. The one write such a request may make, the token's last-used time, is a
+    single statement. Only a GET that reads may use it (a test checks the method; a GET that
+    writes more, such as a print audited in the hash chain, stays on its router's
+    transactional route class).
     """
 
 
@@ -164,7 +166,11 @@ class AuthContext:
 
 
 def _authenticated(
-    request: Request, session: Session, context: AppContext, now: datetime
+    request: Request,
+    session: Session,
+    context: AppContext,
+    now: datetime,
+    statement: Select[Any] | None = None,
 ) -> AuthContext:
     """The bearer token checked once per request, whichever dependency asks first."""
     known: AuthContext | None = getattr(request.state, "auth", None)
@@ -174,21 +180,31 @@ def _authenticated(
     scheme, _, raw = header.partition(" ")
     if scheme.lower() != "bearer" or not raw.strip():
         raise AppError(ErrorCode.AUTH_REQUIRED)
-    check = authenticate(session, settings=context.settings, now=now, raw_token=raw.strip())
+    check = authenticate(
+        session, settings=context.settings, now=now, raw_token=raw.strip(), statement=statement
+    )
     auth = AuthContext(check, client_ip(request), session)
     request.state.auth = auth
     return auth
 
 
-async def get_authenticated(request: Request, session: SessionDep, now: NowDep) -> AuthContext:
-    """Deferred to the endpoint's worker thread (``server/api/deferred``)."""
-    context: AppContext = request.app.state.context
-    auth: AuthContext = await settle(
-        request, functools.partial(_authenticated, request, session, context, now)
-    )
-    return auth
+class Authenticate:
+    """Dependency: a valid token, even one whose password must still be changed
+    (``Authenticated``). With a statement of ``services.auth.token_check_with``, the columns an
+    endpoint needs anyway are read with the token, in the same query (``AuthContext.check.also``).
+    Deferred to the endpoint's worker thread (``server/api/deferred``)."""
+
+    def __init__(self, statement: Select[Any] | None = None) -> None:
+        self.statement = statement
+
+    async def __call__(self, request: Request, session: SessionDep, now: NowDep) -> AuthContext:
+        context: AppContext = request.app.state.context
+        work = functools.partial(_authenticated, request, session, context, now, self.statement)
+        auth: AuthContext = await settle(request, work)
+        return auth
 
 
+get_authenticated = Authenticate()
 Authenticated = Annotated[AuthContext, Depends(get_authenticated)]
 
 

@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute, APIRouter
 
-from server.api.deps import Require, get_authenticated, get_session
+from server.api.deps import Authenticate, Require, get_session
 from server.api.guards import UPLOAD_SETTING, body_limit
 from server.config import Settings
 from shared.errors import ErrorCode
@@ -55,7 +55,7 @@ def error_statuses(route: APIRoute) -> set[int]:
     statuses: set[int] = set()
     if any(isinstance(call, Require) for call in calls):
         statuses |= {401, 403}
-    elif get_authenticated in calls:
+    elif any(isinstance(call, Authenticate) for call in calls):
         statuses.add(401)
     dependant = route.dependant
     if dependant.path_params:

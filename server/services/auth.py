@@ -8,12 +8,13 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import Select, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from server.config import Settings
-from server.db.models import AuthToken, AuthzEpoch, User, VerificationCode
+from server.db.models import AuthToken, AuthzEpoch, Org, User, VerificationCode
 from server.services import audit, signin_guard
 from server.services.audit import Actor
 from server.services.errors import AppError
@@ -242,6 +243,8 @@ class TokenCheck:
     user_id: int
     must_change_password: bool
     epoch: int | None
+    also: tuple[Any, ...] = ()
+    """The columns a ``token_check_with`` statement read besides, in its order."""
 
 
 _TOKEN_CHECK = (
@@ -259,19 +262,38 @@ _TOKEN_CHECK = (
     .where(AuthToken.token_hash == bindparam("digest"))
 )
 """Built once: a statement object reused with new parameters keeps its SQLAlchemy cache key."""
+_CHECKED = len(_TOKEN_CHECK.selected_columns)
+
+
+def token_check_with(*columns: Any, org: bool = False) -> Select[Any]:
+    """The token check reading ``columns`` of the token's user (and of the user's organisation
+    with ``org``) in the same statement, for an endpoint that needs them anyway: one round
+    trip fewer. Build it once, at import (see ``_TOKEN_CHECK``); ``TokenCheck.also`` has them."""
+    statement = _TOKEN_CHECK.add_columns(*columns)
+    return statement.join(Org, Org.id == User.org_id) if org else statement
 
 
 def authenticate(
-    session: Session, *, settings: Settings, now: datetime, raw_token: str
+    session: Session,
+    *,
+    settings: Settings,
+    now: datetime,
+    raw_token: str,
+    statement: Select[Any] | None = None,
 ) -> TokenCheck:
     """Check a bearer token in one plain-column query (no ORM objects: this runs on every
     request, on the session's connection, past the ORM's statement handling: ~0.05 ms less);
-    AUTH_TOKEN_INVALID / AUTH_TOKEN_EXPIRED otherwise."""
-    check = session.connection().execute(_TOKEN_CHECK, {"digest": token_digest(raw_token)})
+    AUTH_TOKEN_INVALID / AUTH_TOKEN_EXPIRED otherwise. ``statement``: one made by
+    ``token_check_with``, to read more with the token."""
+    check = session.connection().execute(
+        _TOKEN_CHECK if statement is None else statement, {"digest": token_digest(raw_token)}
+    )
     row = check.one_or_none()
     if row is None:
         raise AppError(ErrorCode.AUTH_TOKEN_INVALID)
-    token_id, user_id, revoked_at, expires_at, last_used_at, enabled, must_change, value = row
+    token_id, user_id, revoked_at, expires_at, last_used_at, enabled, must_change, value = row[
+        :_CHECKED
+    ]
     if revoked_at is not None or not enabled:
         raise AppError(ErrorCode.AUTH_TOKEN_INVALID)
     if now >= expires_at:
@@ -281,7 +303,7 @@ def authenticate(
     if (now - last_used_at).total_seconds() >= TOKEN_TOUCH_SECONDS:
         session.execute(update(AuthToken).where(AuthToken.id == token_id).values(last_used_at=now))
         session.commit()
-    return TokenCheck(token_id, user_id, bool(must_change), value)
+    return TokenCheck(token_id, user_id, bool(must_change), value, tuple(row[_CHECKED:]))
 
 
 def revoke_user_tokens(session: Session, *, user_id: int, now: datetime, reason: str) -> int:

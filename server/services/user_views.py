@@ -2,19 +2,19 @@
 personal numbers), a page of them at once (``to_public_page``), and to themselves (``me``,
 ``GET /me``, asked at every desk start and refresh)."""
 
+from collections import namedtuple
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.db.models import Org, User, UserApprovalRole
+from server.services.auth import token_check_with
 from server.services.authz import Principal
-from server.services.errors import AppError
 from server.services.grants import Account, account_of, accounts, action_states, is_locked
 from shared.enums import ApprovalRole, BusinessType
-from shared.errors import ErrorCode
 from shared.masking import mask_id_number, mask_mobile
 from shared.schemas.users import EffectiveScope, Me, RoleRef, UserPublic
 
@@ -108,40 +108,37 @@ def row_fields(user: Any, *, org_name: str, reveal: bool, now: datetime) -> dict
     }
 
 
-_ROW = (
-    select(
-        User.id,
-        User.username,
-        User.name,
-        User.org_id,
-        User.is_police,
-        User.police_number,
-        User.id_number,
-        User.mobile,
-        User.enabled,
-        User.locked_until.label("locked_until"),
-        User.must_change_password,
-        User.login_count,
-        User.last_login_at,
-        User.version,
-        User.created_at,
-        Org.name.label("org_name"),
-        Org.region_code.label("org_region_code"),
-    )
-    .join(Org, Org.id == User.org_id)
-    .where(User.id == bindparam("user_id"))
+_ME_COLUMNS = (
+    User.id,
+    User.username,
+    User.name,
+    User.org_id,
+    User.is_police,
+    User.police_number,
+    User.id_number,
+    User.mobile,
+    User.enabled,
+    User.locked_until.label("locked_until"),
+    User.must_change_password,
+    User.login_count,
+    User.last_login_at,
+    User.version,
+    User.created_at,
+    Org.name.label("org_name"),
+    Org.region_code.label("org_region_code"),
 )
-"""Built once (a reused statement keeps its SQLAlchemy cache key); plain columns, no ORM
-objects and no role collections."""
+ME_TOKEN_CHECK = token_check_with(*_ME_COLUMNS, org=True)
+"""``GET /me``'s token check, reading the user's own row and organisation with the token: one
+query for the whole request. Plain columns, no ORM objects and no role collections; built once
+(a reused statement keeps its SQLAlchemy cache key)."""
+_MeRow = namedtuple("_MeRow", [column.key for column in _ME_COLUMNS])  # type: ignore[misc]
 
 
-def me(session: Session, principal: Principal, *, now: datetime) -> Me:
+def me(principal: Principal, also: tuple[Any, ...], *, now: datetime) -> Me:
     """Everything about access (roles, approval roles, permissions, scope) is in the principal,
     which is cached while the access epoch stands; the rest is the user's row and organisation,
-    read in one query."""
-    row = session.connection().execute(_ROW, {"user_id": principal.user_id}).one_or_none()
-    if row is None:
-        raise AppError(ErrorCode.AUTH_TOKEN_INVALID)
+    ``also`` as ``ME_TOKEN_CHECK`` read them."""
+    row: Any = _MeRow(*also)
     return Me(
         **row_fields(row, org_name=row.org_name, reveal=True, now=now),
         org_region_code=row.org_region_code,

@@ -5,7 +5,7 @@ from typing import Any
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
-from server.api.deps import Require, get_authenticated
+from server.api.deps import Authenticate, Require
 from server.app import API_PREFIX, ROUTERS
 from shared.permissions import all_permissions
 from tests.server.conftest import Api
@@ -34,7 +34,7 @@ def declared(app=None) -> dict[tuple[str, str], str | bool | None]:  # type: ign
             key = (method, API_PREFIX + route.path)
             if requires:
                 result[key] = requires[0].permission
-            elif get_authenticated in calls:
+            elif any(isinstance(c, Authenticate) for c in calls):
                 result[key] = False
             else:
                 result[key] = "PUBLIC"

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from server.api.deps import ReadOnlyRoute, SessionDep, SignedIn
@@ -40,11 +40,12 @@ def test_read_only_routes_only_read() -> None:
     assert all(r.methods <= {"GET", "HEAD"} for r in read_only)
 
 
-def _autocommit(session: Session) -> bool:
-    """Whether the driver's connection runs each statement in a transaction of its own."""
+def _reads_on_their_own(session: Session) -> bool:
+    """Whether a read on the session's connection runs in a transaction of its own."""
+    session.execute(select(1))
     raw = session.connection().connection.dbapi_connection
     if isinstance(raw, sqlite3.Connection):
-        return raw.isolation_level is None
+        return not raw.in_transaction  # the driver begins only before a write
     return bool(raw.autocommit)  # type: ignore[union-attr]
 
 
@@ -53,16 +54,40 @@ def test_sessions_of_read_only_routes_autocommit(app: Any, admin: Api) -> None:
 
     @plain.get("/probe/plain")
     def _plain(_: SignedIn, session: SessionDep) -> bool:
-        return _autocommit(session)
+        return _reads_on_their_own(session)
 
     @reading.get("/probe/reading")
     def _reading(_: SignedIn, session: SessionDep) -> bool:
-        return _autocommit(session)
+        return _reads_on_their_own(session)
 
     app.include_router(plain, prefix="/api/v1")
     app.include_router(reading, prefix="/api/v1")
     assert admin.get("/probe/reading").json() is True
-    assert admin.get("/probe/plain").json() is False  # the same pooled connection, reset
+    # PostgreSQL: the same pooled connection, reset to transactions; SQLite reads the same way
+    # on both (its driver opens a transaction only before a write)
+    sqlite = app.state.engine.dialect.name == "sqlite"
+    assert admin.get("/probe/plain").json() is sqlite
+
+
+def test_sqlite_connections_keep_their_prepared_statements(app: Any, admin: Api) -> None:
+    """No request changes a SQLite connection's isolation level: the reset SQLAlchemy makes at
+    checkin (``PRAGMA read_uncommitted``) expires every statement SQLite has prepared on that
+    connection, so each statement of the next request would be compiled again."""
+    if app.state.engine.dialect.name != "sqlite":
+        return
+    sent: list[str] = []
+
+    def trace(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+        dbapi_connection.set_trace_callback(sent.append)
+
+    event.listen(app.state.engine, "checkout", trace)
+    try:
+        for path in ("/me", "/inbox/counts", "/users", "/roles"):
+            admin.get(path)
+    finally:
+        event.remove(app.state.engine, "checkout", trace)
+    assert sent
+    assert not [sql for sql in sent if sql.lstrip().upper().startswith("PRAGMA")]
 
 
 def test_the_inbox_still_records_when_a_token_was_used(

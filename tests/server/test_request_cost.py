@@ -70,14 +70,14 @@ def test_every_route_is_a_model_route() -> None:
     assert routes and all(isinstance(r, ModelRoute) for r in routes)
 
 
-def test_me_takes_two_statements_once_the_principal_is_cached(
+def test_me_takes_one_statement_once_the_principal_is_cached(
     admin: Api, client: TestClient, app: Any
 ) -> None:
     _, _, clerk = _clerk(admin, client, "costme1")
     first = clerk.get("/me").json()
     with statements_of(app) as seen:
         again = clerk.get("/me").json()
-    assert len(seen) == 2, seen  # the token check and the user's row
+    assert len(seen) == 1, seen  # the token check, reading the user's row with it
     assert again == first
 
 

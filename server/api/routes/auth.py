@@ -1,6 +1,10 @@
-from fastapi import APIRouter, Request, Response
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, Response
 
 from server.api.deps import (
+    AuthContext,
+    Authenticate,
     Authenticated,
     ContextDep,
     NowDep,
@@ -15,6 +19,7 @@ from server.api.responses import ModelRoute
 from server.services import auth
 from server.services.authz import principal_for
 from server.services.notifications import deliver_pending
+from server.services.user_views import ME_TOKEN_CHECK
 from server.services.user_views import me as me_view
 from shared.errors import ErrorCode
 from shared.schemas.auth import (
@@ -110,6 +115,10 @@ def change_password(
     return Response(status_code=204)
 
 
+MeAuthenticated = Annotated[AuthContext, Depends(Authenticate(ME_TOKEN_CHECK))]
+"""The token checked and the user's row read in one query (``user_views.ME_TOKEN_CHECK``)."""
+
+
 @read_only(router, "/me", response_model=Me)
-def me(who: Authenticated, request: Request, session: SessionDep, now: NowDep) -> Me:
-    return me_view(session, principal_of(request, session, who), now=now)
+def me(who: MeAuthenticated, request: Request, session: SessionDep, now: NowDep) -> Me:
+    return me_view(principal_of(request, session, who), who.check.also, now=now)
