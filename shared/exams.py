@@ -104,7 +104,7 @@ class PassRule(BaseModel):
         return float(sum(Decimal(str(s.full_mark)) for s in self.subjects))
 
     def describe(self) -> str:
-        """One line for notices and lists: ``理论 100 分（60 分合格）、实操 100 分（60 分合格）``."""
+        """One line for notices and lists: ``理论 100 分（60 分合格）、实操 100 分``."""
         parts = [
             f"{s.name} {_mark(s.full_mark)} 分"
             + (f"（{_mark(s.pass_mark)} 分合格）" if s.pass_mark is not None else "")
