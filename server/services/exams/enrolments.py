@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from server.db.approval_models import Application
 from server.db.collation import chinese
@@ -77,10 +77,14 @@ def _filters(f: EnrolmentFilter) -> list[ColumnElement[bool]]:
 
 
 def _base(session: Session, principal: Principal, f: EnrolmentFilter) -> Select[Any]:
-    stmt = select(Application).where(
-        Application.business_type == BusinessType.guard_exam_enrolment.value,
-        visible_clause(session, principal),
-        *_filters(f),
+    stmt = (
+        select(Application)
+        .options(lazyload(Application.definition))
+        .where(
+            Application.business_type == BusinessType.guard_exam_enrolment.value,
+            visible_clause(session, principal),
+            *_filters(f),
+        )
     )
     stmt = pipeline.with_status_joins(stmt.select_from(Application))
     return stmt.outerjoin(
@@ -98,7 +102,7 @@ def list_enrolments(
 ) -> tuple[list[EnrolmentLine], int, dict[str, int]]:
     """One page of lines, the total under the filter, and the count of every status under the
     other filters (what the status tabs show)."""
-    status = pipeline.status_column(pipeline.stage_steps(session), now).label("status")
+    status = pipeline.status_column(pipeline.stage_steps(session), now).label("enrolment_status")
     base = _base(session, principal, f)
     counts = {
         str(s): int(n)
@@ -143,7 +147,7 @@ def list_enrolments(
 
 def _line(row: Any, reveal: bool) -> EnrolmentLine:
     application: Application = row[0]
-    status = EnrolmentStatus(row.status)
+    status = EnrolmentStatus(row.enrolment_status)
     # a result shows once notified: before that the scores may still change
     result = ExamResult(row.result) if row.result and row.scores_locked else None
     return EnrolmentLine(
