@@ -16,7 +16,7 @@ from server.db.base import Base
 
 
 class PassRuleRow(Base):
-    """A 成绩合格标准 offered when an exam is created; ``content`` is a ``shared.exams.PassRule``."""
+    """A 成绩合格标准 offered when an exam is created; ``content``: a ``shared.exams.PassRule``."""
 
     __tablename__ = "pass_rules"
 

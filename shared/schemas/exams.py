@@ -1,6 +1,6 @@
 """Schemas of guard exams: the enrolment list, exams, candidates, the picker, pass rules."""
 
-from datetime import date, datetime
+from datetime import datetime
 
 from pydantic import Field
 
@@ -134,14 +134,3 @@ class PickerLine(Schema):
     hours_required: int | None
     decided_at: datetime | None
     submitted_at: datetime
-
-
-class EnrolmentFilterParams(Schema):
-    """What the enrolment list and its export filter by (documentation of the query)."""
-
-    status: EnrolmentStatus | None = None
-    region: str | None = None
-    training_unit: str | None = None
-    date_from: date | None = None
-    date_to: date | None = None
-    q: str | None = None

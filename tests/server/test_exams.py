@@ -191,7 +191,8 @@ def test_the_list_status_agrees_with_the_python_status(
     past = scheduling_exam(session, now - timedelta(days=20), status="published", seats=ids[2:5])
     seats = {s.application_id: s for s in session.scalars(select(ExamCandidate))}
     for app_id, result in ((ids[3], "failed"), (ids[4], "passed")):
-        seats[app_id].result, seats[app_id].scores_locked, seats[app_id].is_open = result, True, False
+        seat = seats[app_id]
+        seat.result, seat.scores_locked, seat.is_open = result, True, False
     session.commit()
     expected |= {
         ids[0]: EnrolmentStatus.awaiting_exam,
@@ -221,9 +222,7 @@ def test_the_list_status_agrees_with_the_python_status(
     assert found["total"] == 0
 
 
-def scheduling_exam(
-    session: Session, start: datetime, *, status: str, seats: list[int]
-) -> Exam:
+def scheduling_exam(session: Session, start: datetime, *, status: str, seats: list[int]) -> Exam:
     """An exam written straight to the tables (the stage is what matters here)."""
     rule = session.get(PassRuleRow, rule_id(session))
     assert rule is not None

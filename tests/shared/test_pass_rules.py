@@ -54,7 +54,7 @@ def _meets(rule: PassRule, scores: dict[str, float]) -> bool:
 
 
 @given(rule_and_scores())
-def test_grade_passes_exactly_when_every_mark_meets_the_rule(case) -> None:  # type: ignore[no-untyped-def]
+def test_grade_passes_exactly_when_every_mark_meets_the_rule(case) -> None:
     rule, scores = case
     result = grade(rule, scores, absent=False)
     assert (result.result == ExamResult.passed) == _meets(rule, scores)
@@ -63,7 +63,7 @@ def test_grade_passes_exactly_when_every_mark_meets_the_rule(case) -> None:  # t
 
 
 @given(rule_and_scores(), st.data())
-def test_raising_a_mark_never_turns_a_pass_into_a_fail(case, data) -> None:  # type: ignore[no-untyped-def]
+def test_raising_a_mark_never_turns_a_pass_into_a_fail(case, data) -> None:
     rule, scores = case
     subject = data.draw(st.sampled_from(rule.subjects))
     higher = dict(scores, **{subject.key: subject.full_mark})
@@ -82,7 +82,7 @@ def test_full_marks_pass_and_an_absent_candidate_is_absent(rule: PassRule) -> No
 
 
 @given(rule_and_scores(), st.data())
-def test_a_missing_unknown_or_out_of_range_mark_is_refused(case, data) -> None:  # type: ignore[no-untyped-def]
+def test_a_missing_unknown_or_out_of_range_mark_is_refused(case, data) -> None:
     rule, scores = case
     subject = data.draw(st.sampled_from(rule.subjects))
     with pytest.raises(ScoreError, match="缺少"):
@@ -131,7 +131,7 @@ def test_reasons_name_each_failing_subject_and_the_total() -> None:
         ),
     ],
 )
-def test_inconsistent_rules_are_refused(subjects, total, message) -> None:  # type: ignore[no-untyped-def]
+def test_inconsistent_rules_are_refused(subjects, total, message) -> None:
     with pytest.raises(ValidationError, match=message):
         PassRule(key="r", name="规则", subjects=subjects, total_pass_mark=total)
 
