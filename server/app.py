@@ -14,6 +14,7 @@ from server.api.routes import (
     audit,
     auth,
     documents,
+    exams,
     inbox,
     materials,
     orgs,
@@ -50,6 +51,7 @@ ROUTERS = (
     documents.router,
     materials.router,
     screening.router,
+    exams.router,
 )
 
 

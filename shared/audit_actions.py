@@ -56,6 +56,12 @@ class AuditAction(LabelledEnum):
     APPLICATION_PRINT = ("application.print", "打印申请材料及审批进度")
     APPLICATION_REASSIGN = ("application.reassign", "收回、认领或改派审批环节")
     APPLICATION_RELEASE = ("application.release", "被指派人不能办理，审批环节退回本单位")
+    EXAM_CREATE = ("exam.create", "新增考试")
+    EXAM_UPDATE = ("exam.update", "修改考试安排")
+    EXAM_CANCEL = ("exam.cancel", "取消考试")
+    EXAM_PUBLISH = ("exam.publish", "发布考试安排")
+    EXAM_CANDIDATES_ADD = ("exam.candidates_add", "添加考生")
+    EXAM_CANDIDATES_REMOVE = ("exam.candidates_remove", "移除考生")
 
     @classmethod
     def of_application(cls, action: "ApprovalAction") -> "AuditAction":
@@ -78,6 +84,7 @@ class AuditEntity(LabelledEnum):
     WORKFLOW_DEFINITION = ("workflow_definition", "审批流程")
     SIGN_IN = ("sign_in", "登录")
     DATABASE = ("database", "数据库")
+    EXAM = ("exam", "考试")
 
 
 def action_label(action: str) -> str:
@@ -150,6 +157,12 @@ FIELD_LABELS: Mapping[str, str] = {
     "orgs": "机构数",
     "users": "用户数",
     "roles": "角色数",
+    "starts_at": "开始时间",
+    "ends_at": "结束时间",
+    "seats": "考位数",
+    "pass_rule": "成绩合格标准",
+    "application_ids": "报名ID",
+    "candidates": "考生人数",
 }
 """Chinese names for the fields that recur in before/after; others show under their own key."""
 

@@ -131,3 +131,20 @@ class ErrorCode(StrEnum):
         404,
         "该申请尚无已签发的许可证或证明（未审批通过或该业务不发证）",
     )
+    EXAM_NOT_DRAFT = "EXAM_NOT_DRAFT", 409, "考试安排已发布或已取消，考生名单不能再修改"
+    EXAM_CANCELLED = "EXAM_CANCELLED", 409, "该考试已取消"
+    EXAM_SEATS_FULL = "EXAM_SEATS_FULL", 409, "考位不足，不能再添加考生"
+    EXAM_SEATS_BELOW_CANDIDATES = (
+        "EXAM_SEATS_BELOW_CANDIDATES",
+        409,
+        "考位数不能少于已安排的考生人数",
+    )
+    EXAM_CANDIDATE_INELIGIBLE = (
+        "EXAM_CANDIDATE_INELIGIBLE",
+        422,
+        "所选人员中有尚未完成全部审批、已在其他考试中或已考试合格的报名",
+    )
+    EXAM_CANDIDATE_BUSY = "EXAM_CANDIDATE_BUSY", 409, "所选人员已被安排在其他未结束的考试中"
+    EXAM_NO_CANDIDATES = "EXAM_NO_CANDIDATES", 409, "考试尚未安排考生，不能发布"
+    EXAM_TIME_INVALID = "EXAM_TIME_INVALID", 422, "考试结束时间须晚于开始时间"
+    EXAM_RULE_UNKNOWN = "EXAM_RULE_UNKNOWN", 422, "所选的成绩合格标准不存在或已停用"

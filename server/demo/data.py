@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from server.db.models import Org, Role, RolePermission, User, UserApprovalRole, UserRole
 from server.demo.applications import generate_applications
+from server.demo.exams import generate_exams
 from server.services import audit
 from server.services.bootstrap import sync_admin_role
 from server.services.documents.signing import DocumentSigner
@@ -364,6 +365,7 @@ def generate(
     summary.applications = generate_applications(
         session, now=now, size=size, seed=seed, intake_user=admin, signer=signer, store=store
     )
+    generate_exams(session, now=now, seed=seed, clerk=admin)
     return summary
 
 

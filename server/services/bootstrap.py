@@ -12,6 +12,7 @@ from server.services import audit, builtin_roles
 from server.services.approvals import publishing
 from server.services.builtin_roles import ADMIN_ROLE_NAME
 from server.services.errors import AppError
+from server.services.exams import rules as exam_rules
 from server.services.orgs import add_org
 from server.services.passwords import Passwords, one_time_password
 from server.services.roles import snapshot
@@ -43,6 +44,7 @@ def init_db(engine: Engine, session: Session, *, now: datetime, province: str) -
     if root is not None:
         sync_admin_role(session, root, now=now)
         publishing.publish_defaults(session, now=now, actor=audit.CLI_ACTOR)
+        exam_rules.seed_rules(session, now=now)
         session.commit()
         return root
     root = add_org(
@@ -65,6 +67,7 @@ def init_db(engine: Engine, session: Session, *, now: datetime, province: str) -
     )
     sync_admin_role(session, root, now=now)
     publishing.publish_defaults(session, now=now, actor=audit.CLI_ACTOR)
+    exam_rules.seed_rules(session, now=now)
     session.commit()
     return root
 

@@ -45,6 +45,9 @@ class HttpSmsSender:
         self._timeout = timeout
 
     def send(self, notification: Notification) -> None:
+        if notification.channel != "sms":  # app notices: no app gateway here yet, logged
+            LogSender().send(notification)
+            return
         response = requests.post(
             self._url,
             json={"mobile": notification.recipient, "content": notification.body},
@@ -68,6 +71,24 @@ def enqueue_sms(
         subject=subject,
         body=body,
         user_id=user_id,
+        created_at=now,
+        status="pending",
+    )
+    session.add(notification)
+    return notification
+
+
+def enqueue_app(
+    session: Session, *, now: datetime, recipient: str, subject: str, body: str
+) -> Notification:
+    """An app notice (channel ``app``) to a person of the public app, named by ID number; the
+    app's gateway is a sender like the SMS gateway's."""
+    notification = Notification(
+        channel="app",
+        recipient=recipient,
+        subject=subject,
+        body=body,
+        user_id=None,
         created_at=now,
         status="pending",
     )

@@ -15,6 +15,7 @@ from server.db.approval_models import (
     Material,
     ScreeningResult,
 )
+from server.db.exam_models import Exam, ExamCandidate, TrainingProgress
 from server.demo import data as demo_data
 from server.services.approvals import publishing
 from server.services.audit import verify_chain
@@ -41,6 +42,19 @@ def test_demo_applications_cover_every_type_and_step(
         store=MaterialStore(settings.data_dir / "materials"),
     )
     assert summary.applications == session.scalar(select(func.count(Application.id)))
+    # course progress for every enrolment, and one published exam with its candidates numbered
+    enrolments = session.scalar(
+        select(func.count(func.distinct(Application.applicant_code))).where(
+            Application.business_type == BusinessType.guard_exam_enrolment.value
+        )
+    )
+    assert session.scalar(select(func.count(TrainingProgress.id))) == enrolments
+    exam = session.scalars(select(Exam)).one()
+    assert exam.status == "published"
+    numbers = session.scalars(
+        select(ExamCandidate.admission_number).where(ExamCandidate.exam_id == exam.id)
+    ).all()
+    assert numbers and all(numbers)
     # every application has its form scan; unit applicants also their business licence
     kinds = dict(
         session.execute(

@@ -36,6 +36,12 @@ def test_read_only_routes_only_read() -> None:
         "/applications/{application_id}",
         "/applications/{application_id}/progress",
         "/applications/{application_id}/external",
+        "/exam-enrolments",
+        "/exam-pass-rules",
+        "/exams",
+        "/exams/{exam_id}",
+        "/exams/{exam_id}/candidates",
+        "/exams/{exam_id}/eligible",
     }
     assert all(r.methods <= {"GET", "HEAD"} for r in read_only)
 

@@ -1,0 +1,1 @@
+"""Guard exams: pass rules, the enrolment pipeline status, scheduling (docs/exams.md)."""
