@@ -56,6 +56,15 @@ class AuditAction(LabelledEnum):
     APPLICATION_PRINT = ("application.print", "打印申请材料及审批进度")
     APPLICATION_REASSIGN = ("application.reassign", "收回、认领或改派审批环节")
     APPLICATION_RELEASE = ("application.release", "被指派人不能办理，审批环节退回本单位")
+    CERTIFICATE_ISSUE = ("certificate.issue", "发放保安员证")
+    CERTIFICATE_REISSUE = ("certificate.reissue", "补发保安员证")
+    CERTIFICATE_CORRECT = ("certificate.correct", "更正换发保安员证")
+    CERTIFICATE_REVOKE = ("certificate.revoke", "吊销保安员证")
+    CERTIFICATE_CANCEL = ("certificate.cancel", "注销保安员证")
+    CERTIFICATE_REPRINT = ("certificate.reprint", "补打保安员证")
+    CERTIFICATE_KEY_CREATE = ("certificate.key_create", "生成证书签名密钥")
+    CERTIFICATE_KEY_ROTATE = ("certificate.key_rotate", "轮换证书签名密钥")
+    CERTIFICATE_LOOKUP_THROTTLED = ("certificate.lookup_throttled", "证书公开查询限流")
 
     @classmethod
     def of_application(cls, action: "ApprovalAction") -> "AuditAction":
@@ -78,6 +87,8 @@ class AuditEntity(LabelledEnum):
     WORKFLOW_DEFINITION = ("workflow_definition", "审批流程")
     SIGN_IN = ("sign_in", "登录")
     DATABASE = ("database", "数据库")
+    CERTIFICATE = ("certificate", "保安员证")
+    CERTIFICATE_KEY = ("certificate_key", "证书签名密钥")
 
 
 def action_label(action: str) -> str:
@@ -149,6 +160,11 @@ FIELD_LABELS: Mapping[str, str] = {
     "orgs": "机构数",
     "users": "用户数",
     "roles": "角色数",
+    "edition": "证书版次",
+    "basis": "法律依据",
+    "key_id": "密钥编号",
+    "new_certificate_id": "新证书ID",
+    "id_number_masked": "身份证号（部分隐藏）",
 }
 """Chinese names for the fields that recur in before/after; others show under their own key."""
 

@@ -131,3 +131,21 @@ class ErrorCode(StrEnum):
         404,
         "该申请尚无已签发的许可证或证明（未审批通过或该业务不发证）",
     )
+    CERTIFICATE_KEY_MISSING = (
+        "CERTIFICATE_KEY_MISSING",
+        409,
+        "尚无可用的证书签名密钥，请运行 sgss-server certificate keys init",
+    )
+    CERTIFICATE_NOT_ACTIVE = "CERTIFICATE_NOT_ACTIVE", 409, "该证书已不是有效状态，不能执行该操作"
+    CERTIFICATE_ALREADY_ISSUED = "CERTIFICATE_ALREADY_ISSUED", 409, "该报名申请已发放保安员证"
+    CERTIFICATE_NO_CHANGE = "CERTIFICATE_NO_CHANGE", 422, "更正换发须至少更正一项证书信息"
+    CERTIFICATE_PARTICULARS_INVALID = (
+        "CERTIFICATE_PARTICULARS_INVALID",
+        422,
+        "证书信息有误（姓名过长或日期超出范围），无法生成二维码",
+    )
+    CERTIFICATE_LOOKUP_TOO_MANY = (
+        "CERTIFICATE_LOOKUP_TOO_MANY",
+        429,
+        "查询过于频繁，请稍后再试",
+    )

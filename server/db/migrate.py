@@ -6,7 +6,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
-from server.db import approval_models, models  # noqa: F401  (every table known to Base)
+from server.db import approval_models, certificate_models, models  # noqa: F401  (every table)
 
 
 def alembic_config() -> Config:

@@ -2,7 +2,7 @@
 
 from alembic import context
 
-from server.db import approval_models, models  # noqa: F401  (registers the tables)
+from server.db import approval_models, certificate_models, models  # noqa: F401  (the tables)
 from server.db.base import Base
 
 config = context.config
