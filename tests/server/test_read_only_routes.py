@@ -36,6 +36,11 @@ def test_read_only_routes_only_read() -> None:
         "/applications/{application_id}",
         "/applications/{application_id}/progress",
         "/applications/{application_id}/external",
+        "/certificates",
+        "/certificates/{certificate_id}",
+        "/certificates/{certificate_id}/history",
+        "/certificates/status-list",
+        "/certificates/public-keys",
     }
     assert all(r.methods <= {"GET", "HEAD"} for r in read_only)
 
