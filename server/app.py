@@ -13,6 +13,7 @@ from server.api.routes import (
     applications,
     audit,
     auth,
+    certificates,
     documents,
     exams,
     inbox,
@@ -28,6 +29,8 @@ from server.clock import Clock, SystemClock
 from server.config import Settings
 from server.db.session import create_db_engine, create_session_factory, read_engine_for
 from server.services.authz_cache import PrincipalCache
+from server.services.certificates.keys import CertificateKeys
+from server.services.certificates.public import lookup_window
 from server.services.documents.signing import DocumentSigner
 from server.services.notifications import Sender, sender_from_settings
 from server.services.passwords import Passwords
@@ -52,6 +55,7 @@ ROUTERS = (
     materials.router,
     screening.router,
     exams.router,
+    certificates.router,
 )
 
 
@@ -90,6 +94,8 @@ def create_app(
         sender=sender or sender_from_settings(settings),
         signer=DocumentSigner(settings),
         throttle=SignInThrottle(settings),
+        certificate_keys=CertificateKeys(settings.data_dir),
+        certificate_lookups=lookup_window(settings),
     )
     install_error_handlers(app)
     app.add_middleware(RequestGuard, settings=settings)

@@ -7,6 +7,8 @@ from platformdirs import user_data_dir
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared.certificates import DEFAULT_NUMBER_FORMAT, format_number
+
 
 def default_database_url() -> str:
     folder = Path(user_data_dir("sgss", appauthor=False))
@@ -82,6 +84,14 @@ class Settings(BaseSettings):
     # issued before fail verification.
     document_secret: SecretStr | None = None
 
+    # 保安员证 (docs/certificates.md): the numbering rule of this province (fields province,
+    # region, year, serial), how long an exported status list may be trusted, and the public
+    # lookup's rate per client address (per process, like the sign-in throttle)
+    certificate_number_format: str = DEFAULT_NUMBER_FORMAT
+    certificate_status_list_ttl_seconds: int = Field(default=86400, ge=60, le=30 * 86400)
+    certificate_lookup_per_address: int = Field(default=30, ge=1)
+    certificate_lookup_window_seconds: int = Field(default=300, ge=1)
+
     # serving: HTTPS with these PEM files (the bureau's CA signs the certificate); without them
     # ``serve`` listens only on loopback unless plain HTTP is allowed explicitly (a TLS proxy
     # in front)
@@ -103,6 +113,14 @@ class Settings(BaseSettings):
                 f"SGSS_WORKER_THREADS（{self.worker_threads}）不得少于 "
                 f"SGSS_DB_CONNECTIONS（{self.db_connections}）：每个占用数据库连接的请求都须有线程可用"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _certificate_number_rule(self) -> "Settings":
+        rule = self.certificate_number_format
+        if "{serial" not in rule:
+            raise ValueError("SGSS_CERTIFICATE_NUMBER_FORMAT 须包含 {serial}")
+        format_number(rule, region_code="330000", year=2026, serial=1)  # ValueError if unusable
         return self
 
     @model_validator(mode="after")

@@ -62,6 +62,15 @@ class AuditAction(LabelledEnum):
     EXAM_PUBLISH = ("exam.publish", "发布考试安排")
     EXAM_CANDIDATES_ADD = ("exam.candidates_add", "添加考生")
     EXAM_CANDIDATES_REMOVE = ("exam.candidates_remove", "移除考生")
+    CERTIFICATE_ISSUE = ("certificate.issue", "发放保安员证")
+    CERTIFICATE_REISSUE = ("certificate.reissue", "补发保安员证")
+    CERTIFICATE_CORRECT = ("certificate.correct", "更正换发保安员证")
+    CERTIFICATE_REVOKE = ("certificate.revoke", "吊销保安员证")
+    CERTIFICATE_CANCEL = ("certificate.cancel", "注销保安员证")
+    CERTIFICATE_REPRINT = ("certificate.reprint", "补打保安员证")
+    CERTIFICATE_KEY_CREATE = ("certificate.key_create", "生成证书签名密钥")
+    CERTIFICATE_KEY_ROTATE = ("certificate.key_rotate", "轮换证书签名密钥")
+    CERTIFICATE_LOOKUP_THROTTLED = ("certificate.lookup_throttled", "证书公开查询限流")
 
     @classmethod
     def of_application(cls, action: "ApprovalAction") -> "AuditAction":
@@ -85,6 +94,8 @@ class AuditEntity(LabelledEnum):
     SIGN_IN = ("sign_in", "登录")
     DATABASE = ("database", "数据库")
     EXAM = ("exam", "考试")
+    CERTIFICATE = ("certificate", "保安员证")
+    CERTIFICATE_KEY = ("certificate_key", "证书签名密钥")
 
 
 def action_label(action: str) -> str:
@@ -163,6 +174,11 @@ FIELD_LABELS: Mapping[str, str] = {
     "pass_rule": "成绩合格标准",
     "application_ids": "报名ID",
     "candidates": "考生人数",
+    "edition": "证书版次",
+    "basis": "法律依据",
+    "key_id": "密钥编号",
+    "new_certificate_id": "新证书ID",
+    "id_number_masked": "身份证号（部分隐藏）",
 }
 """Chinese names for the fields that recur in before/after; others show under their own key."""
 

@@ -148,3 +148,21 @@ class ErrorCode(StrEnum):
     EXAM_NO_CANDIDATES = "EXAM_NO_CANDIDATES", 409, "考试尚未安排考生，不能发布"
     EXAM_TIME_INVALID = "EXAM_TIME_INVALID", 422, "考试结束时间须晚于开始时间"
     EXAM_RULE_UNKNOWN = "EXAM_RULE_UNKNOWN", 422, "所选的成绩合格标准不存在或已停用"
+    CERTIFICATE_KEY_MISSING = (
+        "CERTIFICATE_KEY_MISSING",
+        409,
+        "尚无可用的证书签名密钥，请运行 sgss-server certificate keys init",
+    )
+    CERTIFICATE_NOT_ACTIVE = "CERTIFICATE_NOT_ACTIVE", 409, "该证书已不是有效状态，不能执行该操作"
+    CERTIFICATE_ALREADY_ISSUED = "CERTIFICATE_ALREADY_ISSUED", 409, "该报名申请已发放保安员证"
+    CERTIFICATE_NO_CHANGE = "CERTIFICATE_NO_CHANGE", 422, "更正换发须至少更正一项证书信息"
+    CERTIFICATE_PARTICULARS_INVALID = (
+        "CERTIFICATE_PARTICULARS_INVALID",
+        422,
+        "证书信息有误（姓名过长或日期超出范围），无法生成二维码",
+    )
+    CERTIFICATE_LOOKUP_TOO_MANY = (
+        "CERTIFICATE_LOOKUP_TOO_MANY",
+        429,
+        "查询过于频繁，请稍后再试",
+    )

@@ -30,6 +30,9 @@ ACTION_LABELS: dict[str, str] = {
     "view_internal": "查看内部意见",
     "confirm_payment": "缴费确认",
     "fingerprint": "录入指纹",
+    "reissue": "补发/更正换发",
+    "revoke": "吊销",
+    "cancel": "注销",
 }
 
 
@@ -93,7 +96,12 @@ MODULES: tuple[Module, ...] = (
         ("view", "update", "import", "export", "notify"),
         (("update", "录入成绩"), ("notify", "通知成绩")),
     ),
-    Module("certificates", "保安员资格证", "保安员资格许可", ("view", "print", "export")),
+    Module(
+        "certificates",
+        "保安员资格证",
+        "保安员资格许可",
+        ("view", "print", "export", "reissue", "revoke", "cancel", "view_sensitive"),
+    ),
     # 行业信息
     Module("associations", "保安协会管理", "行业信息", (*_CRUD, "export")),
     Module("companies", "保安服务公司管理", "行业信息", (*_CRUD, "export", "reset_password")),

@@ -26,11 +26,12 @@ from server.db.models import AuthToken, User
 from server.services.auth import TokenCheck, authenticate
 from server.services.authz import Principal, principal_for
 from server.services.authz_cache import PrincipalCache
+from server.services.certificates.keys import CertificateKeys
 from server.services.documents.signing import DocumentSigner
 from server.services.errors import AppError
 from server.services.notifications import Sender
 from server.services.passwords import Passwords
-from server.services.throttle import SignInThrottle
+from server.services.throttle import SignInThrottle, SlidingWindow
 from shared.errors import ErrorCode
 
 Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
@@ -44,6 +45,8 @@ class AppContext:
     sender: Sender
     signer: DocumentSigner
     throttle: SignInThrottle
+    certificate_keys: CertificateKeys
+    certificate_lookups: SlidingWindow
 
 
 async def get_context(request: Request) -> AppContext:

@@ -8,7 +8,7 @@ import typer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.cli import listening, screening_cmd, worker_cmd, workflow_cmd
+from server.cli import certificate_cmd, listening, screening_cmd, worker_cmd, workflow_cmd
 from server.cli.common import describe, fail, open_env, utc_now
 from server.config import Settings
 from server.db.migrate import current_revision, head_revision
@@ -22,6 +22,7 @@ from server.services import (
     org_import,
     users,
 )
+from server.services.certificates.keys import CertificateKeys
 from server.services.documents.signing import DocumentSigner
 from server.services.errors import AppError
 from server.services.materials.store import MaterialStore
@@ -41,6 +42,7 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(workflow_cmd.app, name="workflow")
 app.add_typer(screening_cmd.app, name="screening")
 app.add_typer(worker_cmd.app, name="worker")
+app.add_typer(certificate_cmd.app, name="certificate")
 
 
 @app.command("init-db")
@@ -50,7 +52,13 @@ def init_db(
     """迁移数据库到最新版本；空库时创建根机构（省级公安厅）。"""
     env = open_env()
     with env.session() as session:
-        root = bootstrap.init_db(env.engine, session, now=utc_now(), province=province)
+        root = bootstrap.init_db(
+            env.engine,
+            session,
+            now=utc_now(),
+            province=province,
+            certificate_keys=CertificateKeys(env.settings.data_dir),
+        )
         typer.echo(f"数据库已就绪（{env.settings.database_kind}）；根机构：{root.name}")
 
 

@@ -6,7 +6,12 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
-from server.db import approval_models, exam_models, models  # noqa: F401  (every table known to Base)
+from server.db import (  # noqa: F401  (every table known to Base)
+    approval_models,
+    certificate_models,
+    exam_models,
+    models,
+)
 
 
 def alembic_config() -> Config:

@@ -2,7 +2,12 @@
 
 from alembic import context
 
-from server.db import approval_models, exam_models, models  # noqa: F401  (registers the tables)
+from server.db import (  # noqa: F401  (registers the tables)
+    approval_models,
+    certificate_models,
+    exam_models,
+    models,
+)
 from server.db.base import Base
 
 config = context.config

@@ -11,6 +11,8 @@ from server.db.models import Org, Role, RolePermission, User, UserRole
 from server.services import audit, builtin_roles
 from server.services.approvals import publishing
 from server.services.builtin_roles import ADMIN_ROLE_NAME
+from server.services.certificates import keys as signing_keys
+from server.services.certificates.keys import CertificateKeys
 from server.services.errors import AppError
 from server.services.exams import rules as exam_rules
 from server.services.orgs import add_org
@@ -30,11 +32,19 @@ def root_org_name(province_code: str) -> str:
     return f"{province}公安局" if province.endswith("市") else f"{province}公安厅"
 
 
-def init_db(engine: Engine, session: Session, *, now: datetime, province: str) -> Org:
+def init_db(
+    engine: Engine,
+    session: Session,
+    *,
+    now: datetime,
+    province: str,
+    certificate_keys: CertificateKeys | None = None,
+) -> Org:
     """Migrate to head; on an empty database create the root (the provincial department).
 
     Every run also publishes the shipped process definitions of business types that have none
-    yet, so applications can be accepted right after installation or an upgrade that adds one.
+    yet, so applications can be accepted right after installation or an upgrade that adds one,
+    and, given ``certificate_keys``, makes the certificate signing key if there is none yet.
     """
     region = region_table().get(province)
     if region is None or region.level != RegionLevel.province:
@@ -45,6 +55,7 @@ def init_db(engine: Engine, session: Session, *, now: datetime, province: str) -
         sync_admin_role(session, root, now=now)
         publishing.publish_defaults(session, now=now, actor=audit.CLI_ACTOR)
         exam_rules.seed_rules(session, now=now)
+        _certificate_key(session, certificate_keys, now=now)
         session.commit()
         return root
     root = add_org(
@@ -68,8 +79,14 @@ def init_db(engine: Engine, session: Session, *, now: datetime, province: str) -
     sync_admin_role(session, root, now=now)
     publishing.publish_defaults(session, now=now, actor=audit.CLI_ACTOR)
     exam_rules.seed_rules(session, now=now)
+    _certificate_key(session, certificate_keys, now=now)
     session.commit()
     return root
+
+
+def _certificate_key(session: Session, keys: CertificateKeys | None, *, now: datetime) -> None:
+    if keys is not None:
+        signing_keys.ensure_key(session, keys, now=now, actor=audit.CLI_ACTOR)
 
 
 def sync_admin_role(session: Session, root: Org, *, now: datetime) -> Role:

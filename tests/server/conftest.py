@@ -53,7 +53,13 @@ def session(app) -> Iterator[Session]:  # type: ignore[no-untyped-def]
 @pytest.fixture
 def initialised(app, session: Session, clock: FrozenClock, settings: Settings):  # type: ignore[no-untyped-def]
     """Root organisation (浙江省公安厅) and an administrator with a changed password."""
-    bootstrap.init_db(app.state.engine, session, now=clock.now(), province="330000")
+    bootstrap.init_db(
+        app.state.engine,
+        session,
+        now=clock.now(),
+        province="330000",
+        certificate_keys=app.state.context.certificate_keys,
+    )
     bootstrap.create_admin(
         session,
         now=clock.now(),

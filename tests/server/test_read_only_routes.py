@@ -42,6 +42,11 @@ def test_read_only_routes_only_read() -> None:
         "/exams/{exam_id}",
         "/exams/{exam_id}/candidates",
         "/exams/{exam_id}/eligible",
+        "/certificates",
+        "/certificates/{certificate_id}",
+        "/certificates/{certificate_id}/history",
+        "/certificates/status-list",
+        "/certificates/public-keys",
     }
     assert all(r.methods <= {"GET", "HEAD"} for r in read_only)
 
