@@ -131,3 +131,4 @@ class ErrorCode(StrEnum):
         404,
         "该申请尚无已签发的许可证或证明（未审批通过或该业务不发证）",
     )
+    SCORE_IMPORT_INVALID = "SCORE_IMPORT_INVALID", 422, "成绩导入文件有误，未导入任何数据"
