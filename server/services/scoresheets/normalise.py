@@ -33,7 +33,7 @@ def score(value: object, full_mark: Decimal) -> Decimal | str | None:
     number = _number(value)
     if not isinstance(number, Decimal):
         return number
-    if number.as_tuple().exponent < -_PLACES:  # type: ignore[operator]
+    if number.normalize().as_tuple().exponent < -_PLACES:  # type: ignore[operator]
         return f"成绩最多保留{_PLACES}位小数"
     if not 0 <= number <= full_mark:
         return f"成绩{canonical(number)}超出范围，应在0至{canonical(full_mark)}之间"
