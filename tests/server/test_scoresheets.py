@@ -346,6 +346,8 @@ def test_the_error_workbook_marks_every_bad_cell_and_imports_once_corrected() ->
         sheet["E5"] = 99
 
     result = read_scores(_filled(mistakes), SPEC, KEY)
+    stray = ScoreImport(7, (), result.problems, 0, [["a\x01b"]])  # calamine reads what openpyxl
+    assert load_workbook(io.BytesIO(error_workbook(stray, SPEC, KEY)))  # cannot write
     data = error_workbook(result, SPEC, KEY)
     book = load_workbook(io.BytesIO(data))
     assert book.active.title == SUMMARY_SHEET

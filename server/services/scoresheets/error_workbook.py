@@ -11,6 +11,7 @@ import io
 from collections import defaultdict
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.comments import Comment
 from openpyxl.styles import Font, PatternFill, Protection
 
@@ -22,6 +23,13 @@ _BAD = PatternFill("solid", fgColor="FFC7CE")
 _BAD_FONT = Font(color="9C0006")
 
 
+def _cell(value: object) -> object:
+    """A value as uploaded, less the control characters an xlsx cannot hold."""
+    if isinstance(value, str):
+        return ILLEGAL_CHARACTERS_RE.sub("", value)
+    return "" if value is None else value
+
+
 def error_workbook(result: ScoreImport, spec: SheetSpec, key: bytes) -> bytes:
     workbook = Workbook()
     summary = workbook.active
@@ -29,7 +37,7 @@ def error_workbook(result: ScoreImport, spec: SheetSpec, key: bytes) -> bytes:
     summary.title = SUMMARY_SHEET
     sheet = workbook.create_sheet(SCORES_SHEET)
     for values in result.grid:
-        sheet.append(["" if v is None else v for v in values])
+        sheet.append([_cell(v) for v in values])
     dress_scores_sheet(sheet, spec, max(len(result.grid), 1))
 
     by_cell: dict[tuple[int, int], list[str]] = defaultdict(list)

@@ -83,9 +83,8 @@ def header_key(text: object) -> str:
 def candidates_digest(candidates: tuple[Candidate, ...]) -> str:
     """SHA-256 over the candidate list in admission-number order: a template's list and the
     exam's list are the same exactly when these are equal."""
-    listed = sorted((c.admission_number, c.name, c.id_number) for c in candidates)
-    encoded = json.dumps(listed, ensure_ascii=False, separators=(",", ":")).encode()
-    return hashlib.sha256(encoded).hexdigest()
+    listed = sorted(f"{c.admission_number}\t{c.name}\t{c.id_number}" for c in candidates)
+    return hashlib.sha256("\n".join(listed).encode()).hexdigest()
 
 
 @dataclass(frozen=True)
