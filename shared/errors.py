@@ -166,3 +166,4 @@ class ErrorCode(StrEnum):
         429,
         "查询过于频繁，请稍后再试",
     )
+    SCORE_IMPORT_INVALID = "SCORE_IMPORT_INVALID", 422, "成绩导入文件有误，未导入任何数据"

@@ -12,7 +12,7 @@ import io
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from python_calamine import CalamineWorkbook
 
@@ -32,6 +32,7 @@ class ImportLimits:
     max_bytes: int = 10 * _MB
     max_unpacked_bytes: int = 50 * _MB
     max_rows: int = 100_000
+    max_columns: int = 256
 
 
 def invalid(errors: list[dict[str, Any]], message: str | None = None) -> AppError:
@@ -59,7 +60,7 @@ def _decode(data: bytes) -> str:
         raise _refuse("CSV 文件编码无法识别，请保存为 UTF-8") from None
 
 
-def _check_unpacked(path: Path, limit: int) -> None:
+def _check_unpacked(path: Path | IO[bytes], limit: int) -> None:
     """The sizes the zip directory declares; the reader never unpacks more than declared."""
     try:
         with zipfile.ZipFile(path) as archive:
@@ -102,6 +103,40 @@ def read_sheet(path: Path, limits: ImportLimits) -> list[list[Any]]:
         raise
     except Exception as err:  # calamine raises its own error types for damaged files
         raise _refuse(f"无法读取 Excel 文件：{err}") from None
+    return _without_nul(rows)
+
+
+def open_xlsx(data: bytes, limits: ImportLimits) -> CalamineWorkbook:
+    """An uploaded xlsx held in memory, after the same size and unpacked-size checks as
+    ``read_sheet``; its sheets are read with ``sheet_grid``."""
+    if len(data) > limits.max_bytes:
+        raise _refuse(f"导入文件超过 {limits.max_bytes / _MB:g} MB，请分批导入")
+    _check_unpacked(io.BytesIO(data), limits.max_unpacked_bytes)
+    try:
+        return CalamineWorkbook.from_filelike(io.BytesIO(data))
+    except Exception as err:
+        raise _refuse(f"无法读取 Excel 文件：{err}") from None
+
+
+def sheet_grid(
+    workbook: CalamineWorkbook, name: str, limits: ImportLimits, *, nrows: int | None = None
+) -> list[list[Any]]:
+    """The sheet ``name`` as a rectangle anchored at A1, so that ``grid[r][c]`` is the cell the
+    clerk sees at row ``r + 1``, column ``c + 1`` (calamine otherwise starts at the first cell in
+    use). Rows and columns are bounded before any cell is materialised: the extent comes from the
+    sheet's dimension, and a single stray cell at XFD1048576 would otherwise pad a huge grid."""
+    try:
+        sheet = workbook.get_sheet_by_name(name)
+        last_row, last_column = sheet.end or (0, 0)
+        if nrows is None and last_row + 1 > limits.max_rows + 1:
+            raise _too_many(limits)
+        if last_column + 1 > limits.max_columns:
+            raise _refuse(f"工作表“{name}”超过 {limits.max_columns} 列，请删除多余的列")
+        rows = sheet.to_python(skip_empty_area=False, nrows=nrows)
+    except AppError:
+        raise
+    except Exception as err:
+        raise _refuse(f"无法读取工作表“{name}”：{err}") from None
     return _without_nul(rows)
 
 
