@@ -11,7 +11,7 @@ DEMO_PORT ?= 8700
 PYTEST_WORKERS ?= 2
 
 .PHONY: demo demo-server test lint venv bench bench-inbox bench-desks bench-engine bench-startup \
-	screenshots clean
+	bench-cards screenshots clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -61,6 +61,10 @@ bench-engine: $(STAMP)
 # time to the sign-in window vs a bare PySide6 window, median of 7 fresh processes each (offscreen)
 bench-startup: $(STAMP)
 	$(BIN)/python -m bench.startup
+
+# 1,000 保安员证 PDFs (cards/s) and card face → Evolis K panels (ms/card), docs/card.md
+bench-cards: $(STAMP)
+	$(BIN)/python -m bench.cards
 
 # docs/screenshots/ from the demo database (run `make demo` once first); needs a virtual screen
 screenshots: $(STAMP)
