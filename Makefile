@@ -11,7 +11,7 @@ DEMO_PORT ?= 8700
 PYTEST_WORKERS ?= 2
 
 .PHONY: demo demo-server test lint venv bench bench-inbox bench-desks bench-engine bench-startup \
-	bench-scores screenshots clean
+	bench-scores bench-cards screenshots clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -65,6 +65,10 @@ bench-startup: $(STAMP)
 # score import: 20,000 rows read + validated with calamine beside openpyxl, rows/s (median)
 bench-scores: $(STAMP)
 	$(BIN)/python -m bench.scores
+
+# 1,000 保安员证 PDFs (cards/s) and card face → Evolis K panels (ms/card), docs/card.md
+bench-cards: $(STAMP)
+	$(BIN)/python -m bench.cards
 
 # docs/screenshots/ from the demo database (run `make demo` once first); needs a virtual screen
 screenshots: $(STAMP)

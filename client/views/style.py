@@ -60,3 +60,8 @@ def set_state(widget: QWidget, name: str, value: object) -> None:
     style = widget.style()
     style.unpolish(widget)
     style.polish(widget)
+
+
+# -- the 保安员证 preview (client/views/card_preview.py) ---------------------------------------
+CARD_PREVIEW_WIDTH = 540  # one side, px; both sides side by side fit a 1366-px screen
+CARD_PREVIEW_GAP = 16

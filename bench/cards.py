@@ -1,0 +1,87 @@
+"""保安员证 cards: `make bench-cards` (`python -m bench.cards [--cards N] [--workers W]`).
+
+Two figures from issue 16, each over distinct faces (a new QR payload and portrait per card, so
+no cache helps):
+- card PDFs (front + back, embedded font, vector QR): cards/s in one process, and with
+  ``--workers`` processes (a batch export would use the server's cores), target ≥ 200 cards/s;
+- card face → Evolis panels (both sides painted by Qt at 300 dpi, dithered, in the printer's
+  line layout): ms per card, target ≤ 50 ms.
+Medians of three runs; the machine is shared, so compare figures taken in the same minute.
+"""
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+
+from tests.card_faces import face, portrait
+
+PDF_TARGET = 200.0  # cards/s
+PANEL_TARGET_MS = 50.0
+
+
+def _pdfs(seeds: range) -> int:
+    from server.services.documents.card_pdf import card_pdf
+
+    photo = portrait(0)
+    total = 0
+    for seed in seeds:
+        card = face(seed, photo=False)
+        total += len(card_pdf(card.__class__(**{**card.__dict__, "photo": photo})))
+    return total
+
+
+def pdf_rate(cards: int, workers: int) -> float:
+    start = time.perf_counter()
+    if workers <= 1:
+        _pdfs(range(cards))
+    else:
+        step = -(-cards // workers)
+        with ProcessPoolExecutor(workers) as pool:
+            list(pool.map(_pdfs, [range(i, min(i + step, cards)) for i in range(0, cards, step)]))
+    return cards / (time.perf_counter() - start)
+
+
+def panel_ms(cards: int) -> float:
+    from PySide6.QtGui import QGuiApplication
+
+    from client.devices.card_print import face_panels
+
+    _app = QGuiApplication.instance() or QGuiApplication(sys.argv[:1])
+    faces = [face(10_000 + seed) for seed in range(cards)]
+    face_panels(faces[0])
+    start = time.perf_counter()
+    for card in faces:
+        face_panels(card)
+    return (time.perf_counter() - start) / cards * 1000
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cards", type=int, default=1000)
+    parser.add_argument("--panel-cards", type=int, default=100)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    one = statistics.median(pdf_rate(args.cards, 1) for _ in range(args.runs))
+    many = statistics.median(pdf_rate(args.cards, args.workers) for _ in range(args.runs))
+    panels = statistics.median(panel_ms(args.panel_cards) for _ in range(args.runs))
+    print(
+        f"card PDFs, {args.cards} cards, 1 process:      {one:7.1f} cards/s "
+        f"({'ok' if one >= PDF_TARGET else 'below'} target {PDF_TARGET:.0f})"
+    )
+    print(
+        f"card PDFs, {args.cards} cards, {args.workers} processes:    {many:7.1f} cards/s "
+        f"({'ok' if many >= PDF_TARGET else 'below'} target {PDF_TARGET:.0f})"
+    )
+    print(
+        f"face → K panels (front + back):     {panels:7.1f} ms/card "
+        f"({'ok' if panels <= PANEL_TARGET_MS else 'above'} target {PANEL_TARGET_MS:.0f})"
+    )
+
+
+if __name__ == "__main__":
+    main()

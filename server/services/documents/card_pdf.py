@@ -1,0 +1,227 @@
+"""The 保安员证 card as PDF: front and back pages at CR80 size, or both on an A4 sheet.
+
+Everything that shows is decided by ``shared.card_layout``; this module measures strings in the
+embedded WenQuanYi Micro Hei (``pdfbase.font``) and draws. The QR code is vector rectangles from
+segno's module matrix (sharp at any zoom and on any printer, and what a reader decodes is exactly
+the layout's symbol). The font has no bold face: bold text is filled and stroked with a hairline
+of its own colour, the usual way to embolden a single-weight CJK font in PDF.
+
+A missing photo is drawn as an empty frame saying 无照片 — the PDF is also the preview; printing a
+card without a photo is refused before it gets here.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from io import BytesIO
+
+from reportlab.lib.colors import Color, HexColor
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.units import mm
+from reportlab.lib.utils import ImageReader
+from reportlab.pdfbase.pdfmetrics import stringWidth
+from reportlab.pdfgen.canvas import Canvas
+
+from server.services.documents.pdfbase import font
+from shared.card_layout import (
+    BACK,
+    CARD_HEIGHT_MM,
+    CARD_WIDTH_MM,
+    COLOUR,
+    FRONT,
+    MM_PER_PT,
+    Align,
+    CardFace,
+    Element,
+    Fill,
+    Frame,
+    Ink,
+    Palette,
+    Photo,
+    Qr,
+    Text,
+    cover_crop,
+    qr_modules,
+    resolved,
+    typeset,
+)
+
+CARD_SIZE = (CARD_WIDTH_MM * mm, CARD_HEIGHT_MM * mm)
+BOLD_STROKE_EM = 0.035  # hairline around bold glyphs, in em
+SHEET_GAP_MM = 12.0
+
+
+def measure(text: str, size_pt: float) -> float:
+    """Advance width in mm of ``text`` in the embedded font (``shared.card_layout.Measure``)."""
+    return stringWidth(text, font(), size_pt) * MM_PER_PT
+
+
+@cache
+def _colour(value: str) -> Color:
+    return HexColor(value)
+
+
+class _Side:
+    """Draws one side with its top-left corner at ``(left, top)`` in PDF points."""
+
+    def __init__(self, canvas: Canvas, left: float, top: float, palette: Palette) -> None:
+        self.canvas = canvas
+        self.left = left
+        self.top = top
+        self.palette = palette
+
+    def x(self, mm_x: float) -> float:
+        return self.left + mm_x * mm
+
+    def y(self, mm_y: float) -> float:
+        """PDF y grows upwards; the layout's grows downwards."""
+        return self.top - mm_y * mm
+
+    def ink(self, ink: Ink) -> Color:
+        return _colour(self.palette[ink])
+
+    def draw(self, items: list[Element], face: CardFace) -> None:
+        for item in items:
+            if isinstance(item, Fill):
+                self.fill(item)
+            elif isinstance(item, Frame):
+                self.frame(item.box.x, item.box.y, item.box.w, item.box.h, item.ink, item.line_mm)
+            elif isinstance(item, Text):
+                self.text(item)
+            elif isinstance(item, Photo):
+                self.photo(item, face.photo)
+            else:
+                self.qr(item, face.qr_text)
+
+    def fill(self, item: Fill) -> None:
+        c = self.canvas
+        box = item.box
+        c.setFillColor(self.ink(item.ink))
+        c.rect(self.x(box.x), self.y(box.bottom), box.w * mm, box.h * mm, stroke=0, fill=1)
+
+    def frame(self, x: float, y: float, w: float, h: float, ink: Ink, line_mm: float) -> None:
+        c = self.canvas
+        half = line_mm / 2
+        c.setStrokeColor(self.ink(ink))
+        c.setLineWidth(line_mm * mm)
+        c.rect(
+            self.x(x + half),
+            self.y(y + h - half),
+            (w - line_mm) * mm,
+            (h - line_mm) * mm,
+            stroke=1,
+            fill=0,
+        )
+
+    def text(self, item: Text) -> None:
+        if not item.text:
+            return
+        c = self.canvas
+        set_text = typeset(item, measure)
+        colour = self.ink(item.ink)
+        c.saveState()  # the render mode outlives the text object: keep it to this text
+        obj = c.beginText()
+        obj.setFont(font(), set_text.size_pt)
+        obj.setCharSpace(set_text.tracking_mm * mm)
+        obj.setFillColor(colour)
+        if item.bold:
+            obj.setTextRenderMode(2)  # fill, then stroke: a synthetic bold
+            obj.setStrokeColor(colour)
+            c.setLineWidth(set_text.size_pt * BOLD_STROKE_EM)
+        for line in set_text.lines:
+            obj.setTextOrigin(self.x(line.x), self.y(line.baseline))
+            obj.textOut(line.text)
+        c.drawText(obj)
+        c.restoreState()
+
+    def photo(self, item: Photo, photo: bytes | None) -> None:
+        box = item.box
+        if photo is None:
+            self.frame(box.x, box.y, box.w, box.h, Ink.RULE, 0.25)
+            self.text(
+                Text(box, item.placeholder, size_pt=8.0, align=Align.CENTRE, ink=Ink.PLACEHOLDER)
+            )
+            return
+        image = ImageReader(BytesIO(photo))
+        width, height = image.getSize()
+        sx, sy, sw, sh = cover_crop(width, height, box)
+        scale = box.w * mm / sw  # points per photo pixel
+        c = self.canvas
+        c.saveState()
+        clip = c.beginPath()
+        clip.rect(self.x(box.x), self.y(box.bottom), box.w * mm, box.h * mm)
+        c.clipPath(clip, stroke=0, fill=0)
+        # the whole photo, placed so that its crop lies exactly on the box
+        c.drawImage(
+            image,
+            self.x(box.x) - sx * scale,
+            self.y(box.bottom) - (height - sy - sh) * scale,
+            width * scale,
+            height * scale,
+        )
+        c.restoreState()
+
+    def qr(self, item: Qr, text: str) -> None:
+        box = item.box
+        c = self.canvas
+        c.setFillColor(self.ink(Ink.PAPER))
+        c.rect(self.x(box.x), self.y(box.bottom), box.w * mm, box.h * mm, stroke=0, fill=1)
+        symbol = qr_modules(text)
+        unit = symbol.module_mm(box) * mm
+        seam = min(0.02, unit / 20)  # rows overlap a hair so no viewer shows a seam between them
+        path = c.beginPath()
+        left, top = self.x(box.x), self.y(box.y)
+        for row, column, length in symbol.runs:
+            path.rect(
+                left + column * unit,
+                top - (row + 1) * unit - seam,
+                length * unit,
+                unit + 2 * seam,
+            )
+        c.setFillColor(self.ink(Ink.QR))
+        c.drawPath(path, stroke=0, fill=1)
+
+
+def _canvas(buffer: BytesIO, size: tuple[float, float], face: CardFace) -> Canvas:
+    # initialFontName: the PDF names no font it does not embed (reportlab starts in Helvetica)
+    canvas = Canvas(buffer, pagesize=size, pageCompression=1, initialFontName=font())
+    canvas.setTitle(f"保安员证 {face.certificate_number}")
+    canvas.setAuthor(face.issuing_authority)
+    canvas.setSubject("保安员证")
+    return canvas
+
+
+def card_pdf(face: CardFace, *, palette: Palette = COLOUR) -> bytes:
+    """Two pages at CR80 size, front then back: for a card printer's PDF path and for archiving."""
+    buffer = BytesIO()
+    canvas = _canvas(buffer, CARD_SIZE, face)
+    for side in (FRONT, BACK):
+        _Side(canvas, 0.0, CARD_SIZE[1], palette).draw(resolved(side, face), face)
+        canvas.showPage()
+    canvas.save()
+    return buffer.getvalue()
+
+
+def card_sheet_pdf(face: CardFace, *, palette: Palette = COLOUR) -> bytes:
+    """One A4 portrait page with front and back at true size, framed by a cutting line: for an
+    office printer, or to show the holder what the card will say."""
+    buffer = BytesIO()
+    width, height = A4
+    canvas = _canvas(buffer, A4, face)
+    left = (width - CARD_SIZE[0]) / 2
+    top = height - 30 * mm
+    canvas.setFont(font(), 12)
+    canvas.drawCentredString(width / 2, top + 10 * mm, f"保安员证　{face.certificate_number}")
+    for index, side in enumerate((FRONT, BACK)):
+        side_top = top - index * (CARD_SIZE[1] + SHEET_GAP_MM * mm)
+        drawer = _Side(canvas, left, side_top, palette)
+        drawer.draw(resolved(side, face), face)
+        canvas.setDash(2, 2)
+        drawer.frame(0.0, 0.0, CARD_WIDTH_MM, CARD_HEIGHT_MM, Ink.RULE, 0.15)
+        canvas.setDash()
+        canvas.setFont(font(), 8)
+        canvas.setFillColor(_colour(palette[Ink.LABEL]))
+        canvas.drawString(left, side_top - CARD_SIZE[1] - 4 * mm, ("正面", "背面")[index])
+    canvas.showPage()
+    canvas.save()
+    return buffer.getvalue()

@@ -1,0 +1,108 @@
+"""The card PDF: a real file at CR80 with the embedded font, the particulars as text, and a QR
+that a real reader decodes from the rendered page."""
+
+import shutil
+import subprocess
+from io import BytesIO
+from pathlib import Path
+
+import pytest
+import zxingcpp
+from PIL import Image
+from pypdf import PdfReader
+
+from server.services.documents.card_pdf import card_pdf, card_sheet_pdf
+from tests.card_faces import face, portrait
+
+CR80_PT = (85.60 / 25.4 * 72, 53.98 / 25.4 * 72)
+
+
+def rendered(pdf: bytes, tmp_path: Path, page: int, dpi: int = 300) -> Image.Image:
+    if shutil.which("pdftoppm") is None:
+        pytest.skip("pdftoppm (poppler-utils) is not installed")
+    source = tmp_path / "card.pdf"
+    source.write_bytes(pdf)
+    subprocess.run(
+        [
+            "pdftoppm",
+            "-r",
+            str(dpi),
+            "-f",
+            str(page),
+            "-l",
+            str(page),
+            "-png",
+            "-singlefile",
+            str(source),
+            str(tmp_path / "page"),
+        ],
+        check=True,
+    )
+    return Image.open(tmp_path / "page.png")
+
+
+def test_card_pdf_pages_are_cr80_with_the_particulars_in_the_embedded_font() -> None:
+    card = face(7)
+    reader = PdfReader(BytesIO(card_pdf(card)))
+    assert len(reader.pages) == 2
+    for page in reader.pages:
+        assert float(page.mediabox.width) == pytest.approx(CR80_PT[0], abs=0.01)
+        assert float(page.mediabox.height) == pytest.approx(CR80_PT[1], abs=0.01)
+    front = reader.pages[0].extract_text()
+    for text in (
+        "保安员证",
+        "欧阳明轩",
+        "男",
+        "1990年3月7日",
+        "330106199003070031",
+        card.certificate_number,
+        "杭州市公安局西湖区分局",
+        "2026年11月24日",
+    ):
+        assert text in front
+    assert "扫码核验" in reader.pages[1].extract_text()
+    fonts = {
+        str(font["/BaseFont"])
+        for page in reader.pages
+        for font in page["/Resources"]["/Font"].values()
+    }
+    assert all("WenQuanYiMicroHei" in name for name in fonts), fonts
+    assert all(
+        "/FontFile2" in font.get_object()["/FontDescriptor"]  # the subset is in the file
+        for font in reader.pages[0]["/Resources"]["/Font"].values()
+    )
+
+
+def test_the_qr_in_the_pdf_is_vector_and_decodes_to_the_payload(tmp_path: Path) -> None:
+    card = face(3)
+    pdf = card_pdf(card)
+    back = PdfReader(BytesIO(pdf)).pages[1]
+    assert "/XObject" not in back["/Resources"]  # no raster image on the back: the QR is paths
+    barcodes = zxingcpp.read_barcodes(rendered(pdf, tmp_path, 2).convert("L"))
+    assert [b.text for b in barcodes] == [card.qr_text]
+    assert barcodes[0].format == zxingcpp.BarcodeFormat.QRCode
+
+
+def test_a_png_photo_and_a_missing_photo(tmp_path: Path) -> None:
+    import dataclasses
+
+    with_png = dataclasses.replace(face(1), photo=portrait(1, "PNG"))
+    assert PdfReader(BytesIO(card_pdf(with_png))).pages[0]["/Resources"]["/XObject"]
+    missing = card_pdf(face(1, photo=False))
+    assert "无照片" in PdfReader(BytesIO(missing)).pages[0].extract_text()
+
+
+def test_the_photo_lands_in_its_box(tmp_path: Path) -> None:
+    image = rendered(card_pdf(face(2)), tmp_path, 1, dpi=100).convert("RGB")
+    per_mm = 100 / 25.4
+    # the portrait's dark shoulders near the bottom of the photo box (61.1…81.1 × 13…39.5 mm)
+    r, g, b = image.getpixel((round(71 * per_mm), round(37 * per_mm)))
+    assert (r, g, b) < (90, 100, 130)
+    assert image.getpixel((round(55 * per_mm), round(37 * per_mm))) == (255, 255, 255)
+
+
+def test_the_a4_sheet_holds_both_sides() -> None:
+    reader = PdfReader(BytesIO(card_sheet_pdf(face(4))))
+    (page,) = reader.pages
+    text = page.extract_text()
+    assert "欧阳明轩" in text and "扫码核验" in text and "正面" in text and "背面" in text
