@@ -53,7 +53,6 @@ from shared.card_layout import (
     typeset,
 )
 
-
 CARD_FAMILY = "WenQuanYi Micro Hei"
 _REFERENCE_PX = 100.0  # strings are measured at this pixel size and scaled
 
