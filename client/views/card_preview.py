@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox, QHBoxLayout, QLabel, QV
 
 from client.qt.card_painter import paint_side
 from client.views import style
+from client.views.widgets import guard_enter
 from shared.card_layout import CARD_HEIGHT_MM, CARD_WIDTH_MM, CardFace
 
 SIDE_TITLES = {"front": "正面", "back": "背面"}
@@ -59,6 +60,7 @@ class CardPreviewDialog(QDialog):
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.button(QDialogButtonBox.StandardButton.Close).setText("关闭")
         buttons.rejected.connect(self.reject)
+        guard_enter(self)  # a stray Enter leaves the preview open, as in every dialog (Esc closes)
         layout = QVBoxLayout(self)
         layout.addLayout(sides)
         if face.photo is None:

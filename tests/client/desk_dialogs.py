@@ -27,6 +27,7 @@ from client.views.approvals.action_dialogs import (
     RejectDialog,
 )
 from client.views.approvals.review_dialog import ReviewDialog
+from client.views.card_preview import CardPreviewDialog
 from client.views.change_password import ChangePasswordDialog
 from client.views.devices.fingerprint_dialog import FingerprintEnrolDialog
 from client.views.devices.settings_dialog import DeviceSettingsDialog
@@ -35,6 +36,7 @@ from client.views.system.role_dialog import RoleDialog
 from client.views.system.user_dialog import OneTimePasswordDialog, UserDialog
 from shared.enums import BusinessType
 from shared.schemas.applications import PendingApprover
+from tests.card_faces import face as card_face
 from tests.client.approval_desk import DeskWorld
 
 WAIT = 15000
@@ -183,6 +185,10 @@ def _enrol(desk: Desk) -> QDialog:
     return FingerprintEnrolDialog(model, api.application(app_id))
 
 
+def _card_preview(desk: Desk) -> QDialog:
+    return CardPreviewDialog(card_face(1))
+
+
 BUILDERS: dict[type[QDialog], Callable[[Desk], QDialog]] = {
     ReviewDialog: _review,
     RejectDialog: _reject,
@@ -197,6 +203,7 @@ BUILDERS: dict[type[QDialog], Callable[[Desk], QDialog]] = {
     OneTimePasswordDialog: _one_time,
     DeviceSettingsDialog: _devices,
     FingerprintEnrolDialog: _enrol,
+    CardPreviewDialog: _card_preview,
 }
 
 DIALOG_CLASSES = sorted(BUILDERS, key=lambda cls: cls.__name__)

@@ -79,6 +79,9 @@ def test_the_walk_covers_every_dialog() -> None:
     assert dialog_classes() == set(BUILDERS)
 
 
+WITHOUT_INPUTS = {"FingerprintEnrolDialog", "CardPreviewDialog"}  # Enter on the dialog itself
+
+
 @pytest.mark.parametrize("cls", DIALOG_CLASSES, ids=lambda c: c.__name__)
 def test_enter_in_any_input_sends_nothing(qtbot, desk: Desk, cls: type[QDialog]) -> None:  # type: ignore[no-untyped-def]
     dialog = built(qtbot, desk, cls)
@@ -99,7 +102,7 @@ def test_enter_in_any_input_sends_nothing(qtbot, desk: Desk, cls: type[QDialog])
     desk.session.runner.wait(WAIT)
     qtbot.wait(50)
     assert desk.writes == []
-    assert len(pressed) > (1 if cls.__name__ != "FingerprintEnrolDialog" else 0)
+    assert len(pressed) > (0 if cls.__name__ in WITHOUT_INPUTS else 1)
 
 
 @pytest.mark.parametrize("cls", DIALOG_CLASSES, ids=lambda c: c.__name__)
