@@ -27,7 +27,7 @@ from datetime import date
 from enum import StrEnum
 from functools import lru_cache
 
-import segno
+from shared.qr_symbol import dark_runs, qr_code
 
 CARD_WIDTH_MM = 85.60
 CARD_HEIGHT_MM = 53.98
@@ -405,21 +405,12 @@ class QrModules:
 @lru_cache(maxsize=64)
 def qr_modules(text: str) -> QrModules:
     """The symbol for ``text`` at level Q (the smallest version that holds it), as dark runs."""
-    code = segno.make_qr(text, error=QR_ERROR, boost_error=False)
-    runs = []
-    size = int(code.symbol_size(border=QR_QUIET_ZONE)[0])
-    for row, line in enumerate(code.matrix_iter(border=QR_QUIET_ZONE)):
-        start = -1
-        for column, dark in enumerate(line):
-            if dark and start < 0:
-                start = column
-            elif not dark and start >= 0:
-                runs.append((row, start, column - start))
-                start = -1
-        if start >= 0:
-            runs.append((row, start, size - start))
-    version = code.version if isinstance(code.version, int) else 0
-    return QrModules(size, version, tuple(runs))
+    symbol = qr_code(text, QR_ERROR)
+    return QrModules(
+        symbol.modules.shape[0] + 2 * QR_QUIET_ZONE,
+        symbol.version,
+        tuple(dark_runs(symbol.with_quiet_zone(QR_QUIET_ZONE))),
+    )
 
 
 # checks used by the tests and by anyone who edits the layout ---------------------------------

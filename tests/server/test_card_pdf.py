@@ -11,7 +11,7 @@ import zxingcpp
 from PIL import Image
 from pypdf import PdfReader
 
-from server.services.documents.card_pdf import card_pdf, card_sheet_pdf
+from server.services.documents.card_pdf import card_pdf, card_sheet_pdf, cards_pdf
 from tests.card_faces import face, portrait
 
 CR80_PT = (85.60 / 25.4 * 72, 53.98 / 25.4 * 72)
@@ -106,3 +106,16 @@ def test_the_a4_sheet_holds_both_sides() -> None:
     (page,) = reader.pages
     text = page.extract_text()
     assert "欧阳明轩" in text and "扫码核验" in text and "正面" in text and "背面" in text
+
+
+def test_a_batch_holds_each_card_front_then_back_and_every_qr_decodes(tmp_path: Path) -> None:
+    cards = [face(seed) for seed in (11, 12, 13)]
+    pdf = cards_pdf(cards)
+    reader = PdfReader(BytesIO(pdf))
+    assert len(reader.pages) == 6
+    for index, card in enumerate(cards):
+        assert card.certificate_number in reader.pages[2 * index].extract_text()
+        back = rendered(pdf, tmp_path, 2 * index + 2).convert("L")
+        assert [b.text for b in zxingcpp.read_barcodes(back)] == [card.qr_text]
+    with pytest.raises(ValueError, match="no cards"):
+        cards_pdf([])

@@ -12,6 +12,7 @@ card without a photo is refused before it gets here.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import cache
 from io import BytesIO
 
@@ -198,6 +199,27 @@ def card_pdf(face: CardFace, *, palette: Palette = COLOUR) -> bytes:
     for side in (FRONT, BACK):
         _Side(canvas, 0.0, CARD_SIZE[1], palette).draw(resolved(side, face), face)
         canvas.showPage()
+    canvas.save()
+    return buffer.getvalue()
+
+
+def cards_pdf(faces: Iterable[CardFace], *, palette: Palette = COLOUR) -> bytes:
+    """Many cards in one document, front and back of each in turn: a 制证名单 batch for a card
+    printer's PDF path. The font subset and the document's fixed parts are written once, which
+    makes a batch several times cheaper per card than one file per card."""
+    buffer = BytesIO()
+    canvas: Canvas | None = None
+    count = 0
+    for face in faces:
+        if canvas is None:
+            canvas = _canvas(buffer, CARD_SIZE, face)
+        for side in (FRONT, BACK):
+            _Side(canvas, 0.0, CARD_SIZE[1], palette).draw(resolved(side, face), face)
+            canvas.showPage()
+        count += 1
+    if canvas is None:
+        raise ValueError("no cards")
+    canvas.setTitle(f"保安员证 {count} 张")
     canvas.save()
     return buffer.getvalue()
 

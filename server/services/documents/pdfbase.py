@@ -5,12 +5,10 @@ a subset of it in every PDF: the document prints the same on any machine, unlike
 built-in ``STSong-Light`` which is only referenced). It has no bold face; headings are larger.
 """
 
-from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 from functools import cache
 from importlib import resources
 
-import segno
 from reportlab.lib.colors import Color, black
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.pdfbase import pdfmetrics
@@ -18,6 +16,7 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
 from shared.china_time import china_time
+from shared.qr_symbol import dark_runs, qr_code
 
 FONT = "WQYMicroHei"
 
@@ -64,31 +63,14 @@ def draw_qr(
 ) -> None:
     """The QR code of ``payload`` as vector squares, ``size`` wide with its lower-left corner at
     (x, y); the quiet zone (4 modules) is inside ``size``."""
-    code = segno.make(payload, error="m", micro=False)
-    border = 4
-    modules = code.symbol_size(border=border)[0]
-    unit = size / modules
+    modules = qr_code(payload, "m").with_quiet_zone(4)
+    unit = size / modules.shape[0]
     path = canvas.beginPath()
-    for row, line in enumerate(code.matrix_iter(border=border)):
+    for row, start, length in dark_runs(modules):
         top = y + size - (row + 1) * unit
-        for start, length in _dark_runs(line):
-            # a hair taller than a module, so rows meet without seams in any viewer
-            path.rect(x + start * unit, top - 0.02, length * unit, unit + 0.04)
+        # a hair taller than a module, so rows meet without seams in any viewer
+        path.rect(x + start * unit, top - 0.02, length * unit, unit + 0.04)
     canvas.saveState()
     canvas.setFillColor(colour)
     canvas.drawPath(path, stroke=0, fill=1)
     canvas.restoreState()
-
-
-def _dark_runs(line: Iterable[int]) -> Iterator[tuple[int, int]]:
-    """``(first column, length)`` of each horizontal run of dark modules."""
-    start = None
-    column = -1
-    for column, dark in enumerate(line):
-        if dark and start is None:
-            start = column
-        elif not dark and start is not None:
-            yield start, column - start
-            start = None
-    if start is not None:
-        yield start, column + 1 - start
