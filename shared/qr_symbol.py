@@ -41,10 +41,11 @@ class QrSymbol:
         return np.pad(self.modules, border)
 
 
-def qr_code(text: str, error: str) -> QrSymbol:
+def qr_code(text: str, error: str, *, boost: bool = False) -> QrSymbol:
     """The QR code of ``text`` (never Micro QR) at the smallest version for ``error``, with the
-    data mask of the lowest penalty: segno's symbol for that mask, module for module."""
-    probe = segno.make_qr(text, error=error, boost_error=False, mask=0)
+    data mask of the lowest penalty: segno's symbol for that mask, module for module. ``boost``
+    raises the error level where the same version still holds the text (segno's boost_error)."""
+    probe = segno.make_qr(text, error=error, boost_error=boost, mask=0)
     candidates = masked_candidates(np.array(probe.matrix, dtype=np.uint8))
     best = int(
         np.argmin(penalties(np.stack(candidates)))
@@ -53,7 +54,7 @@ def qr_code(text: str, error: str) -> QrSymbol:
         modules = candidates[0]
     else:
         rows = [bytearray(row) for row in candidates[best].tolist()]
-        encoder.add_format_info(rows, probe.version, consts.ERROR_MAPPING[error.upper()], best)
+        encoder.add_format_info(rows, probe.version, consts.ERROR_MAPPING[probe.error], best)
         modules = np.array(rows, dtype=np.uint8)
     modules.setflags(write=False)
     return QrSymbol(int(probe.version), best, modules)

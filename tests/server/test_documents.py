@@ -37,6 +37,7 @@ from server.services.documents.signing import (
 from shared.documents import parse_qr_payload
 from shared.enums import BusinessType
 from shared.masking import mask_id_number
+from shared.qr_symbol import qr_code
 from tests.server.approval_world import PERSON_IDS, UNIT, World, build
 from tests.server.conftest import Api
 from tests.server.test_approvals import PROCESSES, approve_current, submit
@@ -144,8 +145,10 @@ def test_certificate_pdf_is_one_landscape_page_with_the_font_embedded(
     fonts = [f.get_object() for f in page["/Resources"]["/Font"].values()]
     assert fonts and all("WenQuanYiMicroHei" in str(f["/BaseFont"]) for f in fonts)
     assert all("/FontFile2" in f["/FontDescriptor"].get_object() for f in fonts)
-    # the QR code drawn is segno's symbol for the payload the service built, module by module
-    symbol = segno.make(meta["qr_payload"], error="m", micro=False)
+    # the QR code drawn is segno's symbol for the payload the service built, module by module,
+    # with the mask shared.qr_symbol chose
+    chosen = qr_code(meta["qr_payload"], "m", boost=True)
+    symbol = segno.make(meta["qr_payload"], error="m", micro=False, mask=chosen.mask)
     assert drawn_qr_modules(reader) == {
         (row, column)
         for row, line in enumerate(symbol.matrix_iter(border=0))

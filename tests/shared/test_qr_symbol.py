@@ -83,3 +83,11 @@ def test_dark_runs_cover_exactly_the_dark_modules() -> None:
         assert painted[row, first : first + length].sum() == 0
         painted[row, first : first + length] = 1
     assert (painted == padded).all()
+
+
+def test_boost_raises_the_error_level_within_the_same_version_like_segno() -> None:
+    text = "SGSS-DOC:12345"
+    symbol = qr_code(text, "m", boost=True)
+    boosted = segno.make_qr(text, error="m", boost_error=True, mask=symbol.mask)
+    assert boosted.error != "M"  # a short text fits version 1 at a higher level
+    assert symbol.modules.tolist() == [list(row) for row in boosted.matrix]

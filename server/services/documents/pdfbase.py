@@ -63,7 +63,7 @@ def draw_qr(
 ) -> None:
     """The QR code of ``payload`` as vector squares, ``size`` wide with its lower-left corner at
     (x, y); the quiet zone (4 modules) is inside ``size``."""
-    modules = qr_code(payload, "m").with_quiet_zone(4)
+    modules = qr_code(payload, "m", boost=True).with_quiet_zone(4)
     unit = size / modules.shape[0]
     path = canvas.beginPath()
     for row, start, length in dark_runs(modules):
