@@ -47,7 +47,9 @@ def mo_bytes(entries: dict[str, str]) -> bytes:
     ids_table = header
     strs_table = ids_table + 8 * len(keys)
     offset = strs_table + 8 * len(keys)
-    id_index, str_index, blob = [], [], b""
+    id_index: list[tuple[int, int]] = []
+    str_index: list[tuple[int, int]] = []
+    blob = b""
     for data, index in ((ids, id_index), (strs, str_index)):
         for item in data:
             index.append((len(item), offset + len(blob)))
