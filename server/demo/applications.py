@@ -35,7 +35,7 @@ from server.services.materials.store import MaterialStore
 from server.services.screening.runs import run_screening
 from server.services.screening.watchlist import WatchListProvider
 from shared.approvals import ApplicantKind, Gate, PersonRole, ScreeningCategory
-from shared.enums import BusinessType, OrgType
+from shared.enums import APPLICANT_TYPES, BusinessType, OrgType
 from shared.idnumber import check_char
 from shared.regions import region_table
 from shared.schemas.applications import ApplicationCreate, PersonIn
@@ -230,7 +230,7 @@ def generate_applications(
     clerk = principal_for(session, intake_user)
     counties = _counties_with_bureaus(session)
     made = 0
-    for business_type in BusinessType:
+    for business_type in APPLICANT_TYPES:
         steps = _steps(session, business_type)
         screened_first = Gate.screening in steps[0].gates
         plans = _plans(len(steps), screened_first, PER_TYPE[size], rng)
