@@ -16,7 +16,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import exists, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from server.db.approval_models import Application, ApplicationPerson, Material
 from server.db.certificate_models import Certificate
@@ -116,25 +116,22 @@ def review_body(
 
 def _due(exam_id: int) -> Any:
     """Passed, locked seats of the exam whose enrolment has no review yet and whose person
-    holds no active certificate."""
+    holds no active certificate, each with its enrolment."""
+    enrolment = aliased(Application, name="enrolment")
     has_review = exists().where(
-        Application.source_application_id == ExamCandidate.application_id,
+        Application.source_application_id == enrolment.id,
         Application.business_type == REVIEW.value,
-    )
-    id_number = (
-        select(Application.applicant_code)
-        .where(Application.id == ExamCandidate.application_id)
-        .scalar_subquery()
     )
     holds = exists().where(
         Certificate.status == CertificateStatus.active.value,
         or_(
-            Certificate.application_id == ExamCandidate.application_id,
-            Certificate.id_number == id_number,
+            Certificate.application_id == enrolment.id,
+            Certificate.id_number == enrolment.applicant_code,
         ),
     )
     return (
-        select(ExamCandidate)
+        select(ExamCandidate, enrolment)
+        .join(enrolment, enrolment.id == ExamCandidate.application_id)
         .where(
             ExamCandidate.exam_id == exam_id,
             ExamCandidate.scores_locked.is_(True),
@@ -197,11 +194,9 @@ def open_reviews(session: Session, principal: Principal, exam: Exam, now: dateti
 
     The caller (【通知成绩】) has found the exam in its scope and checked its permission, and
     commits: the reviews open in its transaction, together with the locked scores."""
-    seats = session.scalars(_due(exam.id)).all()
+    due = session.execute(_due(exam.id)).all()
     opened: list[int] = []
-    for seat in seats:
-        enrolment = session.get(Application, seat.application_id)
-        assert enrolment is not None
+    for seat, enrolment in due:
         review = intake.open_by_system(
             session,
             principal.actor,
