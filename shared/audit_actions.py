@@ -71,6 +71,7 @@ class AuditAction(LabelledEnum):
     CERTIFICATE_KEY_CREATE = ("certificate.key_create", "生成证书签名密钥")
     CERTIFICATE_KEY_ROTATE = ("certificate.key_rotate", "轮换证书签名密钥")
     CERTIFICATE_LOOKUP_THROTTLED = ("certificate.lookup_throttled", "证书公开查询限流")
+    EXAM_CERTIFICATE_REVIEWS = ("exam.certificate_reviews", "考试合格人员进入制证审批")
 
     @classmethod
     def of_application(cls, action: "ApprovalAction") -> "AuditAction":

@@ -12,6 +12,9 @@ public lookup. The counter restarts each year when the rule contains ``{year``.
 from shared.enums import LabelledEnum
 
 DEFAULT_NUMBER_FORMAT = "{province}{year}{serial:08d}"
+PHOTO_TITLE = "证件照"
+"""The title of the material that is the holder's photo: an enrolment's JPEG or PNG material
+whose title starts with it reaches the card (``Certificate.photo_ref``, its SHA-256)."""
 NUMBER_MAX_LENGTH = 40
 
 PROVINCE_ABBREVIATIONS: dict[str, str] = {
@@ -96,6 +99,8 @@ class CertificateEventKind(LabelledEnum):
     cancel = ("cancel", "注销")
     reprint = ("reprint", "补打")
     replaced = ("replaced", "作废（已换发新证）")
+    printed = ("printed", "打印")
+    print_failed = ("print_failed", "打印未完成")
 
 
 class ReissueReason(LabelledEnum):

@@ -7,6 +7,8 @@ Which business type yields which document:
 - ``guard_exam_enrolment`` → nothing here. Approving the enrolment only admits the person to the
   qualification exam; the 保安员证 is issued by the certificate module after the exam is passed,
   with numbers of its own, so no document is made at this point;
+- ``guard_certificate`` (制证审批) → nothing here either: its approval issues the 保安员证 record
+  through the certificate module (``server/services/certificates/from_review.py``);
 - filings → 备案证明, except ``self_recruit_revocation`` (撤销备案证明, it proves the end of a
   filing) and ``commendation`` (表彰证书, a reward rather than a filing);
 - changes (``licence_item_change``, ``legal_rep_change``) → 变更证明. The licence keeps its number;
@@ -58,6 +60,7 @@ _KIND_OF: dict[BusinessType, DocumentKind | None] = {
     BusinessType.commendation: DocumentKind.commendation_certificate,
     BusinessType.licence_item_change: DocumentKind.change_certificate,
     BusinessType.legal_rep_change: DocumentKind.change_certificate,
+    BusinessType.guard_certificate: None,
 }
 
 

@@ -16,8 +16,8 @@ class LabelledEnum(StrEnum):
 
 
 class BusinessType(LabelledEnum):
-    """The thirteen business types of the general approval inbox (docs/glossary.md:
-    Business types)."""
+    """The business types of the general approval inbox (docs/glossary.md: Business types):
+    thirteen an applicant files, and those the system opens itself (``SYSTEM_OPENED``)."""
 
     company_licence = ("company_licence", "保安服务公司设立许可")
     foreign_company_licence = ("foreign_company_licence", "外资保安服务公司设立许可")
@@ -32,6 +32,15 @@ class BusinessType(LabelledEnum):
     commendation = ("commendation", "表彰奖励")
     licence_item_change = ("licence_item_change", "保安服务（培训）许可证项目变更")
     legal_rep_change = ("legal_rep_change", "保安服务公司法定代表人变更")
+    guard_certificate = ("guard_certificate", "保安员证制证审批")
+
+
+SYSTEM_OPENED: frozenset[BusinessType] = frozenset({BusinessType.guard_certificate})
+"""Types the server opens itself (D14): 制证审批 opens for each candidate who passed when the
+scores are notified. Nobody files them: intake answers BUSINESS_TYPE_NOT_FILEABLE."""
+
+APPLICANT_TYPES: tuple[BusinessType, ...] = tuple(b for b in BusinessType if b not in SYSTEM_OPENED)
+"""The types an applicant files (intake, the extranet), in declaration order."""
 
 
 class ApprovalRole(LabelledEnum):

@@ -167,3 +167,8 @@ class ErrorCode(StrEnum):
         "查询过于频繁，请稍后再试",
     )
     SCORE_IMPORT_INVALID = "SCORE_IMPORT_INVALID", 422, "成绩导入文件有误，未导入任何数据"
+    BUSINESS_TYPE_NOT_FILEABLE = (
+        "BUSINESS_TYPE_NOT_FILEABLE",
+        422,
+        "该业务由系统自动发起（如考试合格后的制证审批），不能由申请人提交",
+    )

@@ -22,6 +22,7 @@ from server.services import (
     org_import,
     users,
 )
+from server.services.certificates.from_review import CertificateIssuing
 from server.services.certificates.keys import CertificateKeys
 from server.services.documents.signing import DocumentSigner
 from server.services.errors import AppError
@@ -290,6 +291,9 @@ def demo_data_cmd(
             size=size,
             seed=seed,
             store=MaterialStore(env.settings.data_dir / "materials"),
+            certificates=CertificateIssuing(
+                CertificateKeys(env.settings.data_dir), env.settings.certificate_number_format
+            ),
         )
     typer.echo(
         f"演示数据已生成：{summary.orgs} 个机构，{summary.users} 个用户，{summary.roles} 个角色，"

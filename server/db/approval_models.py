@@ -44,8 +44,19 @@ class NumberSequence(Base):
 
 
 class Application(Base):
+    """``source_application_id``: the application a system-opened one was opened from (D14: a
+    制证审批 names the passed enrolment); at most one of each business type per source."""
+
     __tablename__ = "applications"
-    __table_args__ = (Index("ix_applications_type_submitted", "business_type", "submitted_at"),)
+    __table_args__ = (
+        Index("ix_applications_type_submitted", "business_type", "submitted_at"),
+        Index(
+            "uq_applications_source_application_id_business_type",
+            "source_application_id",
+            "business_type",
+            unique=True,
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(32), unique=True)
@@ -63,6 +74,7 @@ class Application(Base):
     paid_at: Mapped[datetime | None]
     source: Mapped[str] = mapped_column(String(16), default="intranet")
     external_ref: Mapped[str | None] = mapped_column(String(64), index=True)
+    source_application_id: Mapped[int | None] = mapped_column(ForeignKey("applications.id"))
     submitted_at: Mapped[datetime]
     round_started_at: Mapped[datetime]
     decided_at: Mapped[datetime | None]

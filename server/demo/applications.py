@@ -7,6 +7,7 @@ few whose people are on the local watch list. Half of them belong to 西湖区 s
 accounts (``x330106clerk1``…) have a full inbox.
 """
 
+import hashlib
 import random
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session
 from server.db.approval_models import Application, ApprovalTask, WatchListEntry
 from server.db.models import Org, User
 from server.demo.materials import application_form_pdf, licence_png
+from server.demo.portraits import portrait_jpeg
 from server.services.approvals import (
     actions,
     enrolment,
@@ -35,7 +37,8 @@ from server.services.materials.store import MaterialStore
 from server.services.screening.runs import run_screening
 from server.services.screening.watchlist import WatchListProvider
 from shared.approvals import ApplicantKind, Gate, PersonRole, ScreeningCategory
-from shared.enums import BusinessType, OrgType
+from shared.certificates import PHOTO_TITLE
+from shared.enums import APPLICANT_TYPES, BusinessType, OrgType
 from shared.idnumber import check_char
 from shared.regions import region_table
 from shared.schemas.applications import ApplicationCreate, PersonIn
@@ -43,6 +46,10 @@ from shared.schemas.forms import REQUIRED_PERSONS
 
 FOCUS_COUNTY = "330106"  # 西湖区: the county the README's demo walk-through uses
 PER_TYPE = {"small": 4, "standard": 12, "large": 40}
+COHORT = {"small": 8, "standard": 16, "large": 40}
+"""Enrolments approved weeks ago on top of the plans: the candidates of the demo's past exam."""
+NO_PHOTO_ONE_IN = 15
+"""About one enrolment in this many has no 证件照 (the certificate list's 是否有照片 shows it)."""
 _TRADE = "平安 安邦 卫士 盾安 金盾 正信 恒安 华安 之江 钱塘 西子 天目".split()
 _CLIENTS = "市第一人民医院 某商业银行 某小学 地铁运营公司 某会展中心 某物流园".split()
 
@@ -230,7 +237,7 @@ def generate_applications(
     clerk = principal_for(session, intake_user)
     counties = _counties_with_bureaus(session)
     made = 0
-    for business_type in BusinessType:
+    for business_type in APPLICANT_TYPES:
         steps = _steps(session, business_type)
         screened_first = Gate.screening in steps[0].gates
         plans = _plans(len(steps), screened_first, PER_TYPE[size], rng)
@@ -238,6 +245,11 @@ def generate_applications(
             region = FOCUS_COUNTY if n % 2 == 0 else rng.choice(counties)
             _work(session, maker, clerk, maker.body(business_type, region), plan)
             made += 1
+    for n in range(COHORT[size]):
+        region = FOCUS_COUNTY if n % 2 == 0 else rng.choice(counties)
+        plan = Plan(3, reject=False, hit=False, screened=True, open_days=rng.randrange(45, 60))
+        _work(session, maker, clerk, maker.body(BusinessType.guard_exam_enrolment, region), plan)
+        made += 1
     return made
 
 
@@ -361,6 +373,8 @@ def _attach_scans(
         scans.append(
             ("营业执照", "营业执照.png", licence_png(body.applicant_name, body.applicant_code))
         )
+    if body.business_type == BusinessType.guard_exam_enrolment and has_photo(body.applicant_code):
+        scans.append((PHOTO_TITLE, f"{PHOTO_TITLE}.jpg", portrait_jpeg(body.applicant_code)))
     for title, filename, content in scans:
         add_material(
             session,
@@ -374,6 +388,13 @@ def _attach_scans(
             now=moment,
         )
     session.commit()
+
+
+def has_photo(id_number: str) -> bool:
+    """Whether the demo gives this person a 证件照: decided by the ID number (not the shared
+    random stream, so the rest of the demo is as before)."""
+    digest = hashlib.sha256(id_number.encode()).digest()
+    return int.from_bytes(digest[:4], "big") % NO_PHOTO_ONE_IN != 0
 
 
 def _open_gates(

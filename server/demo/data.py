@@ -16,6 +16,7 @@ from server.demo.applications import generate_applications
 from server.demo.exams import generate_exams
 from server.services import audit
 from server.services.bootstrap import sync_admin_role
+from server.services.certificates.from_review import CertificateIssuing
 from server.services.documents.signing import DocumentSigner
 from server.services.errors import AppError
 from server.services.materials.store import MaterialStore
@@ -214,8 +215,11 @@ def generate(
     size: str = "standard",
     seed: int = 2026,
     store: MaterialStore | None = None,
+    certificates: CertificateIssuing | None = None,
 ) -> DemoSummary:
-    """Fill an initialised, still empty database (only the root organisation and admins)."""
+    """Fill an initialised, still empty database (only the root organisation and admins).
+    ``certificates``: the signing keys and number rule, to approve some 制证审批 into cards
+    (without, they all stay in the inbox)."""
     root = session.scalar(select(Org).where(Org.parent_id.is_(None)))
     if root is None or root.region_code != province:
         raise AppError(ErrorCode.NOT_FOUND, f"请先运行 sgss-server init-db --province {province}")
@@ -365,7 +369,9 @@ def generate(
     summary.applications = generate_applications(
         session, now=now, size=size, seed=seed, intake_user=admin, signer=signer, store=store
     )
-    generate_exams(session, now=now, seed=seed, clerk=admin)
+    generate_exams(
+        session, now=now, seed=seed, clerk=admin, signer=signer, certificates=certificates
+    )
     return summary
 
 

@@ -41,7 +41,7 @@ from shared.approvals import (
 )
 from shared.audit_actions import AuditAction, AuditEntity
 from shared.china_time import china_day
-from shared.enums import ApprovalRole, BusinessType, OrgType
+from shared.enums import APPLICANT_TYPES, ApprovalRole, BusinessType, OrgType
 from shared.idnumber import check_char
 from shared.workdays import work_calendar
 
@@ -78,7 +78,7 @@ class _World:
     def __init__(self, session: Session) -> None:
         self.session = session
         self.processes: dict[BusinessType, tuple[int, ProcessDef]] = {}
-        for business_type in BusinessType:
+        for business_type in APPLICANT_TYPES:
             row = publishing.latest(session, business_type)
             assert row is not None, f"未发布的审批流程：{business_type}"
             self.processes[business_type] = (row.id, publishing.process_of(row))
@@ -213,7 +213,7 @@ def _one(
     now: datetime,
     summary: HistorySummary,
 ) -> None:
-    business_type = rng.choice(list(BusinessType))
+    business_type = rng.choice(APPLICANT_TYPES)
     definition_id, process = world.processes[business_type]
     region = rng.choice(world.counties)
     ids.application += 1

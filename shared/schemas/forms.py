@@ -109,6 +109,23 @@ class LegalRepChangeForm(_UnitForm):
     reason: str = Field(min_length=2, max_length=500, title="变更原因")
 
 
+class GuardCertificateForm(_Form):
+    """制证审批: what the server copies from the passed enrolment and its exam when it opens the
+    review (nobody types it); the card states the holder's particulars as given here."""
+
+    holder_name: str = Field(min_length=1, max_length=50, title="姓名")
+    gender: str = Field(pattern="^(男|女)$", title="性别")
+    birth_date: date = Field(title="出生日期")
+    id_number: str = Field(pattern=r"^\d{17}[\dX]$", title="公民身份号码")
+    exam_id: int = Field(ge=1, le=INT32_MAX, title="考试编号")
+    exam_name: str = Field(min_length=1, max_length=100, title="考试名称")
+    admission_number: str | None = Field(default=None, max_length=32, title="准考证号")
+    result: str = Field(min_length=1, max_length=16, title="考试结果")
+    score_summary: str = Field(min_length=1, max_length=200, title="考试成绩")
+    enrolment_application_id: int = Field(ge=1, le=INT32_MAX, title="报名申请编号")
+    enrolment_number: str = Field(min_length=1, max_length=32, title="报名申请号")
+
+
 FORMS: dict[BusinessType, type[_Form]] = {
     BusinessType.company_licence: CompanyLicenceForm,
     BusinessType.foreign_company_licence: ForeignCompanyLicenceForm,
@@ -123,6 +140,7 @@ FORMS: dict[BusinessType, type[_Form]] = {
     BusinessType.commendation: CommendationForm,
     BusinessType.licence_item_change: LicenceItemChangeForm,
     BusinessType.legal_rep_change: LegalRepChangeForm,
+    BusinessType.guard_certificate: GuardCertificateForm,
 }
 
 _UNIT_PEOPLE = frozenset({PersonRole.legal_rep})
@@ -140,6 +158,7 @@ REQUIRED_PERSONS: dict[BusinessType, frozenset[PersonRole]] = {
     BusinessType.commendation: _UNIT_PEOPLE,
     BusinessType.licence_item_change: _UNIT_PEOPLE,
     BusinessType.legal_rep_change: frozenset({PersonRole.legal_rep, PersonRole.proposed_legal_rep}),
+    BusinessType.guard_certificate: frozenset({PersonRole.applicant}),
 }
 
 

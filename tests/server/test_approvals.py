@@ -11,7 +11,7 @@ from server.clock import FrozenClock
 from server.config import Settings
 from server.db.approval_models import ApprovalLogEntry, WatchListEntry
 from server.services.approvals.definition_files import default_definition_paths, load_definition
-from shared.enums import BusinessType
+from shared.enums import APPLICANT_TYPES, BusinessType
 from tests.server.approval_world import PERSON_IDS, World, application_body, build
 from tests.server.conftest import Api
 
@@ -69,7 +69,7 @@ def approve_current(world: World, app_id: int, opinion: str = "同意") -> dict[
     ).json()
 
 
-@pytest.mark.parametrize("business_type", list(BusinessType))
+@pytest.mark.parametrize("business_type", APPLICANT_TYPES)
 def test_golden_trace_to_final_approval(world: World, business_type: BusinessType) -> None:
     process = PROCESSES[business_type]
     created = submit(world, business_type)
@@ -94,7 +94,7 @@ def test_golden_trace_to_final_approval(world: World, business_type: BusinessTyp
     assert "内部意见" not in str(external)
 
 
-@pytest.mark.parametrize("business_type", list(BusinessType))
+@pytest.mark.parametrize("business_type", APPLICANT_TYPES)
 def test_reject_at_each_step_returns_with_corrections_then_resubmit(
     world: World, business_type: BusinessType
 ) -> None:

@@ -2,7 +2,9 @@
 every business type pending at every step (on time and overdue), finished, returned at each
 step, and screening hits, with a full inbox for the 西湖区 county clerk."""
 
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from PIL import Image
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -15,22 +17,30 @@ from server.db.approval_models import (
     Material,
     ScreeningResult,
 )
+from server.db.certificate_models import Certificate
 from server.db.exam_models import Exam, ExamCandidate, TrainingProgress
 from server.demo import data as demo_data
 from server.services.approvals import publishing
 from server.services.audit import verify_chain
+from server.services.certificates.from_review import CertificateIssuing, photo_ref
 from server.services.documents.content import certificate
 from server.services.documents.signing import DocumentSigner
+from server.services.exams import status
 from server.services.materials.store import MaterialStore
 from server.services.passwords import Passwords
 from shared.approvals import ApplicantKind, ApplicationStatus, Gate, PersonRole, ScreeningOutcome
 from shared.documents import kind_for
-from shared.enums import BusinessType
+from shared.enums import APPLICANT_TYPES, BusinessType
+from shared.exams import EnrolmentStatus
 from tests.server.conftest import login
 
 
 def test_demo_applications_cover_every_type_and_step(
-    initialised: Session, client: TestClient, settings: Settings, clock: FrozenClock
+    app: FastAPI,
+    initialised: Session,
+    client: TestClient,
+    settings: Settings,
+    clock: FrozenClock,
 ) -> None:
     session = initialised
     summary = demo_data.generate(
@@ -40,8 +50,10 @@ def test_demo_applications_cover_every_type_and_step(
         signer=DocumentSigner(settings),
         size="small",
         store=MaterialStore(settings.data_dir / "materials"),
+        certificates=CertificateIssuing(app.state.context.certificate_keys),
     )
-    assert summary.applications == session.scalar(select(func.count(Application.id)))
+    filed = Application.business_type != BusinessType.guard_certificate.value
+    assert summary.applications == session.scalar(select(func.count(Application.id)).where(filed))
     # course progress for every enrolment, and one published exam with its candidates numbered
     enrolments = session.scalar(
         select(func.count(func.distinct(Application.applicant_code))).where(
@@ -49,8 +61,9 @@ def test_demo_applications_cover_every_type_and_step(
         )
     )
     assert session.scalar(select(func.count(TrainingProgress.id))) == enrolments
-    exam = session.scalars(select(Exam)).one()
+    exam = session.scalars(select(Exam).where(Exam.starts_at > clock.now())).one()
     assert exam.status == "published"
+    _assert_certification(session, settings, clock)
     numbers = session.scalars(
         select(ExamCandidate.admission_number).where(ExamCandidate.exam_id == exam.id)
     ).all()
@@ -67,7 +80,7 @@ def test_demo_applications_cover_every_type_and_step(
     for sha256 in session.scalars(select(Material.sha256).limit(5)):
         assert store.path(sha256).is_file()
     screened_types = 0
-    for business_type in BusinessType:
+    for business_type in APPLICANT_TYPES:
         steps = publishing.process_of(publishing.latest(session, business_type)).steps  # type: ignore[arg-type]
         screened_types += Gate.screening in steps[0].gates
         pending = set(
@@ -119,6 +132,38 @@ def test_demo_applications_cover_every_type_and_step(
     assert len(rejected) == 1
     assert external["rounds"][-1]["corrections"]
     _assert_consistent(session)
+
+
+def _assert_certification(session: Session, settings: Settings, clock: FrozenClock) -> None:
+    """The past exam: scores locked, one 制证审批 per passed candidate, some approved into cards
+    carrying the enrolment's photo (待制证), the rest in review (待制证审批)."""
+    past = session.scalars(select(Exam).where(Exam.starts_at < clock.now())).one()
+    seats = session.scalars(select(ExamCandidate).where(ExamCandidate.exam_id == past.id)).all()
+    assert all(s.scores_locked and not s.is_open for s in seats)
+    passed = {s.application_id for s in seats if s.result == "passed"}
+    reviews = session.scalars(
+        select(Application).where(Application.business_type == BusinessType.guard_certificate)
+    ).all()
+    assert passed and {r.source_application_id for r in reviews} == passed
+    assert {r.status for r in reviews} == {"approved", "in_review"}
+    cards = {c.application_id: c for c in session.scalars(select(Certificate))}
+    approved = {r.source_application_id for r in reviews if r.status == "approved"}
+    assert set(cards) == approved
+    store = MaterialStore(settings.data_dir / "materials")
+    for app_id, card in cards.items():
+        assert card.photo_ref == photo_ref(session, (app_id,))
+        if card.photo_ref is not None:
+            with Image.open(store.path(card.photo_ref)) as image:
+                assert (image.format, image.size) == ("JPEG", (358, 441))
+    for app_id in passed:
+        enrolment = session.get(Application, app_id)
+        assert enrolment is not None
+        expected = (
+            EnrolmentStatus.awaiting_print
+            if app_id in approved
+            else EnrolmentStatus.certificate_review
+        )
+        assert status.status_of(session, enrolment, clock.now()) == expected
 
 
 def _assert_consistent(session: Session) -> None:

@@ -1,10 +1,11 @@
 """Exam scheduling and the enrolment list, through the API, on SQLite and PostgreSQL."""
 
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -13,12 +14,17 @@ from sqlalchemy.orm import Session
 from server.clock import FrozenClock
 from server.config import Settings
 from server.db.approval_models import Application
+from server.db.certificate_models import Certificate
 from server.db.exam_models import Exam, ExamCandidate, PassRuleRow, TrainingProgress
 from server.db.models import AuditEntry, Notification, User
 from server.db.session import create_session_factory
+from server.services import audit
 from server.services.authz import principal_for
+from server.services.certificates import Holder, issue_certificate
+from server.services.certificates.issue import add_event
 from server.services.errors import AppError
 from server.services.exams import scheduling, status
+from shared.certificates import CertificateEventKind, Gender
 from shared.errors import ErrorCode
 from shared.exams import EnrolmentStatus
 from tests.server.approval_world import World, build
@@ -176,7 +182,7 @@ def test_schedule_publish_reschedule_and_cancel(
 
 
 def test_the_list_status_agrees_with_the_python_status(
-    world: World, admin: Api, session: Session, clock: FrozenClock
+    app: FastAPI, world: World, admin: Api, session: Session, clock: FrozenClock
 ) -> None:
     """Every stage, read by the SQL expression of the list and by the Python twin."""
     now = clock.now()
@@ -185,14 +191,33 @@ def test_the_list_status_agrees_with_the_python_status(
         app_id = enrol(world, 10 + steps)
         approve_steps(world, app_id, steps)
         expected[app_id] = EnrolmentStatus(stage)
-    ids = [approved(world, n) for n in range(20, 26)]
+    ids = [approved(world, n) for n in range(20, 30)]
     exam = scheduling_exam(session, now, status="draft", seats=[ids[0]])
     future = scheduling_exam(session, now, status="published", seats=[ids[1]])
     past = scheduling_exam(session, now - timedelta(days=20), status="published", seats=ids[2:5])
+    passed = scheduling_exam(session, now - timedelta(days=20), status="published", seats=ids[6:])
     seats = {s.application_id: s for s in session.scalars(select(ExamCandidate))}
-    for app_id, result in ((ids[3], "failed"), (ids[4], "passed")):
+    for app_id, result in (
+        (ids[3], "failed"),
+        (ids[4], "passed"),
+        *((i, "passed") for i in ids[6:]),
+    ):
         seat = seats[app_id]
         seat.result, seat.scores_locked, seat.is_open = result, True, False
+    session.commit()
+    # the certificate stage: a card not printed; printed; reprinted; revoked (still 已发证)
+    cards = {app_id: _card(app, session, clock, app_id) for app_id in ids[7:]}
+    for app_id, kind in (
+        (ids[8], CertificateEventKind.printed),
+        (ids[9], CertificateEventKind.reprint),
+    ):
+        add_event(session, cards[app_id], kind, now=now, actor=audit.CLI_ACTOR, reason="打印")
+    cards[ids[7]].status = "revoked"
+    session.commit()
+    unprinted = _card(app, session, clock, approved(world, 30))
+    seat = ExamCandidate(exam_id=passed.id, application_id=unprinted.application_id, added_at=now)
+    seat.result, seat.scores_locked, seat.is_open = "passed", True, False
+    session.add(seat)
     session.commit()
     expected |= {
         ids[0]: EnrolmentStatus.awaiting_exam,
@@ -201,6 +226,11 @@ def test_the_list_status_agrees_with_the_python_status(
         ids[3]: EnrolmentStatus.failed,
         ids[4]: EnrolmentStatus.certificate_review,
         ids[5]: EnrolmentStatus.awaiting_exam,
+        ids[6]: EnrolmentStatus.certificate_review,
+        ids[7]: EnrolmentStatus.issued,
+        ids[8]: EnrolmentStatus.issued,
+        ids[9]: EnrolmentStatus.issued,
+        unprinted.application_id: EnrolmentStatus.awaiting_print,  # type: ignore[dict-item]
     }
     assert exam and future and past
     lines = admin.get("/exam-enrolments", params={"page_size": 100}).json()["items"]
@@ -220,6 +250,25 @@ def test_the_list_status_agrees_with_the_python_status(
     assert [line["status"] for line in by_status] == sorted(line["status"] for line in by_status)
     found = admin.get("/exam-enrolments", params={"q": "考生2_"}).json()  # "_" is no wildcard
     assert found["total"] == 0
+
+
+def _card(app: FastAPI, session: Session, clock: FrozenClock, app_id: int) -> Certificate:
+    """A card issued for the enrolment, as 制证审批 would."""
+    enrolment = session.get(Application, app_id)
+    assert enrolment is not None
+    card = issue_certificate(
+        session,
+        app.state.context.certificate_keys,
+        now=clock.now(),
+        actor=audit.CLI_ACTOR,
+        holder=Holder(
+            enrolment.applicant_name, Gender.male, date(1995, 5, 5), enrolment.applicant_code
+        ),
+        issuing_org_id=1,
+        application_id=app_id,
+    )
+    session.commit()
+    return card
 
 
 def scheduling_exam(session: Session, start: datetime, *, status: str, seats: list[int]) -> Exam:

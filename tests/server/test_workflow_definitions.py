@@ -26,7 +26,7 @@ from server.services.approvals.definition_files import (
 )
 from shared.approvals import AuthorityLevel, Gate
 from shared.audit_actions import AuditAction
-from shared.enums import ApprovalRole, BusinessType
+from shared.enums import APPLICANT_TYPES, ApprovalRole, BusinessType
 from tests.server.conftest import Api
 from tests.server.test_cli import Cli
 from tests.server.world import make_user, root_id
@@ -81,7 +81,9 @@ def test_every_default_file_loads_and_covers_each_business_type() -> None:
     assert set(processes) == {str(t) for t in BusinessType}
     for stem, process in processes.items():
         assert process.business_type == stem
-        assert process.first.level == AuthorityLevel.county
+        # an applicant's file starts at the county; 制证审批 (system-opened) at the city
+        first = AuthorityLevel.county if stem in APPLICANT_TYPES else AuthorityLevel.city
+        assert process.first.level == first
         assert all(step.time_limit_days == 5 for step in process.steps)
         walked, step = [], process.first
         while step is not None:
@@ -417,11 +419,11 @@ def test_publish_defaults_only_fills_missing_types(session: Session, clock: Froz
     _publish(session, changed, clock)
     published = publishing.publish_defaults(session, now=clock.now(), actor=audit.CLI_ACTOR)
     session.commit()
-    assert len(published) == 12
+    assert len(published) == len(BusinessType) - 1
     assert "legal_rep_change" not in {r.business_type for r in published}
     assert publishing.publish_defaults(session, now=clock.now(), actor=audit.CLI_ACTOR) == []
     latest = {r.business_type: r for r in publishing.latest_all(session)}
-    assert len(latest) == 13 and all(r.version == 1 for r in latest.values())
+    assert len(latest) == len(BusinessType) and all(r.version == 1 for r in latest.values())
     assert publishing.process_of(latest["legal_rep_change"]).steps[1].name == "地市审核"
     assert [r.business_type for r in publishing.latest_all(session)] == [
         str(t) for t in BusinessType
@@ -439,8 +441,8 @@ def test_init_db_publishes_every_default(
     assert {r.source_name for r in rows} == {f"{t}.yaml" for t in BusinessType}
     bootstrap.init_db(app.state.engine, initialised, now=clock.now(), province="330000")
     count = initialised.scalar(select(func.count()).select_from(WorkflowDefinition))
-    assert count == 13
-    assert len(_publish_audits(initialised)) == 13
+    assert count == len(BusinessType)
+    assert len(_publish_audits(initialised)) == len(BusinessType)
 
 
 def test_concurrent_publishers_take_turns_on_postgresql(
@@ -500,7 +502,7 @@ def test_cli_validate(cli: Cli, tmp_path: Path) -> None:
     paths = [str(p) for p in default_definition_paths()]
     result = cli("workflow", "validate", *paths)
     lines = result.stdout.splitlines()
-    assert len(lines) == 13 and all(line.startswith("✓ ") for line in lines)
+    assert len(lines) == len(BusinessType) and all(line.startswith("✓ ") for line in lines)
     assert any(
         line.endswith("legal_rep_change.yaml: 保安服务公司法定代表人变更, 3 个环节")
         for line in lines
@@ -521,7 +523,7 @@ def test_cli_validate(cli: Cli, tmp_path: Path) -> None:
 def test_cli_publish_and_list(cli: Cli, tmp_path: Path) -> None:
     cli("init-db")
     listed = cli("workflow", "list").stdout.splitlines()
-    assert len(listed) == 13 and all("\t第1版\t" in line for line in listed)
+    assert len(listed) == len(BusinessType) and all("\t第1版\t" in line for line in listed)
     legal = next(line for line in listed if line.startswith("legal_rep_change\t"))
     assert legal.split("\t")[1] == "保安服务公司法定代表人变更"
     assert legal.endswith("\t县级确认→市级审核→省厅审批")
@@ -595,7 +597,7 @@ def test_api_invalid_definition_lists_every_problem(admin: Api) -> None:
     assert answer["message"].startswith("审批流程定义有误：legal_rep_change.yaml 第15行")
     broken = admin.post("/workflows", 422, json={"source_name": "x.yaml", "text": "a: [1,"}).json()
     assert broken["details"][0]["line"] == 1 and "YAML 语法错误" in broken["details"][0]["message"]
-    assert [i["version"] for i in admin.get("/workflows").json()] == [1] * 13
+    assert [i["version"] for i in admin.get("/workflows").json()] == [1] * len(BusinessType)
 
 
 def test_api_publish_needs_its_permission(client: TestClient, admin: Api) -> None:
@@ -615,7 +617,7 @@ def test_api_publish_needs_its_permission(client: TestClient, admin: Api) -> Non
         return make_user(admin, client, name.lower(), root, role["id"])[1]
 
     viewer = user_with("Viewer", ["workflows:view"])
-    assert len(viewer.get("/workflows").json()) == 13
+    assert len(viewer.get("/workflows").json()) == len(BusinessType)
     denied = viewer.post("/workflows", 403, json={"source_name": SOURCE, "text": BASE}).json()
     assert denied["code"] == "PERMISSION_DENIED"
     assert denied["details"] == {"permission": "workflows:publish"}

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Response
 
 from server.api.deps import ContextDep, NowDep, SessionDep, permission, read_only
+from server.api.openapi import raises
 from server.api.responses import ModelRoute
 from server.services.approvals import (
     actions,
@@ -18,7 +19,9 @@ from server.services.approvals import (
 )
 from server.services.approvals.access import get_application
 from server.services.authz import Principal
+from server.services.certificates.from_review import CertificateIssuing
 from server.services.documents import issue, printing
+from shared.errors import ErrorCode
 from shared.schemas.applications import (
     ApplicationCreate,
     ApplicationDetail,
@@ -56,7 +59,12 @@ def _pdf(data: bytes, filename: str) -> Response:
     )
 
 
-@router.post("", response_model=ApplicationDetail, status_code=201)
+@router.post(
+    "",
+    response_model=ApplicationDetail,
+    status_code=201,
+    openapi_extra=raises(ErrorCode.BUSINESS_TYPE_NOT_FILEABLE),
+)
 def submit(
     body: ApplicationCreate,
     principal: Annotated[Principal, permission("applications:intake")],
@@ -137,7 +145,11 @@ def get_print_pdf(
     return _pdf(pdf, f"{application.number}-print.pdf")
 
 
-@router.post("/{application_id}/resubmit", response_model=ApplicationDetail)
+@router.post(
+    "/{application_id}/resubmit",
+    response_model=ApplicationDetail,
+    openapi_extra=raises(ErrorCode.BUSINESS_TYPE_NOT_FILEABLE),
+)
 def resubmit(
     application_id: Id,
     body: ApplicationResubmit,
@@ -150,7 +162,15 @@ def resubmit(
     return views.detail(session, principal, application, now=now)
 
 
-@router.post("/{application_id}/approve", response_model=ApplicationDetail)
+@router.post(
+    "/{application_id}/approve",
+    response_model=ApplicationDetail,
+    openapi_extra=raises(
+        ErrorCode.CERTIFICATE_KEY_MISSING,
+        ErrorCode.CERTIFICATE_ALREADY_ISSUED,
+        ErrorCode.CERTIFICATE_PARTICULARS_INVALID,
+    ),
+)
 def approve(
     application_id: Id,
     body: ApproveBody,
@@ -167,6 +187,9 @@ def approve(
         opinion=body.opinion,
         now=now,
         signer=context.signer,
+        certificates=CertificateIssuing(
+            context.certificate_keys, context.settings.certificate_number_format
+        ),
     )
     return views.detail(session, principal, application, now=now)
 

@@ -34,12 +34,13 @@ from server.services.approvals.tasks import (
     write_log,
 )
 from server.services.authz import Principal, Scope
+from server.services.certificates.from_review import CertificateIssuing, issue_from_review
 from server.services.documents.issue import issue
 from server.services.documents.signing import DocumentSigner
 from server.services.errors import AppError, check_version
 from shared.approvals import ApplicationStatus, ApprovalAction, AuthorityLevel, OpinionVisibility
 from shared.audit_actions import AuditAction, AuditEntity
-from shared.enums import ApprovalRole
+from shared.enums import ApprovalRole, BusinessType
 from shared.errors import ErrorCode
 
 
@@ -242,9 +243,12 @@ def approve(
     opinion: str,
     now: datetime,
     signer: DocumentSigner,
+    certificates: CertificateIssuing | None = None,
 ) -> Application:
     """Agree. On the final step the application is approved and its licence or certificate is
-    issued in the same transaction (``signer`` signs it), so no approval lacks its document."""
+    issued in the same transaction (``signer`` signs it), so no approval lacks its document; a
+    制证审批 (``guard_certificate``) issues its 保安员证 record instead, with ``certificates``
+    (the signing keys and number rule; required for that type)."""
     acting = acting_on(session, principal, application_id, version, now)
     app, task = acting.application, acting.task
     gates.ensure_approvable(session, app, acting.step)
@@ -267,6 +271,18 @@ def approve(
             session, app, issuer=acting.authority_name, signer=signer, now=now,
             actor=principal.actor,
         )  # fmt: skip
+        if app.business_type == BusinessType.guard_certificate:
+            if certificates is None:
+                raise RuntimeError("approving a 制证审批 needs certificates=CertificateIssuing")
+            issue_from_review(
+                session,
+                app,
+                certificates,
+                actor=principal.actor,
+                issuing_org_id=acting.task.acting_org_id,
+                issuing_authority=acting.authority_name,
+                now=now,
+            )
     else:
         open_step(session, app, process, following, now, acting.routes)
     _audit(session, principal, acting, ApprovalAction.approve, now)

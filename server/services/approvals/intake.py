@@ -4,8 +4,12 @@ The intranet clerk's intake endpoint and the extranet sync both come through her
 same checks apply whatever the source: a valid form for the business type, the people the type
 requires, a county-level region inside the caller's data scope, a published process, and a
 bureau for every step (routing is resolved up front so nothing stalls half-way).
+
+A type the system opens itself (``shared.enums.SYSTEM_OPENED``, D14) is refused here and opened
+by ``open_by_system`` instead; both write through ``_open``.
 """
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
@@ -22,7 +26,7 @@ from server.services.errors import AppError, check_version
 from shared.approvals import ApplicationStatus, ApprovalAction, AuthorityLevel
 from shared.audit_actions import AuditAction, AuditEntity
 from shared.china_time import china_day
-from shared.enums import BusinessType
+from shared.enums import SYSTEM_OPENED, BusinessType
 from shared.errors import ErrorCode
 from shared.regions import RegionLevel, region_table
 from shared.schemas.applications import ApplicationCreate, ApplicationResubmit, PersonIn
@@ -86,6 +90,13 @@ def snapshot(application: Application) -> dict[str, Any]:
     }
 
 
+def _refuse_system_opened(business_type: BusinessType) -> None:
+    if business_type in SYSTEM_OPENED:
+        raise AppError(
+            ErrorCode.BUSINESS_TYPE_NOT_FILEABLE, details={"business_type": str(business_type)}
+        )
+
+
 def create_application(
     session: Session,
     principal: Principal,
@@ -94,7 +105,10 @@ def create_application(
     now: datetime,
     source: str = "intranet",
 ) -> Application:
+    """An applicant's application (through the intake clerk or the extranet), committed. A
+    type the system opens itself (``SYSTEM_OPENED``) is refused: BUSINESS_TYPE_NOT_FILEABLE."""
     principal.require("applications:intake")
+    _refuse_system_opened(data.business_type)
     form = _check_form(data.business_type, data.form)
     _check_persons(data.business_type, data.persons)
     _check_region(data.region_code)
@@ -102,12 +116,89 @@ def create_application(
     owner = owner_org(found, data.region_code)
     if not principal.scope.contains(owner):
         raise AppError(ErrorCode.PERMISSION_DENIED, details={"region_code": data.region_code})
+    application = _open(
+        session,
+        principal.actor,
+        data,
+        form,
+        now=now,
+        source=source,
+        routes=found,
+        owner=owner,
+        submitter=Submitter(None, data.applicant_name, "申请人"),
+    )
+    session.commit()
+    return application
+
+
+SYSTEM_ROLE = "系统发起"
+"""The role the log names for the submission of a system-opened application."""
+
+
+def open_by_system(
+    session: Session,
+    actor: audit.Actor,
+    data: ApplicationCreate,
+    *,
+    now: datetime,
+    source_application_id: int,
+) -> Application:
+    """Open an application of a ``SYSTEM_OPENED`` type on the server's own initiative (D14),
+    from the application ``source_application_id`` it follows on. The same checks and row
+    writes as an applicant's, without the intake permission or the caller's data scope (the
+    caller decided it, e.g. 通知成绩); the log names ``actor`` as 系统发起. Does not commit: the
+    caller's transaction opens all of them or none."""
+    if data.business_type not in SYSTEM_OPENED:
+        raise ValueError(f"{data.business_type} is filed by applicants")
+    form = _check_form(data.business_type, data.form)
+    _check_persons(data.business_type, data.persons)
+    _check_region(data.region_code)
+    found = bureaus(session, data.region_code)
+    return _open(
+        session,
+        actor,
+        data,
+        form,
+        now=now,
+        source="system",
+        routes=found,
+        owner=owner_org(found, data.region_code),
+        submitter=Submitter(actor.id, actor.name[:100], SYSTEM_ROLE),
+        source_application_id=source_application_id,
+    )
+
+
+@dataclass(frozen=True)
+class Submitter:
+    """Who the log says submitted the round: the applicant, or the user whose action made the
+    system open it."""
+
+    user_id: int | None
+    name: str
+    role: str
+
+
+def _open(
+    session: Session,
+    actor: audit.Actor,
+    data: ApplicationCreate,
+    form: dict[str, Any],
+    *,
+    now: datetime,
+    source: str,
+    routes: dict[AuthorityLevel, int],
+    owner: int,
+    submitter: Submitter,
+    source_application_id: int | None = None,
+) -> Application:
+    """The one code path that writes a new application: its definition, its number, the row
+    and its people, the first step and the audit record (not committed)."""
     definition: WorkflowDefinition | None = publishing.latest(session, data.business_type)
     if definition is None:
         raise AppError(
             ErrorCode.WORKFLOW_NOT_PUBLISHED, details={"business_type": data.business_type}
         )
-    _route_all(definition, data.region_code, found)
+    _route_all(definition, data.region_code, routes)
     values: dict[str, Any] = {
         "number": numbering.application_number(session, china_day(now).year),
         "business_type": str(data.business_type),
@@ -124,6 +215,7 @@ def create_application(
         "paid_at": None,
         "source": source,
         "external_ref": data.external_ref,
+        "source_application_id": source_application_id,
         "submitted_at": now,
         "round_started_at": now,
         "decided_at": None,
@@ -132,7 +224,7 @@ def create_application(
         "version": 1,
     }
     application = _insert(session, values, definition, data.persons)
-    _start_round(session, principal, application, ApprovalAction.submit, now, routes=found)
+    _start_round(session, actor, application, ApprovalAction.submit, now, submitter, routes=routes)
     return application
 
 
@@ -188,6 +280,7 @@ def resubmit(
     if application.status != ApplicationStatus.returned:
         raise AppError(ErrorCode.APPLICATION_NOT_RETURNED)
     business_type = BusinessType(application.business_type)
+    _refuse_system_opened(business_type)  # its form is the server's; 不同意 is final (D14)
     form = _check_form(business_type, data.form)
     _check_persons(business_type, data.persons)
     before = snapshot(application)
@@ -199,38 +292,44 @@ def resubmit(
     application.updated_at = now
     application.persons.extend(_person_rows(application, data.persons))
     session.flush()
-    _start_round(session, principal, application, ApprovalAction.resubmit, now, before=before)
+    submitter = Submitter(None, application.applicant_name, "申请人")
+    _start_round(
+        session, principal.actor, application, ApprovalAction.resubmit, now, submitter,
+        before=before,
+    )  # fmt: skip
+    session.commit()
     return application
 
 
 def _start_round(
     session: Session,
-    principal: Principal,
+    actor: audit.Actor,
     application: Application,
     action: ApprovalAction,
     now: datetime,
+    submitter: Submitter,
     *,
     before: dict[str, Any] | None = None,
     routes: dict[AuthorityLevel, int] | None = None,
 ) -> None:
-    """The applicant's submission in the log, the first step opened, the audit entry, commit:
-    how both a first submission and a resubmission start their round (``routes``: the
-    bureaus already looked up)."""
+    """The submission in the log, the first step opened, the audit entry: how a first
+    submission, a resubmission and a system-opened application start their round (``routes``:
+    the bureaus already looked up). The caller commits."""
     write_log(
         session,
         application,
         action=action,
         now=now,
-        actor_id=None,
-        actor_name=application.applicant_name,
-        actor_role="申请人",
+        actor_id=submitter.user_id,
+        actor_name=submitter.name,
+        actor_role=submitter.role,
     )
     process = process_of(application)
     open_step(session, application, process, process.first, now, routes)
     audit.record(
         session,
         now=now,
-        actor=principal.actor,
+        actor=actor,
         action=AuditAction.of_application(action),
         entity_type=AuditEntity.APPLICATION,
         entity_id=application.id,
@@ -238,4 +337,3 @@ def _start_round(
         before=before,
         after=snapshot(application),
     )
-    session.commit()

@@ -11,10 +11,10 @@ The rule (docs/exams.md: Enrolment status), first match wins:
    - no seat, or a seat in an exam not yet published → 待安排考试
    - open seat, scores not locked, exam not yet over → 待考试; over → 待录入成绩
    - scores locked (通知成绩): not passed → 未通过; passed → the certificate stage.
-4. Certificate stage (issue 16 §4, the certificates part): ``certificate_stage_sql`` /
-   ``certificate_stage_of`` are the hook. They answer nothing yet, so a passed candidate is
-   待制证审批; once certificate rows exist they return ``awaiting_print`` (approved into the
-   制证名单) or ``issued`` (printed), and those win.
+4. Certificate stage (issue 16 §4): ``certificate_stage_sql`` / ``certificate_stage_of`` read
+   the enrolment's cards. An active card not yet printed (no 打印 or 补打 event) → 待制证 (the
+   制证审批 approved it into the 制证名单); otherwise any card → 已发证; no card → nothing,
+   so a passed candidate is 待制证审批 (its review in the inbox, or not opened yet).
 
 ``status_column`` is the SQL form, for filtering, counting and sorting the list in the
 database; ``decide`` is the Python form over the same facts; a test holds them to agree.
@@ -25,14 +25,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, and_, case, false, func, null, or_, select
+from sqlalchemy import ColumnElement, and_, case, exists, false, func, null, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from server.db.approval_models import Application, ApprovalTask
+from server.db.certificate_models import Certificate, CertificateEvent
 from server.db.exam_models import Exam, ExamCandidate
 from server.services.approvals import publishing
 from server.services.approvals.tasks import PENDING
 from shared.approvals import ApplicationStatus, Gate
+from shared.certificates import CertificateEventKind, CertificateStatus
 from shared.enums import BusinessType
 from shared.exams import EnrolmentStatus, ExamResult, ExamStatus
 
@@ -51,16 +53,46 @@ def stage_gate(gates: Iterable[Gate]) -> Gate | None:
 
 # --- the certificate hook ------------------------------------------------------------------
 
+PRINT_EVENTS = (CertificateEventKind.printed.value, CertificateEventKind.reprint.value)
+"""Events that mean a card was handed over printed: 打印, 补打."""
+
+
+def _cards(application_id: Any) -> Any:
+    return exists().where(Certificate.application_id == application_id)
+
+
+def _printed(card_id: Any) -> ColumnElement[bool]:
+    return exists().where(
+        CertificateEvent.certificate_id == card_id, CertificateEvent.kind.in_(PRINT_EVENTS)
+    )
+
 
 def certificate_stage_sql(application_id: Any) -> ColumnElement[str | None]:
-    """The certificate stage of a passed enrolment in SQL: ``'awaiting_print'``, ``'issued'`` or
-    NULL (待制证审批). HOOK for the certificates part: a CASE over its certificate rows."""
-    return null().cast(String)
+    """The certificate stage of a passed enrolment in SQL: ``'awaiting_print'`` while an active
+    card of it has not been printed (nor reprinted), else ``'issued'`` once it has any card,
+    else NULL (待制证审批: no card yet, whether its 制证审批 is in review or not opened)."""
+    unprinted = exists().where(
+        Certificate.application_id == application_id,
+        Certificate.status == CertificateStatus.active.value,
+        ~_printed(Certificate.id),
+    )
+    return case(
+        (unprinted, EnrolmentStatus.awaiting_print.value),
+        (_cards(application_id), EnrolmentStatus.issued.value),
+        else_=null(),
+    )
 
 
 def certificate_stage_of(session: Session, application_id: int) -> EnrolmentStatus | None:
-    """The Python twin of ``certificate_stage_sql``. HOOK, as above."""
-    return None
+    """The Python twin of ``certificate_stage_sql``, over the enrolment's cards."""
+    cards = session.execute(
+        select(Certificate.status, _printed(Certificate.id)).where(
+            Certificate.application_id == application_id
+        )
+    ).all()
+    if any(state == CertificateStatus.active.value and not printed for state, printed in cards):
+        return EnrolmentStatus.awaiting_print
+    return EnrolmentStatus.issued if cards else None
 
 
 # --- the facts and the decision in Python ----------------------------------------------
