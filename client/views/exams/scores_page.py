@@ -44,7 +44,7 @@ from client.jobs.api_jobs import (
 from client.models.scores import ScoreGrid, counts_message, problem_rows
 from client.session import Session
 from client.views.status import StatusLabel
-from client.views.widgets import confirm, not_on_enter, ok_cancel
+from client.views.widgets import confirm, guard_enter, not_on_enter, ok_cancel
 from shared.errors import ErrorCode
 from shared.schemas.exams import ScoresAmend
 
@@ -67,7 +67,9 @@ class ScoreTable(QTableWidget):
 class ProblemsDialog(QDialog):
     """Every problem of a refused score file, and a button to save the error workbook."""
 
-    def __init__(self, parent: QWidget, message: str, rows: list[tuple[str, str, str, str]]):
+    def __init__(
+        self, parent: QWidget | None, message: str, rows: list[tuple[str, str, str, str]]
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle("成绩文件有误，未导入")
         self.resize(760, 460)
@@ -91,12 +93,13 @@ class ProblemsDialog(QDialog):
         buttons.addWidget(self.save_errors)
         buttons.addWidget(close)
         layout.addLayout(buttons)
+        guard_enter(self)
 
 
 class AmendDialog(QDialog):
     """更正成绩 of one candidate: the new marks or 缺考, and the reason (required)."""
 
-    def __init__(self, parent: QWidget, grid: ScoreGrid, row: int) -> None:
+    def __init__(self, parent: QWidget | None, grid: ScoreGrid, row: int) -> None:
         super().__init__(parent)
         line = grid.lines[row]
         self.setWindowTitle(f"更正成绩 — {line.name}（{line.admission_number}）")
@@ -251,6 +254,7 @@ class ScoresPage(QWidget):
         for row in range(len(grid.lines)):
             self.fill_row(row)
         table.resizeColumnsToContents()
+        table.horizontalHeader().setStretchLastSection(True)
         self.filling = False
 
     def fill_row(self, row: int) -> None:
