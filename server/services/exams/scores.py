@@ -745,11 +745,25 @@ def _amendment_counts(session: Session, exam: Exam) -> dict[int, int]:
 
 
 def line_of(session: Session, principal: Principal, exam: Exam, candidate_id: int) -> ScoreLine:
-    seat = next(s for s in roster(session, exam) if s.id == candidate_id)
+    """One candidate's line of the grid (after the grid or an amendment saved it)."""
+    row = session.execute(
+        _ROSTER.where(ExamCandidate.id == candidate_id), {"exam_id": exam.id}
+    ).one()
+    amendments = (
+        session.scalar(
+            select(func.count())
+            .select_from(ExamScoreAmendment)
+            .where(ExamScoreAmendment.candidate_id == candidate_id)
+        )
+        or 0
+    )
     rule = scheduling.exam_rule(exam)
-    amendments = _amendment_counts(session, exam).get(candidate_id, 0)
     return _line(
-        rule, seat, reveal=sees_full_identity(principal), amendments=amendments, grader=Grader(rule)
+        rule,
+        Seat(*row),
+        reveal=sees_full_identity(principal),
+        amendments=amendments,
+        grader=Grader(rule),
     )
 
 
