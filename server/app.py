@@ -15,6 +15,7 @@ from server.api.routes import (
     auth,
     certificates,
     documents,
+    exam_scores,
     exams,
     inbox,
     materials,
@@ -56,6 +57,7 @@ ROUTERS = (
     screening.router,
     exams.router,
     certificates.router,
+    exam_scores.router,
 )
 
 

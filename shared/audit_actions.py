@@ -72,6 +72,10 @@ class AuditAction(LabelledEnum):
     CERTIFICATE_KEY_ROTATE = ("certificate.key_rotate", "轮换证书签名密钥")
     CERTIFICATE_LOOKUP_THROTTLED = ("certificate.lookup_throttled", "证书公开查询限流")
     EXAM_CERTIFICATE_REVIEWS = ("exam.certificate_reviews", "考试合格人员进入制证审批")
+    EXAM_SCORES_IMPORT = ("exam.scores_import", "导入考试成绩")
+    EXAM_SCORES_UPDATE = ("exam.scores_update", "录入考试成绩")
+    EXAM_SCORES_NOTIFY = ("exam.scores_notify", "通知成绩")
+    EXAM_SCORES_AMEND = ("exam.scores_amend", "更正成绩")
 
     @classmethod
     def of_application(cls, action: "ApprovalAction") -> "AuditAction":
@@ -180,6 +184,16 @@ FIELD_LABELS: Mapping[str, str] = {
     "key_id": "密钥编号",
     "new_certificate_id": "新证书ID",
     "id_number_masked": "身份证号（部分隐藏）",
+    "admission_number": "准考证号",
+    "absent": "缺考",
+    "scores": "成绩",
+    "result": "考试结果",
+    "scored": "参考人数",
+    "passed": "合格人数",
+    "failed": "不合格人数",
+    "unchanged": "未变化",
+    "written": "写入人数",
+    "notified": "通知人数",
 }
 """Chinese names for the fields that recur in before/after; others show under their own key."""
 

@@ -172,3 +172,28 @@ class ErrorCode(StrEnum):
         422,
         "该业务由系统自动发起（如考试合格后的制证审批），不能由申请人提交",
     )
+    SCORES_LOCKED = (
+        "SCORES_LOCKED",
+        409,
+        "本场考试已通知成绩，成绩已锁定；如需修改请使用【更正成绩】并填写原因",
+    )
+    SCORES_NOT_LOCKED = "SCORES_NOT_LOCKED", 409, "本场考试尚未通知成绩，请直接修改成绩"
+    SCORES_EXAM_NOT_PUBLISHED = (
+        "SCORES_EXAM_NOT_PUBLISHED",
+        409,
+        "考试安排尚未发布或已取消，不能录入成绩",
+    )
+    SCORES_EXAM_NOT_STARTED = "SCORES_EXAM_NOT_STARTED", 409, "考试尚未开始，不能录入成绩"
+    SCORES_INCOMPLETE = (
+        "SCORES_INCOMPLETE",
+        409,
+        "还有考生未录入成绩，也未标记缺考，不能通知成绩",
+    )
+    SCORE_INVALID = "SCORE_INVALID", 422, "成绩有误，未保存"
+    SCORE_AMEND_REASON_REQUIRED = "SCORE_AMEND_REASON_REQUIRED", 422, "更正成绩须填写原因"
+    SCORE_AMEND_NO_CHANGE = "SCORE_AMEND_NO_CHANGE", 422, "更正后的成绩与原成绩相同，无需更正"
+    SCORE_AMEND_UNDER_REVIEW = (
+        "SCORE_AMEND_UNDER_REVIEW",
+        409,
+        "该考生已进入制证审批或已发证，更正为不合格前须先在制证审批中不同意，或吊销已发的证",
+    )

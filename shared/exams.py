@@ -48,6 +48,7 @@ class EnrolmentStatus(LabelledEnum):
     awaiting_scores = ("awaiting_scores", "待录入成绩")
     failed = ("failed", "未通过")
     certificate_review = ("certificate_review", "待制证审批")
+    certificate_refused = ("certificate_refused", "不予制证")  # its 制证审批 said 不同意
     awaiting_print = ("awaiting_print", "待制证")
     issued = ("issued", "已发证")
     returned = ("returned", "已退回申请人")

@@ -33,6 +33,7 @@ ACTION_LABELS: dict[str, str] = {
     "reissue": "补发/更正换发",
     "revoke": "吊销",
     "cancel": "注销",
+    "amend": "更正",
 }
 
 
@@ -93,8 +94,8 @@ MODULES: tuple[Module, ...] = (
         "exam_scores",
         "考试成绩",
         "保安员资格许可",
-        ("view", "update", "import", "export", "notify"),
-        (("update", "录入成绩"), ("notify", "通知成绩")),
+        ("view", "update", "import", "export", "notify", "amend"),
+        (("update", "录入成绩"), ("notify", "通知成绩"), ("amend", "更正成绩")),
     ),
     Module(
         "certificates",

@@ -31,6 +31,14 @@ from shared.schemas.applications import (
 from shared.schemas.audit import AuditEntryPublic
 from shared.schemas.auth import LoginResponse, VerificationCodeSent
 from shared.schemas.common import Page
+from shared.schemas.exams import (
+    ExamPublic,
+    ScoreImportCounts,
+    ScoreLine,
+    ScoresAmend,
+    ScoresEntry,
+    ScoreSheetPublic,
+)
 from shared.schemas.materials import MaterialPublic
 from shared.schemas.orgs import OrgCreate, OrgPublic, OrgUpdate
 from shared.schemas.roles import PermissionCatalogue, RoleCreate, RolePublic, RoleUpdate
@@ -359,6 +367,48 @@ class ApiClient:
     def print_pdf(self, application_id: int) -> bytes:
         """申请材料及审批进度 as a PDF, rendered by the server."""
         return self.download(f"/applications/{application_id}/print.pdf")
+
+    # -- exams and their scores (录入成绩) -------------------------------------------------
+    def exams(self, **params: Any) -> Page[ExamPublic]:
+        return self._get(Page[ExamPublic], "/exams", **params)
+
+    def score_sheet(self, exam_id: int) -> ScoreSheetPublic:
+        return self._get(ScoreSheetPublic, f"/exams/{exam_id}/scores")
+
+    def score_template(self, exam_id: int) -> bytes:
+        return self.download(f"/exams/{exam_id}/score-template")
+
+    def import_scores(
+        self, exam_id: int, filename: str, content: bytes, *, dry_run: bool
+    ) -> ScoreImportCounts:
+        """SCORE_IMPORT_INVALID (422) carries ``details.rows``: every problem of the file."""
+        response = self._send(
+            "POST",
+            f"/exams/{exam_id}/scores/import",
+            params={"dry_run": "true"} if dry_run else None,
+            files={"file": (filename, content)},
+        )
+        return ScoreImportCounts.model_validate(response.json())
+
+    def score_error_workbook(self, exam_id: int, filename: str, content: bytes) -> bytes:
+        response = self._send(
+            "POST", f"/exams/{exam_id}/scores/error-workbook", files={"file": (filename, content)}
+        )
+        return response.content
+
+    def set_scores(self, exam_id: int, candidate_id: int, body: ScoresEntry) -> ScoreLine:
+        raw = self.request(
+            "PUT", f"/exams/{exam_id}/candidates/{candidate_id}/scores", json=self._body(body)
+        )
+        return ScoreLine.model_validate(raw)
+
+    def notify_scores(self, exam_id: int, version: int) -> ScoreSheetPublic:
+        raw = self.request("POST", f"/exams/{exam_id}/scores/notify", json={"version": version})
+        return ScoreSheetPublic.model_validate(raw)
+
+    def amend_scores(self, exam_id: int, body: ScoresAmend) -> ScoreLine:
+        raw = self.request("POST", f"/exams/{exam_id}/scores/amend", json=self._body(body))
+        return ScoreLine.model_validate(raw)
 
 
 __all__ = ["ApiClient", "ApiError"]

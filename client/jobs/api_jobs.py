@@ -418,3 +418,96 @@ class RecordFingerprintCard(_Action):
 
     def call(self, api: ApiClient) -> ApplicationDetail:
         return api.record_fingerprint(self.application_id, self.body)
+
+
+# -- exam scores (录入成绩) ----------------------------------------------------------------
+
+
+class LoadScoreExams(ApiJob):
+    """Published exams in the caller's scope, newest first (the page's exam selector)."""
+
+    def call(self, api: ApiClient) -> Any:
+        return api.exams(status="published", page_size=100).items
+
+
+class LoadScoreSheet(ApiJob):
+    def __init__(self, exam_id: int) -> None:
+        super().__init__()
+        self.exam_id = exam_id
+
+    def call(self, api: ApiClient) -> Any:
+        return api.score_sheet(self.exam_id)
+
+
+class SaveScoreTemplate(ApiJob):
+    """Download the exam's score template into ``path``; answers the path."""
+
+    def __init__(self, exam_id: int, path: Any) -> None:
+        super().__init__()
+        self.exam_id, self.path = exam_id, path
+
+    def call(self, api: ApiClient) -> Any:
+        from pathlib import Path
+
+        Path(self.path).write_bytes(api.score_template(self.exam_id))
+        return self.path
+
+
+class ImportScores(ApiJob):
+    """Send the file at ``path`` to the import (``dry_run``: only checked); answers the counts.
+    SCORE_IMPORT_INVALID arrives as an ApiError whose details list every problem."""
+
+    def __init__(self, exam_id: int, path: Any, *, dry_run: bool) -> None:
+        super().__init__()
+        self.exam_id, self.path, self.dry_run = exam_id, path, dry_run
+
+    def call(self, api: ApiClient) -> Any:
+        from pathlib import Path
+
+        source = Path(self.path)
+        return api.import_scores(
+            self.exam_id, source.name, source.read_bytes(), dry_run=self.dry_run
+        )
+
+
+class SaveScoreErrors(ApiJob):
+    """The error workbook of the file at ``source``, saved to ``target``; answers the target."""
+
+    def __init__(self, exam_id: int, source: Any, target: Any) -> None:
+        super().__init__()
+        self.exam_id, self.source, self.target = exam_id, source, target
+
+    def call(self, api: ApiClient) -> Any:
+        from pathlib import Path
+
+        source = Path(self.source)
+        data = api.score_error_workbook(self.exam_id, source.name, source.read_bytes())
+        Path(self.target).write_bytes(data)
+        return self.target
+
+
+class SaveCandidateScores(ApiJob):
+    def __init__(self, exam_id: int, candidate_id: int, body: Any) -> None:
+        super().__init__()
+        self.exam_id, self.candidate_id, self.body = exam_id, candidate_id, body
+
+    def call(self, api: ApiClient) -> Any:
+        return api.set_scores(self.exam_id, self.candidate_id, self.body)
+
+
+class NotifyScores(ApiJob):
+    def __init__(self, exam_id: int, version: int) -> None:
+        super().__init__()
+        self.exam_id, self.version = exam_id, version
+
+    def call(self, api: ApiClient) -> Any:
+        return api.notify_scores(self.exam_id, self.version)
+
+
+class AmendScores(ApiJob):
+    def __init__(self, exam_id: int, body: Any) -> None:
+        super().__init__()
+        self.exam_id, self.body = exam_id, body
+
+    def call(self, api: ApiClient) -> Any:
+        return api.amend_scores(self.exam_id, self.body)

@@ -50,6 +50,9 @@ class Exam(Base):
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     version: Mapped[int] = mapped_column(default=1)
+    # 通知成绩: the scores of every candidate are locked from then on (amendments only)
+    scores_locked_at: Mapped[datetime | None]
+    scores_locked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -60,8 +63,9 @@ class ExamCandidate(Base):
     ``is_open``: the seat still counts — true from being added until the exam is cancelled or
     the scores are notified (locked); a candidate who failed may then be placed in another
     exam. ``admission_number`` (准考证号) is given at publication, gap-free within the exam.
-    ``scores`` maps subject keys of the exam's rule to marks; ``result`` is what
-    ``shared.exams.grade`` said of them (written by the score entry, not here)."""
+    ``scores`` maps subject keys of the exam's rule to marks (``{}`` when absent, NULL until
+    entered); ``result`` is what ``shared.exams.grade`` said of them (written by the score
+    entry, ``server/services/exams/scores.py``); NULL means not entered yet."""
 
     __tablename__ = "exam_candidates"
     __table_args__ = (
@@ -88,6 +92,24 @@ class ExamCandidate(Base):
     scores_notified_at: Mapped[datetime | None]
     added_at: Mapped[datetime]
     added_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    scored_at: Mapped[datetime | None]
+    scored_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class ExamScoreAmendment(Base):
+    """更正成绩: a change to one candidate's scores after 通知成绩, with its reason. ``before``
+    and ``after``: ``{"absent", "scores", "result"}``."""
+
+    __tablename__ = "exam_score_amendments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    exam_id: Mapped[int] = mapped_column(ForeignKey("exams.id"), index=True)
+    candidate_id: Mapped[int] = mapped_column(ForeignKey("exam_candidates.id"), index=True)
+    amended_at: Mapped[datetime]
+    amended_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reason: Mapped[str] = mapped_column(String(200))
+    before: Mapped[dict[str, Any]]
+    after: Mapped[dict[str, Any]]
 
 
 class TrainingProgress(Base):

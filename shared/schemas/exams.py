@@ -1,6 +1,7 @@
 """Schemas of guard exams: the enrolment list, exams, candidates, the picker, pass rules."""
 
 from datetime import datetime
+from typing import Annotated, Any
 
 from pydantic import Field
 
@@ -102,6 +103,7 @@ class ExamPublic(Schema):
     created_at: datetime
     updated_at: datetime
     version: int
+    scores_locked_at: datetime | None = None
 
 
 class CandidateLine(Schema):
@@ -134,3 +136,84 @@ class PickerLine(Schema):
     hours_required: int | None
     decided_at: datetime | None
     submitted_at: datetime
+
+
+# --- scores (录入成绩, docs/exams-scores.md) ------------------------------------------------
+
+ScoreValue = Annotated[float | str | None, Field(union_mode="left_to_right")]
+"""A mark as the clerk typed it: a number, or text read by the import's rules (８５, "85.0")."""
+SubjectKey = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
+
+
+class ScoresEntry(Input):
+    """One candidate's scores from the grid (录入成绩): absent, or a mark per subject key."""
+
+    absent: bool = False
+    scores: dict[SubjectKey, ScoreValue] = Field(default_factory=dict, max_length=10)
+
+
+class ScoresAmend(ScoresEntry):
+    """更正成绩 after 通知成绩: the candidate, the new scores and the reason (required)."""
+
+    candidate_id: Id
+    reason: str = Field(default="", max_length=200, title="更正原因")
+
+
+class ScoreImportCounts(Schema):
+    """The answer of an import (or of its dry run): what the file holds and what changes."""
+
+    dry_run: bool
+    rows: int = Field(description="文件中填写了成绩或缺考的考生数")
+    scored: int
+    absent: int
+    passed: int
+    failed: int
+    unchanged: int = Field(description="与已录入成绩相同、无需写入的考生数")
+    written: int = Field(description="写入（或试导入时将写入）的考生数")
+    not_in_file: int = Field(description="名单中未出现在文件里的考生数")
+
+
+class ScoreLine(Schema):
+    """One candidate of the score grid; ``id_number`` masked unless the caller may see it."""
+
+    id: int
+    application_id: int
+    admission_number: str
+    name: str
+    id_number: str
+    absent: bool
+    scores: dict[str, float] | None
+    total: float | None
+    result: ExamResult | None
+    result_label: str | None
+    reasons: list[str]
+    entered: bool
+    amendments: int
+
+
+class ScoreSheetPublic(Schema):
+    """The score grid of an exam: its subjects, lock and candidates in admission order."""
+
+    exam_id: int
+    exam_name: str
+    exam_version: int
+    pass_rule: PassRule
+    pass_rule_description: str
+    locked: bool
+    scores_locked_at: datetime | None
+    may_enter: bool = Field(description="现在可录入或导入成绩（已发布、已开考、未锁定）")
+    refusal: str | None = Field(description="不能录入成绩时的原因")
+    counts: dict[str, int]
+    lines: list[ScoreLine]
+
+
+class AmendmentLine(Schema):
+    id: int
+    candidate_id: int
+    admission_number: str
+    name: str
+    amended_at: datetime
+    amended_by: str | None
+    reason: str
+    before: dict[str, Any]
+    after: dict[str, Any]

@@ -17,6 +17,7 @@ from client.devices import diagnostics
 from client.devices.settings import DeviceSettings
 from client.jobs.runner import JobRunner
 from client.models.fingerprint_enrolment import EnrolmentModel
+from client.models.scores import ScoreGrid
 from client.preferences import Preferences
 from client.session import Session
 from client.views.approvals.action_dialogs import (
@@ -31,6 +32,7 @@ from client.views.card_preview import CardPreviewDialog
 from client.views.change_password import ChangePasswordDialog
 from client.views.devices.fingerprint_dialog import FingerprintEnrolDialog
 from client.views.devices.settings_dialog import DeviceSettingsDialog
+from client.views.exams.scores_page import AmendDialog, ProblemsDialog
 from client.views.reauth import ReauthDialog
 from client.views.system.role_dialog import RoleDialog
 from client.views.system.user_dialog import OneTimePasswordDialog, UserDialog
@@ -189,6 +191,50 @@ def _card_preview(desk: Desk) -> QDialog:
     return CardPreviewDialog(card_face(1))
 
 
+def _score_problems(desk: Desk) -> QDialog:
+    rows = [
+        ("成绩", str(n), "理论（满分100）", f"成绩{100 + n}超出范围，应在0至100之间")
+        for n in range(2, 40)
+    ]
+    return ProblemsDialog(None, "成绩文件有38处错误，未导入任何数据", rows)
+
+
+def _amend(desk: Desk) -> QDialog:
+    from datetime import UTC, datetime
+
+    from shared.exams import PassRule
+    from shared.schemas.exams import ScoreLine, ScoreSheetPublic
+
+    rule = PassRule.model_validate(
+        {
+            "key": "theory_practice_60",
+            "name": "理论、实操各 60 分合格",
+            "subjects": [
+                {"key": "theory", "name": "理论", "full_mark": 100, "pass_mark": 60},
+                {"key": "practice", "name": "实操", "full_mark": 100, "pass_mark": 60},
+            ],
+        }
+    )
+    line = ScoreLine(
+        id=1, application_id=1, admission_number="202600000010001", name="考生01",
+        id_number="330106********0013", absent=False, scores={"theory": 59, "practice": 90},
+        total=149, result=None, result_label="不合格", reasons=[], entered=True, amendments=0,
+    )  # fmt: skip
+    grid = ScoreGrid()
+    grid.load(
+        ScoreSheetPublic(
+            exam_id=1, exam_name="2026年第一期保安员资格考试", exam_version=3, pass_rule=rule,
+            pass_rule_description=rule.describe(), locked=True,
+            scores_locked_at=datetime(2026, 3, 2, tzinfo=UTC), may_enter=False, refusal=None,
+            counts={}, lines=[line],
+        )
+    )  # fmt: skip
+    dialog = AmendDialog(None, grid, 0)
+    dialog.marks["theory"].setText("61")
+    dialog.reason.setText("试卷复核，理论漏计2分")
+    return dialog
+
+
 BUILDERS: dict[type[QDialog], Callable[[Desk], QDialog]] = {
     ReviewDialog: _review,
     RejectDialog: _reject,
@@ -204,6 +250,8 @@ BUILDERS: dict[type[QDialog], Callable[[Desk], QDialog]] = {
     DeviceSettingsDialog: _devices,
     FingerprintEnrolDialog: _enrol,
     CardPreviewDialog: _card_preview,
+    ProblemsDialog: _score_problems,
+    AmendDialog: _amend,
 }
 
 DIALOG_CLASSES = sorted(BUILDERS, key=lambda cls: cls.__name__)

@@ -263,7 +263,7 @@ def test_passed_candidates_are_reviewed_and_approval_issues_the_card(
         )
         == 0
     )
-    assert stage(admin, session, ningbo, now) == ("certificate_review", "certificate_review")
+    assert stage(admin, session, ningbo, now) == ("certificate_refused", "certificate_refused")
     body = {"version": review.version, "form": review.form, "persons": []}
     body["persons"] = [{"role": "applicant", "name": "考生06", "id_number": review.applicant_code}]
     refused = world.apis["intake"].post(f"/applications/{review.id}/resubmit", 422, json=body)

@@ -47,6 +47,9 @@ def test_read_only_routes_only_read() -> None:
         "/certificates/{certificate_id}/history",
         "/certificates/status-list",
         "/certificates/public-keys",
+        "/exams/{exam_id}/score-template",
+        "/exams/{exam_id}/scores",
+        "/exams/{exam_id}/scores/amendments",
     }
     assert all(r.methods <= {"GET", "HEAD"} for r in read_only)
 

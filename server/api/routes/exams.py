@@ -267,4 +267,5 @@ def _public(session: Session, exam: Exam) -> ExamPublic:
         created_at=exam.created_at,
         updated_at=exam.updated_at,
         version=exam.version,
+        scores_locked_at=exam.scores_locked_at,
     )

@@ -27,7 +27,7 @@ from server.services.authz import Principal
 from server.services.certificates.from_review import photo_ref
 from server.services.exams.scheduling import exam_rule
 from server.services.materials.records import snapshot as material_snapshot
-from shared.approvals import ApplicantKind, PersonRole
+from shared.approvals import ApplicantKind, ApplicationStatus, PersonRole
 from shared.audit_actions import AuditAction, AuditEntity
 from shared.certificates import PHOTO_TITLE, CertificateStatus
 from shared.enums import BusinessType
@@ -219,3 +219,26 @@ def open_reviews(session: Session, principal: Principal, exam: Exam, now: dateti
         )
     session.flush()
     return len(opened)
+
+
+def live_review(session: Session, enrolment_id: int) -> Application | None:
+    """The enrolment's 制证审批 that still stands: in review, or approved with the card it issued
+    still active. A returned (不同意) or withdrawn one does not, nor one whose card was revoked or
+    cancelled; 更正成绩 looks here before it takes a pass away, so that no pending review or
+    valid card outlives the result it rests on."""
+    card_active = exists().where(
+        Certificate.application_id == enrolment_id,
+        Certificate.status == CertificateStatus.active.value,
+    )
+    return session.scalar(
+        select(Application)
+        .where(
+            Application.source_application_id == enrolment_id,
+            Application.business_type == REVIEW.value,
+            or_(
+                Application.status == ApplicationStatus.in_review.value,
+                (Application.status == ApplicationStatus.approved.value) & card_active,
+            ),
+        )
+        .limit(1)
+    )

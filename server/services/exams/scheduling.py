@@ -382,6 +382,25 @@ def _when(exam: Exam) -> str:
     return f"{start:%Y-%m-%d %H:%M}至{until}"
 
 
+def applicants(session: Session, application_ids: list[int]) -> dict[int, ApplicationPerson]:
+    """The applicant (the candidate) of each enrolment, as of its current round: whom a notice
+    goes to (SMS to ``mobile`` when known, the app by ``id_number``)."""
+    if not application_ids:
+        return {}
+    return {
+        p.application_id: p
+        for p in session.scalars(
+            select(ApplicationPerson)
+            .join(Application, Application.id == ApplicationPerson.application_id)
+            .where(
+                ApplicationPerson.application_id.in_(application_ids),
+                ApplicationPerson.role == PersonRole.applicant.value,
+                ApplicationPerson.round == Application.round,
+            )
+        )
+    }
+
+
 def _notify(
     session: Session, exam: Exam, *, now: datetime, kind: str, reason: str | None = None
 ) -> int:
@@ -390,18 +409,7 @@ def _notify(
     seats = _seats(session, exam.id)
     if not seats:
         return 0
-    people = {
-        p.application_id: p
-        for p in session.scalars(
-            select(ApplicationPerson)
-            .join(Application, Application.id == ApplicationPerson.application_id)
-            .where(
-                ApplicationPerson.application_id.in_([s.application_id for s in seats]),
-                ApplicationPerson.role == PersonRole.applicant.value,
-                ApplicationPerson.round == Application.round,
-            )
-        )
-    }
+    people = applicants(session, [s.application_id for s in seats])
     subject = {"安排": "保安员资格考试通知", "变更": "保安员资格考试变更通知"}.get(
         kind, "保安员资格考试取消通知"
     )

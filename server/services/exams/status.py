@@ -13,8 +13,9 @@ The rule (docs/exams.md: Enrolment status), first match wins:
    - scores locked (通知成绩): not passed → 未通过; passed → the certificate stage.
 4. Certificate stage (issue 16 §4): ``certificate_stage_sql`` / ``certificate_stage_of`` read
    the enrolment's cards. An active card not yet printed (no 打印 or 补打 event) → 待制证 (the
-   制证审批 approved it into the 制证名单); otherwise any card → 已发证; no card → nothing,
-   so a passed candidate is 待制证审批 (its review in the inbox, or not opened yet).
+   制证审批 approved it into the 制证名单); otherwise any card → 已发证; no card and a 制证审批
+   that said 不同意 (returned, final for the enrolment, D14) → 不予制证; else nothing, so a
+   passed candidate is 待制证审批 (its review in the inbox, or not opened yet).
 
 ``status_column`` is the SQL form, for filtering, counting and sorting the list in the
 database; ``decide`` is the Python form over the same facts; a test holds them to agree.
@@ -61,6 +62,17 @@ def _cards(application_id: Any) -> Any:
     return exists().where(Certificate.application_id == application_id)
 
 
+def _refused(application_id: Any) -> Any:
+    """A 制证审批 of the enrolment that said 不同意 (returned; nobody resubmits it, D14). The
+    review is an application too: aliased, so that the enrolment's own row stays the outer one."""
+    review = aliased(Application, name="review")
+    return exists().where(
+        review.source_application_id == application_id,
+        review.business_type == BusinessType.guard_certificate.value,
+        review.status == ApplicationStatus.returned.value,
+    )
+
+
 def _printed(card_id: Any) -> ColumnElement[bool]:
     return exists().where(
         CertificateEvent.certificate_id == card_id, CertificateEvent.kind.in_(PRINT_EVENTS)
@@ -70,7 +82,8 @@ def _printed(card_id: Any) -> ColumnElement[bool]:
 def certificate_stage_sql(application_id: Any) -> ColumnElement[str | None]:
     """The certificate stage of a passed enrolment in SQL: ``'awaiting_print'`` while an active
     card of it has not been printed (nor reprinted), else ``'issued'`` once it has any card,
-    else NULL (待制证审批: no card yet, whether its 制证审批 is in review or not opened)."""
+    else ``'certificate_refused'`` when its 制证审批 said 不同意, else NULL (待制证审批: no card
+    yet, whether its 制证审批 is in review or not opened)."""
     unprinted = exists().where(
         Certificate.application_id == application_id,
         Certificate.status == CertificateStatus.active.value,
@@ -79,6 +92,7 @@ def certificate_stage_sql(application_id: Any) -> ColumnElement[str | None]:
     return case(
         (unprinted, EnrolmentStatus.awaiting_print.value),
         (_cards(application_id), EnrolmentStatus.issued.value),
+        (_refused(application_id), EnrolmentStatus.certificate_refused.value),
         else_=null(),
     )
 
@@ -92,7 +106,10 @@ def certificate_stage_of(session: Session, application_id: int) -> EnrolmentStat
     ).all()
     if any(state == CertificateStatus.active.value and not printed for state, printed in cards):
         return EnrolmentStatus.awaiting_print
-    return EnrolmentStatus.issued if cards else None
+    if cards:
+        return EnrolmentStatus.issued
+    refused = session.scalar(select(_refused(application_id)))
+    return EnrolmentStatus.certificate_refused if refused else None
 
 
 # --- the facts and the decision in Python ----------------------------------------------
