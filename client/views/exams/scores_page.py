@@ -44,6 +44,7 @@ from client.jobs.api_jobs import (
 from client.models.scores import ScoreGrid, counts_message, problem_rows
 from client.session import Session
 from client.views.status import StatusLabel
+from client.views.style import EXAM_COMBO_WIDTH, SCORE_PROBLEMS_DIALOG
 from client.views.widgets import confirm, guard_enter, not_on_enter, ok_cancel
 from shared.errors import ErrorCode
 from shared.schemas.exams import ScoresAmend
@@ -72,7 +73,7 @@ class ProblemsDialog(QDialog):
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("成绩文件有误，未导入")
-        self.resize(760, 460)
+        self.resize(*SCORE_PROBLEMS_DIALOG)
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel(message, wordWrap=True))
         self.table = QTableWidget(len(rows), 4)
@@ -158,7 +159,7 @@ class ScoresPage(QWidget):
         bar = QHBoxLayout()
         bar.addWidget(QLabel("考试"))
         self.exams = QComboBox()
-        self.exams.setMinimumWidth(280)
+        self.exams.setMinimumWidth(EXAM_COMBO_WIDTH)
         self.exams.currentIndexChanged.connect(self.load_sheet)
         bar.addWidget(self.exams)
         refresh = QPushButton("刷新")
