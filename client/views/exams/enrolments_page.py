@@ -3,7 +3,9 @@ gives it. The status chips (with their counts, under the other filters) choose t
 training unit, enrolment dates and a search of name / ID number / application number narrow the
 list; columns sort on the server. Double-click or Enter opens the enrolment's materials and
 progress (read-only: approving stays in 通用审批). 缴费确认 confirms the payment of the selected
-rows waiting for it, after a confirmation that says how many; 导出 writes every matching row."""
+rows at the payment step not yet paid, after a confirmation that says how many (the row stays
+待缴费, now 已缴费, until the level-three approval: the server's status is the step); 导出
+writes every matching row."""
 
 from pathlib import Path
 from typing import Any
@@ -224,13 +226,15 @@ class EnrolmentsPage(QWidget):
 
     def confirm_payment(self) -> None:
         selected = self.selected_rows()
-        chosen = [row for row in selected if row.status == PAYMENT]
+        chosen = [row for row in selected if row.status == PAYMENT and not row.paid]
         if not chosen:
-            self.status.error("请先选择流程状态为“待缴费”的报名人员（可按住 Ctrl 或 Shift 多选）")
+            self.status.error(
+                "请先选择流程状态为“待缴费”且尚未确认缴费的报名人员（可按住 Ctrl 或 Shift 多选）"
+            )
             return
         skipped = len(selected) - len(chosen)
         names = "、".join(row.name for row in chosen[:10]) + ("等" if len(chosen) > 10 else "")
-        note = f"\n所选其余 {skipped} 条不是待缴费状态，不作处理。" if skipped else ""
+        note = f"\n所选其余 {skipped} 条不是待缴费或已确认缴费，不作处理。" if skipped else ""
         if not confirm(
             self,
             "缴费确认",
