@@ -33,6 +33,12 @@ def day(value: datetime | None) -> str:
     return "" if value is None else f"{china_time(value):%Y-%m-%d}"
 
 
+def region(code: str) -> str:
+    """The region's own name (西湖区): the list is already within the clerk's province."""
+    found = region_table().get(code)
+    return found.name if found is not None else code
+
+
 def hours(row: Any) -> str:
     """课程学习进度 as 已学/应学 学时 (empty: no training record)."""
     if row.hours_done is None or row.hours_required is None:
@@ -49,15 +55,23 @@ ENROLMENT_COLUMNS = [
     Column("number", "申请编号", sort_key="number"),
     Column("name", "姓名", sort_key="name"),
     Column("id_number", "身份证号"),
-    Column("region_name", "所属地区", sort_key="region_code"),
+    Column("region_code", "所属地区", sort_key="region_code", render=region),
     Column("training_unit", "培训单位"),
     Column("submitted_at", "报名日期", sort_key="submitted_at", render=day),
     Column("status_label", "流程状态", sort_key="status"),
     Column("paid", "缴费", render=lambda paid: "已缴费" if paid else "未缴费"),
-    _HoursColumn("hours_done", "课程学习进度"),
-    Column("exam_name", "考试"),
     Column("admission_number", "准考证号"),
 ]
+"""The exam's name and the course progress are the scheduling page's: with them the ID number
+would not fit a 1366-px screen."""
+
+
+class _WholeText:
+    """Tooltips with the whole text of a cell a narrow column cuts (long names, addresses)."""
+
+    def tooltip(self: Any, row: int, column: int) -> str | None:
+        text: str = self.text(row, column)
+        return text or None
 
 
 @dataclass
@@ -74,7 +88,7 @@ def _clean(text: str | None) -> str | None:
     return (text or "").strip() or None
 
 
-class EnrolmentListModel(PagedRows):
+class EnrolmentListModel(_WholeText, PagedRows):
     """保安员资格证考试报名: the rows of a page and the counts per status of the last answer
     (under every filter but the status, as the server counts them)."""
 
@@ -177,12 +191,11 @@ EXAM_COLUMNS = [
     Column("address", "考试地址"),
     _SeatsColumn("seats", "已安排/考位"),
     Column("org_name", "组织单位"),
-    Column("pass_rule_description", "成绩合格标准"),
     Column("published_at", "发布时间", render=local_time),
 ]
 
 
-class ExamListModel(PagedRows):
+class ExamListModel(_WholeText, PagedRows):
     def __init__(self, page_size: int = 20) -> None:
         super().__init__(EXAM_COLUMNS, page_size)
         self.status: str | None = None
@@ -205,8 +218,9 @@ CANDIDATE_COLUMNS = [
     Column("admission_number", "准考证号"),
     Column("name", "姓名"),
     Column("id_number", "身份证号"),
-    Column("application_number", "申请编号"),
+    Column("region_code", "所属地区", render=region),
     Column("training_unit", "培训单位"),
+    Column("application_number", "申请编号"),
 ]
 
 PICKER_COLUMNS = [
@@ -214,14 +228,14 @@ PICKER_COLUMNS = [
     Column("id_number", "身份证号"),
     _HoursColumn("hours_done", "课程学习进度", sort_key="hours_done"),
     Column("training_unit", "培训单位"),
-    Column("region_name", "所属地区", sort_key="region_code"),
+    Column("region_code", "所属地区", sort_key="region_code", render=region),
     Column("submitted_at", "报名日期", sort_key="submitted_at", render=day),
     Column("decided_at", "审批完成", sort_key="decided_at", render=day),
     Column("number", "申请编号"),
 ]
 
 
-class EligibleModel(PagedRows):
+class EligibleModel(_WholeText, PagedRows):
     """添加人员: enrolments the server says may sit this exam, with their course progress."""
 
     def __init__(self, exam_id: int, page_size: int = 50) -> None:

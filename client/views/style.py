@@ -68,7 +68,7 @@ CARD_PREVIEW_GAP = 16
 
 # -- 保安员资格许可 (client/views/exams/) --------------------------------------------------------
 CHIPS_PER_ROW = 6  # 考试报名's status chips: two rows within the page at 1366 px
-EXAM_DIALOG = (620, 520)  # 新增考试 / 修改
+EXAM_DIALOG = (620, 400)  # 新增考试 / 修改
 PICKER_DIALOG = (1180, 640)  # 添加人员
 EXAM_SPLIT = (300, 340)  # 考试安排: the exams over the chosen exam's candidates
 REASON_FIELD_HEIGHT = 70
