@@ -386,3 +386,26 @@ def test_cancel_asks_for_a_reason_then_confirms_and_enter_does_not_cancel(
     assert any("已取消" in body for _, _, body in notices(database, "己期保安员资格考试"))
     line = clerk.api.exam_enrolments(q="己考生").items[0]
     assert line.status == EnrolmentStatus.awaiting_exam  # free for another exam
+
+
+def test_a_colleagues_change_is_refused_as_stale_then_read_again(
+    qtbot: QtBot, desk: ExamDesk, clerk: Session
+) -> None:
+    first = desk.at("庚考生", 3)
+    page = exams_page(qtbot, clerk)
+    new_exam(qtbot, page, "庚期保安员资格考试", seats=5)
+    exam = page.exam
+    assert exam is not None and exam.candidates == 0
+    desk.clerk_api().add_candidates(exam.id, exam.version, [first])  # a colleague, meanwhile
+    page.buttons["publish"].setEnabled(True)  # as the page last saw it: no candidates yet
+    when_modal(QMessageBox, lambda box: button(box, "发布").click())
+    with qtbot.waitSignal(page.candidates_loaded, timeout=WAIT):
+        page.publish()  # with the version the page saw before the colleague's change
+    assert page.status.text() == "该记录已被他人修改，请刷新后重试"
+    assert page.exam is not None and page.exam.candidates == 1  # read again
+    assert [c.name for c in page.candidates.rows] == ["庚考生"]
+    assert clerk.api.exam(exam.id).status == ExamStatus.draft
+    when_modal(QMessageBox, lambda box: button(box, "发布").click())
+    with qtbot.waitSignal(page.candidates_loaded, timeout=WAIT):
+        page.publish()
+    assert page.exam.status == ExamStatus.published

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from client.jobs.exam_jobs import ChangeCandidates, LoadEligible
+from client.jobs.exam_jobs import ChangeCandidates, LoadCandidates, LoadEligible
 from client.models.exams import EligibleModel, region_choices
 from client.session import Session
 from client.views.paged_table import PagedTable
@@ -29,6 +29,7 @@ from client.views.status import StatusLabel
 from client.views.style import FILTER_COMBO_WIDTH, PICKER_DIALOG
 from client.views.widgets import guard_enter, not_on_enter
 from shared.china_time import china_today
+from shared.errors import ErrorCode
 from shared.schemas.exams import ExamPublic
 
 
@@ -163,3 +164,9 @@ class CandidatePicker(QDialog):
     def _refused(self, err: Any) -> None:
         self.add_button.setEnabled(True)
         self.status.error(err)
+        if err.code is ErrorCode.STALE_VERSION:  # a colleague changed the exam: read it again
+            self.session.run(LoadCandidates(self.exam.id), self._reread, parent=self)
+
+    def _reread(self, answer: tuple[ExamPublic, list[Any]]) -> None:
+        self.exam = answer[0]
+        self._show_seats()

@@ -42,6 +42,7 @@ from client.views.paged_table import PagedTable
 from client.views.status import StatusLabel
 from client.views.style import EXAM_SPLIT
 from client.views.widgets import confirm, not_on_enter
+from shared.errors import ErrorCode
 from shared.exams import ExamStatus
 from shared.schemas.exams import ExamPublic
 
@@ -202,6 +203,12 @@ class ExamsPage(QWidget):
         ):
             self.buttons[key].setEnabled(enabled)
 
+    def _refused(self, err: Any) -> None:
+        """The server's message; a colleague's change (stale version) is read again."""
+        self.status.error(err)
+        if err.code is ErrorCode.STALE_VERSION:
+            self.load_candidates()
+
     def _changed(self, exam: ExamPublic, message: str) -> None:
         self.status.info(message)
         self.exam = exam
@@ -291,7 +298,7 @@ class ExamsPage(QWidget):
         self.session.run(
             job,
             lambda e: self._changed(e, f"已移除 {len(chosen)} 名考生"),
-            self.status.error,
+            self._refused,
             parent=self,
         )
 
@@ -314,7 +321,7 @@ class ExamsPage(QWidget):
         self.session.run(
             PublishExam(exam.id, exam.version),
             lambda e: self._changed(e, f"已发布考试安排，已通知 {e.candidates} 名考生"),
-            self.status.error,
+            self._refused,
             parent=self,
         )
 
@@ -343,6 +350,6 @@ class ExamsPage(QWidget):
         self.session.run(
             CancelExam(exam.id, exam.version, reason),
             lambda e: self._changed(e, f"已取消考试“{e.name}”"),
-            self.status.error,
+            self._refused,
             parent=self,
         )
