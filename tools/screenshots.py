@@ -14,7 +14,7 @@ from pathlib import Path
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication, QWidget
 
-from client.api import ApiClient
+from client.api import ApiClient, ApiError
 from client.devices import diagnostics
 from client.devices.settings import DeviceSettings
 from client.embedded import embedded_for_file
@@ -27,6 +27,8 @@ from client.views.approvals.inbox_page import InboxPage
 from client.views.change_password import ChangePasswordDialog
 from client.views.devices.fingerprint_dialog import FingerprintEnrolDialog
 from client.views.devices.settings_dialog import DeviceSettingsDialog
+from client.views.exams.enrolments_page import EnrolmentsPage
+from client.views.exams.exams_page import ExamsPage
 from client.views.main_window import MainWindow
 from client.views.pages import PAGES
 from client.views.sign_in import SignInWindow
@@ -34,7 +36,7 @@ from client.views.system.orgs import OrgPage
 from client.views.system.role_dialog import RoleDialog
 from client.views.system.users import UserPage
 from shared.enums import BusinessType
-from shared.schemas.applications import ApproveBody
+from shared.schemas.applications import ApproveBody, FingerprintBody
 
 OUT = Path("docs/screenshots")
 DEMO_PASSWORD = "Sgss@2026demo"
@@ -213,6 +215,92 @@ def change_password(app: QApplication, session: Session, window: MainWindow) -> 
     dialog.close()
 
 
+def approve_enrolments(url: str) -> None:
+    """The 西湖区 enrolments waiting at levels two and three approved through the API by the
+    county leader (fingerprint card) and the city clerk (payment), so the candidate picker has
+    people to show (the standard demo has one approved enrolment, already in its exam)."""
+    actors = {}
+    for step, username in (("level_two", "x330106lead"), ("level_three", "c3301clerk1")):
+        api = ApiClient(url)
+        api.login(username, DEMO_PASSWORD)
+        actors[step] = api
+    lead = actors["level_two"]
+    clerk = ApiClient(url)
+    clerk.login("x330106clerk1", DEMO_PASSWORD)
+    waiting = [
+        line.application_id
+        for status in ("fingerprint", "payment")
+        for line in clerk.exam_enrolments(status=status, page_size=50).items
+    ]
+    for app_id in waiting:
+        try:
+            _approve_through(actors, lead, app_id)
+        except ApiError as err:  # a demo enrolment the walk cannot move: shoot without it
+            print(f"{app_id}: {err.message}", file=sys.stderr)
+
+
+def _approve_through(actors: dict[str, ApiClient], lead: ApiClient, app_id: int) -> None:
+    if True:
+        for _ in range(2):
+            detail = lead.application(app_id)
+            task = detail.current_task
+            if task is None or task.step_key not in actors:
+                break
+            api = actors[task.step_key]
+            detail = api.application(app_id)  # the gate as its step's clerk sees it
+            if detail.gate is not None and detail.gate.action == "fingerprint":
+                card = f"ZW{detail.region_code}{app_id:010d}"
+                api.record_fingerprint(
+                    app_id, FingerprintBody(version=detail.version, card_number=card)
+                )
+            elif detail.gate is not None and detail.gate.action == "payment":
+                api.confirm_payment([app_id])
+            version = api.application(app_id).version
+            detail = api.application(app_id)
+            if detail.gate is not None and not detail.gate.approve_allowed:
+                print(f"{app_id}: {'；'.join(detail.gate.reasons)}", file=sys.stderr)
+            api.approve(app_id, ApproveBody(version=version, opinion="同意"))
+
+
+def exam_pages(app: QApplication, session: Session, window: MainWindow) -> None:
+    """考试报名 with its status chips; then 考试安排: 新增考试 filled in, saved, 添加人员 with
+    some candidates chosen, and the exam with its candidates. Acts on the demo database (a
+    draft exam of the clerk's bureau)."""
+    page = window.open_page("exam_enrolments")
+    assert isinstance(page, EnrolmentsPage)
+    wait(app, session)
+    save(window, "exam-enrolments")
+    exams = window.open_page("exams")
+    assert isinstance(exams, ExamsPage)
+    wait(app, session)
+    dialog = exams.add()
+    if dialog is None:
+        return
+    dialog.name.setText("2026年第二期保安员资格考试（西湖）")
+    dialog.address.setText("杭州市西湖区文三路199号保安员考试中心")
+    dialog.seats.setValue(30)
+    settle(app)
+    save(dialog, "exam-dialog")
+    dialog.save()
+    wait(app, session)
+    picker = exams.pick()
+    if picker is None:
+        return
+    picker.show()
+    wait(app, session)
+    for row in range(min(4, len(picker.model.rows))):
+        picker.table.view.selectionModel().select(
+            picker.table.adapter.index(row, 0),
+            picker.table.view.selectionModel().SelectionFlag.Select
+            | picker.table.view.selectionModel().SelectionFlag.Rows,
+        )
+    settle(app)
+    save(picker, "exam-picker")
+    picker.add_selected()
+    wait(app, session)
+    save(window, "exams")
+
+
 REVIEW_TABS = {
     "申请信息": "info",
     "申请材料": "materials",
@@ -264,6 +352,8 @@ def main(db: str = "var/demo/sgss-demo.db") -> None:
             if username == "c3301admin":
                 users_greyed(app, session, window)
             if username == "x330106clerk1":
+                approve_enrolments(url)
+                exam_pages(app, session, window)
                 change_password(app, session, window)
                 inbox_pager(app, session, window)
                 inbox_and_review(app, session, window)

@@ -32,7 +32,13 @@ from shared.schemas.audit import AuditEntryPublic
 from shared.schemas.auth import LoginResponse, VerificationCodeSent
 from shared.schemas.common import Page
 from shared.schemas.exams import (
+    CandidateLine,
+    EnrolmentPage,
+    ExamCreate,
     ExamPublic,
+    ExamUpdate,
+    PassRulePublic,
+    PickerLine,
     ScoreImportCounts,
     ScoreLine,
     ScoresAmend,
@@ -409,6 +415,53 @@ class ApiClient:
     def amend_scores(self, exam_id: int, body: ScoresAmend) -> ScoreLine:
         raw = self.request("POST", f"/exams/{exam_id}/scores/amend", json=self._body(body))
         return ScoreLine.model_validate(raw)
+
+    # -- guard exams ------------------------------------------------------------------------
+    def exam_enrolments(self, **params: Any) -> EnrolmentPage:
+        """A page of 考试报名 with the counts per pipeline status (under the other filters)."""
+        return self._get(EnrolmentPage, "/exam-enrolments", **params)
+
+    def pass_rules(self) -> list[PassRulePublic]:
+        return [PassRulePublic.model_validate(r) for r in self.request("GET", "/exam-pass-rules")]
+
+    def exam(self, exam_id: int) -> ExamPublic:
+        return self._get(ExamPublic, f"/exams/{exam_id}")
+
+    def create_exam(self, data: ExamCreate) -> ExamPublic:
+        return ExamPublic.model_validate(self.request("POST", "/exams", json=self._body(data)))
+
+    def update_exam(self, exam_id: int, data: ExamUpdate) -> ExamPublic:
+        raw = self.request("PATCH", f"/exams/{exam_id}", json=self._body(data))
+        return ExamPublic.model_validate(raw)
+
+    def cancel_exam(self, exam_id: int, version: int, reason: str) -> ExamPublic:
+        body = {"version": version, "reason": reason}
+        return ExamPublic.model_validate(
+            self.request("POST", f"/exams/{exam_id}/cancel", json=body)
+        )
+
+    def publish_exam(self, exam_id: int, version: int) -> ExamPublic:
+        raw = self.request("POST", f"/exams/{exam_id}/publish", json={"version": version})
+        return ExamPublic.model_validate(raw)
+
+    def exam_candidates(self, exam_id: int) -> list[CandidateLine]:
+        raw = self.request("GET", f"/exams/{exam_id}/candidates")
+        return [CandidateLine.model_validate(c) for c in raw]
+
+    def eligible_candidates(self, exam_id: int, **params: Any) -> Page[PickerLine]:
+        return self._get(Page[PickerLine], f"/exams/{exam_id}/eligible", **params)
+
+    def add_candidates(self, exam_id: int, version: int, application_ids: list[int]) -> ExamPublic:
+        body = {"version": version, "application_ids": application_ids}
+        raw = self.request("POST", f"/exams/{exam_id}/candidates", json=body)
+        return ExamPublic.model_validate(raw)
+
+    def remove_candidates(
+        self, exam_id: int, version: int, application_ids: list[int]
+    ) -> ExamPublic:
+        body = {"version": version, "application_ids": application_ids}
+        raw = self.request("POST", f"/exams/{exam_id}/candidates/remove", json=body)
+        return ExamPublic.model_validate(raw)
 
 
 __all__ = ["ApiClient", "ApiError"]

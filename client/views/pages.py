@@ -1,6 +1,8 @@
 """Menu key → the page that implements it; keys without a page show a placeholder."""
 
 from client.views.approvals.inbox_page import InboxPage
+from client.views.exams.enrolments_page import EnrolmentsPage
+from client.views.exams.exams_page import ExamsPage
 from client.views.exams.scores_page import ScoresPage
 from client.views.main_window import PageFactory
 from client.views.system.audit import AuditPage
@@ -15,4 +17,6 @@ PAGES: dict[str, PageFactory] = {
     "roles": RolePage,
     "audit": AuditPage,
     "exam_scores": ScoresPage,
+    "exam_enrolments": EnrolmentsPage,
+    "exams": ExamsPage,
 }

@@ -67,3 +67,10 @@ def set_state(widget: QWidget, name: str, value: object) -> None:
 # -- the 保安员证 preview (client/views/card_preview.py) ---------------------------------------
 CARD_PREVIEW_WIDTH = 540  # one side, px; both sides side by side fit a 1366-px screen
 CARD_PREVIEW_GAP = 16
+
+# -- 保安员资格许可 (client/views/exams/) --------------------------------------------------------
+CHIPS_PER_ROW = 6  # 考试报名's status chips: two rows within the page at 1366 px
+EXAM_DIALOG = (620, 400)  # 新增考试 / 修改
+PICKER_DIALOG = (1180, 640)  # 添加人员
+EXAM_SPLIT = (300, 340)  # 考试安排: the exams over the chosen exam's candidates
+REASON_FIELD_HEIGHT = 70

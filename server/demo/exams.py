@@ -20,12 +20,10 @@ from server.services.approvals.tasks import pending_task
 from server.services.authz import Principal, principal_for
 from server.services.certificates.from_review import CertificateIssuing, photo_ref
 from server.services.documents.signing import DocumentSigner
-from server.services.exams import rules, scheduling
-from server.services.exams.certification import open_reviews
+from server.services.exams import rules, scheduling, scores
 from server.services.exams.enrolments import eligible_clause
 from shared.enums import BusinessType
-from shared.exams import grade
-from shared.schemas.exams import ExamCreate
+from shared.schemas.exams import ExamCreate, ScoresEntry
 
 UNITS = ("浙江警安保安培训学校", "杭州平安保安培训中心", "宁波甬安保安培训学校")
 HOURS_REQUIRED = 40
@@ -148,26 +146,23 @@ def _past_exam(
         session, principal, exam.id, version=exam.version, now=planned + timedelta(hours=2)
     )
     notified = now - timedelta(days=21)
-    _notify_scores(session, rng, exam, notified)
-    open_reviews(session, principal, exam, notified)
-    session.commit()
+    _enter_scores(session, principal, rng, exam, notified - timedelta(days=1))
+    exam = scores.notify(session, principal, exam.id, version=exam.version, now=notified)
     if certificates is not None and signer is not None:
         _approve_some(session, exam, now, signer, certificates)
     return len(cohort)
 
 
-def _notify_scores(session: Session, rng: random.Random, exam: Exam, notified: datetime) -> None:
-    """STAND-IN for the score part's 录入成绩 and 【通知成绩】 (not on this branch): each seat
-    graded by the exam's rule and locked, as the notify step leaves it."""
+def _enter_scores(
+    session: Session, principal: Principal, rng: random.Random, exam: Exam, entered: datetime
+) -> None:
+    """录入成绩 through the score service, one candidate at a time as in the desk's grid."""
     rule = scheduling.exam_rule(exam)
     for seat, _ in scheduling.candidates_of(session, exam):
         absent = rng.random() < 0.08
-        scores = {} if absent else {s.key: float(rng.randrange(55, 100)) for s in rule.subjects}
-        seat.absent = absent
-        seat.scores = None if absent else scores
-        seat.result = grade(rule, scores, absent=absent).result.value
-        seat.scores_locked, seat.is_open, seat.scores_notified_at = True, False, notified
-    session.flush()
+        marks = {} if absent else {s.key: rng.randrange(55, 100) for s in rule.subjects}
+        entry = ScoresEntry(absent=absent, scores=marks)
+        scores.set_scores(session, principal, exam.id, seat.id, entry, now=entered)
 
 
 def _approve_some(

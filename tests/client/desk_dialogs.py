@@ -7,6 +7,7 @@ import inspect
 import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QDialog
@@ -32,14 +33,18 @@ from client.views.card_preview import CardPreviewDialog
 from client.views.change_password import ChangePasswordDialog
 from client.views.devices.fingerprint_dialog import FingerprintEnrolDialog
 from client.views.devices.settings_dialog import DeviceSettingsDialog
+from client.views.exams.candidate_picker import CandidatePicker
+from client.views.exams.exam_dialog import ExamDialog
 from client.views.exams.scores_page import AmendDialog, ProblemsDialog
 from client.views.reauth import ReauthDialog
 from client.views.system.role_dialog import RoleDialog
 from client.views.system.user_dialog import OneTimePasswordDialog, UserDialog
 from shared.enums import BusinessType
 from shared.schemas.applications import PendingApprover
+from shared.schemas.exams import ExamCreate
 from tests.card_faces import face as card_face
 from tests.client.approval_desk import DeskWorld
+from tests.served import ADMIN, ADMIN_PASSWORD
 
 WAIT = 15000
 
@@ -235,6 +240,40 @@ def _amend(desk: Desk) -> QDialog:
     return dialog
 
 
+def _scheduler(desk: Desk) -> Session:
+    """The administrator (who may schedule exams), its writes recorded as the desk's."""
+    api = ApiClient(desk.world.admin.base_url)
+    api.login(ADMIN, ADMIN_PASSWORD)
+    me = api.me()
+    return Session(recording(api, desk.writes), desk.session.runner, desk.session.prefs, me)
+
+
+def _exam(desk: Desk) -> QDialog:
+    rules = desk.world.admin.pass_rules()
+    dialog = ExamDialog(_scheduler(desk), rules, "杭州市公安局")
+    dialog.name.setText("2026年第三期保安员资格考试")
+    dialog.address.setText("杭州市西湖区文三路199号保安员考试中心")
+    return dialog
+
+
+def _picker(desk: Desk) -> QDialog:
+    admin = desk.world.admin
+    start = datetime.now(UTC) + timedelta(days=14)
+    exam = admin.create_exam(
+        ExamCreate(
+            name="2026年第四期保安员资格考试",
+            address="杭州市西湖区文三路199号",
+            starts_at=start,
+            ends_at=start + timedelta(hours=2),
+            seats=30,
+            pass_rule_id=admin.pass_rules()[0].id,
+        )
+    )
+    dialog = CandidatePicker(_scheduler(desk), exam)
+    dialog.query.setText("王")
+    return dialog
+
+
 BUILDERS: dict[type[QDialog], Callable[[Desk], QDialog]] = {
     ReviewDialog: _review,
     RejectDialog: _reject,
@@ -252,6 +291,8 @@ BUILDERS: dict[type[QDialog], Callable[[Desk], QDialog]] = {
     CardPreviewDialog: _card_preview,
     ProblemsDialog: _score_problems,
     AmendDialog: _amend,
+    ExamDialog: _exam,
+    CandidatePicker: _picker,
 }
 
 DIALOG_CLASSES = sorted(BUILDERS, key=lambda cls: cls.__name__)

@@ -22,6 +22,7 @@ from server.db.exam_models import Exam, ExamCandidate, PassRuleRow
 from server.db.models import Org
 from server.db.session import create_db_engine, create_session_factory
 from server.services.scoresheets.spec import SCORES_SHEET
+from shared.schemas.orgs import OrgCreate
 from tests.client.modal import agree_to_confirmations, when_modal
 from tests.served import serve_with_admin
 from tests.server.world import _valid_id
@@ -114,8 +115,21 @@ def seed_exam(db_path: Path, name: str, first: int, count: int = 3) -> int:
         engine.dispose()
 
 
+@pytest.fixture(scope="module")
+def hangzhou(admin_api: ApiClient) -> int:
+    """The city bureau the candidates' 制证审批 goes to when 通知成绩 opens it (330106 → 3301)."""
+    found = admin_api.orgs(region_code="330100").items
+    if found:
+        return found[0].id
+    root = admin_api.orgs().items[0]
+    city = OrgCreate(
+        name="杭州市公安局", parent_id=root.id, type="city_bureau", region_code="330100"
+    )
+    return admin_api.create_org(city).id
+
+
 @pytest.fixture
-def page(qtbot, context: Session, admin_api: ApiClient) -> ScoresPage:  # type: ignore[no-untyped-def]
+def page(qtbot, context: Session, admin_api: ApiClient, hangzhou: int) -> ScoresPage:  # type: ignore[no-untyped-def]
     context.api.login("root", "Adm1n#Sgss!")
     context.me = context.api.me()
     widget = ScoresPage(context)

@@ -76,7 +76,7 @@ def test_schedule_publish_reschedule_and_cancel(
         TrainingProgress(
             id_number=session.get(Application, first).applicant_code,  # type: ignore[union-attr]
             person_name="考生01",
-            training_unit="杭州平安保安培训学校",
+            training_unit="浙江警安保安培训中心",  # the course records' unit wins over the form's
             hours_done=30,
             hours_required=40,
             updated_at=clock.now(),
@@ -126,6 +126,7 @@ def test_schedule_publish_reschedule_and_cancel(
         f"{year}{exam['id']:06d}0001",
         f"{year}{exam['id']:06d}0002",
     ]
+    assert [s["training_unit"] for s in seats] == ["浙江警安保安培训中心", "杭州平安保安培训学校"]
     frozen = admin.post(
         f"/exams/{exam['id']}/candidates/remove",
         409,

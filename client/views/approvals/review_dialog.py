@@ -82,12 +82,23 @@ def form_rows(detail: ApplicationDetail) -> list[tuple[str, str]]:
 
 
 class ReviewDialog(QDialog):
-    def __init__(self, session: Session, application_id: int, parent: QWidget | None = None):
+    """``view_only``: the materials and progress without the step's actions (考试报名 shows
+    an enrolment; approving stays in 通用审批)."""
+
+    def __init__(
+        self,
+        session: Session,
+        application_id: int,
+        parent: QWidget | None = None,
+        *,
+        view_only: bool = False,
+    ):
         super().__init__(parent)
         self.session = session
+        self.view_only = view_only
         me = session.me
         permissions = set(me.permissions) if me else set()
-        self.setWindowTitle("审批")
+        self.setWindowTitle("查看" if view_only else "审批")
         self.resize(*REVIEW_DIALOG)
         # every call of this dialog: off the UI thread, re-authenticating over this window
         run = partial(session.run, parent=self)
@@ -221,6 +232,18 @@ class ReviewDialog(QDialog):
         )
         layout.addLayout(row)
         self._set_enabled(False)
+        if self.view_only:
+            self.actions.setTitle("")
+            for widget in (
+                self.opinion_label,
+                self.opinion,
+                self.gate_note,
+                self.primary,
+                self.reject_button,
+                self.assign_button,
+                self.return_button,
+            ):
+                widget.setVisible(False)
         return self.actions
 
     def _set_enabled(self, enabled: bool) -> None:
@@ -260,6 +283,8 @@ class ReviewDialog(QDialog):
     def _show_actions(self, d: ApplicationDetail) -> None:
         """Every button as the server's ``allowed_actions`` say, its reason as the tooltip."""
         self.actions.setVisible(True)
+        if self.view_only:
+            return
         self.reassign_button.setVisible(d.can_reassign)
         acting = d.can_act and d.gate is not None
         self.opinion.setEnabled(acting)

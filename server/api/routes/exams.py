@@ -157,7 +157,8 @@ def list_candidates(exam_id: Id, principal: ExamViewer, session: SessionDep) -> 
     exam = scheduling.get_exam(session, principal, exam_id)
     reveal = sees_full_identity(principal)
     rows = scheduling.candidates_of(session, exam)
-    return [_candidate(seat, application, reveal) for seat, application in rows]
+    units = enrolments.training_units(session, [a.applicant_code for _, a in rows])
+    return [_candidate(seat, application, reveal, units) for seat, application in rows]
 
 
 @router.post("/exams/{exam_id}/candidates", response_model=ExamPublic)
@@ -222,7 +223,9 @@ def list_eligible(
     return Page[PickerLine](items=items, total=total, page=page, page_size=request.limit)
 
 
-def _candidate(seat: ExamCandidate, application: Application, reveal: bool) -> CandidateLine:
+def _candidate(
+    seat: ExamCandidate, application: Application, reveal: bool, units: dict[str, str]
+) -> CandidateLine:
     result = ExamResult(seat.result) if seat.result else None
     return CandidateLine(
         id=seat.id,
@@ -233,7 +236,8 @@ def _candidate(seat: ExamCandidate, application: Application, reveal: bool) -> C
         if reveal
         else mask_id_number(application.applicant_code) or "",
         region_code=application.region_code,
-        training_unit=(application.form or {}).get("training_unit"),
+        training_unit=units.get(application.applicant_code)
+        or (application.form or {}).get("training_unit"),
         admission_number=seat.admission_number,
         absent=seat.absent,
         scores=seat.scores,

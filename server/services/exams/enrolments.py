@@ -43,6 +43,19 @@ def training_unit_column() -> ColumnElement[str | None]:
     return func.coalesce(TrainingProgress.training_unit, declared)
 
 
+def training_units(session: Session, id_numbers: Sequence[str]) -> dict[str, str]:
+    """The course records' training unit of each of these people that has one (the seats of
+    an exam show the same unit as the list and the picker)."""
+    if not id_numbers:
+        return {}
+    rows = session.execute(
+        select(TrainingProgress.id_number, TrainingProgress.training_unit).where(
+            TrainingProgress.id_number.in_(set(id_numbers))
+        )
+    )
+    return {number: unit for number, unit in rows}
+
+
 def region_clause(column: Any, region: str) -> ColumnElement[bool]:
     """``column`` lies in ``region`` (a province, prefecture or county code)."""
     level = level_of(region)
