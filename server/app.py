@@ -13,6 +13,7 @@ from server.api.routes import (
     applications,
     audit,
     auth,
+    certificate_printing,
     certificates,
     documents,
     exams,
@@ -56,6 +57,7 @@ ROUTERS = (
     screening.router,
     exams.router,
     certificates.router,
+    certificate_printing.router,
 )
 
 

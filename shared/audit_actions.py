@@ -71,6 +71,8 @@ class AuditAction(LabelledEnum):
     CERTIFICATE_KEY_CREATE = ("certificate.key_create", "生成证书签名密钥")
     CERTIFICATE_KEY_ROTATE = ("certificate.key_rotate", "轮换证书签名密钥")
     CERTIFICATE_LOOKUP_THROTTLED = ("certificate.lookup_throttled", "证书公开查询限流")
+    CERTIFICATE_PRINT = ("certificate.print", "打印保安员证")
+    CERTIFICATE_PRINT_FAILED = ("certificate.print_failed", "保安员证打印未完成")
 
     @classmethod
     def of_application(cls, action: "ApprovalAction") -> "AuditAction":

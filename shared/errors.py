@@ -167,3 +167,14 @@ class ErrorCode(StrEnum):
         "查询过于频繁，请稍后再试",
     )
     SCORE_IMPORT_INVALID = "SCORE_IMPORT_INVALID", 422, "成绩导入文件有误，未导入任何数据"
+    CERTIFICATE_NO_PHOTO = (
+        "CERTIFICATE_NO_PHOTO",
+        409,
+        "该证书没有照片，不能打印；请先通过更正换发补充照片",
+    )
+    CERTIFICATE_ALREADY_PRINTED = (
+        "CERTIFICATE_ALREADY_PRINTED",
+        409,
+        "该证书已打印；再次打印请使用补打并填写原因",
+    )
+    CERTIFICATE_NOT_PRINTED = "CERTIFICATE_NOT_PRINTED", 409, "该证书尚未打印，请直接打印，无需补打"

@@ -33,6 +33,7 @@ ACTION_LABELS: dict[str, str] = {
     "reissue": "补发/更正换发",
     "revoke": "吊销",
     "cancel": "注销",
+    "reprint": "补打",
 }
 
 
@@ -100,7 +101,7 @@ MODULES: tuple[Module, ...] = (
         "certificates",
         "保安员资格证",
         "保安员资格许可",
-        ("view", "print", "export", "reissue", "revoke", "cancel", "view_sensitive"),
+        ("view", "print", "export", "reissue", "revoke", "cancel", "view_sensitive", "reprint"),
     ),
     # 行业信息
     Module("associations", "保安协会管理", "行业信息", (*_CRUD, "export")),

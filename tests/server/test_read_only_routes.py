@@ -47,6 +47,9 @@ def test_read_only_routes_only_read() -> None:
         "/certificates/{certificate_id}/history",
         "/certificates/status-list",
         "/certificates/public-keys",
+        "/certificates/{certificate_id}/face",
+        "/certificates/{certificate_id}/photo",
+        "/certificates/{certificate_id}/card.pdf",
     }
     assert all(r.methods <= {"GET", "HEAD"} for r in read_only)
 
