@@ -1,6 +1,7 @@
 """Menu key → the page that implements it; keys without a page show a placeholder."""
 
 from client.views.approvals.inbox_page import InboxPage
+from client.views.certificates.page import CertificatePage
 from client.views.main_window import PageFactory
 from client.views.system.audit import AuditPage
 from client.views.system.orgs import OrgPage
@@ -13,4 +14,5 @@ PAGES: dict[str, PageFactory] = {
     "users": UserPage,
     "roles": RolePage,
     "audit": AuditPage,
+    "certificates": CertificatePage,
 }
