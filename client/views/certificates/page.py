@@ -88,6 +88,7 @@ class CertificatePage(QWidget):
         super().__init__()
         self.session = session
         self.flow: PrintFlow | None = None
+        self._outcome: tuple[bool, str] | None = None
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel("保安员资格证", objectName="pageTitle"))
         layout.addLayout(self._filters())
@@ -207,14 +208,25 @@ class CertificatePage(QWidget):
             self.load()
 
     def load(self) -> None:
-        self.status.info("正在查询…")
+        if self._outcome is None:
+            self.status.info("正在查询…")
         job = LoadCertificates(**self.model.params())
         self.session.run(job, self._fill, self.status.error, parent=self)
 
     def _fill(self, page: Any) -> None:
         self.model.fill(page.items, page.total)
-        self.status.info("")
+        self._show_outcome()
         self.loaded.emit()
+
+    def _show_outcome(self) -> None:
+        """What the last print or action came to stays in the status line over the reload."""
+        outcome, self._outcome = self._outcome, None
+        if outcome is None:
+            self.status.info("")
+        elif outcome[0]:
+            self.status.info(outcome[1])
+        else:
+            self.status.error(outcome[1])
 
     # -- actions -------------------------------------------------------------------------------
     def _actions(self) -> QHBoxLayout:
@@ -225,7 +237,7 @@ class CertificatePage(QWidget):
             "preview": self.preview,
             "print": lambda: self.print_card(reprint=False),
             "reprint": lambda: self.print_card(reprint=True),
-            **{key: (lambda key=key: self.lifecycle(key)) for key in LIFECYCLE},
+            **{key: (lambda _checked=False, key=key: self.lifecycle(key)) for key in LIFECYCLE},
         }
         for key, text in BUTTONS.items():
             button = QPushButton(text, objectName=f"cert_{key}")
@@ -355,12 +367,11 @@ class CertificatePage(QWidget):
         return flow
 
     def _print_ended(self, ok: bool, message: str) -> None:
-        if ok:
-            self.status.info(message)
-        else:
-            self.status.error(message)
-        self.printed.emit(ok, message)
+        self._outcome = (ok, message)
+        self._show_outcome()
+        self._outcome = (ok, message)
         self.load()
+        self.printed.emit(ok, message)
 
     def lifecycle(self, key: str) -> None:
         card = self._may(key)
@@ -376,9 +387,11 @@ class CertificatePage(QWidget):
             message = (
                 f"{done}：{result.holder_name}（证书编号 {result.number}，第 {result.edition} 版）"
             )
-            self.status.info(message)
-            self.acted.emit(message)
+            self._outcome = (True, message)
+            self._show_outcome()
+            self._outcome = (True, message)
             self.load()
+            self.acted.emit(message)
 
         self.session.run(job, finished, self.status.error, parent=self)
 
