@@ -177,6 +177,10 @@ class _LifecycleDialog(QDialog):
         raise NotImplementedError
 
 
+# abstract: only its four actions are dialogs of the desk (the dialog walk skips this one)
+_LifecycleDialog.__abstractmethods__ = frozenset({"body"})
+
+
 class ReissueDialog(_LifecycleDialog):
     title = "补发"
     verb = "确认补发"
