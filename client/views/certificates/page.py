@@ -128,7 +128,8 @@ class CertificatePage(QWidget):
         self.exam = QComboBox()
         self.exam.setMinimumWidth(FILTER_COMBO_WIDTH)
         self.exam.addItem("全部考试", None)
-        self.exam.setVisible(self.session.may("exams:view"))
+        if not self.session.may("exams:view"):
+            self.exam.hide()  # (never show() a widget before it has a parent: a window)
         for combo in (self.state, self.print_state, self.photo, self.region, self.exam):
             combo.currentIndexChanged.connect(self.apply_filters)
         self.use_dates = QCheckBox("发证日期")
@@ -249,7 +250,8 @@ class CertificatePage(QWidget):
         self.export_button = QPushButton("导出")
         self.export_button.setToolTip("将符合当前筛选条件的全部证书导出为 Excel 文件")
         self.export_button.clicked.connect(self.export)
-        self.export_button.setVisible(self.session.may("certificates:export"))
+        if not self.session.may("certificates:export"):
+            self.export_button.hide()
         row.addWidget(self.export_button)
         return row
 

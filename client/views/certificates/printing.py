@@ -246,9 +246,13 @@ class PrintFlow(QObject):
             job = SaveCardPdf(self.card.id, self.pdf_path)
         elif self.channel == PrintChannel.os:
             if self.printer is None:
-                from client.devices.system_printing import cr80_printer
+                from client.devices.system_printing import SystemPrintError, cr80_printer
 
-                self.printer = cr80_printer(printer_name=self.settings.system_printer)
+                try:
+                    self.printer = cr80_printer(printer_name=self.settings.system_printer)
+                except SystemPrintError as err:
+                    self._failed(err.message)
+                    return
             job = PrintOnSystemPrinter(self.printer, face)
         else:
             job = PrintOnCardPrinter(self.settings, face)
