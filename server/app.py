@@ -13,6 +13,7 @@ from server.api.routes import (
     applications,
     audit,
     auth,
+    certificate_printing,
     certificates,
     documents,
     exam_scores,
@@ -58,6 +59,7 @@ ROUTERS = (
     exams.router,
     certificates.router,
     exam_scores.router,
+    certificate_printing.router,
 )
 
 

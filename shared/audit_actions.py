@@ -76,6 +76,8 @@ class AuditAction(LabelledEnum):
     EXAM_SCORES_UPDATE = ("exam.scores_update", "录入考试成绩")
     EXAM_SCORES_NOTIFY = ("exam.scores_notify", "通知成绩")
     EXAM_SCORES_AMEND = ("exam.scores_amend", "更正成绩")
+    CERTIFICATE_PRINT = ("certificate.print", "打印保安员证")
+    CERTIFICATE_PRINT_FAILED = ("certificate.print_failed", "保安员证打印未完成")
 
     @classmethod
     def of_application(cls, action: "ApprovalAction") -> "AuditAction":

@@ -117,3 +117,21 @@ class CancelReason(LabelledEnum):
 class Gender(LabelledEnum):
     male = ("male", "男")
     female = ("female", "女")
+
+
+class PrintState(LabelledEnum):
+    """Whether the card has left a printer: first printed once (补打 later keeps it 已打印);
+    a failed or cancelled first print leaves it 打印未完成, with the reason in its history."""
+
+    not_printed = ("not_printed", "未打印")
+    printed = ("printed", "已打印")
+    print_failed = ("print_failed", "打印未完成")
+
+
+class PrintChannel(LabelledEnum):
+    """Where the desk sent the card: the server's PDF, the operating system's printer (CR80,
+    colour), or the card printer on its serial port (the Evolis direct path, K panel)."""
+
+    pdf = ("pdf", "打印到PDF")
+    os = ("os", "系统打印机")
+    evolis = ("evolis", "制证机")

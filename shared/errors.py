@@ -197,3 +197,14 @@ class ErrorCode(StrEnum):
         409,
         "该考生已进入制证审批或已发证，更正为不合格前须先在制证审批中不同意，或吊销已发的证",
     )
+    CERTIFICATE_NO_PHOTO = (
+        "CERTIFICATE_NO_PHOTO",
+        409,
+        "该证书没有照片，不能打印；请先通过更正换发补充照片",
+    )
+    CERTIFICATE_ALREADY_PRINTED = (
+        "CERTIFICATE_ALREADY_PRINTED",
+        409,
+        "该证书已打印；再次打印请使用补打并填写原因",
+    )
+    CERTIFICATE_NOT_PRINTED = "CERTIFICATE_NOT_PRINTED", 409, "该证书尚未打印，请直接打印，无需补打"

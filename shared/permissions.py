@@ -34,6 +34,7 @@ ACTION_LABELS: dict[str, str] = {
     "revoke": "吊销",
     "cancel": "注销",
     "amend": "更正",
+    "reprint": "补打",
 }
 
 
@@ -101,7 +102,7 @@ MODULES: tuple[Module, ...] = (
         "certificates",
         "保安员资格证",
         "保安员资格许可",
-        ("view", "print", "export", "reissue", "revoke", "cancel", "view_sensitive"),
+        ("view", "print", "export", "reissue", "revoke", "cancel", "view_sensitive", "reprint"),
     ),
     # 行业信息
     Module("associations", "保安协会管理", "行业信息", (*_CRUD, "export")),

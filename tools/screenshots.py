@@ -24,6 +24,9 @@ from client.preferences import Preferences
 from client.resources import stylesheet
 from client.session import Session
 from client.views.approvals.inbox_page import InboxPage
+from client.views.card_preview import CardPreviewDialog
+from client.views.certificates.page import CertificatePage
+from client.views.certificates.printing import PrintDialog
 from client.views.change_password import ChangePasswordDialog
 from client.views.devices.fingerprint_dialog import FingerprintEnrolDialog
 from client.views.devices.settings_dialog import DeviceSettingsDialog
@@ -301,6 +304,133 @@ def exam_pages(app: QApplication, session: Session, window: MainWindow) -> None:
     save(window, "exams")
 
 
+def issue_demo_certificates(db: Path, count: int = 8) -> None:
+    """Cards to show until the 制证审批 step issues them: ``count`` holders (every third without
+    a photo), issued through the server's own service into the demo database, with drawn
+    placeholder portraits (no real faces) in its materials store. Skipped when cards exist."""
+    from datetime import date
+
+    from sqlalchemy import func, select
+
+    from server.clock import SystemClock
+    from server.db.certificate_models import Certificate
+    from server.db.models import Org
+    from server.db.session import create_db_engine, create_session_factory
+    from server.services import audit as audit_service
+    from server.services.certificates import Holder, issue_certificate
+    from server.services.certificates.keys import CertificateKeys
+    from server.services.materials.store import MaterialStore
+    from shared.approvals import MaterialKind
+    from shared.certificates import Gender
+    from shared.idnumber import check_char
+
+    data = db.resolve().parent / "data"
+    engine = create_db_engine(f"sqlite:///{db.resolve()}")
+    names = ("欧阳明轩", "李建国", "王芳", "张伟", "陈静", "刘洋", "赵敏", "孙立华")
+    try:
+        with create_session_factory(engine)() as session:
+            if session.scalar(select(func.count()).select_from(Certificate)):
+                return
+            org = session.scalar(select(Org).where(Org.region_code == "330106"))
+            org = org or session.scalar(select(Org).where(Org.parent_id.is_(None)))
+            assert org is not None
+            store = MaterialStore(data / "materials")
+            for n in range(count):
+                ref = None
+                if n % 3 != 2:
+                    ref = store.put(
+                        [portrait(n)], max_bytes=10**7, classify=lambda _h: MaterialKind.jpeg
+                    ).sha256
+                first17 = f"33010619{88 + n % 10:02d}0{1 + n % 9}1{n % 10}03{n % 10}"
+                issue_certificate(
+                    session,
+                    CertificateKeys(data),
+                    now=SystemClock().now(),
+                    actor=audit_service.CLI_ACTOR,
+                    holder=Holder(
+                        name=names[n % len(names)],
+                        gender=Gender.female if n in (2, 4, 6) else Gender.male,
+                        birth_date=date(1988 + n % 10, 1 + n % 9, 10 + n % 10),
+                        id_number=first17 + check_char(first17),
+                        photo_ref=ref,
+                    ),
+                    issuing_org_id=org.id,
+                    application_id=None,
+                )
+            session.commit()
+    finally:
+        engine.dispose()
+
+
+def portrait(seed: int) -> bytes:
+    """A drawn head and shoulders on a pale blue ground, as JPEG: a placeholder, no real face."""
+    from PySide6.QtCore import QBuffer, QByteArray, QIODevice
+    from PySide6.QtGui import QColor, QImage, QPainter
+
+    image = QImage(300, 400, QImage.Format.Format_RGB32)
+    image.fill(QColor(200, 214, 230))
+    painter = QPainter(image)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setPen(QColor(0, 0, 0, 0))
+    painter.setBrush(QColor(40, 60, 90))
+    painter.drawEllipse(60, 215, 180, 85)
+    painter.drawRect(60, 255, 180, 145)
+    painter.setBrush(QColor(226 - seed * 3 % 30, 190 - seed * 5 % 30, 160 - seed * 7 % 30))
+    painter.drawEllipse(95, 70, 110, 130)
+    painter.setBrush(QColor(30, 30, 35))
+    painter.drawChord(90, 55, 120, 70, 0, 180 * 16)
+    painter.end()
+    data = QByteArray()
+    buffer = QBuffer(data)
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    image.save(buffer, "JPEG", 85)
+    return bytes(data.data())
+
+
+def certificates(app: QApplication, session: Session, window: MainWindow) -> None:
+    """保安员资格证: the list with a card selected, its preview, the print dialog, one card
+    printed to PDF and the detail with its history."""
+    page = window.open_page("certificates")
+    assert isinstance(page, CertificatePage)
+    wait(app, session)
+    page.table.view.selectRow(0)
+    settle(app)
+    save(window, "certificates")
+    card = page.current()
+    assert card is not None
+    face = session.api.card_face(card.id)
+    from client.jobs.certificate_jobs import PrepareCard
+
+    prepared = PrepareCard(card.id)
+    prepared.api = session.api
+    _card, _shown, full = prepared.run()
+    preview = CardPreviewDialog(full, window)
+    preview.show()
+    settle(app)
+    save(preview, "certificate-preview")
+    preview.close()
+    dialog = PrintDialog(card, DeviceSettings(printer_port="COM3"), parent=window)
+    dialog.show()
+    settle(app)
+    save(dialog, "certificate-print")
+    dialog.close()
+    if face.printable and not card.printed:
+        target = Path(tempfile.mkdtemp(prefix="sgss-card-")) / "card.pdf"
+        from shared.certificates import PrintChannel
+
+        flow = page.start_print(card, PrintChannel.pdf, pdf_path=target)
+        wait(app, session)
+        save(flow.progress, "certificate-printed")
+        flow.progress.close()
+        wait(app, session)
+        page.select(card.id)
+    detail = page.show_detail()
+    wait(app, session)
+    if detail is not None:
+        save(detail, "certificate-detail")
+        detail.close()
+
+
 REVIEW_TABS = {
     "申请信息": "info",
     "申请材料": "materials",
@@ -314,6 +444,7 @@ def main(db: str = "var/demo/sgss-demo.db") -> None:
     app = QApplication(sys.argv[:1])
     app.setStyleSheet(stylesheet())
     OUT.mkdir(parents=True, exist_ok=True)
+    issue_demo_certificates(Path(db))
     server = embedded_for_file(Path(db))
     url = server.start()
     try:
@@ -347,6 +478,7 @@ def main(db: str = "var/demo/sgss-demo.db") -> None:
             save(window, name)
             if username == "demo_admin":
                 role_editor(app, api, window)
+                certificates(app, session, window)
                 org_search(app, session, window)
                 audit(app, session, window)
             if username == "c3301admin":

@@ -8,6 +8,7 @@ import requests
 from pydantic import BaseModel
 
 from client.api import tls
+from client.api.certificates import CertificateCalls
 from client.api.errors import ApiError, from_response, from_transport
 from shared.errors import ErrorCode
 from shared.schemas.applications import (
@@ -81,7 +82,7 @@ def retry_after(response: requests.Response) -> float:
         return BUSY_WAIT_DEFAULT
 
 
-class ApiClient:
+class ApiClient(CertificateCalls):
     def __init__(
         self,
         base_url: str,

@@ -1,6 +1,7 @@
 """Menu key → the page that implements it; keys without a page show a placeholder."""
 
 from client.views.approvals.inbox_page import InboxPage
+from client.views.certificates.page import CertificatePage
 from client.views.exams.enrolments_page import EnrolmentsPage
 from client.views.exams.exams_page import ExamsPage
 from client.views.exams.scores_page import ScoresPage
@@ -19,4 +20,5 @@ PAGES: dict[str, PageFactory] = {
     "exam_scores": ScoresPage,
     "exam_enrolments": EnrolmentsPage,
     "exams": ExamsPage,
+    "certificates": CertificatePage,
 }

@@ -53,6 +53,11 @@ SHRINK_STEP = 16  # columns give way to fit the view this much at a time, widest
 FILTER_COMBO_WIDTH = 260
 SEARCH_FIELD_WIDTH = 220
 PAGE_FIELD_WIDTH = 64  # 跳至第 [ N ] 页
+CERTIFICATE_DETAIL_DIALOG = (860, 620)  # particulars above, the history table below
+CERTIFICATE_ACTION_DIALOG = (560, 400)  # 补发, 更正换发, 吊销, 注销
+PRINT_DIALOG = (520, 360)  # 打印 / 补打: where to, and why (补打)
+PRINT_PROGRESS_DIALOG = (460, 170)
+REASON_BOX_HEIGHT = 70  # a reason or a legal basis: three lines
 
 
 def set_state(widget: QWidget, name: str, value: object) -> None:

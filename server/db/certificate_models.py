@@ -58,6 +58,10 @@ class Certificate(Base):
     key_id: Mapped[str] = mapped_column(String(16))
     payload: Mapped[str] = mapped_column(Text)  # the QR text, signed
     supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("certificates.id"))
+    # 未打印 / 已打印 / 打印未完成 (shared.certificates.PrintState); set only by a conditional
+    # UPDATE in services/certificates/printing.py, so two first prints cannot both succeed
+    print_state: Mapped[str] = mapped_column(String(16), default="not_printed", index=True)
+    printed_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     version: Mapped[int] = mapped_column(default=1)
@@ -66,7 +70,8 @@ class Certificate(Base):
 
 
 class CertificateEvent(Base):
-    """One step of a certificate's history: issue, 补发, 更正换发, 吊销, 注销, 补打."""
+    """One step of a certificate's history: issue, 补发, 更正换发, 吊销, 注销, 补打, 打印 and
+    打印未完成."""
 
     __tablename__ = "certificate_events"
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import Field, field_validator
 
-from shared.certificates import CancelReason, Gender, ReissueReason
+from shared.certificates import CancelReason, Gender, PrintChannel, ReissueReason
 from shared.schemas.common import Input, Schema, Version
 from shared.schemas.users import id_number_field
 
@@ -37,6 +37,12 @@ class CertificatePublic(Schema):
     payload: str = Field(description="二维码内容（已签名）")
     supersedes_id: int | None
     version: int
+    print_state: str = Field(
+        description="not_printed 未打印 / printed 已打印 / print_failed 打印未完成"
+    )
+    print_state_label: str
+    printed: bool
+    printed_at: datetime | None
 
 
 class CertificateEventPublic(Schema):
@@ -160,3 +166,41 @@ class PublicKeyEntry(Schema):
 class PublicKeysFile(Schema):
     format: str
     keys: list[PublicKeyEntry]
+
+
+class CertificatePrinted(Input):
+    """The first print of a card went through ``channel``."""
+
+    channel: PrintChannel
+
+
+class CertificateReprint(Input):
+    """补打: printed again through ``channel``, and why."""
+
+    channel: PrintChannel
+    reason: str = Field(min_length=1, max_length=REASON_MAX, description="补打原因")
+
+
+class CertificatePrintFailed(Input):
+    """A print through ``channel`` did not complete (printer fault, cancelled), and why."""
+
+    channel: PrintChannel
+    reason: str = Field(min_length=1, max_length=REASON_MAX, description="未完成原因")
+
+
+class CardFacePublic(Schema):
+    """What the card shows, for the desk's preview and its printers (the photo is fetched on
+    its own, ``/certificates/{id}/photo``). ``printable`` False: ``not_printable`` says why."""
+
+    certificate_id: int
+    name: str
+    gender_label: str
+    birth_date: date
+    id_number: str
+    certificate_number: str
+    issuing_authority: str
+    issue_date: date
+    qr_text: str
+    has_photo: bool
+    printable: bool
+    not_printable: str

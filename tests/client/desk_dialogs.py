@@ -30,6 +30,14 @@ from client.views.approvals.action_dialogs import (
 )
 from client.views.approvals.review_dialog import ReviewDialog
 from client.views.card_preview import CardPreviewDialog
+from client.views.certificates.dialogs import (
+    CancelDialog,
+    CertificateDetailDialog,
+    CorrectionDialog,
+    ReissueDialog,
+    RevokeDialog,
+)
+from client.views.certificates.printing import PrintDialog, PrintProgressDialog
 from client.views.change_password import ChangePasswordDialog
 from client.views.devices.fingerprint_dialog import FingerprintEnrolDialog
 from client.views.devices.settings_dialog import DeviceSettingsDialog
@@ -43,6 +51,7 @@ from shared.enums import BusinessType
 from shared.schemas.applications import PendingApprover
 from shared.schemas.exams import ExamCreate
 from tests.card_faces import face as card_face
+from tests.card_faces import sample_certificate
 from tests.client.approval_desk import DeskWorld
 from tests.served import ADMIN, ADMIN_PASSWORD
 
@@ -274,6 +283,39 @@ def _picker(desk: Desk) -> QDialog:
     return dialog
 
 
+def _certificate_detail(desk: Desk) -> QDialog:
+    return CertificateDetailDialog(desk.session, sample_certificate())
+
+
+def _reprint(desk: Desk) -> QDialog:
+    dialog = PrintDialog(sample_certificate(printed=True), DeviceSettings(), reprint=True)
+    dialog.reason.setPlainText("卡面污损")
+    return dialog
+
+
+def _print_progress(desk: Desk) -> QDialog:
+    """As a clerk meets it after a print ended (while printing, Esc is 取消 of the print:
+    ``test_certificate_desk`` cancels through it)."""
+    dialog = PrintProgressDialog("打印保安员证 — 欧阳明轩")
+    dialog.progress("打印正面黑色", 0.4)
+    dialog.ended(False, "打印未完成：卡片打印机上盖打开")
+    return dialog
+
+
+def _revoke(desk: Desk) -> QDialog:
+    dialog = RevokeDialog(sample_certificate())
+    dialog.reason.setPlainText("以保安员身份从事违法活动")
+    dialog.basis.setPlainText("《保安服务管理条例》第四十三条")
+    return dialog
+
+
+def _correct(desk: Desk) -> QDialog:
+    dialog = CorrectionDialog(sample_certificate())
+    dialog.name.setText("欧阳明宣")
+    dialog.reason.setPlainText("姓名录入错误")
+    return dialog
+
+
 BUILDERS: dict[type[QDialog], Callable[[Desk], QDialog]] = {
     ReviewDialog: _review,
     RejectDialog: _reject,
@@ -293,6 +335,13 @@ BUILDERS: dict[type[QDialog], Callable[[Desk], QDialog]] = {
     AmendDialog: _amend,
     ExamDialog: _exam,
     CandidatePicker: _picker,
+    CertificateDetailDialog: _certificate_detail,
+    PrintDialog: _reprint,
+    PrintProgressDialog: _print_progress,
+    ReissueDialog: lambda desk: ReissueDialog(sample_certificate()),
+    CorrectionDialog: _correct,
+    RevokeDialog: _revoke,
+    CancelDialog: lambda desk: CancelDialog(sample_certificate()),
 }
 
 DIALOG_CLASSES = sorted(BUILDERS, key=lambda cls: cls.__name__)

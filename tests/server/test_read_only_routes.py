@@ -50,6 +50,9 @@ def test_read_only_routes_only_read() -> None:
         "/exams/{exam_id}/score-template",
         "/exams/{exam_id}/scores",
         "/exams/{exam_id}/scores/amendments",
+        "/certificates/{certificate_id}/face",
+        "/certificates/{certificate_id}/photo",
+        "/certificates/{certificate_id}/card.pdf",
     }
     assert all(r.methods <= {"GET", "HEAD"} for r in read_only)
 

@@ -17,7 +17,7 @@ from server.services.certificates.public import public_lookup
 from server.services.errors import AppError
 from server.services.paging import PageNumber, PageRequest
 from shared.certificate_payload import IntegrityResult
-from shared.certificates import CertificateStatus
+from shared.certificates import CertificateStatus, PrintState
 from shared.errors import ErrorCode
 from shared.schemas.certificates import (
     CertificateCancellation,
@@ -34,7 +34,7 @@ from shared.schemas.certificates import (
     VerifiedClaims,
     VerifyRequest,
 )
-from shared.schemas.common import Id, Page
+from shared.schemas.common import INT32_MAX, Id, Page
 from shared.schemas.users import id_number_field
 
 router = APIRouter(prefix="/certificates", tags=["certificates"], route_class=ModelRoute)
@@ -141,6 +141,8 @@ def list_certificates(
     issued_from: Annotated[date | None, Query(ge=date(2000, 1, 1), le=date(2100, 1, 1))] = None,
     issued_to: Annotated[date | None, Query(ge=date(2000, 1, 1), le=date(2100, 1, 1))] = None,
     has_photo: bool | None = None,
+    print_state: PrintState | None = None,
+    exam_id: Annotated[int | None, Query(ge=1, le=INT32_MAX)] = None,
     q: Search = None,
     page: PageNumber = 1,
     page_size: Annotated[int, Query(ge=1, le=1000)] = 20,
@@ -155,6 +157,8 @@ def list_certificates(
         issued_from=issued_from,
         issued_to=issued_to,
         has_photo=has_photo,
+        print_state=print_state,
+        exam_id=exam_id,
         q=q,
         page=request,
     )

@@ -30,6 +30,7 @@ from shared.certificates import (
     CertificateEventKind,
     CertificateStatus,
     Gender,
+    PrintChannel,
     ReissueReason,
 )
 from shared.errors import ErrorCode
@@ -307,14 +308,27 @@ def record_reprint(
     *,
     now: datetime,
     reason: str,
+    channel: PrintChannel | None = None,
 ) -> Certificate:
-    """补打: the same card printed again (a spoiled print); no new card, no new number. For the
-    printing code to call once a reprint has gone to the printer."""
+    """补打: the same card printed again (a spoiled print); no new card, no new number. Called
+    by ``printing.record_reprinted`` once a reprint has gone to the printer."""
     card = _active(session, principal, certificate_id, None)
+    code = channel.value if channel is not None else None
     add_event(
-        session, card, CertificateEventKind.reprint, now=now, actor=principal.actor, reason=reason
+        session,
+        card,
+        CertificateEventKind.reprint,
+        now=now,
+        actor=principal.actor,
+        reason=reason,
+        reason_code=code,
     )
     _audit(
-        session, principal, card, AuditAction.CERTIFICATE_REPRINT, now=now, after={"reason": reason}
+        session,
+        principal,
+        card,
+        AuditAction.CERTIFICATE_REPRINT,
+        now=now,
+        after={"reason": reason, "channel": code},
     )
     return card

@@ -9,11 +9,12 @@ from sqlalchemy.orm import Session
 
 from server.db.certificate_models import Certificate, CertificateEvent
 from server.db.collation import chinese
+from server.db.exam_models import ExamCandidate
 from server.services.authz import Principal
 from server.services.certificates.lifecycle import card_in_scope
 from server.services.paging import PageRequest, fetch_page, order_by
 from server.services.search import contains, starts_with
-from shared.certificates import CertificateEventKind, CertificateStatus, Gender
+from shared.certificates import CertificateEventKind, CertificateStatus, Gender, PrintState
 from shared.china_time import china_day, day_start
 from shared.masking import mask_id_number
 from shared.schemas.certificates import (
@@ -29,6 +30,8 @@ _SORTS = {
     "number": Certificate.number,
     "holder_name": chinese(Certificate.holder_name),
     "status": Certificate.status,
+    "print_state": Certificate.print_state,
+    "printed_at": Certificate.printed_at,
     "id": Certificate.id,
 }
 
@@ -50,12 +53,19 @@ def list_certificates(
     issued_from: date | None = None,
     issued_to: date | None = None,
     has_photo: bool | None = None,
+    print_state: PrintState | None = None,
+    exam_id: int | None = None,
     q: str | None = None,
     page: PageRequest,
 ) -> tuple[Sequence[Certificate], int]:
     stmt = select(Certificate).where(principal.scope.clause(Certificate.org_id))
     if status is not None:
         stmt = stmt.where(Certificate.status == status.value)
+    if print_state is not None:
+        stmt = stmt.where(Certificate.print_state == print_state.value)
+    if exam_id is not None:  # the cards of the enrolments that sat this exam
+        sat = select(ExamCandidate.application_id).where(ExamCandidate.exam_id == exam_id)
+        stmt = stmt.where(Certificate.application_id.in_(sat))
     if region_code:
         stmt = stmt.where(starts_with(Certificate.region_code, region_prefix(region_code)))
     if issued_from is not None:
@@ -104,6 +114,10 @@ def to_public(card: Certificate, principal: Principal) -> CertificatePublic:
         payload=card.payload,
         supersedes_id=card.supersedes_id,
         version=card.version,
+        print_state=card.print_state,
+        print_state_label=PrintState(card.print_state).label,
+        printed=card.print_state == PrintState.printed.value,
+        printed_at=card.printed_at,
     )
 
 
