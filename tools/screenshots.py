@@ -304,64 +304,6 @@ def exam_pages(app: QApplication, session: Session, window: MainWindow) -> None:
     save(window, "exams")
 
 
-def issue_demo_certificates(db: Path, count: int = 8) -> None:
-    """Cards to show until the 制证审批 step issues them: ``count`` holders (every third without
-    a photo), issued through the server's own service into the demo database, with drawn
-    placeholder portraits (no real faces) in its materials store. Skipped when cards exist."""
-    from datetime import date
-
-    from sqlalchemy import func, select
-
-    from server.clock import SystemClock
-    from server.db.certificate_models import Certificate
-    from server.db.models import Org
-    from server.db.session import create_db_engine, create_session_factory
-    from server.services import audit as audit_service
-    from server.services.certificates import Holder, issue_certificate
-    from server.services.certificates.keys import CertificateKeys
-    from server.services.materials.store import MaterialStore
-    from shared.approvals import MaterialKind
-    from shared.certificates import Gender
-    from shared.idnumber import check_char
-
-    data = db.resolve().parent / "data"
-    engine = create_db_engine(f"sqlite:///{db.resolve()}")
-    names = ("欧阳明轩", "李建国", "王芳", "张伟", "陈静", "刘洋", "赵敏", "孙立华")
-    try:
-        with create_session_factory(engine)() as session:
-            if session.scalar(select(func.count()).select_from(Certificate)):
-                return
-            org = session.scalar(select(Org).where(Org.region_code == "330106"))
-            org = org or session.scalar(select(Org).where(Org.parent_id.is_(None)))
-            assert org is not None
-            store = MaterialStore(data / "materials")
-            for n in range(count):
-                ref = None
-                if n % 3 != 2:
-                    ref = store.put(
-                        [portrait(n)], max_bytes=10**7, classify=lambda _h: MaterialKind.jpeg
-                    ).sha256
-                first17 = f"33010619{88 + n % 10:02d}0{1 + n % 9}1{n % 10}03{n % 10}"
-                issue_certificate(
-                    session,
-                    CertificateKeys(data),
-                    now=SystemClock().now(),
-                    actor=audit_service.CLI_ACTOR,
-                    holder=Holder(
-                        name=names[n % len(names)],
-                        gender=Gender.female if n in (2, 4, 6) else Gender.male,
-                        birth_date=date(1988 + n % 10, 1 + n % 9, 10 + n % 10),
-                        id_number=first17 + check_char(first17),
-                        photo_ref=ref,
-                    ),
-                    issuing_org_id=org.id,
-                    application_id=None,
-                )
-            session.commit()
-    finally:
-        engine.dispose()
-
-
 def portrait(seed: int) -> bytes:
     """A drawn head and shoulders on a pale blue ground, as JPEG: a placeholder, no real face."""
     from PySide6.QtCore import QBuffer, QByteArray, QIODevice
@@ -444,7 +386,6 @@ def main(db: str = "var/demo/sgss-demo.db") -> None:
     app = QApplication(sys.argv[:1])
     app.setStyleSheet(stylesheet())
     OUT.mkdir(parents=True, exist_ok=True)
-    issue_demo_certificates(Path(db))
     server = embedded_for_file(Path(db))
     url = server.start()
     try:
