@@ -26,7 +26,9 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from typer.testing import CliRunner
 
+from server.cli.main import app as cli_app
 from server.clock import FrozenClock
 from server.db.approval_models import Application
 from server.db.exam_models import ExamCandidate
@@ -97,13 +99,23 @@ def signed_by_a_stranger(payload: str) -> str:
 
 
 def offline(run_cli: Cli, keys: Path, status_list: Path) -> Callable[[str, bool], str]:
-    """``sgss-server certificate verify`` with the exported files; returns its report."""
+    """``sgss-server certificate verify`` through its real entry point, with the exported key
+    file and status list; returns its report."""
 
     def run(text: str, valid: bool) -> str:
         args = ("--public-keys", str(keys), "--status-list", str(status_list))
         return str(run_cli("certificate", "verify", text, *args, ok=valid).stdout)
 
     return run
+
+
+def refused_offline(keys: Path, status_list: Path, text: str) -> str:
+    """The same command run in this process (a new process spends seconds importing the
+    server): it must exit 1; returns its report."""
+    args = ["--public-keys", str(keys), "--status-list", str(status_list)]
+    result = CliRunner().invoke(cli_app, ["certificate", "verify", text, *args])
+    assert result.exit_code == 1, result.output
+    return result.output
 
 
 def verify_api(client: TestClient, payload: str) -> dict[str, Any]:
@@ -267,6 +279,7 @@ def test_from_approved_enrolments_to_a_revoked_card(
     assert response.headers["content-type"] == "application/pdf"
     pages = PdfReader(io.BytesIO(response.content)).pages
     assert len(pages) == 2 and card["number"] in pages[0].extract_text()
+    assert len(pages[0].images) == 1  # the photo on the front
     qr_text = qr_of_card_pdf(response.content, tmp_path)
     assert qr_text == card["payload"]
 
@@ -292,14 +305,14 @@ def test_from_approved_enrolments_to_a_revoked_card(
         "valid",
     ]
 
-    # 14. Refused offline, each with its own reason: one character changed, a stranger's key,
-    #     the text cut short
+    # 14. Refused by the same offline command, each with its own reason: one character changed,
+    #     a stranger's key, the text cut short
     for text, reason in (
         (one_character_changed(qr_text), "完整性：签名不符，内容可能被篡改"),
         (signed_by_a_stranger(qr_text), "完整性：签名密钥未知，无法核验"),
         (qr_text[:-5], "完整性：二维码内容不完整（被截断）"),
     ):
-        refusal = verify(text, False)
+        refusal = refused_offline(keys, status_list, text)
         assert reason in refusal and "结论：证书有效" not in refusal
 
     # 15. 吊销 with reason and basis; the API and a freshly exported status list say revoked
