@@ -399,10 +399,11 @@ def test_a_colleagues_change_is_refused_as_stale_then_read_again(
     desk.clerk_api().add_candidates(exam.id, exam.version, [first])  # a colleague, meanwhile
     page.buttons["publish"].setEnabled(True)  # as the page last saw it: no candidates yet
     when_modal(QMessageBox, lambda box: button(box, "发布").click())
-    with qtbot.waitSignal(page.candidates_loaded, timeout=WAIT):
-        page.publish()  # with the version the page saw before the colleague's change
-    assert page.status.text() == "该记录已被他人修改，请刷新后重试"
-    assert page.exam is not None and page.exam.candidates == 1  # read again
+    page.publish()  # with the version the page saw before the colleague's change
+    # (not a wait on candidates_loaded: the creation's own load may still be on its way)
+    qtbot.waitUntil(lambda: page.status.text() == "该记录已被他人修改，请刷新后重试", timeout=WAIT)
+    qtbot.waitUntil(lambda: page.exam is not None and page.exam.candidates == 1, timeout=WAIT)
+    qtbot.waitUntil(lambda: len(page.candidates.rows) == 1, timeout=WAIT)  # read again
     assert [c.name for c in page.candidates.rows] == ["庚考生"]
     assert clerk.api.exam(exam.id).status == ExamStatus.draft
     when_modal(QMessageBox, lambda box: button(box, "发布").click())
