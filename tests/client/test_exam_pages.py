@@ -394,15 +394,16 @@ def test_a_colleagues_change_is_refused_as_stale_then_read_again(
     first = desk.at("庚考生", 3)
     page = exams_page(qtbot, clerk)
     new_exam(qtbot, page, "庚期保安员资格考试", seats=5)
+    clerk.runner.wait(WAIT)  # the new exam's candidates have been read
     exam = page.exam
     assert exam is not None and exam.candidates == 0
     desk.clerk_api().add_candidates(exam.id, exam.version, [first])  # a colleague, meanwhile
     page.buttons["publish"].setEnabled(True)  # as the page last saw it: no candidates yet
     when_modal(QMessageBox, lambda box: button(box, "发布").click())
-    with qtbot.waitSignal(page.candidates_loaded, timeout=WAIT):
-        page.publish()  # with the version the page saw before the colleague's change
+    page.publish()  # with the version the page saw before the colleague's change
+    qtbot.waitUntil(lambda: page.candidates.total == 1, timeout=WAIT)  # read again
     assert page.status.text() == "该记录已被他人修改，请刷新后重试"
-    assert page.exam is not None and page.exam.candidates == 1  # read again
+    assert page.exam is not None and page.exam.candidates == 1
     assert [c.name for c in page.candidates.rows] == ["庚考生"]
     assert clerk.api.exam(exam.id).status == ExamStatus.draft
     when_modal(QMessageBox, lambda box: button(box, "发布").click())
