@@ -94,7 +94,7 @@ class ExamDialog(QDialog):
         self.name.setPlaceholderText("如：2026年第三期保安员资格考试")
         self.address = QLineEdit(objectName="examAddress")
         self.address.setMaxLength(200)
-        start = (now or datetime.now().astimezone()) + timedelta(days=14)
+        start = (now or datetime.now(UTC)) + timedelta(days=14)
         start = china_time(start).replace(hour=9, minute=0, second=0, microsecond=0)
         self.starts = _edit(exam.starts_at if exam else start)
         self.ends = _edit(exam.ends_at if exam else start + timedelta(hours=2))
