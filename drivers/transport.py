@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -60,10 +61,18 @@ def deadline_in(seconds: float) -> float:
     return time.monotonic() + seconds
 
 
+_ERRNO_IN_TEXT = re.compile(r"\((\d+), ['\"]")
+"""pyserial wraps an OSError into its text: ``read failed: (5, 'Input/output error')``. The words
+are the C library's, in the machine's language (a Chinese Windows or locale says 输入/输出错误), so
+the number decides."""
+
+
 def _translate(err: Exception, url: str) -> TransportError:
     text = str(err)
     low = text.lower()
     code = getattr(err, "errno", None)
+    if code is None and (found := _ERRNO_IN_TEXT.search(text)):
+        code = int(found.group(1))
     busy = ("busy", "access is denied", "exclusively lock")
     if code in (errno.EBUSY, errno.EACCES) or any(word in low for word in busy):
         return PortBusyError(detail=url)

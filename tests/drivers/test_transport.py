@@ -99,3 +99,23 @@ def test_usb_serial_bridges_are_recognised_and_listed_first(
     assert [p.device for p in listed] == ["/dev/ttyUSB0", "COM7", "/dev/ttyS0"]
     assert listed[0].bridge == "CH340" and listed[0].label == "/dev/ttyUSB0（CH340 USB 串口）"
     assert listed[1].bridge == "CP210x" and listed[2].label == "/dev/ttyS0"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "read failed: (5, 'Input/output error')",
+        "read failed: (5, '输入/输出错误')",  # the C library in a Chinese locale
+        "could not open port /dev/ttyUSB0: [Errno 6] 没有那个设备或地址",
+    ],
+)
+def test_a_vanished_device_is_told_by_its_number_in_any_language(text: str) -> None:
+    import serial
+
+    from drivers.errors import DisconnectedError
+    from drivers.transport import _translate
+
+    error = serial.SerialException(text)
+    if "Errno 6" in text:
+        error = serial.SerialException(6, text)
+    assert isinstance(_translate(error, "/dev/ttyUSB0"), DisconnectedError)
