@@ -101,7 +101,7 @@ def _next_edition(
     )
 
 
-def _audit(
+def audit_card(
     session: Session,
     principal: Principal,
     card: Certificate,
@@ -111,6 +111,8 @@ def _audit(
     after: dict[str, Any],
     before: dict[str, Any] | None = None,
 ) -> None:
+    """One audit record of a certificate action; ``before`` defaults to its number and edition
+    (the printing actions add the print state they found)."""
     audit.record(
         session,
         now=now,
@@ -149,7 +151,7 @@ def reissue(
         reason_code=reason.value,
         new_certificate_id=new.id,
     )
-    _audit(
+    audit_card(
         session,
         principal,
         old,
@@ -208,7 +210,7 @@ def correct(
         details={"before": was, "after": shown},
         new_certificate_id=new.id,
     )
-    _audit(
+    audit_card(
         session,
         principal,
         old,
@@ -254,7 +256,7 @@ def revoke(
         reason=reason,
         basis=basis,
     )
-    _audit(
+    audit_card(
         session,
         principal,
         card,
@@ -289,7 +291,7 @@ def cancel(
         reason=text,
         reason_code=reason.value,
     )
-    _audit(
+    audit_card(
         session,
         principal,
         card,
@@ -323,7 +325,7 @@ def record_reprint(
         reason=reason,
         reason_code=code,
     )
-    _audit(
+    audit_card(
         session,
         principal,
         card,

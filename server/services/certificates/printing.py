@@ -17,14 +17,13 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from server.db.certificate_models import Certificate
-from server.services import audit
 from server.services.authz import Principal
 from server.services.certificates.issue import add_event
-from server.services.certificates.lifecycle import card_in_scope, record_reprint
+from server.services.certificates.lifecycle import audit_card, card_in_scope, record_reprint
 from server.services.documents.card_pdf import card_pdf
 from server.services.errors import AppError
 from server.services.materials.store import MaterialStore
-from shared.audit_actions import AuditAction, AuditEntity
+from shared.audit_actions import AuditAction
 from shared.card_layout import CardFace
 from shared.certificates import (
     CertificateEventKind,
@@ -104,27 +103,8 @@ def pdf_of(
     return card, card_pdf(face_of(card, photo))
 
 
-def _audit(
-    session: Session,
-    principal: Principal,
-    card: Certificate,
-    action: AuditAction,
-    *,
-    now: datetime,
-    was: str,
-    after: dict[str, object],
-) -> None:
-    audit.record(
-        session,
-        now=now,
-        actor=principal.actor,
-        action=action,
-        entity_type=AuditEntity.CERTIFICATE,
-        entity_id=card.id,
-        org_id=card.org_id,
-        before={"number": card.number, "edition": card.edition, "print_state": was},
-        after=after,
-    )
+def _before(card: Certificate, was: str) -> dict[str, object]:
+    return {"number": card.number, "edition": card.edition, "print_state": was}
 
 
 def record_printed(
@@ -160,13 +140,13 @@ def record_printed(
         reason=channel.label,
         reason_code=channel.value,
     )
-    _audit(
+    audit_card(
         session,
         principal,
         card,
         AuditAction.CERTIFICATE_PRINT,
         now=now,
-        was=was,
+        before=_before(card, was),
         after={"print_state": PrintState.printed.value, "channel": channel.value},
     )
     session.flush()
@@ -223,13 +203,13 @@ def record_print_failed(
         reason=reason,
         reason_code=channel.value,
     )
-    _audit(
+    audit_card(
         session,
         principal,
         card,
         AuditAction.CERTIFICATE_PRINT_FAILED,
         now=now,
-        was=was,
+        before=_before(card, was),
         after={"channel": channel.value, "reason": reason},
     )
     session.flush()
