@@ -88,6 +88,30 @@ def _clean(text: str | None) -> str | None:
     return (text or "").strip() or None
 
 
+def _apply(filters: EnrolmentFilters, changes: dict[str, Any]) -> bool:
+    """Set the named filters (free text trimmed); True if any changed."""
+    known = {f.name for f in fields(EnrolmentFilters)}
+    if set(changes) - known:
+        raise TypeError(f"unknown enrolment filters: {sorted(set(changes) - known)}")
+    before = replace(filters)
+    for name, value in changes.items():
+        setattr(filters, name, _clean(value) if name in ("training_unit", "q") else value)
+    return filters != before
+
+
+def _query(f: EnrolmentFilters, *, status: bool) -> dict[str, Any]:
+    """The filters as query parameters (the picker has no status: it lists eligible ones)."""
+    params: dict[str, Any] = {
+        "status": f.status if status else None,
+        "region": f.region,
+        "training_unit": f.training_unit,
+        "q": f.q,
+    }
+    if f.date_from is not None and f.date_to is not None:
+        params["date_from"], params["date_to"] = f.date_from.isoformat(), f.date_to.isoformat()
+    return {k: v for k, v in params.items() if v is not None}
+
+
 class EnrolmentListModel(_WholeText, PagedRows):
     """保安员资格证考试报名: the rows of a page and the counts per status of the last answer
     (under every filter but the status, as the server counts them)."""
@@ -99,29 +123,13 @@ class EnrolmentListModel(_WholeText, PagedRows):
 
     def set_filters(self, **changes: Any) -> bool:
         """True if a filter changed (the next fetch starts at page 1)."""
-        known = {f.name for f in fields(EnrolmentFilters)}
-        if set(changes) - known:
-            raise TypeError(f"unknown enrolment filters: {sorted(set(changes) - known)}")
-        before = replace(self.filters)
-        for name, value in changes.items():
-            setattr(self.filters, name, _clean(value) if name in ("training_unit", "q") else value)
-        if self.filters == before:
+        if not _apply(self.filters, changes):
             return False
         self.page = 1
         return True
 
     def params(self) -> dict[str, Any]:
-        f = self.filters
-        params: dict[str, Any] = {
-            **self.request(),
-            "status": f.status,
-            "region": f.region,
-            "training_unit": f.training_unit,
-            "q": f.q,
-        }
-        if f.date_from is not None and f.date_to is not None:
-            params["date_from"], params["date_to"] = f.date_from.isoformat(), f.date_to.isoformat()
-        return {k: v for k, v in params.items() if v is not None}
+        return {**self.request(), **_query(self.filters, status=True)}
 
     def export_query(self) -> dict[str, Any]:
         params = self.params()
@@ -244,25 +252,13 @@ class EligibleModel(_WholeText, PagedRows):
         self.filters = EnrolmentFilters()
 
     def set_filters(self, **changes: Any) -> bool:
-        before = replace(self.filters)
-        for name, value in changes.items():
-            setattr(self.filters, name, _clean(value) if name in ("training_unit", "q") else value)
-        if self.filters == before:
+        if not _apply(self.filters, changes):
             return False
         self.page = 1
         return True
 
     def params(self) -> dict[str, Any]:
-        f = self.filters
-        params: dict[str, Any] = {
-            **self.request(),
-            "region": f.region,
-            "training_unit": f.training_unit,
-            "q": f.q,
-        }
-        if f.date_from is not None and f.date_to is not None:
-            params["date_from"], params["date_to"] = f.date_from.isoformat(), f.date_to.isoformat()
-        return {k: v for k, v in params.items() if v is not None}
+        return {**self.request(), **_query(self.filters, status=False)}
 
 
 def mark(value: float) -> str:
