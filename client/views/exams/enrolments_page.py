@@ -10,19 +10,15 @@ writes every matching row."""
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QDate, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QButtonGroup,
-    QCheckBox,
-    QComboBox,
-    QDateEdit,
     QFileDialog,
     QGridLayout,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -31,14 +27,14 @@ from PySide6.QtWidgets import (
 from client.api import ApiError
 from client.jobs.api_jobs import ConfirmPayments
 from client.jobs.exam_jobs import ExportEnrolments, LoadEnrolments
-from client.models.exams import EnrolmentListModel, region_choices
+from client.models.exams import EnrolmentListModel
 from client.session import Session
 from client.views.approvals.review_dialog import ReviewDialog
+from client.views.exams.enrolment_filters import EnrolmentFilterRow
 from client.views.paged_table import PagedTable
 from client.views.status import StatusLabel
-from client.views.style import CHIPS_PER_ROW, FILTER_COMBO_WIDTH, SEARCH_FIELD_WIDTH
+from client.views.style import CHIPS_PER_ROW, SEARCH_FIELD_WIDTH
 from client.views.widgets import confirm
-from shared.china_time import china_today
 from shared.exams import EnrolmentStatus
 
 PAYMENT = EnrolmentStatus.payment.value
@@ -106,44 +102,14 @@ class EnrolmentsPage(QWidget):
 
     # -- filters -----------------------------------------------------------------------------
     def _filters(self) -> QHBoxLayout:
-        bar = QHBoxLayout()
-        self.region = QComboBox(objectName="regionFilter")
-        self.region.addItem("全部地区", None)
         own = self.session.me.org_region_code if self.session.me else ""
-        for code, name in region_choices(own):
-            self.region.addItem(name, code)
-        self.region.setMaximumWidth(FILTER_COMBO_WIDTH)
-        self.region.currentIndexChanged.connect(self.apply_filters)
-        self.unit = QLineEdit(placeholderText="培训单位")
-        self.unit.returnPressed.connect(self.search)
-        self.use_dates = QCheckBox("报名日期")
-        today = QDate(china_today())
-        self.date_from = QDateEdit(today.addMonths(-3), calendarPopup=True)
-        self.date_to = QDateEdit(today, calendarPopup=True)
-        for edit in (self.date_from, self.date_to):
-            edit.setDisplayFormat("yyyy-MM-dd")
-            edit.setEnabled(False)
-            self.use_dates.toggled.connect(edit.setEnabled)
-            edit.editingFinished.connect(self.apply_filters)
-        self.use_dates.toggled.connect(self.apply_filters)
-        self.query = QLineEdit(placeholderText="姓名、身份证号或申请编号")
-        self.query.setMinimumWidth(SEARCH_FIELD_WIDTH)
-        self.query.returnPressed.connect(self.search)
-        search = QPushButton("查询")
-        search.clicked.connect(self.search)
-        for widget in (
-            self.region,
-            self.unit,
-            self.use_dates,
-            self.date_from,
-            QLabel("至"),
-            self.date_to,
-            self.query,
-            search,
-        ):
-            bar.addWidget(widget)
-        bar.addStretch(1)
-        return bar
+        row = EnrolmentFilterRow(
+            own, changed=self.apply_filters, search=self.search, query_width=SEARCH_FIELD_WIDTH
+        )
+        self.filter_row = row
+        self.region, self.unit, self.query = row.region, row.unit, row.query
+        self.use_dates, self.date_from, self.date_to = row.use_dates, row.date_from, row.date_to
+        return row.layout
 
     def _show_chips(self) -> None:
         """One checkable chip per status with its count; the chosen status stays checked."""
@@ -177,14 +143,7 @@ class EnrolmentsPage(QWidget):
             self.load()
 
     def read_filters(self) -> bool:
-        dates = self.use_dates.isChecked()
-        return self.model.set_filters(
-            region=self.region.currentData(),
-            training_unit=self.unit.text(),
-            q=self.query.text(),
-            date_from=self.date_from.date().toPython() if dates else None,
-            date_to=self.date_to.date().toPython() if dates else None,
-        )
+        return self.model.set_filters(**self.filter_row.values())
 
     def apply_filters(self) -> None:
         if self.read_filters():
