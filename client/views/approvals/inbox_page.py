@@ -29,6 +29,7 @@ from client.jobs.api_jobs import ConfirmPayments, ExportInbox, LoadInbox
 from client.models.inbox_table import InboxModel
 from client.session import Session
 from client.views.approvals.review_dialog import ReviewDialog
+from client.views.exporting import run_export
 from client.views.paged_table import PagedTable
 from client.views.status import StatusLabel
 from client.views.style import FILTER_COMBO_WIDTH, SEARCH_FIELD_WIDTH
@@ -252,14 +253,4 @@ class InboxPage(QWidget):
             path, self.model.export_title, list(self.model.columns), self.model.export_query()
         )
 
-        def progress(written: int) -> None:
-            self.status.info(f"正在导出…已写入 {written} 条")
-
-        def done(result: tuple[int, int]) -> None:
-            written, total = result
-            cut = f"（共 {total} 条，只导出前 {written} 条）" if written < total else ""
-            self.status.info(f"已导出 {written} 条到 {path}{cut}")
-            self.exported.emit(path)
-
-        self.status.info("正在导出…")
-        self.session.run(job, done, self.status.error, parent=self, on_progress=progress)
+        run_export(self.session, self.status, self, job, path, self.exported.emit)

@@ -52,6 +52,7 @@ from client.views.certificates.dialogs import (
     _LifecycleDialog,
 )
 from client.views.certificates.printing import PrintDialog, PrintFlow
+from client.views.exporting import run_export
 from client.views.paged_table import PagedTable
 from client.views.status import StatusLabel
 from client.views.style import FILTER_COMBO_WIDTH, SEARCH_FIELD_WIDTH
@@ -408,15 +409,4 @@ class CertificatePage(QWidget):
     def export_to(self, path: Path) -> None:
         job = ExportCertificates(path, list(self.model.columns), self.model.query())
 
-        def done(count: int) -> None:
-            self.status.info(f"已导出 {count} 条到 {path}")
-            self.exported.emit(path)
-
-        self.status.info("正在导出…")
-        self.session.run(
-            job,
-            done,
-            self.status.error,
-            parent=self,
-            on_progress=lambda n: self.status.info(f"正在导出…已写入 {n} 条"),
-        )
+        run_export(self.session, self.status, self, job, path, self.exported.emit)

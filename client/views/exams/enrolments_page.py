@@ -31,6 +31,7 @@ from client.models.exams import EnrolmentListModel
 from client.session import Session
 from client.views.approvals.review_dialog import ReviewDialog
 from client.views.exams.enrolment_filters import EnrolmentFilterRow
+from client.views.exporting import run_export
 from client.views.paged_table import PagedTable
 from client.views.status import StatusLabel
 from client.views.style import CHIPS_PER_ROW, SEARCH_FIELD_WIDTH
@@ -223,14 +224,4 @@ class EnrolmentsPage(QWidget):
         UI thread; the busy indicator's 取消 stops it between pages and writes nothing."""
         job = ExportEnrolments(path, list(self.model.columns), self.model.export_query())
 
-        def progress(written: int) -> None:
-            self.status.info(f"正在导出…已写入 {written} 条")
-
-        def done(result: tuple[int, int]) -> None:
-            written, total = result
-            cut = f"（共 {total} 条，只导出前 {written} 条）" if written < total else ""
-            self.status.info(f"已导出 {written} 条到 {path}{cut}")
-            self.exported.emit(path)
-
-        self.status.info("正在导出…")
-        self.session.run(job, done, self.status.error, parent=self, on_progress=progress)
+        run_export(self.session, self.status, self, job, path, self.exported.emit)

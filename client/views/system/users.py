@@ -37,6 +37,7 @@ from client.models.user_actions import (
     unavailable_note,
 )
 from client.session import Session
+from client.views.exporting import run_export
 from client.views.system.org_list_page import OrgListPage
 from client.views.system.user_dialog import OneTimePasswordDialog, UserDialog
 from client.views.widgets import confirm
@@ -174,12 +175,7 @@ class UserPage(OrgListPage):
             return
         job = ExportUsers(path, COLUMNS, self._query(org))
 
-        def done(count: int) -> None:
-            self.status.info(f"已导出 {count} 条到 {path}")
-            self.exported.emit(path)
-
-        self.status.info("正在导出…")
-        self.session.run(job, done, self.status.error, parent=self)
+        run_export(self.session, self.status, self, job, path, self.exported.emit)
 
     def _roles_then(self, org_id: int, then) -> None:  # type: ignore[no-untyped-def]
         """Roles a user at ``org_id`` may hold: those of the organisation and those above it
