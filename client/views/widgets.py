@@ -8,20 +8,25 @@ whose default button is 取消.
 """
 
 from collections.abc import Callable
+from datetime import date
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import SIGNAL, QEvent, QObject, Qt
+from PySide6.QtCore import SIGNAL, QDate, QEvent, QObject, Qt
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractButton,
     QAbstractSpinBox,
+    QCheckBox,
     QComboBox,
+    QDateEdit,
     QDialog,
     QDialogButtonBox,
     QLineEdit,
     QMessageBox,
     QWidget,
 )
+
+from shared.china_time import china_today
 
 if TYPE_CHECKING:
     from shared.schemas.common import ActionState
@@ -120,3 +125,26 @@ def show_action_state(button: QAbstractButton, state: "ActionState", tip: str = 
     reason as its tooltip (``tip`` describes the action while it is allowed)."""
     button.setEnabled(state.allowed)
     button.setToolTip(tip if state.allowed else state.reason or tip)
+
+
+class DateRange:
+    """A ticked date range filter (提交日期 / 报名日期 / 发证日期 … 至 …) ending today in Beijing:
+    off until ticked; a tick, an edited date (Enter, or leaving the field) calls ``changed``."""
+
+    def __init__(self, label: str, months_back: int, changed: Callable[[], None]) -> None:
+        self.check = QCheckBox(label)
+        today = QDate(china_today())  # Beijing's date, not the workstation's
+        self.start = QDateEdit(today.addMonths(-months_back), calendarPopup=True)
+        self.end = QDateEdit(today, calendarPopup=True)
+        for edit in (self.start, self.end):
+            edit.setDisplayFormat("yyyy-MM-dd")
+            edit.setEnabled(False)
+            self.check.toggled.connect(edit.setEnabled)
+            edit.editingFinished.connect(changed)
+        self.check.toggled.connect(changed)
+
+    def values(self) -> tuple[date | None, date | None]:
+        """(from, to) while ticked, else (None, None)."""
+        if not self.check.isChecked():
+            return None, None
+        return self.start.date().toPython(), self.end.date().toPython()  # type: ignore[return-value]

@@ -9,13 +9,12 @@ once."""
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QDate, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
     QComboBox,
-    QDateEdit,
     QFileDialog,
     QHBoxLayout,
     QLabel,
@@ -33,9 +32,8 @@ from client.views.exporting import run_export
 from client.views.paged_table import PagedTable
 from client.views.status import StatusLabel
 from client.views.style import FILTER_COMBO_WIDTH, SEARCH_FIELD_WIDTH
-from client.views.widgets import confirm
+from client.views.widgets import DateRange, confirm
 from shared.approvals import ApplicationStatus, InboxBox
-from shared.china_time import china_today
 from shared.enums import BusinessType
 from shared.schemas.applications import InboxCounts, InboxPage
 
@@ -94,16 +92,12 @@ class InboxPage(QWidget):
         for status in ApplicationStatus:
             self.state.addItem(status.label, status.value)
         self.state.currentIndexChanged.connect(self.apply_filters)
-        self.use_dates = QCheckBox("提交日期")
-        today = QDate(china_today())  # Beijing's date, not the workstation's
-        self.date_from = QDateEdit(today.addMonths(-1), calendarPopup=True)
-        self.date_to = QDateEdit(today, calendarPopup=True)
-        for edit in (self.date_from, self.date_to):
-            edit.setDisplayFormat("yyyy-MM-dd")
-            edit.setEnabled(False)
-            self.use_dates.toggled.connect(edit.setEnabled)
-            edit.editingFinished.connect(self.apply_filters)  # Enter, or leaving the field
-        self.use_dates.toggled.connect(self.apply_filters)
+        self.dates = DateRange("提交日期", 1, self.apply_filters)
+        self.use_dates, self.date_from, self.date_to = (
+            self.dates.check,
+            self.dates.start,
+            self.dates.end,
+        )
         self.applicant = QLineEdit(placeholderText="申请人名称或编号")
         self.applicant.returnPressed.connect(self.search)
         self.overdue = QCheckBox("只看超期")
@@ -173,15 +167,15 @@ class InboxPage(QWidget):
 
     def read_filters(self) -> bool:
         """The filter widgets into the model (which goes back to page 1 if one changed)."""
-        dates = self.use_dates.isChecked()
+        date_from, date_to = self.dates.values()
         return self.model.set_filters(
             box=self.box.currentData(),
             business_type=self.business_type.currentData(),
             status=self.state.currentData(),
             overdue=self.overdue.isChecked(),
             applicant=self.applicant.text(),
-            date_from=self.date_from.date().toPython() if dates else None,
-            date_to=self.date_to.date().toPython() if dates else None,
+            date_from=date_from,
+            date_to=date_to,
         )
 
     def params(self) -> dict[str, Any]:

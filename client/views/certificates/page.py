@@ -12,12 +12,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QDate, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QCheckBox,
     QComboBox,
-    QDateEdit,
     QDialog,
     QFileDialog,
     QHBoxLayout,
@@ -56,8 +54,8 @@ from client.views.exporting import run_export
 from client.views.paged_table import PagedTable
 from client.views.status import StatusLabel
 from client.views.style import FILTER_COMBO_WIDTH, SEARCH_FIELD_WIDTH
+from client.views.widgets import DateRange
 from shared.certificates import CertificateStatus, PrintChannel, PrintState
-from shared.china_time import china_today
 from shared.regions import region_table
 from shared.schemas.certificates import CertificatePublic
 
@@ -133,16 +131,12 @@ class CertificatePage(QWidget):
             self.exam.hide()  # (never show() a widget before it has a parent: a window)
         for combo in (self.state, self.print_state, self.photo, self.region, self.exam):
             combo.currentIndexChanged.connect(self.apply_filters)
-        self.use_dates = QCheckBox("发证日期")
-        today = QDate(china_today())
-        self.date_from = QDateEdit(today.addMonths(-12), calendarPopup=True)
-        self.date_to = QDateEdit(today, calendarPopup=True)
-        for edit in (self.date_from, self.date_to):
-            edit.setDisplayFormat("yyyy-MM-dd")
-            edit.setEnabled(False)
-            self.use_dates.toggled.connect(edit.setEnabled)
-            edit.editingFinished.connect(self.apply_filters)
-        self.use_dates.toggled.connect(self.apply_filters)
+        self.dates = DateRange("发证日期", 12, self.apply_filters)
+        self.use_dates, self.date_from, self.date_to = (
+            self.dates.check,
+            self.dates.start,
+            self.dates.end,
+        )
         self.query = QLineEdit(placeholderText="姓名、身份证号或证书编号", objectName="certSearch")
         self.query.setMinimumWidth(SEARCH_FIELD_WIDTH)
         self.query.returnPressed.connect(self.search)
@@ -188,15 +182,15 @@ class CertificatePage(QWidget):
         self.exam.blockSignals(False)
 
     def read_filters(self) -> bool:
-        dates = self.use_dates.isChecked()
+        issued_from, issued_to = self.dates.values()
         return self.model.set_filters(
             status=self.state.currentData(),
             print_state=self.print_state.currentData(),
             has_photo=self.photo.currentData(),
             region_code=self.region.currentData(),
             exam_id=self.exam.currentData(),
-            issued_from=self.date_from.date().toPython() if dates else None,
-            issued_to=self.date_to.date().toPython() if dates else None,
+            issued_from=issued_from,
+            issued_to=issued_to,
             q=self.query.text(),
         )
 

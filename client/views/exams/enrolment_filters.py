@@ -4,11 +4,8 @@ candidate picker of 考试安排: same widgets, same reading into ``EnrolmentFil
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QDate
 from PySide6.QtWidgets import (
-    QCheckBox,
     QComboBox,
-    QDateEdit,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -17,8 +14,7 @@ from PySide6.QtWidgets import (
 
 from client.models.exams import region_choices
 from client.views.style import FILTER_COMBO_WIDTH
-from client.views.widgets import not_on_enter
-from shared.china_time import china_today
+from client.views.widgets import DateRange, not_on_enter
 
 
 class EnrolmentFilterRow:
@@ -43,16 +39,12 @@ class EnrolmentFilterRow:
         self.region.currentIndexChanged.connect(changed)
         self.unit = QLineEdit(placeholderText="培训单位")
         self.unit.returnPressed.connect(search)
-        self.use_dates = QCheckBox("报名日期")
-        today = QDate(china_today())
-        self.date_from = QDateEdit(today.addMonths(-3), calendarPopup=True)
-        self.date_to = QDateEdit(today, calendarPopup=True)
-        for edit in (self.date_from, self.date_to):
-            edit.setDisplayFormat("yyyy-MM-dd")
-            edit.setEnabled(False)
-            self.use_dates.toggled.connect(edit.setEnabled)
-            edit.editingFinished.connect(changed)
-        self.use_dates.toggled.connect(changed)
+        self.dates = DateRange("报名日期", 3, changed)
+        self.use_dates, self.date_from, self.date_to = (
+            self.dates.check,
+            self.dates.start,
+            self.dates.end,
+        )
         self.query = QLineEdit(placeholderText="姓名、身份证号或申请编号")
         if query_width is not None:
             self.query.setMinimumWidth(query_width)
@@ -76,11 +68,11 @@ class EnrolmentFilterRow:
 
     def values(self) -> dict[str, Any]:
         """The row as ``EnrolmentFilters`` changes (dates only while 报名日期 is ticked)."""
-        dates = self.use_dates.isChecked()
+        date_from, date_to = self.dates.values()
         return {
             "region": self.region.currentData(),
             "training_unit": self.unit.text(),
             "q": self.query.text(),
-            "date_from": self.date_from.date().toPython() if dates else None,
-            "date_to": self.date_to.date().toPython() if dates else None,
+            "date_from": date_from,
+            "date_to": date_to,
         }
