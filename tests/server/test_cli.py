@@ -5,16 +5,19 @@ import signal
 import subprocess
 import sys
 import threading
+import traceback
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from openpyxl import Workbook
-from sqlalchemy import select, text
+from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
+from typer.testing import CliRunner
 
 from server.clock import FrozenClock
 from server.config import Settings
@@ -26,22 +29,67 @@ from tests.server.approval_world import application_body, build
 
 
 class Cli:
+    """``sgss-server`` with the test's database: each call runs the real entry point
+    (``server.cli.main.main``: argument parsing, the command, ``AppError`` → exit status 1) with
+    the arguments, environment and standard input given, and returns what a finished process
+    would (exit status, standard output and error).
+
+    In this process by default: a new interpreter spends seconds of CPU importing the server
+    before the command starts, and the suite runs hundreds of commands. What only a real process
+    shows is tested with one: signals and the worker loop below, ``serve``
+    (:meth:`process`), Chinese help and errors in any locale (test_cli_chinese.py), output
+    through a legacy code page (tests/shared/test_console.py).
+    """
+
     def __init__(self, settings: Settings) -> None:
-        self.env = {
-            **os.environ,
+        self.settings = {
             "SGSS_DATABASE_URL": settings.database_url,
             "SGSS_DATA_DIR": str(settings.data_dir),
             "SGSS_ARGON2_TIME_COST": "1",
             "SGSS_ARGON2_MEMORY_KIB": "1024",
             "SGSS_ARGON2_PARALLELISM": "1",
         }
+        self.env = {**os.environ, **self.settings}
 
     def __call__(
         self, *args: str, stdin: str = "", ok: bool = True
     ) -> subprocess.CompletedProcess[str]:
+        from server.cli import common
+        from server.cli.main import main
+
+        engines: list[Engine] = []
+
+        def recording_engine(*a: Any, **kw: Any) -> Engine:
+            engines.append(create_db_engine(*a, **kw))
+            return engines[-1]
+
+        argv, code, trace = sys.argv, 0, ""
+        with CliRunner().isolation(input=stdin, env=self.settings) as (out, err, _):
+            sys.argv = ["sgss-server", *args]
+            common.create_db_engine = recording_engine  # type: ignore[assignment]
+            try:
+                main()
+            except SystemExit as exit_:
+                code = exit_.code if isinstance(exit_.code, int) else int(exit_.code is not None)
+            except Exception:  # a crash: status 1 and the traceback, as a process would give
+                code, trace = 1, traceback.format_exc()
+            finally:
+                sys.argv = argv
+                common.create_db_engine = create_db_engine
+                for engine in engines:  # what the process's exit would have closed
+                    engine.dispose()
+            sys.stdout.flush()
+            sys.stderr.flush()
+            result = subprocess.CompletedProcess(
+                list(args), code, out.getvalue().decode(), err.getvalue().decode() + trace
+            )
+        assert (result.returncode == 0) == ok, (args, result.stdout, result.stderr)
+        return result
+
+    def process(self, *args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
+        """The command in a new ``python -m server.cli.main`` process."""
         result = subprocess.run(
             [sys.executable, "-m", "server.cli.main", *args],
-            input=stdin,
             capture_output=True,
             text=True,
             env=self.env,
@@ -349,6 +397,6 @@ def test_a_second_stop_signal_abandons_the_pass_and_rolls_it_back(
 
 def test_serve_refuses_a_database_that_is_not_migrated(settings: Settings, tmp_path: Path) -> None:
     empty = settings.model_copy(update={"database_url": f"sqlite:///{tmp_path / 'empty.db'}"})
-    refused = Cli(empty)("serve", "--port", "1", ok=False)
+    refused = Cli(empty).process("serve", "--port", "1", ok=False)
     assert "数据库结构版本为 空" in refused.stderr
     assert "请先运行 sgss-server init-db" in refused.stderr
