@@ -22,7 +22,7 @@ from client.jobs.runner import JobRunner
 from client.preferences import Preferences
 from client.session import Session
 from client.views.sign_in import SignInWindow
-from tests.served import ADMIN, ADMIN_PASSWORD, CHEAP_ARGON
+from tests.served import ADMIN, ADMIN_PASSWORD, CHEAP_ARGON, init_with_admin
 from tests.tls import TlsFiles, make_tls_files
 
 UNTRUSTED = " 的证书不是由本工作站信任的机构签发：请由管理员为本工作站设置公安局的 CA 证书"
@@ -38,16 +38,8 @@ def tls_server(tmp_path_factory: pytest.TempPathFactory, tls: TlsFiles) -> Itera
     """``sgss-server serve --tls-cert --tls-key`` on loopback, with an administrator."""
     db = tmp_path_factory.mktemp("tls-server") / "sgss.db"
     env = {**os.environ, **CHEAP_ARGON, "SGSS_DATABASE_URL": f"sqlite:///{db}"}
+    init_with_admin(f"sqlite:///{db}")  # what init-db and create-admin do, in this process
     cli = [sys.executable, "-m", "server.cli.main"]
-    subprocess.run([*cli, "init-db"], env=env, check=True, capture_output=True)
-    subprocess.run(
-        [*cli, "create-admin", "--username", ADMIN, "--password-stdin"],
-        env=env,
-        input=ADMIN_PASSWORD,
-        text=True,
-        check=True,
-        capture_output=True,
-    )
     port = free_port()
     serve = [*cli, "serve", "--port", str(port), "--tls-cert", str(tls.cert)]
     process = subprocess.Popen(
