@@ -27,9 +27,10 @@ lint: $(STAMP)
 	$(BIN)/lint-imports
 	$(BIN)/mypy
 
-# loadgroup: a module sharing a module-scoped fixture stays on one worker (tests/conftest.py)
+# loadscope: each module runs on one worker, so a module-scoped fixture (the client tests' real
+# server process) is built once, not once per worker; modules are small beside the whole suite
 test: lint
-	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup -q
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadscope -q
 
 demo: $(STAMP)
 	rm -rf $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm $(DEMO_DIR)/data

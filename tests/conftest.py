@@ -35,17 +35,6 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("machine_zone", MACHINE_ZONES, indirect=True)
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """A module whose tests share a module-scoped fixture (a real server process, TLS files)
-    keeps them on one worker under ``pytest -n … --dist loadgroup`` (``make test``): spread over
-    two, each worker would build the fixture again. Other tests go wherever a worker is free."""
-    for item in items:
-        info = getattr(item, "_fixtureinfo", None)
-        definitions = info.name2fixturedefs.values() if info is not None else ()
-        if any(d.scope == "module" for defs in definitions for d in defs):
-            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::", 1)[0]))
-
-
 @pytest.fixture(autouse=True)
 def machine_zone(request: pytest.FixtureRequest) -> Iterator[str | None]:
     """Under ``machine_zones`` the process (and any server it starts) runs with ``TZ`` set to
