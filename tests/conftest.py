@@ -1,6 +1,7 @@
 """Fresh state for every test: a new database (SQLite and PostgreSQL), a frozen clock,
 cheap argon2 parameters, a recording SMS sender."""
 
+import gc
 import os
 import shutil
 import time
@@ -33,6 +34,14 @@ MACHINE_ZONES = ("Etc/GMT+12", "Pacific/Kiritimati")
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if metafunc.definition.get_closest_marker("machine_zones"):
         metafunc.parametrize("machine_zone", MACHINE_ZONES, indirect=True)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Everything imported so far (the server, the desk, Qt's bindings, the test libraries:
+    some 400,000 objects) lives until the end, so the cycle collector stops scanning it: a full
+    collection, which the client tests run after each test, drops from about 0.12 s to nothing."""
+    gc.collect()
+    gc.freeze()
 
 
 @pytest.fixture(autouse=True)
