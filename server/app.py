@@ -1,7 +1,5 @@
 """``create_app(settings)``: the FastAPI application. Nothing is created at import time."""
 
-from pathlib import Path
-
 from fastapi import FastAPI
 
 from server.api.admission import Admission
@@ -29,7 +27,12 @@ from server.api.routes import (
 )
 from server.clock import Clock, SystemClock
 from server.config import Settings
-from server.db.session import create_db_engine, create_session_factory, read_engine_for
+from server.db.session import (
+    create_db_engine,
+    create_session_factory,
+    ensure_sqlite_folder,
+    read_engine_for,
+)
 from server.services.authz_cache import PrincipalCache
 from server.services.certificates.keys import CertificateKeys
 from server.services.certificates.public import lookup_window
@@ -61,11 +64,6 @@ ROUTERS = (
     exam_scores.router,
     certificate_printing.router,
 )
-
-
-def ensure_sqlite_folder(url: str) -> None:
-    if url.startswith("sqlite:///") and ":memory:" not in url:
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
 
 
 def create_app(

@@ -4,10 +4,9 @@ server tests that need real threads, a real pool and real sockets (bursts, resta
 from collections.abc import Iterator
 
 from client.embedded import EmbeddedServer
-from server.app import ensure_sqlite_folder
 from server.clock import SystemClock
 from server.config import Settings
-from server.db.session import create_db_engine, create_session_factory
+from server.db.session import create_db_engine, create_session_factory, ensure_sqlite_folder
 from server.services import bootstrap
 from server.services.passwords import Passwords
 

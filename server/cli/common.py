@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from server.clock import SystemClock
 from server.config import Settings
-from server.db.session import create_db_engine, create_session_factory
+from server.db.session import create_db_engine, create_session_factory, ensure_sqlite_folder
 
 
 @dataclass
@@ -26,8 +26,6 @@ class Env:
 
 
 def open_env(settings: Settings | None = None) -> Env:
-    from server.app import ensure_sqlite_folder
-
     settings = settings or Settings()
     ensure_sqlite_folder(settings.database_url)
     engine = create_db_engine(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)

@@ -1,4 +1,5 @@
 import time
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
@@ -11,6 +12,12 @@ from server.db import (
 )
 
 SQLITE_SYNCHRONOUS = {"full": "FULL", "normal": "NORMAL"}
+
+
+def ensure_sqlite_folder(url: str) -> None:
+    """A SQLite database file's folder exists (SQLite makes the file, not its folder)."""
+    if url.startswith("sqlite:///") and ":memory:" not in url:
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
 
 
 def create_db_engine(
