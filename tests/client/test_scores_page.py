@@ -245,8 +245,12 @@ def test_typing_in_the_grid_saves_rows_and_notify_needs_its_confirmation(
     page.notify()
     assert not page.grid.locked
     agree_to_confirmations(monkeypatch)
-    with qtbot.waitSignal(page.loaded, timeout=15000):
-        page.notify()
+    loads: list[None] = []
+    page.loaded.connect(lambda: loads.append(None))
+    page.notify()
+    # the notified sheet, then the exam list and its sheet read again: a reload still under way
+    # would overwrite the amendment's status line below
+    qtbot.waitUntil(lambda: len(loads) == 2, timeout=15000)
     assert page.grid.locked and not page.import_button.isEnabled()
     assert page.amend_button.isEnabled()
     assert not table.item(0, 3).flags() & Qt.ItemFlag.ItemIsEditable
