@@ -8,8 +8,9 @@ so its symbol is never larger: for the Base45 certificate payload (QR alphanumer
 only) it is the same version, for a mixed text sometimes one version smaller. The level-Q version
 limit of issue 16 is held by ``tests/shared/test_qr_symbol.py`` against segno's own choice.
 
-Text beyond ISO 8859-1 is encoded as UTF-8 under ECI 26, the standard's way of saying so, rather
-than libzint's default Shift JIS kanji mode: a Chinese reader then gets the exact text back.
+Text beyond ASCII is encoded as UTF-8 under ECI 26, the standard's way of naming the character
+set, rather than libzint's default of ISO 8859-1 or Shift JIS kanji mode without a name, which
+leaves a reader to guess: a byte 0xA1 may be ¡ or ｡.
 """
 
 from __future__ import annotations
@@ -70,7 +71,7 @@ def qr_code(text: str, error: str, *, boost: bool = False) -> QrSymbol:
 
 def _encode(text: str, level: str) -> QrSymbol:
     options: dict[str, object] = {"ec_level": level}
-    if not text.isascii() and not _latin1(text):
+    if not text.isascii():
         options["eci"] = UTF8_ECI
     barcode = zxingcpp.create_barcode(text, zxingcpp.BarcodeFormat.QRCode, **options)
     image = np.asarray(barcode.to_image(scale=1, add_quiet_zones=False))  # 0 dark, 255 light
@@ -78,10 +79,3 @@ def _encode(text: str, level: str) -> QrSymbol:
     modules.setflags(write=False)
     return QrSymbol((modules.shape[0] - 17) // 4, level, modules)
 
-
-def _latin1(text: str) -> bool:
-    try:
-        text.encode("latin-1")
-    except UnicodeEncodeError:
-        return False
-    return True
