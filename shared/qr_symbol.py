@@ -78,4 +78,3 @@ def _encode(text: str, level: str) -> QrSymbol:
     modules = (image == 0).astype(np.uint8)
     modules.setflags(write=False)
     return QrSymbol((modules.shape[0] - 17) // 4, level, modules)
-
