@@ -1,10 +1,11 @@
 """The 保安员证 card as PDF: front and back pages at CR80 size, or both on an A4 sheet.
 
 Everything that shows is decided by ``shared.card_layout``; this module measures strings in the
-embedded WenQuanYi Micro Hei (``pdfbase.font``) and draws. The QR code is vector rectangles from
-segno's module matrix (sharp at any zoom and on any printer, and what a reader decodes is exactly
-the layout's symbol). The font has no bold face: bold text is filled and stroked with a hairline
-of its own colour, the usual way to embolden a single-weight CJK font in PDF.
+embedded WenQuanYi Micro Hei (``pdfbase.font``) and draws. The QR code is one vector path of the
+layout's dark runs (sharp at any zoom and on any printer, and what a reader decodes is exactly
+the layout's symbol). In a document, what every card shares is drawn once as a form per side.
+The font has no bold face: bold text is filled and stroked with a hairline of its own colour,
+the usual way to embolden a single-weight CJK font in PDF.
 
 A missing photo is drawn as an empty frame saying 无照片 — the PDF is also the preview; printing a
 card without a photo is refused before it gets here.
