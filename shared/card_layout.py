@@ -27,7 +27,7 @@ from datetime import date
 from enum import StrEnum
 from functools import lru_cache
 
-from shared.qr_symbol import dark_runs, qr_code
+from shared.qr_symbol import qr_code
 
 CARD_WIDTH_MM = 85.60
 CARD_HEIGHT_MM = 53.98
@@ -406,11 +406,28 @@ class QrModules:
 def qr_modules(text: str) -> QrModules:
     """The symbol for ``text`` at level Q (the smallest version that holds it), as dark runs."""
     symbol = qr_code(text, QR_ERROR)
-    return QrModules(
-        symbol.modules.shape[0] + 2 * QR_QUIET_ZONE,
-        symbol.version,
-        tuple(dark_runs(symbol.with_quiet_zone(QR_QUIET_ZONE))),
-    )
+    runs = tuple(symbol.runs(QR_QUIET_ZONE))
+    return QrModules(symbol.size + 2 * QR_QUIET_ZONE, symbol.version, runs)
+
+
+# what every card shares ----------------------------------------------------------------------
+def shared(item: Element) -> bool:
+    """Whether ``item`` looks the same on every card: a fill, a frame or a text of the layout's
+    own (not a field, the photo or the QR)."""
+    return isinstance(item, Fill | Frame) or (isinstance(item, Text) and item.field is None)
+
+
+def shared_first(side: tuple[Element, ...]) -> tuple[tuple[Element, ...], tuple[Element, ...]]:
+    """``side`` as (what every card shares, what is each card's own), for a renderer that draws
+    the shared part once and places it under every card (a PDF form). Drawing it first changes
+    nothing as long as no shared element lies on an own element listed before it; a layout where
+    one does is refused here, not drawn differently."""
+    for index, item in enumerate(side):
+        if shared(item):
+            for earlier in side[:index]:
+                if not shared(earlier) and item.box.overlaps(earlier.box):
+                    raise ValueError(f"{item!r} lies on {earlier!r}: it cannot be drawn first")
+    return tuple(i for i in side if shared(i)), tuple(i for i in side if not shared(i))
 
 
 # checks used by the tests and by anyone who edits the layout ---------------------------------

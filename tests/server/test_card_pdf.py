@@ -5,13 +5,17 @@ import shutil
 import subprocess
 from io import BytesIO
 from pathlib import Path
+from typing import Any
 
+import pypdfium2 as pdfium
 import pytest
 import zxingcpp
 from PIL import Image
 from pypdf import PdfReader
 
 from server.services.documents.card_pdf import card_pdf, card_sheet_pdf, cards_pdf
+from shared.card_layout import QR_BOX, QR_ERROR, QR_QUIET_ZONE
+from shared.qr_symbol import qr_code
 from tests.card_faces import face, portrait
 
 CR80_PT = (85.60 / 25.4 * 72, 53.98 / 25.4 * 72)
@@ -39,6 +43,16 @@ def rendered(pdf: bytes, tmp_path: Path, page: int, dpi: int = 300) -> Image.Ima
         check=True,
     )
     return Image.open(tmp_path / "page.png")
+
+
+def image_subtypes(resources_owner: Any) -> set[str]:
+    """The subtypes of every XObject a page uses, forms followed into their own resources."""
+    found = set()
+    for ref in resources_owner.get("/Resources", {}).get("/XObject", {}).values():
+        xobject = ref.get_object()
+        found.add(str(xobject["/Subtype"]))
+        found |= image_subtypes(xobject)
+    return found
 
 
 def test_card_pdf_pages_are_cr80_with_the_particulars_in_the_embedded_font() -> None:
@@ -77,10 +91,74 @@ def test_the_qr_in_the_pdf_is_vector_and_decodes_to_the_payload(tmp_path: Path) 
     card = face(3)
     pdf = card_pdf(card)
     back = PdfReader(BytesIO(pdf)).pages[1]
-    assert "/XObject" not in back["/Resources"]  # no raster image on the back: the QR is paths
+    assert image_subtypes(back) == {"/Form"}  # no raster image on the back: the QR is paths
     barcodes = zxingcpp.read_barcodes(rendered(pdf, tmp_path, 2).convert("L"))
     assert [b.text for b in barcodes] == [card.qr_text]
     assert barcodes[0].format == zxingcpp.BarcodeFormat.QRCode
+
+
+def test_the_drawn_qr_is_the_symbol_module_for_module_and_reads_back() -> None:
+    """The runs drawn as one path in module units, rendered by pdfium (Chrome's PDF engine): every
+    module centre has the symbol's colour, rows join without a light seam, a reader decodes it."""
+    card = face(5)
+    modules = qr_code(card.qr_text, QR_ERROR).with_quiet_zone(QR_QUIET_ZONE)
+    dpi = 600
+    page = pdfium.PdfDocument(card_pdf(card))[1]
+    image = page.render(scale=dpi / 72).to_pil().convert("L")
+    per_mm = dpi / 25.4
+    unit = QR_BOX.w / modules.shape[0]
+
+    def grey(x_mm: float, y_mm: float) -> int:
+        value: int = image.getpixel((round(x_mm * per_mm), round(y_mm * per_mm)))
+        return value
+
+    size = modules.shape[0]
+    drawn = [
+        [
+            int(grey(QR_BOX.x + (c + 0.5) * unit, QR_BOX.y + (r + 0.5) * unit) < 128)
+            for c in range(size)
+        ]
+        for r in range(size)
+    ]
+    assert drawn == modules.tolist()
+    joins = [
+        grey(QR_BOX.x + (c + 0.5) * unit, QR_BOX.y + (r + 1) * unit)
+        for r in range(size - 1)
+        for c in range(size)
+        if modules[r, c] and modules[r + 1, c]
+    ]
+    assert joins and max(joins) < 64  # where two dark modules meet, no lighter line between
+    assert [b.text for b in zxingcpp.read_barcodes(image)] == [card.qr_text]
+
+
+def test_a_jpeg_photo_goes_in_as_it_is() -> None:
+    card = face(6)
+    page = PdfReader(BytesIO(card_pdf(card))).pages[0]
+    images = [
+        x.get_object()
+        for x in page["/Resources"]["/XObject"].values()
+        if x.get_object()["/Subtype"] == "/Image"
+    ]
+    assert [(list(i["/Filter"]), i.get_data()) for i in images] == [(["/DCTDecode"], card.photo)]
+
+
+def test_a_batch_writes_what_every_card_shares_once() -> None:
+    cards = [face(seed) for seed in (21, 22, 23)]
+    reader = PdfReader(BytesIO(cards_pdf(cards)))
+    forms = [
+        {
+            ref.idnum
+            for ref in page["/Resources"]["/XObject"].values()
+            if ref.get_object()["/Subtype"] == "/Form"
+        }
+        for page in reader.pages
+    ]
+    fronts, backs = forms[0::2], forms[1::2]
+    assert all(len(f) == 1 for f in forms)
+    assert fronts == [fronts[0]] * 3 and backs == [backs[0]] * 3 and fronts[0] != backs[0]
+    for index, page in enumerate(reader.pages):
+        text = page.extract_text()
+        assert ("姓" in text and "发证机关" in text) if index % 2 == 0 else "注意事项" in text
 
 
 def test_a_png_photo_and_a_missing_photo(tmp_path: Path) -> None:

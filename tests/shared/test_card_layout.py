@@ -15,12 +15,18 @@ from shared.card_layout import (
     MM_PER_PT,
     Box,
     CardFace,
+    Fill,
+    Frame,
+    Ink,
+    Photo,
+    Qr,
     Text,
     content_boxes,
     cover_crop,
     field_text,
     qr_modules,
     resolved,
+    shared_first,
     typeset,
     wrap,
 )
@@ -107,3 +113,19 @@ def test_a_signed_payload_fits_qr_version_11_at_level_q() -> None:
     module = symbol.module_mm(next(i for i in BACK if type(i).__name__ == "Qr").box)
     assert module >= 0.45  # ≥ 5 printer dots a module at 300 dpi
     assert CARD_HEIGHT_MM > 50
+
+
+def test_the_shared_parts_of_each_side_can_be_drawn_first() -> None:
+    for side in (FRONT, BACK):
+        common, own = shared_first(side)
+        assert sorted(map(id, common + own)) == sorted(map(id, side))  # each element once
+        assert [i for i in side if i in common] == list(common)  # order kept within each part
+        assert all(
+            isinstance(i, Fill | Frame) or (isinstance(i, Text) and not i.field) for i in common
+        )
+        assert any(isinstance(i, Photo) for i in own) or any(isinstance(i, Qr) for i in own)
+    photo = next(i for i in FRONT if isinstance(i, Photo))
+    framed = (*FRONT, Frame(photo.box, Ink.RULE))  # a frame over the photo must stay on top
+    with pytest.raises(ValueError, match="cannot be drawn first"):
+        shared_first(framed)
+    assert shared_first((Frame(photo.box, Ink.RULE), photo))[0] == (Frame(photo.box, Ink.RULE),)

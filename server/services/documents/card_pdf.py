@@ -1,10 +1,11 @@
 """The 保安员证 card as PDF: front and back pages at CR80 size, or both on an A4 sheet.
 
 Everything that shows is decided by ``shared.card_layout``; this module measures strings in the
-embedded WenQuanYi Micro Hei (``pdfbase.font``) and draws. The QR code is vector rectangles from
-segno's module matrix (sharp at any zoom and on any printer, and what a reader decodes is exactly
-the layout's symbol). The font has no bold face: bold text is filled and stroked with a hairline
-of its own colour, the usual way to embolden a single-weight CJK font in PDF.
+embedded WenQuanYi Micro Hei (``pdfbase.font``) and draws. The QR code is one vector path of the
+layout's dark runs (sharp at any zoom and on any printer, and what a reader decodes is exactly
+the layout's symbol). In a document, what every card shares is drawn once as a form per side.
+The font has no bold face: bold text is filled and stroked with a hairline of its own colour,
+the usual way to embolden a single-weight CJK font in PDF.
 
 A missing photo is drawn as an empty frame saying 无照片 — the PDF is also the preview; printing a
 card without a photo is refused before it gets here.
@@ -13,7 +14,7 @@ card without a photo is refused before it gets here.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from functools import cache
+from functools import cache, lru_cache
 from io import BytesIO
 
 from reportlab.lib.colors import Color, HexColor
@@ -23,7 +24,7 @@ from reportlab.lib.utils import ImageReader
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 
-from server.services.documents.pdfbase import font
+from server.services.documents.pdfbase import fill_qr, font
 from shared.card_layout import (
     BACK,
     CARD_HEIGHT_MM,
@@ -31,6 +32,7 @@ from shared.card_layout import (
     COLOUR,
     FRONT,
     MM_PER_PT,
+    SIDES,
     Align,
     CardFace,
     Element,
@@ -40,16 +42,21 @@ from shared.card_layout import (
     Palette,
     Photo,
     Qr,
+    SetText,
     Text,
     cover_crop,
     qr_modules,
     resolved,
+    shared_first,
     typeset,
 )
 
 CARD_SIZE = (CARD_WIDTH_MM * mm, CARD_HEIGHT_MM * mm)
 BOLD_STROKE_EM = 0.035  # hairline around bold glyphs, in em
 SHEET_GAP_MM = 12.0
+JPEG_START = b"\xff\xd8"  # the start-of-image marker
+# each side as (what every card shares, each card's own): the first part is one form a document
+_LAYERS = {name: shared_first(side) for name, side in SIDES.items()}
 
 
 def measure(text: str, size_pt: float) -> float:
@@ -60,6 +67,25 @@ def measure(text: str, size_pt: float) -> float:
 @cache
 def _colour(value: str) -> Color:
     return HexColor(value)
+
+
+@lru_cache(maxsize=64)
+def _fixed_text(item: Text) -> SetText:
+    """A text of the layout itself (a label, a title, the duties): the same on every card, so it
+    is fitted once per process rather than once a card."""
+    return typeset(item, measure)
+
+
+class _Jpeg(ImageReader):
+    """A JPEG photo, written into the PDF as it is (DCTDecode) and never decoded. reportlab
+    passes a JPEG through anyway, but ``drawImage`` first decodes it to RGB only to name the
+    image by a digest of its pixels; the file's own bytes name it just as well (the same photo
+    twice is still one image in the file)."""
+
+    def getRGBData(self) -> bytes:  # noqa: N802 (reportlab's name)
+        self._dataA = None  # drawImage asks for the soft mask next: a JPEG has none
+        data: bytes = self.fp.getvalue()
+        return data
 
 
 class _Side:
@@ -81,7 +107,7 @@ class _Side:
     def ink(self, ink: Ink) -> Color:
         return _colour(self.palette[ink])
 
-    def draw(self, items: list[Element], face: CardFace) -> None:
+    def draw(self, items: Iterable[Element], face: CardFace) -> None:
         for item in items:
             if isinstance(item, Fill):
                 self.fill(item)
@@ -118,7 +144,7 @@ class _Side:
         if not item.text:
             return
         c = self.canvas
-        set_text = typeset(item, measure)
+        set_text = _fixed_text(item) if item.field is None else typeset(item, measure)
         colour = self.ink(item.ink)
         c.saveState()  # the render mode outlives the text object: keep it to this text
         obj = c.beginText()
@@ -143,7 +169,7 @@ class _Side:
                 Text(box, item.placeholder, size_pt=8.0, align=Align.CENTRE, ink=Ink.PLACEHOLDER)
             )
             return
-        image = ImageReader(BytesIO(photo))
+        image = (_Jpeg if photo.startswith(JPEG_START) else ImageReader)(BytesIO(photo))
         width, height = image.getSize()
         sx, sy, sw, sh = cover_crop(width, height, box)
         scale = box.w * mm / sw  # points per photo pixel
@@ -168,19 +194,8 @@ class _Side:
         c.setFillColor(self.ink(Ink.PAPER))
         c.rect(self.x(box.x), self.y(box.bottom), box.w * mm, box.h * mm, stroke=0, fill=1)
         symbol = qr_modules(text)
-        unit = symbol.module_mm(box) * mm
-        seam = min(0.02, unit / 20)  # rows overlap a hair so no viewer shows a seam between them
-        path = c.beginPath()
-        left, top = self.x(box.x), self.y(box.y)
-        for row, column, length in symbol.runs:
-            path.rect(
-                left + column * unit,
-                top - (row + 1) * unit - seam,
-                length * unit,
-                unit + 2 * seam,
-            )
-        c.setFillColor(self.ink(Ink.QR))
-        c.drawPath(path, stroke=0, fill=1)
+        left, bottom = self.x(box.x), self.y(box.bottom)
+        fill_qr(c, symbol.runs, symbol.size, left, bottom, box.w * mm, self.ink(Ink.QR))
 
 
 def _canvas(buffer: BytesIO, size: tuple[float, float], face: CardFace) -> Canvas:
@@ -194,32 +209,35 @@ def _canvas(buffer: BytesIO, size: tuple[float, float], face: CardFace) -> Canva
 
 def card_pdf(face: CardFace, *, palette: Palette = COLOUR) -> bytes:
     """Two pages at CR80 size, front then back: for a card printer's PDF path and for archiving."""
-    buffer = BytesIO()
-    canvas = _canvas(buffer, CARD_SIZE, face)
-    for side in (FRONT, BACK):
-        _Side(canvas, 0.0, CARD_SIZE[1], palette).draw(resolved(side, face), face)
-        canvas.showPage()
-    canvas.save()
-    return buffer.getvalue()
+    return cards_pdf([face], palette=palette, title=f"保安员证 {face.certificate_number}")
 
 
-def cards_pdf(faces: Iterable[CardFace], *, palette: Palette = COLOUR) -> bytes:
+def cards_pdf(
+    faces: Iterable[CardFace], *, palette: Palette = COLOUR, title: str | None = None
+) -> bytes:
     """Many cards in one document, front and back of each in turn: a 制证名单 batch for a card
-    printer's PDF path. The font subset and the document's fixed parts are written once, which
-    makes a batch several times cheaper per card than one file per card."""
+    printer's PDF path. What every card shares (bands, titles, labels, the duties) is one form
+    per side, drawn once and placed under each card's own particulars, photo and QR; the font
+    subset and the document's fixed parts are written once too, which makes a batch several
+    times cheaper per card than one file per card."""
     buffer = BytesIO()
     canvas: Canvas | None = None
     count = 0
     for face in faces:
         if canvas is None:
             canvas = _canvas(buffer, CARD_SIZE, face)
-        for side in (FRONT, BACK):
-            _Side(canvas, 0.0, CARD_SIZE[1], palette).draw(resolved(side, face), face)
+            for name, (common, _) in _LAYERS.items():
+                canvas.beginForm(name)
+                _Side(canvas, 0.0, CARD_SIZE[1], palette).draw(common, face)
+                canvas.endForm()
+        for name, (_, own) in _LAYERS.items():
+            canvas.doForm(name)
+            _Side(canvas, 0.0, CARD_SIZE[1], palette).draw(resolved(own, face), face)
             canvas.showPage()
         count += 1
     if canvas is None:
         raise ValueError("no cards")
-    canvas.setTitle(f"保安员证 {count} 张")
+    canvas.setTitle(title or f"保安员证 {count} 张")
     canvas.save()
     return buffer.getvalue()
 
