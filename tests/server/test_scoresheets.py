@@ -169,6 +169,31 @@ def test_a_row_left_empty_and_an_absent_row_with_blank_scores() -> None:
     ]
 
 
+def test_a_tick_box_is_not_the_score_one() -> None:
+    """TRUE == 1 in Python: rows whose mark cells are equal by value but not by type are read
+    each by its own cells, whichever comes first."""
+
+    def ticked(sheet: Worksheet) -> None:
+        sheet["D2"], sheet["E2"], sheet["F2"] = True, 1, None  # a tick box in 理论
+        sheet["D3"], sheet["E3"], sheet["F3"] = 1, True, None  # equal by value to row 2
+        sheet["D4"], sheet["E4"], sheet["F4"] = None, None, True  # a tick box for 缺考
+        sheet["D5"], sheet["E5"], sheet["F5"] = 1, 1, False  # equal by value to row 6
+        sheet.append(["2026000009", "无名", valid_id(seq="071"), True, True, False])
+
+    result = read_scores(_filled(ticked), SPEC, KEY)
+    assert _problems(result) == [
+        (2, "理论（满分100）", "“True”不是数字"),
+        (3, "实操（满分50）", "“True”不是数字"),
+        (6, "准考证号", "准考证号“2026000009”不在本场考试名单中"),
+        (6, "理论（满分100）", "“True”不是数字"),
+        (6, "实操（满分50）", "“True”不是数字"),
+    ]
+    assert result.by_admission() == {
+        "2026000003": Marks(True, {}),
+        "2026000004": Marks(False, {"theory": Decimal(1), "practice": Decimal(1)}),
+    }
+
+
 def test_a_candidate_of_another_exam_is_named_by_the_lookup() -> None:
     def stranger(sheet: Worksheet) -> None:
         sheet.append(["2025000009", "孙九", valid_id(seq="061"), 70, 40, None])
