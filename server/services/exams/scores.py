@@ -52,7 +52,7 @@ from server.services.scoresheets import (
     write_template,
 )
 from server.services.scoresheets.spec import ABSENT_COLUMN
-from server.services.spreadsheets import ImportLimits
+from server.services.spreadsheets import ImportLimits, collector_paused
 from shared.audit_actions import AuditAction, AuditEntity
 from shared.errors import ErrorCode
 from shared.exams import ExamResult, ExamStatus, Grade, PassRule, ScoreError, grade
@@ -418,6 +418,7 @@ def write_scores(
     )
 
 
+@collector_paused()
 def persist(
     session: Session,
     exam: Exam,
@@ -434,6 +435,7 @@ def persist(
     return planned
 
 
+@collector_paused()
 def import_scores(
     session: Session,
     principal: Principal,

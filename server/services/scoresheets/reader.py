@@ -35,7 +35,7 @@ from server.services.scoresheets.spec import (
     candidates_digest,
     header_key,
 )
-from server.services.spreadsheets import ImportLimits, open_xlsx, sheet_grid
+from server.services.spreadsheets import ImportLimits, collector_paused, open_xlsx, sheet_grid
 from shared.errors import ErrorCode
 from shared.idnumber import IdNumberError, normalise_id_number
 
@@ -53,6 +53,7 @@ _new_score_row = partial(tuple.__new__, ScoreRow)
 _TEMPLATE_HINT = "请使用本系统下载的本场考试成绩模板"
 
 
+@collector_paused()
 def read_scores(
     data: bytes,
     spec: SheetSpec,
@@ -185,6 +186,7 @@ def _id_problem(value: object, expected: str) -> str | None:
     return "身份证号与考试名单不符，请勿修改考生信息"
 
 
+@collector_paused()
 def validate(
     grid: Grid,
     stamp_grid: Grid | None,
