@@ -1,7 +1,9 @@
 """Score sheets: the template, its signed stamp, the one-pass reader and the error workbook, on
 real xlsx files (written by the template, edited with openpyxl as a clerk's Excel would)."""
 
+import gc
 import io
+import threading
 import zipfile
 from collections.abc import Callable
 from decimal import Decimal
@@ -26,7 +28,7 @@ from server.services.scoresheets import (
     write_template,
 )
 from server.services.scoresheets.spec import CHECK_SHEET, SCORES_SHEET, SUMMARY_SHEET
-from server.services.spreadsheets import ERRORS_SHOWN, ImportLimits
+from server.services.spreadsheets import ERRORS_SHOWN, ImportLimits, collector_paused
 from shared.errors import ErrorCode
 from tests.server.screening_fixtures import id_with_x, valid_id
 
@@ -488,3 +490,51 @@ def test_any_valid_score_set_survives_writing_and_reading(
     result = read_scores(data, spec, KEY)
     assert result.ok, result.problems
     assert result.by_admission() == marks
+
+
+def test_the_cycle_collector_is_held_off_while_reading_and_restored() -> None:
+    """Reading pauses Python's cycle collector (its full collections found nothing to free);
+    pauses nest and overlap across threads, the last one switches it back on, an error too,
+    and a collector that was off before is left off."""
+    seen: list[bool] = []
+
+    def foreign(numbers: Any) -> dict[str, str]:
+        seen.append(gc.isenabled())
+        return {}
+
+    def stranger(sheet: Worksheet) -> None:
+        sheet.append(["2025000009", "孙九", valid_id(seq="061"), 70, 40, None])
+
+    assert gc.isenabled()
+    read_scores(_filled(stranger), SPEC, KEY, foreign=foreign)
+    assert seen == [False] and gc.isenabled()
+
+    entered, release = threading.Event(), threading.Event()
+
+    def other_import() -> None:
+        with collector_paused():
+            entered.set()
+            release.wait(10)
+
+    thread = threading.Thread(target=other_import)
+    with collector_paused():
+        thread.start()
+        assert entered.wait(10)
+        with collector_paused():
+            assert not gc.isenabled()
+    assert not gc.isenabled()  # the other thread's pause still holds
+    release.set()
+    thread.join(10)
+    assert gc.isenabled()
+
+    with pytest.raises(ValueError), collector_paused():
+        raise ValueError
+    assert gc.isenabled()
+
+    gc.disable()
+    try:
+        with collector_paused():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
