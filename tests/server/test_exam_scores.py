@@ -4,6 +4,7 @@ answer, nothing written on error, dry run, grading, re-import), the grid, 通知
 permissions, scope, size, and two imports at once."""
 
 import io
+import re
 import threading
 from datetime import timedelta
 from typing import Any
@@ -11,7 +12,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
-from sqlalchemy import func, select
+from sqlalchemy import Text, cast, func, select, text
 from sqlalchemy.orm import Session
 
 from server.clock import FrozenClock
@@ -605,3 +606,88 @@ def test_notify_opens_certificate_reviews_and_an_amendment_respects_them(
         for line in admin.get("/exam-enrolments").json()["items"]
     }
     assert statuses[first["application_id"]] == EnrolmentStatus.failed
+
+
+def _stored(session: Session) -> list[tuple[Any, ...]]:
+    """Every seat as the database holds it, the JSON as its text."""
+    session.expire_all()
+    rows = session.execute(
+        select(
+            ExamCandidate.admission_number,
+            ExamCandidate.absent,
+            cast(ExamCandidate.scores, Text),
+            ExamCandidate.result,
+            ExamCandidate.scored_at,
+            ExamCandidate.scored_by_id,
+        ).order_by(ExamCandidate.admission_number)
+    )
+    return [tuple(row) for row in rows]
+
+
+def test_an_import_writes_what_changed_the_same_way_on_both_engines(
+    world: World, admin: Api, session: Session, clock: FrozenClock
+) -> None:
+    """The set-based write stores the JSON text and timestamps the grid would, compares a
+    stored value written some other way by its meaning, and rewrites only what changed."""
+    exam = published(world, admin, session, clock)
+    data = template(admin, exam["id"])
+    first = fill(data, {2: (85, "７０．５"), 3: (59, 90), 4: (None, None, "是")})
+    root = session.scalar(select(User.id).where(User.username == "root"))
+    imported_at = clock.now()
+    assert upload(admin, exam["id"], first).json()["written"] == 3
+    numbers = [line["admission_number"] for line in sheet(admin, exam["id"])["lines"]]
+    stored = _stored(session)
+    assert [row[:4] for row in stored] == [
+        (numbers[0], False, '{"practice": 70.5, "theory": 85}', "passed"),
+        (numbers[1], False, '{"practice": 90, "theory": 59}', "failed"),
+        (numbers[2], True, "{}", "absent"),
+    ]
+    assert all(row[4] == imported_at and row[5] == root for row in stored)
+    entry = session.scalars(
+        select(AuditEntry).where(AuditEntry.action == "exam.scores_import")
+    ).one()
+    after_import = dict(entry.after or {})
+    assert re.fullmatch("[0-9a-f]{64}", after_import.pop("digest"))
+    assert after_import == {
+        "rows": 3,
+        "scored": 2,
+        "absent": 1,
+        "passed": 1,
+        "failed": 1,
+        "unchanged": 0,
+        "written": 3,
+        "not_in_file": 0,
+        "filename": "成绩.xlsx",
+    }
+
+    # 考生02's marks as another writer might have stored them: same meaning, other text
+    other_text = '{"theory":59,"practice":90}'
+    as_json = (
+        "CAST(:marks AS json)" if session.get_bind().dialect.name == "postgresql" else ":marks"
+    )
+    session.execute(
+        text(f"UPDATE exam_candidates SET scores = {as_json} WHERE admission_number = :number"),
+        {"marks": other_text, "number": numbers[1]},
+    )
+    session.commit()
+    clock.advance(minutes=5)
+    second = fill(data, {2: (86, 70.5), 3: (59, 90), 4: (None, None, "是")})
+    dry = upload(admin, exam["id"], second, dry_run=True).json()
+    done = upload(admin, exam["id"], second).json()
+    assert {k: v for k, v in dry.items() if k != "dry_run"} == {
+        k: v for k, v in done.items() if k != "dry_run"
+    }
+    assert (done["written"], done["unchanged"], done["passed"]) == (1, 2, 1)
+    after = _stored(session)
+    assert after[0][2:5] == ('{"practice": 70.5, "theory": 86}', "passed", clock.now())
+    assert after[1] == (*stored[1][:2], other_text, *stored[1][3:])  # left as it was
+    assert after[2] == stored[2]
+    assert audit_actions(session, "exam.scores_import") == 2
+
+    # one bad row after good ones: 422, and not one row of the file is written
+    clock.advance(minutes=5)
+    third = fill(data, {2: (40, 40), 3: (100, 100), 4: (None, None, "待定")})
+    answer = upload(admin, exam["id"], third, 422).json()
+    assert [(p["row"], p["column"]) for p in answer["details"]["rows"]] == [(4, "缺考")]
+    assert _stored(session) == after
+    assert audit_actions(session, "exam.scores_import") == 2

@@ -1,7 +1,9 @@
 """Score sheets: the template, its signed stamp, the one-pass reader and the error workbook, on
 real xlsx files (written by the template, edited with openpyxl as a clerk's Excel would)."""
 
+import gc
 import io
+import threading
 import zipfile
 from collections.abc import Callable
 from decimal import Decimal
@@ -26,7 +28,7 @@ from server.services.scoresheets import (
     write_template,
 )
 from server.services.scoresheets.spec import CHECK_SHEET, SCORES_SHEET, SUMMARY_SHEET
-from server.services.spreadsheets import ERRORS_SHOWN, ImportLimits
+from server.services.spreadsheets import ERRORS_SHOWN, ImportLimits, collector_paused
 from shared.errors import ErrorCode
 from tests.server.screening_fixtures import id_with_x, valid_id
 
@@ -167,6 +169,31 @@ def test_a_row_left_empty_and_an_absent_row_with_blank_scores() -> None:
     assert _problems(result) == [
         (2, "理论（满分100）", "未填写成绩；缺考请在“缺考”列填“是”"),
     ]
+
+
+def test_a_tick_box_is_not_the_score_one() -> None:
+    """TRUE == 1 in Python: rows whose mark cells are equal by value but not by type are read
+    each by its own cells, whichever comes first."""
+
+    def ticked(sheet: Worksheet) -> None:
+        sheet["D2"], sheet["E2"], sheet["F2"] = True, 1, None  # a tick box in 理论
+        sheet["D3"], sheet["E3"], sheet["F3"] = 1, True, None  # equal by value to row 2
+        sheet["D4"], sheet["E4"], sheet["F4"] = None, None, True  # a tick box for 缺考
+        sheet["D5"], sheet["E5"], sheet["F5"] = 1, 1, False  # equal by value to row 6
+        sheet.append(["2026000009", "无名", valid_id(seq="071"), True, True, False])
+
+    result = read_scores(_filled(ticked), SPEC, KEY)
+    assert _problems(result) == [
+        (2, "理论（满分100）", "“True”不是数字"),
+        (3, "实操（满分50）", "“True”不是数字"),
+        (6, "准考证号", "准考证号“2026000009”不在本场考试名单中"),
+        (6, "理论（满分100）", "“True”不是数字"),
+        (6, "实操（满分50）", "“True”不是数字"),
+    ]
+    assert result.by_admission() == {
+        "2026000003": Marks(True, {}),
+        "2026000004": Marks(False, {"theory": Decimal(1), "practice": Decimal(1)}),
+    }
 
 
 def test_a_candidate_of_another_exam_is_named_by_the_lookup() -> None:
@@ -463,3 +490,51 @@ def test_any_valid_score_set_survives_writing_and_reading(
     result = read_scores(data, spec, KEY)
     assert result.ok, result.problems
     assert result.by_admission() == marks
+
+
+def test_the_cycle_collector_is_held_off_while_reading_and_restored() -> None:
+    """Reading pauses Python's cycle collector (its full collections found nothing to free);
+    pauses nest and overlap across threads, the last one switches it back on, an error too,
+    and a collector that was off before is left off."""
+    seen: list[bool] = []
+
+    def foreign(numbers: Any) -> dict[str, str]:
+        seen.append(gc.isenabled())
+        return {}
+
+    def stranger(sheet: Worksheet) -> None:
+        sheet.append(["2025000009", "孙九", valid_id(seq="061"), 70, 40, None])
+
+    assert gc.isenabled()
+    read_scores(_filled(stranger), SPEC, KEY, foreign=foreign)
+    assert seen == [False] and gc.isenabled()
+
+    entered, release = threading.Event(), threading.Event()
+
+    def other_import() -> None:
+        with collector_paused():
+            entered.set()
+            release.wait(10)
+
+    thread = threading.Thread(target=other_import)
+    with collector_paused():
+        thread.start()
+        assert entered.wait(10)
+        with collector_paused():
+            assert not gc.isenabled()
+    assert not gc.isenabled()  # the other thread's pause still holds
+    release.set()
+    thread.join(10)
+    assert gc.isenabled()
+
+    with pytest.raises(ValueError), collector_paused():
+        raise ValueError
+    assert gc.isenabled()
+
+    gc.disable()
+    try:
+        with collector_paused():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

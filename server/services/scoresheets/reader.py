@@ -13,6 +13,8 @@ row would be a stranger), any other stamp problem is one more problem among the 
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import partial
+from operator import itemgetter
 from typing import Any
 
 from server.services.errors import AppError
@@ -33,17 +35,25 @@ from server.services.scoresheets.spec import (
     candidates_digest,
     header_key,
 )
-from server.services.spreadsheets import ImportLimits, open_xlsx, sheet_grid
+from server.services.spreadsheets import ImportLimits, collector_paused, open_xlsx, sheet_grid
 from shared.errors import ErrorCode
 from shared.idnumber import IdNumberError, normalise_id_number
 
 Grid = list[list[Any]]
 # Which of the given admission numbers belong to another exam, and its name; one query.
 ForeignLookup = Callable[[Collection[str]], Mapping[str, str]]
+# one combination of mark cells read: its marks, or its problems (position, column, message)
+_Reading = tuple[Marks | None, tuple[tuple[int, str, str], ...]]
+_BY_TYPE: _Reading = (None, ())  # see _Rows._reading
+_UNREAD = object()
+# ScoreRow((row, admission number, marks)) without the named tuple's Python-level __new__:
+# one C call per row of the sheet
+_new_score_row = partial(tuple.__new__, ScoreRow)
 
 _TEMPLATE_HINT = "请使用本系统下载的本场考试成绩模板"
 
 
+@collector_paused()
 def read_scores(
     data: bytes,
     spec: SheetSpec,
@@ -176,6 +186,7 @@ def _id_problem(value: object, expected: str) -> str | None:
     return "身份证号与考试名单不符，请勿修改考生信息"
 
 
+@collector_paused()
 def validate(
     grid: Grid,
     stamp_grid: Grid | None,
@@ -198,8 +209,7 @@ def validate(
     if columns is None:
         return ScoreImport(spec.exam_id, (), tuple(problems + header_problems), 0, grid)
     rows = _Rows(spec, columns, problems)
-    for number, values in enumerate(grid[1:], start=2):
-        rows.check(number, values)
+    rows.check_all(grid[1:])
     rows.name_strangers(foreign)
     problems.sort(key=lambda p: (p.sheet == SCORES_SHEET, p.row or 0, p.column_index or 0))
     if not rows.parsed and not problems:
@@ -209,9 +219,16 @@ def validate(
 
 
 class _Rows:
-    """The one pass over the data rows. A sheet holds few distinct score texts (85, "85.0",
-    "８５" …), so each cell's reading is memoised per subject: at 20,000 rows this is most of
-    the difference between validating at 70,000 and at several hundred thousand rows a second."""
+    """The one pass over the data rows, kept lean: at 20,000 rows every allocation per row
+    shows in the import's rate (bench/scores.py).
+
+    The common row — a listed candidate, seen once, name and ID number exactly as listed — is
+    recognised with one dict lookup and two comparisons; anything else takes the careful path
+    (``_candidate``), which says what is wrong. The mark cells (subjects and 缺考) are read once
+    per distinct combination: a sheet holds a few thousand at most, so each combination's
+    reading — its ``Marks``, shared by every row that typed the same, or its problems — is
+    remembered (``_reading``). Each cell's reading is remembered too, per column, for the
+    combinations not seen before."""
 
     def __init__(self, spec: SheetSpec, columns: _Columns, problems: list[ScoreProblem]) -> None:
         self.columns = columns
@@ -225,23 +242,52 @@ class _Rows:
             for index, key, header, full_mark in columns.subjects
         ]
         self.absent_read: dict[tuple[type, object], bool | str] = {}
+        # the mark cells of a row, subjects then 缺考, as one tuple (at least two cells)
+        self.mark_cells = itemgetter(*(s[0] for s in columns.subjects), columns.absent)
+        self.readings: dict[tuple[Any, ...], _Reading] = {}
+        self.meanings: dict[tuple[Any, ...], Marks] = {}  # (absent, *scores) → shared Marks
+        self.typed_readings: dict[tuple[tuple[Any, ...], tuple[type, ...]], _Reading] = {}
 
     def problem(self, number: int, index: int, column: str, message: str) -> None:
         self.problems.append(ScoreProblem(SCORES_SHEET, number, column, message, index + 1))
 
-    def check(self, number: int, values: list[Any]) -> None:
-        width = self.columns.width
-        if len(values) < width:
-            values = [*values, *[None] * (width - len(values))]
-        admission = _cell_text(values[self.columns.admission])
-        if not admission and all(_cell_text(v) == "" for v in values[:width]):
-            return
-        before = len(self.problems)
-        candidate = self._candidate(number, admission, values)
-        absent = self._absent(number, values)
-        scores = self._scores(number, values, absent)
-        if len(self.problems) == before and candidate is not None:
-            self.parsed.append(ScoreRow(number, admission, Marks(absent is True, scores)))
+    def check_all(self, rows: list[list[Any]]) -> None:
+        """Every data row; ``rows`` starts at the sheet's row 2."""
+        columns = self.columns
+        width, at_admission = columns.width, columns.admission
+        at_name, at_id = columns.name, columns.id_number
+        listed, seen, parsed = self.listed.get, self.seen, self.parsed
+        mark_cells, readings, problem = self.mark_cells, self.readings, self.problem
+        new_row = _new_score_row
+        for number, row in enumerate(rows, start=2):
+            values = row if len(row) >= width else [*row, *[None] * (width - len(row))]
+            admission = values[at_admission]
+            admission = admission.strip() if type(admission) is str else normalise.text(admission)
+            candidate = listed(admission)
+            if (
+                candidate is not None
+                and admission not in seen
+                and values[at_name] == candidate.name
+                and values[at_id] == candidate.id_number
+            ):
+                seen[admission] = number
+                good = True
+            else:
+                if not admission and all(_cell_text(v) == "" for v in values[:width]):
+                    continue
+                before = len(self.problems)
+                good = self._candidate(number, admission, values) is not None
+                good = good and len(self.problems) == before
+            cells = mark_cells(values)
+            reading = readings.get(cells)
+            if reading is None or reading is _BY_TYPE:
+                reading = self._reading(cells)
+            marks, why = reading
+            if why:
+                for index, column, message in why:
+                    problem(number, index, column, message)
+            elif good:
+                parsed.append(new_row((number, admission, marks)))
 
     def _candidate(self, number: int, admission: str, values: list[Any]) -> Candidate | None:
         """The listed candidate of a row seen for the first time, with its name and ID number as
@@ -268,42 +314,67 @@ class _Rows:
             self.problem(number, columns.id_number, ID_COLUMN, why)
         return candidate
 
-    def _absent(self, number: int, values: list[Any]) -> bool | str:
-        value = values[self.columns.absent]
-        cache_key = (type(value), value)
-        absent = self.absent_read.get(cache_key)
-        if absent is None:
-            absent = self.absent_read[cache_key] = normalise.absent(value)
-        if isinstance(absent, str):
-            self.problem(number, self.columns.absent, ABSENT_COLUMN, absent)
-        return absent
+    def _reading(self, cells: tuple[Any, ...]) -> "_Reading":
+        """The reading of cells not seen before, remembered. Cells are compared by value, and
+        ``True == 1 == 1.0``: where a cell is 0 or 1 (a number or a tick box) the reading is
+        remembered under the cells with their types, and the plain key says to look there."""
+        if 0 in cells or 1 in cells:  # by value: a 0/1 number or a tick box, never text
+            self.readings[cells] = _BY_TYPE
+            typed = (cells, tuple(map(type, cells)))
+            reading = self.typed_readings.get(typed)
+            if reading is None:
+                reading = self.typed_readings[typed] = self._read_marks(cells)
+            return reading
+        reading = self.readings[cells] = self._read_marks(cells)
+        return reading
 
-    def _scores(self, number: int, values: list[Any], absent: bool | str) -> dict[str, Decimal]:
+    def _read_marks(self, cells: tuple[Any, ...]) -> "_Reading":
+        """One combination of mark cells: its ``Marks``, or its problems (position, column,
+        message) — the 缺考 cell's, then each subject's in template order. Combinations that
+        mean the same (85 and "８５") get the same ``Marks``: what is done per distinct marks
+        downstream (grading, the digest) is then done once."""
+        why: list[tuple[int, str, str]] = []
+        absent = self._absent(cells[-1])
+        if type(absent) is str:
+            why.append((self.columns.absent, ABSENT_COLUMN, absent))
         scores: dict[str, Decimal] = {}
         missing: list[tuple[int, str]] = []
-        for index, key, header, full_mark, read in self.subjects:
-            cell = values[index]
-            cache_key = (type(cell), cell)
-            if cache_key in read:
-                value = read[cache_key]
-            else:
-                value = read[cache_key] = normalise.score(cell, full_mark)
-            if value is None:
+        for (index, key, header, full_mark, read), cell in zip(self.subjects, cells, strict=False):
+            value = read.get((type(cell), cell), _UNREAD)
+            if value is _UNREAD:
+                value = read[(type(cell), cell)] = normalise.score(cell, full_mark)
+            if type(value) is Decimal:
+                if absent is True:
+                    why.append((index, header, "已标记缺考，不应填写成绩"))
+                else:
+                    scores[key] = value
+            elif value is None:
                 missing.append((index, header))
-            elif isinstance(value, str):
-                self.problem(number, index, header, value)
-            elif absent is True:
-                self.problem(number, index, header, "已标记缺考，不应填写成绩")
             else:
-                scores[key] = value
+                why.append((index, header, value))
         if missing and absent is False:
-            if len(missing) == len(self.subjects):
-                index, header = missing[0]
-                self.problem(number, index, header, "未填写成绩；缺考请在“缺考”列填“是”")
-            else:
-                for index, header in missing:
-                    self.problem(number, index, header, "缺少该科目成绩")
-        return scores
+            why.extend(self._missing(missing))
+        if why:
+            return None, tuple(why)
+        meaning = (absent, *scores.values())  # the subjects in template order
+        marks = self.meanings.get(meaning)
+        if marks is None:
+            marks = self.meanings[meaning] = Marks(absent is True, scores)
+        return marks, ()
+
+    def _absent(self, cell: object) -> bool | str:
+        cache_key = (type(cell), cell)
+        absent = self.absent_read.get(cache_key)
+        if absent is None:
+            absent = self.absent_read[cache_key] = normalise.absent(cell)
+        return absent
+
+    def _missing(self, missing: list[tuple[int, str]]) -> list[tuple[int, str, str]]:
+        """A row not absent with blank subjects: every subject blank is one problem."""
+        if len(missing) == len(self.subjects):
+            index, header = missing[0]
+            return [(index, header, f"未填写成绩；缺考请在“{ABSENT_COLUMN}”列填“是”")]
+        return [(index, header, "缺少该科目成绩") for index, header in missing]
 
     def name_strangers(self, foreign: ForeignLookup | None) -> None:
         """Admission numbers not on this exam's list: one lookup says which are another exam's."""

@@ -5,8 +5,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property
-from operator import attrgetter
-from typing import Any
+from operator import itemgetter
+from typing import Any, NamedTuple
 
 from server.services.errors import AppError
 from server.services.scoresheets.spec import canonical
@@ -38,14 +38,16 @@ class ScoreProblem:
 
 @dataclass(frozen=True)
 class Marks:
-    """One candidate's result as typed: absent, or a score per subject key."""
+    """One candidate's result as typed: absent, or a score per subject key. The reader gives
+    the rows that typed the same marks one shared ``Marks``: treat ``scores`` as read-only."""
 
     absent: bool
     scores: Mapping[str, Decimal]
 
 
-@dataclass(frozen=True)
-class ScoreRow:
+class ScoreRow(NamedTuple):
+    """One good row: where it is, whose it is, what it says (a tuple: one is made per row)."""
+
     row: int
     admission_number: str
     marks: Marks
@@ -76,9 +78,13 @@ class ScoreImport:
     @cached_property
     def digest(self) -> str:
         lines = [str(self.exam_id)]
-        for row in sorted(self.rows, key=attrgetter("admission_number")):
-            scores = ",".join([f"{k}={canonical(v)}" for k, v in sorted(row.marks.scores.items())])
-            lines.append(f"{row.admission_number}|{row.marks.absent:d}|{scores}")
+        tails: dict[int, str] = {}  # per shared Marks (alive with the rows): "|absent|scores"
+        for _, admission, marks in sorted(self.rows, key=itemgetter(1)):
+            tail = tails.get(id(marks))
+            if tail is None:
+                scores = ",".join([f"{k}={canonical(v)}" for k, v in sorted(marks.scores.items())])
+                tail = tails[id(marks)] = f"|{marks.absent:d}|{scores}"
+            lines.append(admission + tail)
         return hashlib.sha256("\n".join(lines).encode()).hexdigest()
 
     def counts(self) -> dict[str, int]:

@@ -12,6 +12,7 @@ import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
+from typing import NamedTuple
 
 SCORES_SHEET = "成绩"
 NOTES_SHEET = "填写说明"
@@ -43,8 +44,9 @@ class Subject:
         return f"{self.name}（满分{_plain(self.full_mark)}）"
 
 
-@dataclass(frozen=True)
-class Candidate:
+class Candidate(NamedTuple):
+    """One listed candidate as the sheet shows them (a tuple: an exam lists 20,000)."""
+
     admission_number: str
     name: str
     id_number: str
