@@ -222,7 +222,7 @@ def test_the_chain_through_the_desk(
     assert "已选 4 人" in picker.seats.text()
     with qtbot.waitSignal(exams.candidates_loaded, timeout=WAIT):
         qtbot.mouseClick(picker.add_button, Qt.MouseButton.LeftButton)
-    assert not picker.isVisible()
+    qtbot.waitUntil(lambda: exams.findChildren(CandidatePicker) == [], timeout=WAIT)  # deleted
     assert exams.exam.candidates == 4
     assert sorted(c.name for c in exams.candidates.rows) == sorted(CANDIDATES)
 
@@ -366,6 +366,7 @@ def test_the_chain_through_the_desk(
         with qtbot.waitSignal(inbox.loaded, timeout=WAIT):
             review.close()
     qtbot.waitUntil(lambda: reviews() == [], timeout=WAIT)
+    qtbot.waitUntil(lambda: inbox.findChildren(ReviewDialog) == [], timeout=WAIT)
 
     # 5. 保安员资格证 on the clerk's desk: the two cards, 待制证, each with its photo
     cards = go(clerk, "certificates")
@@ -390,6 +391,7 @@ def test_the_chain_through_the_desk(
     assert preview.views["front"].face.photo is not None
     assert qr_on_widget(preview.views["back"]) == [by_name[PASSED[0]].payload]
     preview.close()
+    qtbot.waitUntil(lambda: cards.findChildren(CardPreviewDialog) == [], timeout=WAIT)
 
     # 打印 on the card printer (制证机): real bytes through the simulated Evolis
     def print_to(channel: PrintChannel) -> Callable[[PrintDialog], None]:
