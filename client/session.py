@@ -106,13 +106,15 @@ class Session:
         reauth: bool = True,
     ) -> Job:
         """Queue ``job``; errors reach ``on_error`` as ``ApiError``. If the session has ended
-        while signed in, ask for the password over ``parent`` and run the job once more."""
+        while signed in, ask for the password over ``parent`` and run the job once more. The
+        handlers are those of ``parent``: once it has been deleted (a dialog closed meanwhile)
+        they are not called."""
 
         def failed(err: Exception) -> None:
             if reauth and self._ended(err) and self.reauthenticate is not None:
                 assert isinstance(err, ApiError)
                 if self.reauthenticate(self, parent, err.message):
-                    self._submit(job, on_success, failed_again, on_progress)
+                    self._submit(job, on_success, failed_again, on_progress, parent)
                     return
             failed_again(err)
 
@@ -120,12 +122,14 @@ class Session:
             if on_error is not None:
                 on_error(as_api_error(err))
 
-        return self._submit(job, on_success, failed, on_progress)
+        return self._submit(job, on_success, failed, on_progress, parent)
 
     def _ended(self, err: Exception) -> bool:
         return isinstance(err, ApiError) and err.session_ended and self.me is not None
 
-    def _submit(self, job: Job, ok: Handler | None, err: Handler, progress: Handler | None) -> Job:
+    def _submit(
+        self, job: Job, ok: Handler | None, err: Handler, progress: Handler | None, owner: Any
+    ) -> Job:
         if isinstance(job, ApiJob):
             job.api = self.api
-        return self.runner.submit(job, ok, err, progress)
+        return self.runner.submit(job, ok, err, progress, owner)

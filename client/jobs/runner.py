@@ -5,7 +5,9 @@ were submitted, so a device never sees two conversations at once and the server 
 requests in the clerk's order; different resources run side by side. Results, errors and
 progress cross back to the UI thread as queued signals of one bridge object living there, so
 every handler runs on the UI thread. ``busy_changed`` drives the busy indicator (quiet jobs, the
-bell's poll, neither show it nor are cancelled by its button).
+bell's poll, neither show it nor are cancelled by its button). A job submitted for an ``owner``
+(the widget whose handlers it calls) reports nothing once that widget has been deleted: a dialog
+closed while its requests were under way is deleted, and its handlers must not run on it.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QCoreApplication, QObject, QRunnable, QThreadPool, Signal
 
 from client.jobs.job import Job
@@ -49,6 +52,12 @@ class _Entry:
     on_success: Handler | None
     on_error: Handler | None
     on_progress: Handler | None
+    owner: QObject | None = None
+
+    def heard(self) -> bool:
+        """Whether the handlers may run: not cancelled, and the owner (if any) not deleted."""
+        job, owner = self.job, self.owner
+        return not job.cancelled and (owner is None or shiboken6.isValid(owner))
 
 
 class JobRunner(QObject):
@@ -78,11 +87,14 @@ class JobRunner(QObject):
         on_success: Handler | None = None,
         on_error: Handler | None = None,
         on_progress: Handler | None = None,
+        owner: object = None,
     ) -> Job:
-        """Queue ``job`` behind the others of its resource; handlers run on the UI thread."""
+        """Queue ``job`` behind the others of its resource; handlers run on the UI thread, and
+        not at all once ``owner`` (a QObject; anything else is ignored) has been deleted."""
         job.report = lambda value: self._bridge.progress.emit(job, value)
+        kept = owner if isinstance(owner, QObject) else None
         self._queues.setdefault(job.resource, deque()).append(
-            _Entry(job, on_success, on_error, on_progress)
+            _Entry(job, on_success, on_error, on_progress, kept)
         )
         self._pump(job.resource)
         self._update_busy()
@@ -142,12 +154,12 @@ class JobRunner(QObject):
         self._pump(job.resource)
         self._update_busy()
         callback = getattr(entry, handler)
-        if callback is not None and not job.cancelled:
+        if callback is not None and entry.heard():
             callback(value)
 
     def _progress(self, job: Job, value: Any) -> None:
         entry = self._running.get(job.resource)
-        if entry is not None and entry.job is job and entry.on_progress and not job.cancelled:
+        if entry is not None and entry.job is job and entry.on_progress and entry.heard():
             entry.on_progress(value)
 
     def _update_busy(self) -> None:

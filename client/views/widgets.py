@@ -101,6 +101,17 @@ def ok_cancel(
     return buttons
 
 
+def open_dialog(dialog: QDialog) -> QDialog:
+    """Show a dialog that a page makes for one use (a review, a card's preview, 新增考试)
+    window-modal (``QDialog.open``), deleted once it closes: a page makes a new one each time,
+    and one kept as the page's child would hold what it loaded (a review's page images, a
+    card's photo) for the rest of the session. The answers of its requests still under way are
+    then dropped (``JobRunner``: their owner has gone)."""
+    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    dialog.open()
+    return dialog
+
+
 def confirm(
     parent: QWidget, title: str, text: str, action: str = "确定", *, details: str = ""
 ) -> bool:
@@ -117,7 +128,9 @@ def confirm(
     box.setDefaultButton(no)
     box.setEscapeButton(no)
     box.exec()
-    return box.clickedButton() is yes
+    agreed = box.clickedButton() is yes
+    box.deleteLater()  # not one more child of the page per question asked
+    return agreed
 
 
 def show_action_state(button: QAbstractButton, state: "ActionState", tip: str = "") -> None:

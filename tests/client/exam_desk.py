@@ -81,13 +81,17 @@ class ExamDesk:
         return app_id
 
 
-def build_exam_desk(admin: ApiClient, prefix: str) -> ExamDesk:
+def build_exam_desk(
+    admin: ApiClient, prefix: str, permissions: list[str] | None = None
+) -> ExamDesk:
+    """The approval world of ``prefix`` and a city exam clerk holding ``permissions`` (by
+    default ``EXAM_CLERK_PERMISSIONS``)."""
     world = build_desk_world(admin, prefix)
     role = admin.create_role(
         RoleCreate(
             name=f"考试民警{prefix}",
             org_id=world.orgs["root"],
-            permissions=EXAM_CLERK_PERMISSIONS,
+            permissions=permissions or EXAM_CLERK_PERMISSIONS,
             data_scope=DataScope(kind="own_subtree"),
         )
     )

@@ -5,7 +5,8 @@ import threading
 import time
 
 import pytest
-from PySide6.QtCore import QThread
+import shiboken6
+from PySide6.QtCore import QObject, QThread
 
 from client.jobs.job import Job, device
 from client.jobs.runner import JobRunner
@@ -78,6 +79,24 @@ def test_cancelling_drops_queued_and_running_results(qtbot, runner: JobRunner) -
     assert done == ["after"]  # the running one finished, unheard; the queued one never ran
     assert "queued" not in [label for _, label, _ in log]
     assert running.cancelled and queued.cancelled and not after.cancelled
+
+
+def test_the_results_of_a_deleted_owner_are_dropped(qtbot, runner: JobRunner) -> None:  # type: ignore[no-untyped-def]
+    """A dialog closed (and deleted) while its job runs hears nothing: no handler runs against
+    a widget that has gone; the queue goes on."""
+    log: list = []
+    heard: list[str] = []
+    gate = threading.Event()
+    owner, other = QObject(), QObject()
+    runner.submit(Step("gone", log, gate=gate), heard.append, heard.append, heard.append, owner)
+    runner.submit(Step("broke", log, fail=True), heard.append, heard.append, owner=owner)
+    runner.submit(Step("kept", log), heard.append, owner=other)
+    qtbot.waitUntil(lambda: bool(log), timeout=5000)
+    shiboken6.delete(owner)
+    gate.set()
+    assert runner.wait(5000)
+    assert heard == ["kept"]
+    assert [label for kind, label, _ in log if kind == "end"] == ["gone", "broke", "kept"]
 
 
 def test_errors_and_progress_arrive_on_the_ui_thread(qtbot, runner: JobRunner) -> None:  # type: ignore[no-untyped-def]

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from io import BytesIO
 
 import pytest
+import shiboken6
 from PySide6.QtCore import QBuffer, QIODevice, Qt
 from PySide6.QtGui import QColor, QImage
 from PySide6.QtWidgets import QFileDialog
@@ -313,6 +314,33 @@ def test_materials_page_by_page_zoom_and_rotate(qtbot, world: DeskWorld, desk) -
     assert (image.width(), image.height()) == (300, 200)
     viewer.view.rotate_by(90)
     assert viewer.view.rotation == 90
+
+
+def test_a_review_closed_from_the_inbox_is_deleted_with_its_pages(
+    qtbot, world: DeskWorld, desk
+) -> None:  # type: ignore[no-untyped-def]
+    """The inbox opens a new review each time: a closed one is deleted, with the page images it
+    rendered, not kept under the page for the rest of the day. One closed before its requests
+    came back drops their answers quietly."""
+    app_id = world.submit(BusinessType.company_licence)["id"]
+    world.admin.upload_material(app_id, "申请书", "申请书.pdf", _pdf(3))
+    page = InboxPage(desk("county"))
+    qtbot.addWidget(page)
+    qtbot.waitUntil(lambda: any(r.id == app_id for r in page.model.rows), timeout=WAIT)
+    row = next(i for i, r in enumerate(page.model.rows) if r.id == app_id)
+    dialog = page.open_review(row)
+    dialog.tabs.setCurrentWidget(dialog.materials)
+    qtbot.waitUntil(lambda: dialog.materials.page_count == 3, timeout=WAIT)
+    dialog.close()
+    qtbot.waitUntil(lambda: not shiboken6.isValid(dialog), timeout=WAIT)
+    assert page.findChildren(ReviewDialog) == []
+
+    hasty = page.open_review(row)  # closed at once: its detail and progress still on the way
+    hasty.close()
+    qtbot.waitUntil(lambda: not shiboken6.isValid(hasty), timeout=WAIT)
+    assert page.session.runner.busy  # the answers arrive for a dialog that has gone
+    page.session.runner.wait(WAIT)
+    assert page.findChildren(ReviewDialog) == []
 
 
 def test_inbox_filters_and_overdue_rows(qtbot, world: DeskWorld, desk) -> None:  # type: ignore[no-untyped-def]

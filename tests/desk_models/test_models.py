@@ -212,7 +212,7 @@ def test_enrolment_model_queues_on_the_module_port_and_reports_prompts() -> None
 class SyncRunner:
     """Runs each job at once, on this thread (the session needs only ``submit``)."""
 
-    def submit(self, job: Job, ok: Any, err: Any, progress: Any = None) -> Job:
+    def submit(self, job: Job, ok: Any, err: Any, progress: Any = None, owner: Any = None) -> Job:
         try:
             value = job.run()
         except Exception as error:

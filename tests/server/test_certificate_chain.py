@@ -109,13 +109,17 @@ def offline(run_cli: Cli, keys: Path, status_list: Path) -> Callable[[str, bool]
     return run
 
 
-def refused_offline(keys: Path, status_list: Path, text: str) -> str:
+def verified_offline(keys: Path, status_list: Path, text: str, *, valid: bool) -> str:
     """The same command run in this process (a new process spends seconds importing the
-    server): it must exit 1; returns its report."""
+    server): it must exit 0 for a valid card, 1 otherwise; returns its report."""
     args = ["--public-keys", str(keys), "--status-list", str(status_list)]
     result = CliRunner().invoke(cli_app, ["certificate", "verify", text, *args])
-    assert result.exit_code == 1, result.output
+    assert result.exit_code == (0 if valid else 1), result.output
     return result.output
+
+
+def refused_offline(keys: Path, status_list: Path, text: str) -> str:
+    return verified_offline(keys, status_list, text, valid=False)
 
 
 def verify_api(client: TestClient, payload: str) -> dict[str, Any]:

@@ -32,7 +32,7 @@ from client.views.exporting import run_export
 from client.views.paged_table import PagedTable
 from client.views.status import StatusLabel
 from client.views.style import FILTER_COMBO_WIDTH, SEARCH_FIELD_WIDTH
-from client.views.widgets import DateRange, confirm
+from client.views.widgets import DateRange, confirm, open_dialog
 from shared.approvals import ApplicationStatus, InboxBox
 from shared.enums import BusinessType
 from shared.schemas.applications import InboxCounts, InboxPage
@@ -204,7 +204,7 @@ class InboxPage(QWidget):
         dialog = ReviewDialog(self.session, application.id, self)
         dialog.model.acted.connect(lambda _message: self.reload())  # keep the list true
         dialog.finished.connect(lambda _code: self.reload())
-        dialog.open()
+        open_dialog(dialog)
         return dialog
 
     def selected_rows(self) -> list[Any]:

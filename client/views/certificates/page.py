@@ -54,7 +54,7 @@ from client.views.exporting import run_export
 from client.views.paged_table import PagedTable
 from client.views.status import StatusLabel
 from client.views.style import FILTER_COMBO_WIDTH, SEARCH_FIELD_WIDTH
-from client.views.widgets import DateRange
+from client.views.widgets import DateRange, open_dialog
 from shared.certificates import CertificateStatus, PrintChannel, PrintState
 from shared.regions import region_table
 from shared.schemas.certificates import CertificatePublic
@@ -283,7 +283,7 @@ class CertificatePage(QWidget):
         if card is None:
             return None
         dialog = CertificateDetailDialog(self.session, card, self)
-        dialog.open()
+        open_dialog(dialog)
         return dialog
 
     def preview(self) -> None:
@@ -297,7 +297,7 @@ class CertificatePage(QWidget):
             if not shown.printable and face.photo is not None:
                 dialog.setWindowTitle(f"{dialog.windowTitle()}（{shown.not_printable}）")
             self.status.info("")
-            dialog.open()
+            open_dialog(dialog)
 
         self.status.info("正在读取证件…")
         self.session.run(PrepareCard(card.id), show, self.status.error, parent=self)

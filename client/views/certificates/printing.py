@@ -38,7 +38,7 @@ from client.jobs.certificate_jobs import (
 )
 from client.session import Session
 from client.views import style
-from client.views.widgets import guard_enter, ok_cancel
+from client.views.widgets import guard_enter, ok_cancel, open_dialog
 from shared.certificates import PrintChannel, PrintState
 from shared.schemas.certificates import CertificatePublic
 
@@ -212,7 +212,7 @@ class PrintFlow(QObject):
         on the configured card printer."""
         self.channel, self.reason = channel, reason
         self.pdf_path, self.printer = pdf_path, printer
-        self.progress.open()
+        open_dialog(self.progress)  # its outcome stays on screen until the clerk closes it
         self.progress.progress("正在读取证件信息", 0.05)
         self._run(PrepareCard(self.card.id), self._prepared, self._refused)
 

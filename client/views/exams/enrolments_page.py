@@ -35,7 +35,7 @@ from client.views.exporting import run_export
 from client.views.paged_table import PagedTable
 from client.views.status import StatusLabel
 from client.views.style import CHIPS_PER_ROW, SEARCH_FIELD_WIDTH
-from client.views.widgets import confirm
+from client.views.widgets import confirm, open_dialog
 from shared.exams import EnrolmentStatus
 
 PAYMENT = EnrolmentStatus.payment.value
@@ -181,7 +181,7 @@ class EnrolmentsPage(QWidget):
         dialog = ReviewDialog(self.session, row.application_id, self, view_only=True)
         dialog.setWindowTitle(f"查看报名 · {row.name}（{row.status_label}）")
         dialog.finished.connect(lambda _code: self.load())
-        dialog.open()
+        open_dialog(dialog)
         return dialog
 
     def confirm_payment(self) -> None:

@@ -41,7 +41,7 @@ from client.views.exams.exam_dialog import ExamDialog
 from client.views.paged_table import PagedTable
 from client.views.status import StatusLabel
 from client.views.style import EXAM_SPLIT
-from client.views.widgets import confirm, not_on_enter
+from client.views.widgets import confirm, not_on_enter, open_dialog
 from shared.errors import ErrorCode
 from shared.exams import ExamStatus
 from shared.schemas.exams import ExamPublic
@@ -226,7 +226,7 @@ class ExamsPage(QWidget):
             return None
         dialog = ExamDialog(self.session, self.rules, self._org_name(), parent=self)
         dialog.accepted.connect(lambda: self._created(dialog))
-        dialog.open()
+        open_dialog(dialog)
         return dialog
 
     def _created(self, dialog: ExamDialog) -> None:
@@ -261,7 +261,7 @@ class ExamsPage(QWidget):
                 self._changed(dialog.saved, f"已保存考试“{dialog.saved.name}”")
 
         dialog.accepted.connect(saved)
-        dialog.open()
+        open_dialog(dialog)
         return dialog
 
     def pick(self) -> CandidatePicker | None:
@@ -275,7 +275,7 @@ class ExamsPage(QWidget):
             self._changed(picker.exam, f"已添加考生，现有 {picker.exam.candidates} 人")
 
         picker.accepted.connect(added)
-        picker.open()
+        open_dialog(picker)
         return picker
 
     def selected_candidates(self) -> list[Any]:

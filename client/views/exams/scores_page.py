@@ -45,7 +45,7 @@ from client.models.scores import ScoreGrid, counts_message, problem_rows
 from client.session import Session
 from client.views.status import StatusLabel
 from client.views.style import EXAM_COMBO_WIDTH, SCORE_PROBLEMS_DIALOG
-from client.views.widgets import confirm, guard_enter, not_on_enter, ok_cancel
+from client.views.widgets import confirm, guard_enter, not_on_enter, ok_cancel, open_dialog
 from shared.errors import ErrorCode
 from shared.schemas.exams import ScoresAmend
 
@@ -411,7 +411,7 @@ class ScoresPage(QWidget):
         self.status.error(err)
         self.problems = ProblemsDialog(self, err.message, problem_rows(err.details))
         self.problems.save_errors.clicked.connect(lambda: self.save_errors(exam_id, path))
-        self.problems.open()
+        open_dialog(self.problems)
         self.imported.emit()
 
     def save_errors(self, exam_id: int, source: str) -> None:
