@@ -78,6 +78,7 @@ class AuditAction(LabelledEnum):
     EXAM_SCORES_AMEND = ("exam.scores_amend", "更正成绩")
     CERTIFICATE_PRINT = ("certificate.print", "打印保安员证")
     CERTIFICATE_PRINT_FAILED = ("certificate.print_failed", "保安员证打印未完成")
+    EXAM_CERTIFICATE_REVIEW_REOPEN = ("exam.certificate_review_reopen", "重新提交制证审批")
 
     @classmethod
     def of_application(cls, action: "ApprovalAction") -> "AuditAction":

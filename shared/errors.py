@@ -208,3 +208,18 @@ class ErrorCode(StrEnum):
         "该证书已打印；再次打印请使用补打并填写原因",
     )
     CERTIFICATE_NOT_PRINTED = "CERTIFICATE_NOT_PRINTED", 409, "该证书尚未打印，请直接打印，无需补打"
+    CERTIFICATE_REVIEW_IN_PROGRESS = (
+        "CERTIFICATE_REVIEW_IN_PROGRESS",
+        409,
+        "该报名的制证审批正在办理中，不能重复提交",
+    )
+    ENROLMENT_NOT_CERTIFICATE_REFUSED = (
+        "ENROLMENT_NOT_CERTIFICATE_REFUSED",
+        409,
+        "只有流程状态为“不予制证”的报名才能重新提交制证",
+    )
+    CERTIFICATE_HOLDER_ACTIVE = (
+        "CERTIFICATE_HOLDER_ACTIVE",
+        409,
+        "该人员已持有有效的保安员证，无需重新制证",
+    )

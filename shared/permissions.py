@@ -35,6 +35,7 @@ ACTION_LABELS: dict[str, str] = {
     "cancel": "注销",
     "amend": "更正",
     "reprint": "补打",
+    "resubmit": "重新提交",
 }
 
 
@@ -82,7 +83,8 @@ MODULES: tuple[Module, ...] = (
         "exam_enrolments",
         "保安员资格证考试报名",
         "保安员资格许可",
-        ("view", "export", "confirm_payment", "fingerprint"),
+        ("view", "export", "confirm_payment", "fingerprint", "resubmit"),
+        (("resubmit", "重新提交制证"),),
     ),
     Module(
         "exams",

@@ -34,6 +34,7 @@ from shared.schemas.auth import LoginResponse, VerificationCodeSent
 from shared.schemas.common import Page
 from shared.schemas.exams import (
     CandidateLine,
+    CertificateReviewReopened,
     EnrolmentPage,
     ExamCreate,
     ExamPublic,
@@ -421,6 +422,17 @@ class ApiClient(CertificateCalls):
     def exam_enrolments(self, **params: Any) -> EnrolmentPage:
         """A page of 考试报名 with the counts per pipeline status (under the other filters)."""
         return self._get(EnrolmentPage, "/exam-enrolments", **params)
+
+    def reopen_certificate_review(
+        self, application_id: int, reason: str
+    ) -> CertificateReviewReopened:
+        """重新提交制证 of a 不予制证 enrolment (CERTIFICATE_REVIEW_IN_PROGRESS once it is open)."""
+        raw = self.request(
+            "POST",
+            f"/exam-enrolments/{application_id}/certificate-review",
+            json={"reason": reason},
+        )
+        return CertificateReviewReopened.model_validate(raw)
 
     def pass_rules(self) -> list[PassRulePublic]:
         return [PassRulePublic.model_validate(r) for r in self.request("GET", "/exam-pass-rules")]

@@ -49,6 +49,17 @@ class ExportEnrolments(ApiJob):
         return write_xlsx(self.path, "考试报名", self.columns, rows), self.total
 
 
+class ReopenCertificateReview(ApiJob):
+    """重新提交制证 of one 不予制证 enrolment, with the clerk's reason."""
+
+    def __init__(self, application_id: int, reason: str) -> None:
+        super().__init__()
+        self.application_id, self.reason = application_id, reason
+
+    def call(self, api: ApiClient) -> Any:
+        return api.reopen_certificate_review(self.application_id, self.reason)
+
+
 class LoadPassRules(ApiJob):
     def call(self, api: ApiClient) -> Any:
         return api.pass_rules()

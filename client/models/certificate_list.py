@@ -21,10 +21,10 @@ def _day(value: Any) -> str:
 
 
 COLUMNS = [
-    Column("number", "证书编号", "number"),
+    Column("number", "证书编号", "number", whole=True),
     Column("holder_name", "姓名", "holder_name"),
     Column("gender_label", "性别"),
-    Column("id_number", "身份证号"),
+    Column("id_number", "身份证号", whole=True),
     Column("issuing_authority", "发证机关"),
     Column("issued_at", "发证日期", "issued_at", render=_day),
     Column("edition", "版次"),

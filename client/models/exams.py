@@ -13,7 +13,7 @@ from shared.china_time import china_time
 from shared.exams import EnrolmentStatus, PassRule
 from shared.regions import GROUPING_NAMES, region_table
 
-# the chips of 考试报名, in pipeline order (审批中, 已退回, 已撤回 show only when counted)
+# the chips of 考试报名, in pipeline order (审批中, 不予制证, 已退回, 已撤回 show only when counted)
 PIPELINE = (
     EnrolmentStatus.screening,
     EnrolmentStatus.fingerprint,
@@ -26,7 +26,12 @@ PIPELINE = (
     EnrolmentStatus.awaiting_print,
     EnrolmentStatus.issued,
 )
-OCCASIONAL = (EnrolmentStatus.in_review, EnrolmentStatus.returned, EnrolmentStatus.withdrawn)
+OCCASIONAL = (
+    EnrolmentStatus.in_review,
+    EnrolmentStatus.certificate_refused,
+    EnrolmentStatus.returned,
+    EnrolmentStatus.withdrawn,
+)
 
 
 def day(value: datetime | None) -> str:
@@ -54,7 +59,7 @@ class _HoursColumn(Column):
 ENROLMENT_COLUMNS = [
     Column("number", "申请编号", sort_key="number"),
     Column("name", "姓名", sort_key="name"),
-    Column("id_number", "身份证号"),
+    Column("id_number", "身份证号", whole=True),
     Column("region_code", "所属地区", sort_key="region_code", render=region),
     Column("training_unit", "培训单位"),
     Column("submitted_at", "报名日期", sort_key="submitted_at", render=day),
@@ -146,11 +151,12 @@ class EnrolmentListModel(_WholeText, PagedRows):
 
     def chips(self) -> list[tuple[str | None, str]]:
         """(status or None for 全部, label with its count): the pipeline's statuses always, the
-        occasional ones only when some enrolment has them."""
+        occasional ones when some enrolment has them or the list is filtered by it (the last
+        不予制证 resubmitted, its chip stays, at 0, while chosen)."""
         out: list[tuple[str | None, str]] = [(None, f"全部（{self.counted_total}）")]
         for status in (*PIPELINE, *OCCASIONAL):
             n = self.counts.get(status.value, 0)
-            if status in PIPELINE or n:
+            if status in PIPELINE or n or status.value == self.filters.status:
                 out.append((status.value, f"{status.label}（{n}）"))
         return out
 
@@ -225,7 +231,7 @@ class ExamListModel(_WholeText, PagedRows):
 CANDIDATE_COLUMNS = [
     Column("admission_number", "准考证号"),
     Column("name", "姓名"),
-    Column("id_number", "身份证号"),
+    Column("id_number", "身份证号", whole=True),
     Column("region_code", "所属地区", render=region),
     Column("training_unit", "培训单位"),
     Column("application_number", "申请编号"),
@@ -233,7 +239,7 @@ CANDIDATE_COLUMNS = [
 
 PICKER_COLUMNS = [
     Column("name", "姓名", sort_key="name"),
-    Column("id_number", "身份证号"),
+    Column("id_number", "身份证号", whole=True),
     _HoursColumn("hours_done", "课程学习进度", sort_key="hours_done"),
     Column("training_unit", "培训单位"),
     Column("region_code", "所属地区", sort_key="region_code", render=region),

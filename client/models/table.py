@@ -22,6 +22,9 @@ class Column:
     title: str
     sort_key: str | None = None  # the server's ``sort`` name; None = not sortable
     render: Callable[[Any], str] | None = None
+    whole: bool = False
+    """Never narrowed below its content to fit the view: a value that means nothing cut short
+    (an ID or certificate number). Other columns give way first, down to their heading."""
 
     def text(self, row: Any) -> str:
         value = getattr(row, self.key)

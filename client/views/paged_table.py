@@ -189,13 +189,20 @@ class PagedTable(QWidget):
 
     def fit_columns(self) -> None:
         """Columns as wide as their content, none wider than ``MAX_COLUMN_WIDTH``, and together
-        within the view where that cuts no heading: the column with the most to spare gives way
-        first, so a long name does not push 办理期限 off the screen."""
+        within the view where that cuts no heading and no column kept whole (``Column.whole``:
+        an ID number cut short is no ID number): the column with the most to spare gives way
+        first, so a long name does not push 办理期限 off the screen.
+
+        The widths are the content's (cells and heading), not the sections' as they stand: the
+        last section stretches to fill the view, and counting that stretch as content made the
+        others give way for room nobody needed."""
         header = self.view.horizontalHeader()
-        self.view.resizeColumnsToContents()
         count = header.count()
-        widths = [min(header.sectionSize(i), MAX_COLUMN_WIDTH) for i in range(count)]
-        floors = [min(header.sectionSizeHint(i), w) for i, w in enumerate(widths)]
+        whole = [c < len(self.model.columns) and self.model.columns[c].whole for c in range(count)]
+        heading = [header.sectionSizeHint(c) for c in range(count)]
+        content = [max(self.view.sizeHintForColumn(c), heading[c]) for c in range(count)]
+        widths = [w if whole[c] else min(w, MAX_COLUMN_WIDTH) for c, w in enumerate(content)]
+        floors = [w if whole[c] else min(heading[c], w) for c, w in enumerate(widths)]
         # the vertical scroll bar a full page will show takes its share too
         room = self.view.viewport().width()
         if not self.view.verticalScrollBar().isVisible():

@@ -115,6 +115,7 @@ _ROLES: dict[str, tuple[DataScopeKind, tuple[str, ...]]] = {
             "training_licences:view",
             "exam_enrolments:view",
             "exam_enrolments:export",
+            "exam_enrolments:resubmit",
             "exams:view",
             "exams:create",
             "exams:update",

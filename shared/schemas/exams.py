@@ -47,6 +47,23 @@ class EnrolmentPage(Page[EnrolmentLine]):
     )
 
 
+class CertificateReviewReopen(Input):
+    """重新提交制证 of a 不予制证 enrolment: why its 制证审批 opens again (the cause fixed)."""
+
+    reason: str = Field(min_length=2, max_length=200, title="重新提交原因")
+
+
+class CertificateReviewReopened(Schema):
+    """The 制证审批 opened again: the same application in a new round, back in the inbox."""
+
+    enrolment_id: int
+    review_id: int
+    review_number: str
+    round: int
+    status: EnrolmentStatus = Field(description="报名的流程状态（待制证审批）")
+    status_label: str
+
+
 class ExamCreate(Input):
     name: str = Field(min_length=2, max_length=100, title="考试名称")
     address: str = Field(min_length=2, max_length=200, title="考试地址")

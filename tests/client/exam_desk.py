@@ -20,6 +20,7 @@ EXAM_CLERK_PERMISSIONS = [
     "exam_enrolments:view",
     "exam_enrolments:export",
     "exam_enrolments:confirm_payment",
+    "exam_enrolments:resubmit",
     "exams:view",
     "exams:create",
     "exams:update",

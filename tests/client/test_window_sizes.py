@@ -158,3 +158,41 @@ def test_list_columns_fit_the_view_without_cutting_a_heading(qtbot, prefs: Prefe
     assert sum(widths) <= table.view.viewport().width() + 1
     assert all(w >= header.sectionSizeHint(i) for i, w in enumerate(widths[:-1]))
     assert widths[1] <= MAX_COLUMN_WIDTH  # the long name gave way
+
+
+@dataclass
+class _Person:
+    name: str
+    id_number: str
+    unit: str
+    address: str
+    employer: str
+    due: str
+
+
+def test_a_column_kept_whole_does_not_give_way_to_fit_the_view(qtbot, prefs: Preferences) -> None:  # type: ignore[no-untyped-def]
+    """Too little room for everything: the long texts give way, the ID number does not (it
+    would have, once they were down to its spare), and the stretched last section is no
+    content to make room for."""
+    columns = [
+        Column("name", "姓名"),
+        Column("id_number", "身份证号", whole=True),
+        Column("unit", "培训单位"),
+        Column("address", "住址"),
+        Column("employer", "服务单位"),
+        Column("due", "办理期限"),
+    ]
+    model = PagedRows(columns)
+    table = PagedTable(model, "whole-test", prefs)
+    qtbot.addWidget(table)
+    table.show()
+    long = "杭州市西湖区文三路保安服务培训中心" * 2
+    model.fill([_Person("欧阳娜娜", "33010619900307123X", long, long, long, "2026-05-20")], 1)
+    view, header = table.view, table.view.horizontalHeader()
+    content = [view.sizeHintForColumn(i) for i in range(len(columns))]
+    assert sum(min(w, MAX_COLUMN_WIDTH) for w in content) > view.viewport().width() + 200
+    widths = [header.sectionSize(i) for i in range(len(columns))]
+    assert sum(widths[:-1]) + header.sectionSizeHint(5) <= view.viewport().width() + 1
+    assert widths[1] >= content[1]  # every digit shows
+    assert all(widths[i] < content[i] for i in (2, 3, 4))  # the long texts gave way
+    assert all(w >= header.sectionSizeHint(i) for i, w in enumerate(widths))

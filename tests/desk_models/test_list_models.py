@@ -190,3 +190,20 @@ def test_the_list_models_load_without_qt() -> None:
         " assert not [m for m in sys.modules if m.startswith('PySide6')], 'Qt was imported'"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_enrolment_chips_show_an_occasional_status_when_counted_or_chosen() -> None:
+    from client.models.exams import EnrolmentListModel
+
+    model = EnrolmentListModel()
+    page = SimpleNamespace(items=[], total=1, counts={"certificate_refused": 1, "issued": 0})
+    model.fill_page(page)
+    labels = dict(model.chips())
+    assert labels["certificate_refused"] == "不予制证（1）"
+    assert labels["issued"] == "已发证（0）"  # the pipeline's, always
+    assert "withdrawn" not in labels
+    model.set_filters(status="certificate_refused")
+    model.fill_page(SimpleNamespace(items=[], total=0, counts={"certificate_review": 1}))
+    assert dict(model.chips())["certificate_refused"] == "不予制证（0）"  # chosen: it stays
+    model.set_filters(status=None)
+    assert "certificate_refused" not in dict(model.chips())

@@ -1,15 +1,19 @@
 """Empty → head on both databases, and back down, with models and migrations in agreement."""
 
 import uuid
+from datetime import UTC, datetime
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.orm import Session
 
 from server.db.base import Base
 from server.db.migrate import current_revision, head_revision, upgrade_to_head
 from server.db.session import create_db_engine
+from server.services import bootstrap
+from shared.permissions import all_permissions
 from tests.conftest import PG_ADMIN_URL
 
 TABLES = {
@@ -104,4 +108,59 @@ def test_the_builtin_role_key_is_backfilled(empty_url: str) -> None:
     with engine.connect() as conn:
         keys = dict(conn.execute(text("select id, builtin_key from roles order by id")).all())
     assert keys == {1: "admin", 2: None}
+    engine.dispose()
+
+
+def test_an_upgraded_database_gives_the_builtin_role_every_exam_and_certificate_permission(
+    empty_url: str,
+) -> None:
+    """The only built-in role is the administrator's: ``init-db`` on a database from before the
+    score and certificate permissions makes it whole (the catalogue's later entries included).
+    A role of the site's own keeps what it was given, plus what a migration passed on."""
+    from alembic import command
+
+    from server.db.migrate import alembic_config
+
+    engine = create_db_engine(empty_url)
+    config = alembic_config()
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0010")
+    at = "2026-01-01 00:00:00"
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "insert into orgs (id, parent_id, name, type, region_code, path, depth,"
+                " created_at, updated_at, version) values (1, null, '浙江省公安厅',"
+                " 'province_department', '330000', '/1/', 0, :at, :at, 1)"
+            ),
+            {"at": at},
+        )
+        for role_id, name, key in ((1, "系统管理员", "admin"), (2, "考试民警", None)):
+            conn.execute(
+                text(
+                    "insert into roles (id, org_id, name, builtin_key, data_scope_kind,"
+                    " created_at, updated_at, version) values (:id, 1, :name, :key, 'all',"
+                    " :at, :at, 1)"
+                ),
+                {"id": role_id, "name": name, "key": key, "at": at},
+            )
+            conn.execute(
+                text("insert into role_permissions (role_id, permission) values (:id, :p)"),
+                {"id": role_id, "p": "exam_scores:notify"},
+            )
+    with Session(engine) as session:
+        bootstrap.init_db(engine, session, now=datetime.now(UTC), province="330000")
+    with engine.connect() as conn:
+        held: dict[int, set[str]] = {1: set(), 2: set()}
+        for role_id, permission in conn.execute(
+            text("select role_id, permission from role_permissions")
+        ):
+            held[role_id].add(permission)
+    modules = ("exam_enrolments:", "exams:", "exam_scores:", "certificates:")
+    wanted = {p for p in all_permissions() if p.startswith(modules)}
+    assert "exam_enrolments:resubmit" in wanted and "certificates:reprint" in wanted
+    assert wanted <= held[1] and held[1] == all_permissions()
+    assert held[2] == {"exam_scores:notify", "exam_scores:amend"}  # 0011 passed amend on
+    assert current_revision(engine) == head_revision()
     engine.dispose()

@@ -5,7 +5,8 @@ list; columns sort on the server. Double-click or Enter opens the enrolment's ma
 progress (read-only: approving stays in 通用审批). 缴费确认 confirms the payment of the selected
 rows at the payment step not yet paid, after a confirmation that says how many (the row stays
 待缴费, now 已缴费, until the level-three approval: the server's status is the step); 导出
-writes every matching row."""
+writes every matching row. 重新提交制证 opens the 制证审批 of one 不予制证 enrolment again, once its
+cause is fixed: a reason is asked for, then a confirmation whose default is 取消."""
 
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QButtonGroup,
+    QDialog,
     QFileDialog,
     QGridLayout,
     QHBoxLayout,
@@ -26,9 +28,10 @@ from PySide6.QtWidgets import (
 
 from client.api import ApiError
 from client.jobs.api_jobs import ConfirmPayments
-from client.jobs.exam_jobs import ExportEnrolments, LoadEnrolments
+from client.jobs.exam_jobs import ExportEnrolments, LoadEnrolments, ReopenCertificateReview
 from client.models.exams import EnrolmentListModel
 from client.session import Session
+from client.views.approvals.action_dialogs import ReasonDialog
 from client.views.approvals.review_dialog import ReviewDialog
 from client.views.exams.enrolment_filters import EnrolmentFilterRow
 from client.views.exporting import run_export
@@ -39,6 +42,7 @@ from client.views.widgets import confirm, open_dialog
 from shared.exams import EnrolmentStatus
 
 PAYMENT = EnrolmentStatus.payment.value
+REFUSED = EnrolmentStatus.certificate_refused.value
 
 
 def refusal(err: ApiError) -> str:
@@ -61,6 +65,7 @@ class EnrolmentsPage(QWidget):
         self.session = session
         self.can_pay = session.may("exam_enrolments:confirm_payment")
         self.can_export = session.may("exam_enrolments:export")
+        self.can_resubmit = session.may("exam_enrolments:resubmit")
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel("保安员资格证考试报名", objectName="pageTitle"))
         self.model = EnrolmentListModel()
@@ -86,11 +91,22 @@ class EnrolmentsPage(QWidget):
         self.pay_button.setToolTip("对所选的待缴费人员批量确认缴费（可按住 Ctrl 或 Shift 多选）")
         self.pay_button.clicked.connect(self.confirm_payment)
         self.pay_button.setVisible(self.can_pay)
+        self.resubmit_button = QPushButton("重新提交制证")
+        self.resubmit_button.setToolTip(
+            "“不予制证”的原因消除后（如已更换证件照），将其制证审批重新提交市局审批"
+        )
+        self.resubmit_button.clicked.connect(self.resubmit_certificate)
+        self.resubmit_button.setVisible(self.can_resubmit)
         self.export_button = QPushButton("导出")
         self.export_button.setToolTip("将符合当前筛选条件的全部记录导出为 Excel 文件")
         self.export_button.clicked.connect(self.export)
         self.export_button.setVisible(self.can_export)
-        for button in (self.view_button, self.pay_button, self.export_button):
+        for button in (
+            self.view_button,
+            self.pay_button,
+            self.resubmit_button,
+            self.export_button,
+        ):
             buttons.addWidget(button)
         buttons.addStretch(1)
         layout.addLayout(buttons)
@@ -210,6 +226,44 @@ class EnrolmentsPage(QWidget):
 
         job = ConfirmPayments([row.application_id for row in chosen])
         self.session.run(job, done, lambda err: self.status.error(refusal(err)), parent=self)
+
+    def resubmit_certificate(self) -> None:
+        """重新提交制证 of the one selected 不予制证 enrolment: its reason, then a confirmation."""
+        selected = self.selected_rows()
+        if len(selected) != 1 or selected[0].status != REFUSED:
+            self.status.error("请选择一名流程状态为“不予制证”的报名人员")
+            return
+        row = selected[0]
+        ask = ReasonDialog(
+            "重新提交制证",
+            f"重新提交“{row.name}”制证审批的原因（如已更换证件照、已更正信息）",
+            self,
+        )
+        if ask.exec() != QDialog.DialogCode.Accepted:
+            return
+        reason = ask.value()
+        if not confirm(
+            self,
+            "重新提交制证",
+            f"确定重新提交“{row.name}”（{row.number}）的制证审批？",
+            "重新提交",
+            details=(
+                "制证审批将重新进入通用审批，证件信息和证件照按报名中最新的重新取得。"
+                f"\n原因：{reason}"
+            ),
+        ):
+            return
+
+        def done(result: Any) -> None:
+            self._note = f"已重新提交“{row.name}”的制证审批（{result.review_number}）"
+            self.load()
+
+        self.session.run(
+            ReopenCertificateReview(row.application_id, reason),
+            done,
+            self.status.error,
+            parent=self,
+        )
 
     # -- 导出 ------------------------------------------------------------------------------------
     def export(self) -> None:

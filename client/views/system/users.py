@@ -70,7 +70,7 @@ COLUMNS = [
     Column("name", "姓名", "name"),
     Column("police_number", "警号"),
     Column("org_name", "所属机构"),
-    Column("id_number", "证件号"),
+    Column("id_number", "证件号", whole=True),
     Column("mobile", "联系手机"),
     Column("roles", "角色", render=lambda roles: "、".join(r.name for r in roles)),
     Column("login_count", "登录次数", "login_count"),

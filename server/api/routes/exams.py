@@ -9,20 +9,24 @@ from fastapi import APIRouter, Query
 from sqlalchemy.orm import Session
 
 from server.api.deps import NowDep, SessionDep, permission, read_only
+from server.api.openapi import raises
 from server.api.params import Search, Sort
 from server.api.responses import ModelRoute
 from server.db.approval_models import Application
 from server.db.exam_models import Exam, ExamCandidate
 from server.services.approvals.access import sees_full_identity
 from server.services.authz import Principal
-from server.services.exams import enrolments, rules, scheduling
+from server.services.exams import certification, enrolments, rules, scheduling
 from server.services.paging import PageNumber, PageRequest
+from shared.errors import ErrorCode
 from shared.exams import EnrolmentStatus, ExamResult, ExamStatus
 from shared.masking import mask_id_number
 from shared.schemas.common import Id, Page
 from shared.schemas.exams import (
     CandidateLine,
     CandidatesChange,
+    CertificateReviewReopen,
+    CertificateReviewReopened,
     EnrolmentPage,
     ExamCancel,
     ExamCreate,
@@ -64,6 +68,28 @@ def list_enrolments(
     return EnrolmentPage(
         items=items, total=total, page=page, page_size=request.limit, counts=counts
     )
+
+
+@router.post(
+    "/exam-enrolments/{application_id}/certificate-review",
+    response_model=CertificateReviewReopened,
+    openapi_extra=raises(
+        ErrorCode.CERTIFICATE_REVIEW_IN_PROGRESS,
+        ErrorCode.ENROLMENT_NOT_CERTIFICATE_REFUSED,
+        ErrorCode.CERTIFICATE_HOLDER_ACTIVE,
+    ),
+)
+def reopen_certificate_review(
+    application_id: Id,
+    body: CertificateReviewReopen,
+    principal: Annotated[Principal, permission("exam_enrolments:resubmit")],
+    session: SessionDep,
+    now: NowDep,
+) -> CertificateReviewReopened:
+    """重新提交制证：流程状态为“不予制证”的报名，在原因（如照片已更换、信息已更正）消除后，
+    其制证审批以新的一轮重新进入通用审批，证件信息和证件照按报名重新取得；须填写原因，记入审批进度和审计日志。
+    只能从“不予制证”提交一次：重复或同时提交答 409 CERTIFICATE_REVIEW_IN_PROGRESS。"""
+    return certification.reopen_review(session, principal, application_id, body.reason, now=now)
 
 
 @read_only(router, "/exam-pass-rules", response_model=list[PassRulePublic])

@@ -15,6 +15,7 @@ from typing import Any, cast
 
 from sqlalchemy import Table, insert
 from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm.exc import StaleDataError
 
 from server.db.approval_models import Application, ApplicationPerson, WorkflowDefinition
 from server.services import audit
@@ -301,6 +302,56 @@ def resubmit(
     return application
 
 
+def reopen_by_system(
+    session: Session,
+    actor: audit.Actor,
+    application: Application,
+    data: ApplicationCreate,
+    *,
+    now: datetime,
+    submitter: Submitter,
+    opinion: str,
+    taken: ErrorCode,
+) -> Application:
+    """A returned application of a ``SYSTEM_OPENED`` type comes back for a new round on the
+    server's initiative (D14, 重新提交制证): the form and people the server derives again in
+    ``data``, the first step of the version it began with, ``opinion`` (why) in the log.
+    Nobody edits the form, so 不同意 stays final for an applicant's correction.
+
+    The row is claimed at the version read, before anything else is written: of two calls at
+    once one opens the round and the other gets ``taken`` with nothing written (on PostgreSQL
+    the second waits on the row lock, then finds the version moved; SQLite serialises the
+    writes). Does not commit."""
+    business_type = BusinessType(application.business_type)
+    if business_type not in SYSTEM_OPENED:
+        raise ValueError(f"{business_type} is resubmitted by its applicant")
+    if application.status != ApplicationStatus.returned:
+        raise AppError(taken)
+    form = _check_form(business_type, data.form)
+    _check_persons(business_type, data.persons)
+    before = snapshot(application)
+    application.round += 1
+    application.form = form
+    application.applicant_name = data.applicant_name
+    application.applicant_code = data.applicant_code.upper()
+    application.status = ApplicationStatus.in_review
+    application.round_started_at = now
+    application.decided_at = None
+    application.updated_at = now
+    try:
+        session.flush()
+    except StaleDataError:
+        session.rollback()
+        raise AppError(taken) from None
+    application.persons.extend(_person_rows(application, data.persons))
+    session.flush()
+    _start_round(
+        session, actor, application, ApprovalAction.resubmit, now, submitter,
+        before=before, opinion=opinion,
+    )  # fmt: skip
+    return application
+
+
 def _start_round(
     session: Session,
     actor: audit.Actor,
@@ -311,10 +362,12 @@ def _start_round(
     *,
     before: dict[str, Any] | None = None,
     routes: dict[AuthorityLevel, int] | None = None,
+    opinion: str | None = None,
 ) -> None:
     """The submission in the log, the first step opened, the audit entry: how a first
     submission, a resubmission and a system-opened application start their round (``routes``:
-    the bureaus already looked up). The caller commits."""
+    the bureaus already looked up; ``opinion``: why it comes back, if said). The caller
+    commits."""
     write_log(
         session,
         application,
@@ -323,6 +376,7 @@ def _start_round(
         actor_id=submitter.user_id,
         actor_name=submitter.name,
         actor_role=submitter.role,
+        opinion=opinion,
     )
     process = process_of(application)
     open_step(session, application, process, process.first, now, routes)

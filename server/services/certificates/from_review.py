@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, select
 from sqlalchemy.orm import Session
 
 from server.db.approval_models import Application, Material
@@ -40,17 +40,21 @@ class CertificateIssuing:
     number_format: str = DEFAULT_NUMBER_FORMAT
 
 
+def is_photo() -> ColumnElement[bool]:
+    """A material that is a 证件照: so titled, and a JPEG or PNG."""
+    return and_(
+        Material.title.startswith(PHOTO_TITLE, autoescape=True),
+        Material.media_type.in_(PHOTO_KINDS),
+    )
+
+
 def photo_ref(session: Session, application_ids: Sequence[int]) -> str | None:
     """The SHA-256 (materials store key) of the newest photo among the first of
     ``application_ids`` that has one; None when none has."""
     for application_id in application_ids:
         found = session.scalar(
             select(Material.sha256)
-            .where(
-                Material.application_id == application_id,
-                Material.title.startswith(PHOTO_TITLE, autoescape=True),
-                Material.media_type.in_(PHOTO_KINDS),
-            )
+            .where(Material.application_id == application_id, is_photo())
             .order_by(Material.id.desc())
             .limit(1)
         )

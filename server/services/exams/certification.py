@@ -10,6 +10,12 @@ Idempotent: an enrolment that already has a review (in review, approved or not) 
 one (a unique index holds it on both engines), nor does a person who already holds an active
 certificate. The enrolment's 证件照 is copied to the review as a material row (same stored bytes),
 so the approver sees the photo the card will carry.
+
+A review that said 不同意 leaves the enrolment 不予制证 until a clerk, once the cause is fixed (a
+new 证件照, corrected particulars), asks for it again with a reason (``reopen_review``,
+重新提交制证): the same review opens a new round, its form and photo taken afresh from the
+enrolment. The one-review-per-enrolment index stays true, and the history of both rounds is
+that review's progress.
 """
 
 from datetime import date, datetime
@@ -23,17 +29,22 @@ from server.db.certificate_models import Certificate
 from server.db.exam_models import Exam, ExamCandidate
 from server.services import audit
 from server.services.approvals import intake
+from server.services.approvals.access import get_application
 from server.services.authz import Principal
-from server.services.certificates.from_review import photo_ref
+from server.services.certificates.from_review import is_photo
+from server.services.errors import AppError, not_found
+from server.services.exams import status as pipeline
 from server.services.exams.scheduling import exam_rule
 from server.services.materials.records import snapshot as material_snapshot
 from shared.approvals import ApplicantKind, ApplicationStatus, PersonRole
 from shared.audit_actions import AuditAction, AuditEntity
 from shared.certificates import PHOTO_TITLE, CertificateStatus
 from shared.enums import BusinessType
-from shared.exams import ExamResult, PassRule
+from shared.errors import ErrorCode
+from shared.exams import EnrolmentStatus, ExamResult, PassRule
 from shared.idnumber import IdNumberError, parse_id_number
 from shared.schemas.applications import ApplicationCreate, PersonIn
+from shared.schemas.exams import CertificateReviewReopened
 
 REVIEW = BusinessType.guard_certificate
 
@@ -143,25 +154,29 @@ def _due(exam_id: int) -> Any:
     )
 
 
-def _copy_photo(
-    session: Session,
-    principal: Principal,
-    enrolment: Application,
-    review: Application,
-    now: datetime,
-) -> None:
-    """The enrolment's newest 证件照, as a material of the review (the bytes stay where they
-    are: the store is addressed by content)."""
-    sha256 = photo_ref(session, (enrolment.id,))
-    if sha256 is None:
-        return
-    source = session.scalar(
+def _newest_photo(session: Session, application_ids: tuple[int, ...]) -> Material | None:
+    """The newest 证件照 among these applications' materials (by upload order), if any."""
+    return session.scalar(
         select(Material)
-        .where(Material.application_id == enrolment.id, Material.sha256 == sha256)
+        .where(Material.application_id.in_(application_ids), is_photo())
         .order_by(Material.id.desc())
         .limit(1)
     )
-    assert source is not None
+
+
+def _copy_photo(
+    session: Session,
+    principal: Principal,
+    sources: tuple[int, ...],
+    review: Application,
+    now: datetime,
+) -> None:
+    """The newest 证件照 of ``sources`` (the enrolment; on 重新提交制证 the review too), as a
+    material of the review's current round (the bytes stay where they are: the store is
+    addressed by content). Issuing takes the review's newest photo, so this is the card's."""
+    source = _newest_photo(session, sources)
+    if source is None:
+        return
     copy = Material(
         application_id=review.id,
         round=review.round,
@@ -204,7 +219,7 @@ def open_reviews(session: Session, principal: Principal, exam: Exam, now: dateti
             now=now,
             source_application_id=enrolment.id,
         )
-        _copy_photo(session, principal, enrolment, review, now)
+        _copy_photo(session, principal, (enrolment.id,), review, now)
         opened.append(review.id)
     if opened:
         audit.record(
@@ -241,4 +256,117 @@ def live_review(session: Session, enrolment_id: int) -> Application | None:
             ),
         )
         .limit(1)
+    )
+
+
+REOPEN_ROLE = "重新提交制证"
+"""The role the log names for the clerk who opens a refused 制证审批 again."""
+
+
+def _passed_seat(session: Session, enrolment_id: int) -> tuple[Exam, ExamCandidate]:
+    """The seat the enrolment passed on (locked, 合格) and its exam: the newest such one."""
+    row = session.execute(
+        select(Exam, ExamCandidate)
+        .join(Exam, Exam.id == ExamCandidate.exam_id)
+        .where(
+            ExamCandidate.application_id == enrolment_id,
+            ExamCandidate.scores_locked.is_(True),
+            ExamCandidate.result == ExamResult.passed.value,
+        )
+        .order_by(ExamCandidate.id.desc())
+        .limit(1)
+    ).first()
+    assert row is not None, "a 不予制证 enrolment passed an exam"
+    return row[0], row[1]
+
+
+def _refused_review(session: Session, enrolment_id: int) -> Application:
+    review = session.scalar(
+        select(Application).where(
+            Application.source_application_id == enrolment_id,
+            Application.business_type == REVIEW.value,
+        )
+    )
+    assert review is not None, "a 不予制证 enrolment has its review"
+    return review
+
+
+def _holds_active_card(session: Session, id_number: str) -> bool:
+    return (
+        session.scalar(
+            select(Certificate.id)
+            .where(
+                Certificate.id_number == id_number.upper(),
+                Certificate.status == CertificateStatus.active.value,
+            )
+            .limit(1)
+        )
+        is not None
+    )
+
+
+def reopen_review(
+    session: Session, principal: Principal, enrolment_id: int, reason: str, *, now: datetime
+) -> CertificateReviewReopened:
+    """重新提交制证: the 制证审批 of a 不予制证 enrolment opens again, for a new round from its
+    first step, with its form and photo taken afresh from the enrolment and ``reason`` in its
+    log; audited on the enrolment with the reason. Committed; answers the review and the
+    enrolment's status as the status function now reads it.
+
+    Only from 不予制证: a review still in the inbox (a second click, a concurrent call) answers
+    CERTIFICATE_REVIEW_IN_PROGRESS, any other stage ENROLMENT_NOT_CERTIFICATE_REFUSED, and a
+    person who meanwhile holds an active card CERTIFICATE_HOLDER_ACTIVE."""
+    principal.require("exam_enrolments:resubmit")
+    enrolment = get_application(session, principal, enrolment_id)
+    if enrolment.business_type != BusinessType.guard_exam_enrolment:
+        raise not_found("application")
+    stage = pipeline.status_of(session, enrolment, now)
+    if stage == EnrolmentStatus.certificate_review:
+        raise AppError(ErrorCode.CERTIFICATE_REVIEW_IN_PROGRESS)
+    if stage != EnrolmentStatus.certificate_refused:
+        raise AppError(
+            ErrorCode.ENROLMENT_NOT_CERTIFICATE_REFUSED,
+            details={"status": stage.value, "status_label": stage.label},
+        )
+    if _holds_active_card(session, enrolment.applicant_code):
+        raise AppError(ErrorCode.CERTIFICATE_HOLDER_ACTIVE)
+    exam, seat = _passed_seat(session, enrolment.id)
+    review = _refused_review(session, enrolment.id)
+    intake.reopen_by_system(
+        session,
+        principal.actor,
+        review,
+        review_body(session, exam, seat, enrolment),
+        now=now,
+        submitter=intake.Submitter(principal.user_id, principal.name[:100], REOPEN_ROLE),
+        opinion=reason,
+        taken=ErrorCode.CERTIFICATE_REVIEW_IN_PROGRESS,
+    )
+    _copy_photo(session, principal, (review.id, enrolment.id), review, now)
+    audit.record(
+        session,
+        now=now,
+        actor=principal.actor,
+        action=AuditAction.EXAM_CERTIFICATE_REVIEW_REOPEN,
+        entity_type=AuditEntity.APPLICATION,
+        entity_id=enrolment.id,
+        org_id=enrolment.org_id,
+        before={"status": EnrolmentStatus.certificate_refused.value},
+        after={
+            "status": EnrolmentStatus.certificate_review.value,
+            "review_id": review.id,
+            "review_number": review.number,
+            "round": review.round,
+            "reason": reason,
+        },
+    )
+    session.commit()
+    stage = pipeline.status_of(session, enrolment, now)
+    return CertificateReviewReopened(
+        enrolment_id=enrolment.id,
+        review_id=review.id,
+        review_number=review.number,
+        round=review.round,
+        status=stage,
+        status_label=stage.label,
     )
