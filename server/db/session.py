@@ -49,9 +49,25 @@ def create_db_engine(
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    _cache_long_statements()
     engine = create_engine(url, echo=echo, **pool)
     ping_after_idle(engine, PING_AFTER_IDLE_SECONDS)
     return engine
+
+
+def _cache_long_statements() -> None:
+    """Let psycopg keep the conversion of long statements too.
+
+    psycopg turns each statement's ``%(name)s`` placeholders into ``$n`` by scanning its text,
+    and keeps the result only for statements under 4 KB with at most 50 parameters. The
+    engine's combined writes (``services/write_behind``: an approval's step rows, log line and
+    audit records in one statement) are longer and are sent with every action, so each was
+    scanned again, costing more CPU than the round trips it saved. The limits are module
+    settings of psycopg's; a handful of such statements are cached, each a few KB."""
+    from psycopg import _queries
+
+    _queries.MAX_CACHED_STATEMENT_LENGTH = max(_queries.MAX_CACHED_STATEMENT_LENGTH, 32 * 1024)
+    _queries.MAX_CACHED_STATEMENT_PARAMS = max(_queries.MAX_CACHED_STATEMENT_PARAMS, 512)
 
 
 PING_AFTER_IDLE_SECONDS = 10.0

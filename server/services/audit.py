@@ -44,7 +44,7 @@ from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.sql.dml import Insert
 
 from server.db.models import AuditEntry, AuditHead
-from server.services import search
+from server.services import search, write_behind
 from server.services.jsonable import jsonable
 from shared.audit_actions import AuditAction, AuditEntity
 
@@ -211,7 +211,10 @@ def _chain_pending(session: Session) -> None:
         if conn.dialect.name == "postgresql" and len(pending) <= _COMBINED_AT_MOST:
             for i, entry in enumerate(pending):
                 params.update({f"r{i}_{c}": getattr(entry, c) for c in _COLUMNS})
-            moved = conn.execute(_advance_and_insert(len(pending)), params)
+            # the transaction's queued writes go in the same statement (``write_behind``)
+            queued = write_behind.take(conn)
+            stmt, values = write_behind.along(_advance_and_insert(len(pending)), queued)
+            moved = conn.execute(stmt, {**params, **values})
             advanced = written = moved.rowcount == len(pending)
         else:
             advanced = conn.execute(_ADVANCE, params).rowcount == 1

@@ -17,7 +17,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from server.db.approval_models import Application, ApprovalTask
 from server.db.models import Org, User
-from server.services import audit
+from server.services import audit, write_behind
 from server.services.approvals import gates, routing
 from server.services.approvals.access import get_application, principal_authority, visibility
 from server.services.approvals.definition import StepDef
@@ -191,23 +191,22 @@ def acting_on(
     return Acting(application, task, step, user, claimed.routes, claimed.authority_name or "")
 
 
-_DECIDE = (
-    update(_APPS)
-    .where(_APPS.c.id == bindparam("application_id"))
-    .values(
-        status=bindparam("new_status"),
-        decided_at=bindparam("now"),
-        version=_APPS.c.version + 1,
-    )
+_DECIDE = write_behind.updating(
+    _APPS,
+    "application_id",
+    {"status": "new_status", "decided_at": "now", "version": _APPS.c.version + 1},
 )
 
 
 def _decide(session: Session, application: Application, status: str, now: datetime) -> None:
-    """End the round with ``status`` (approved, returned): one UPDATE at once, under the claim
-    this transaction holds on the row (so no version check is needed here; the version still
-    moves, as for every change of the row), and the loaded row brought up to date."""
-    session.connection().execute(
-        _DECIDE, {"application_id": application.id, "new_status": str(status), "now": now}
+    """End the round with ``status`` (approved, returned): one UPDATE (``write_behind``), under
+    the claim this transaction holds on the row (so no version check is needed here; the
+    version still moves, as for every change of the row), and the loaded row brought up to
+    date."""
+    write_behind.write(
+        session.connection(),
+        _DECIDE,
+        {"application_id": application.id, "new_status": str(status), "now": now},
     )
     set_committed_value(application, "status", status)
     set_committed_value(application, "decided_at", now)
@@ -257,16 +256,9 @@ def approve(
     final = following is None
     if final and not opinion.strip():
         raise AppError(ErrorCode.VALIDATION_ERROR, message="最后一级审批须填写对外可见的审批意见")
-    close_step(session, task, acting.user.user_id, "approve", now, DONE)
-    acting.log(
-        session,
-        ApprovalAction.approve,
-        now,
-        opinion=opinion,
-        visibility=approval_visibility(final),
-    )
     if following is None:
-        _decide(session, app, ApplicationStatus.approved, now)
+        # the document first: it reads (its number, the people) and the writes below need
+        # nothing back, so they go out together at commit (``write_behind``)
         issue(
             session, app, issuer=acting.authority_name, signer=signer, now=now,
             actor=principal.actor,
@@ -283,8 +275,17 @@ def approve(
                 issuing_authority=acting.authority_name,
                 now=now,
             )
+        _decide(session, app, ApplicationStatus.approved, now)
     else:
         open_step(session, app, process, following, now, acting.routes)
+    close_step(session, task, acting.user.user_id, "approve", now, DONE)
+    acting.log(
+        session,
+        ApprovalAction.approve,
+        now,
+        opinion=opinion,
+        visibility=approval_visibility(final),
+    )
     _audit(session, principal, acting, ApprovalAction.approve, now)
     session.commit()
     return app
