@@ -43,8 +43,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.sql.dml import Insert
 
+from server.db import write_behind
 from server.db.models import AuditEntry, AuditHead
-from server.services import search, write_behind
+from server.services import search
 from server.services.jsonable import jsonable
 from shared.audit_actions import AuditAction, AuditEntity
 

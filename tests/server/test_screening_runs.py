@@ -323,6 +323,8 @@ def test_the_gates_read_the_same_state_as_the_summary(world: World, clock: Froze
     run_screening(session, principal, application, provider=Stub(), now=now)
     session.commit()
     assert agree() == ScreeningState.clear
-    session.execute(delete(ScreeningResult).where(ScreeningResult.category == "drug_rehabilitation"))
+    session.execute(
+        delete(ScreeningResult).where(ScreeningResult.category == "drug_rehabilitation")
+    )
     session.commit()
     assert agree() == ScreeningState.missing

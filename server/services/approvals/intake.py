@@ -16,8 +16,9 @@ from typing import Any, cast
 from sqlalchemy import Table, insert
 from sqlalchemy.orm import Session, make_transient_to_detached
 
+from server.db import write_behind
 from server.db.approval_models import Application, ApplicationPerson, WorkflowDefinition
-from server.services import audit, write_behind
+from server.services import audit
 from server.services.approvals import numbering, publishing
 from server.services.approvals.routing import bureaus, owner_org, routed
 from server.services.approvals.tasks import open_step, process_of, write_log

@@ -12,8 +12,8 @@ from sqlalchemy import Table, bindparam, select
 from sqlalchemy.orm import Session, lazyload
 from sqlalchemy.orm.attributes import set_committed_value
 
+from server.db import write_behind
 from server.db.approval_models import Application, ApprovalLogEntry, ApprovalTask
-from server.services import write_behind
 from server.services.approvals import publishing
 from server.services.approvals.definition import ProcessDef, StepDef
 from server.services.approvals.routing import acting_org, routed

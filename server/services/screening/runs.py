@@ -12,12 +12,13 @@ from typing import Any, cast
 from sqlalchemy import Table
 from sqlalchemy.orm import Session
 
+from server.db import write_behind
 from server.db.approval_models import (
     Application,
     ApplicationPerson,
     ScreeningResult,
 )
-from server.services import audit, write_behind
+from server.services import audit
 from server.services.approvals.tasks import WRITE_LOG
 from server.services.authz import Principal
 from server.services.errors import AppError

@@ -12,9 +12,10 @@ write fails that next statement instead, in the same transaction, so it still ro
 A rollback drops the queue with the rest.
 
 On SQLite a statement is a function call into the library with no round trip to save, so
-``write`` executes at once there.
+``write`` executes at once there (queuing is ``install``-ed on PostgreSQL engines only).
 """
 
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
@@ -33,7 +34,6 @@ from sqlalchemy import (
     union_all,
     update,
 )
-from sqlalchemy.pool import Pool
 from sqlalchemy.sql.dml import Insert, Update
 from sqlalchemy.sql.selectable import Select
 
@@ -48,6 +48,10 @@ class Write:
 
     table: Table
     build: Callable[[str, int], Insert | Update] = field(repr=False)
+
+    @cached_property
+    def inserts(self) -> bool:
+        return isinstance(self.plain, Insert)
 
     @cached_property
     def plain(self) -> Insert | Update:
@@ -94,20 +98,28 @@ def updating(table: Table, key: str, values: dict[str, Any]) -> Write:
 def write(conn: Connection, kind: Write, rows: Row | Sequence[Row]) -> None:
     """Write ``rows`` (one or several of ``kind``) in ``conn``'s transaction: at once on SQLite,
     with the next statement on PostgreSQL. Rows of one call are numbered in order; a second
-    write to a table already queued sends the queue first, as the order of the parts of one
-    statement is the database's to choose."""
+    write that must follow one already queued (``_ordered``) sends the queue first, as the
+    order of the parts of one statement is the database's to choose."""
     listed = [rows] if isinstance(rows, dict) else list(rows)
     if not listed:
         return
-    if conn.dialect.name != "postgresql":
+    if conn.engine not in _INSTALLED:
         named = [{f"0_{key}": value for key, value in row.items()} for row in listed]
         conn.execute(kind.plain, named[0] if len(named) == 1 else named)
         return
     queue: list[Queued] = conn.info.setdefault(_QUEUE, [])
-    if any(queued.table is kind.table for queued, _ in queue):
+    if any(_ordered(queued, kind) for queued, _ in queue):
         send(conn)
         queue = conn.info.setdefault(_QUEUE, [])
     queue.append((kind, listed))
+
+
+def _ordered(first: Write, then: Write) -> bool:
+    """Whether ``then`` must reach the database after ``first``: two inserts into one table (the
+    order of their new keys), two updates of one table (one statement may not change a row
+    twice). An update after an insert into its table cannot be meant for the new row: its key
+    was never read back."""
+    return first.table is then.table and first.inserts == then.inserts
 
 
 def take(conn: Connection) -> list[Queued]:
@@ -147,27 +159,39 @@ def send(conn: Connection) -> None:
         conn.execute(stmt, values)
 
 
-@event.listens_for(Engine, "before_execute")
+_INSTALLED: "weakref.WeakSet[Engine]" = weakref.WeakSet()
+
+
+def install(engine: Engine) -> None:
+    """Queue writes on ``engine`` (PostgreSQL; ``create_db_engine`` does it): the queue goes out
+    before any other statement and before the commit, and a rollback drops it. ``write`` sends
+    at once on an engine without it."""
+    if engine in _INSTALLED:
+        return
+    event.listen(engine, "before_execute", _send_first)
+    event.listen(engine, "commit", _send_before_commit)
+    event.listen(engine, "rollback", _drop_on_rollback)
+    event.listen(engine.pool, "checkin", _drop_on_checkin)
+    _INSTALLED.add(engine)
+
+
 def _send_first(conn: Connection, *_: Any) -> None:
     """Anything else sent on the connection goes after the queued writes."""
     if _QUEUE in conn.info:
         send(conn)
 
 
-@event.listens_for(Engine, "commit")
 def _send_before_commit(conn: Connection) -> None:
     if _QUEUE in conn.info:
         send(conn)
 
 
-@event.listens_for(Engine, "rollback")
 def _drop_on_rollback(conn: Connection) -> None:
     """A rollback undoes them unsent. (A savepoint's rollback is a statement: what was queued
     before it goes first and is undone by it, as it would have been sent at once.)"""
     conn.info.pop(_QUEUE, None)
 
 
-@event.listens_for(Pool, "checkin")
 def _drop_on_checkin(_dbapi_conn: Any, record: Any) -> None:
     """Whatever ended the connection's use, nothing queued outlives it."""
     if record is not None:
