@@ -43,8 +43,8 @@ _QUEUE = "write_behind"
 @dataclass(frozen=True, eq=False)
 class Write:
     """A kind of write to ``table``: ``build(prefix, n)`` makes its statement for ``n`` rows
-    (several only for an INSERT: one multi-row VALUES, numbered in order), the parameters of
-    row ``j`` named ``{prefix}{j}_{key}``, so several writes go into one statement."""
+    (several only for an INSERT, which inserts them in order), the parameters of row ``j``
+    named ``{prefix}{j}_{key}``, so several writes go into one statement."""
 
     table: Table
     build: Callable[[str, int], Insert | Update] = field(repr=False)
@@ -171,6 +171,7 @@ def install(engine: Engine) -> None:
     event.listen(engine, "before_execute", _send_first)
     event.listen(engine, "commit", _send_before_commit)
     event.listen(engine, "rollback", _drop_on_rollback)
+    event.listen(engine, "rollback_savepoint", _drop_on_rollback_to_savepoint)
     event.listen(engine.pool, "checkin", _drop_on_checkin)
     _INSTALLED.add(engine)
 
@@ -187,8 +188,13 @@ def _send_before_commit(conn: Connection) -> None:
 
 
 def _drop_on_rollback(conn: Connection) -> None:
-    """A rollback undoes them unsent. (A savepoint's rollback is a statement: what was queued
-    before it goes first and is undone by it, as it would have been sent at once.)"""
+    """A rollback undoes them unsent."""
+    conn.info.pop(_QUEUE, None)
+
+
+def _drop_on_rollback_to_savepoint(conn: Connection, *_: Any) -> None:
+    """So does the rollback of a savepoint: the queue went out with ``SAVEPOINT`` (a statement
+    like any other), so what is queued now was written after it."""
     conn.info.pop(_QUEUE, None)
 
 

@@ -108,3 +108,16 @@ def test_postgresql_sends_the_queue_as_one_statement(engine: Engine, session: Se
         event.remove(engine, "before_cursor_execute", count)
     assert _names(session) == ["wb:a", "wb:b"]
     assert len(sent) == (2 if engine.dialect.name == "postgresql" else 3)
+
+
+def test_a_savepoint_keeps_what_came_before_and_drops_what_it_undoes(session: Session) -> None:
+    """(The session emits SAVEPOINT when its connection is next asked for, as the services
+    do for every write.)"""
+    write_behind.write(session.connection(), SEQUENCES, {"name": "wb:before", "value": 1})
+    nested = session.begin_nested()
+    write_behind.write(session.connection(), SEQUENCES, {"name": "wb:inside", "value": 2})
+    nested.rollback()
+    with session.begin_nested():
+        write_behind.write(session.connection(), SEQUENCES, {"name": "wb:kept", "value": 3})
+    session.commit()
+    assert _names(session) == ["wb:before", "wb:kept"]
