@@ -38,6 +38,9 @@ from sqlalchemy.sql.dml import Insert, Update
 from sqlalchemy.sql.selectable import Select
 
 _QUEUE = "write_behind"
+QUEUED_ROWS_AT_MOST = 64
+"""A write of more rows goes at once, as an executemany: a statement per shape is built and
+kept, and PostgreSQL takes at most 65,535 parameters in one."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -103,9 +106,9 @@ def write(conn: Connection, kind: Write, rows: Row | Sequence[Row]) -> None:
     listed = [rows] if isinstance(rows, dict) else list(rows)
     if not listed:
         return
-    if conn.engine not in _INSTALLED:
+    if conn.engine not in _INSTALLED or len(listed) > QUEUED_ROWS_AT_MOST:
         named = [{f"0_{key}": value for key, value in row.items()} for row in listed]
-        conn.execute(kind.plain, named[0] if len(named) == 1 else named)
+        conn.execute(kind.plain, named[0] if len(named) == 1 else named)  # sends the queue first
         return
     queue: list[Queued] = conn.info.setdefault(_QUEUE, [])
     if any(_ordered(queued, kind) for queued, _ in queue):

@@ -121,3 +121,13 @@ def test_a_savepoint_keeps_what_came_before_and_drops_what_it_undoes(session: Se
         write_behind.write(session.connection(), SEQUENCES, {"name": "wb:kept", "value": 3})
     session.commit()
     assert _names(session) == ["wb:before", "wb:kept"]
+
+
+def test_a_large_write_goes_at_once_in_order(session: Session) -> None:
+    count = write_behind.QUEUED_ROWS_AT_MOST + 1
+    conn = session.connection()
+    write_behind.write(conn, LISTED, _listed("头"))  # queued, then sent before the large one
+    write_behind.write(conn, LISTED, [_listed(f"第{n:03d}") for n in range(count)])
+    session.commit()
+    names = list(session.scalars(select(WatchListEntry.name).order_by(WatchListEntry.id)))
+    assert names == ["头", *(f"第{n:03d}" for n in range(count))]
