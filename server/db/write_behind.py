@@ -106,7 +106,7 @@ def write(conn: Connection, kind: Write, rows: Row | Sequence[Row]) -> None:
     listed = [rows] if isinstance(rows, dict) else list(rows)
     if not listed:
         return
-    if conn.engine not in _INSTALLED or len(listed) > QUEUED_ROWS_AT_MOST:
+    if not _queues(conn) or len(listed) > QUEUED_ROWS_AT_MOST:
         named = [{f"0_{key}": value for key, value in row.items()} for row in listed]
         conn.execute(kind.plain, named[0] if len(named) == 1 else named)  # sends the queue first
         return
@@ -115,6 +115,15 @@ def write(conn: Connection, kind: Write, rows: Row | Sequence[Row]) -> None:
         send(conn)
         queue = conn.info.setdefault(_QUEUE, [])
     queue.append((kind, listed))
+
+
+def _queues(conn: Connection) -> bool:
+    """Whether writes on ``conn`` wait: an ``install``-ed engine, inside a transaction (with
+    autocommit nothing would send them before the connection goes back to the pool)."""
+    if conn.engine not in _INSTALLED:
+        return False
+    driver = conn.connection.driver_connection
+    return not getattr(driver, "autocommit", False)
 
 
 def _ordered(first: Write, then: Write) -> bool:

@@ -131,3 +131,11 @@ def test_a_large_write_goes_at_once_in_order(session: Session) -> None:
     session.commit()
     names = list(session.scalars(select(WatchListEntry.name).order_by(WatchListEntry.id)))
     assert names == ["头", *(f"第{n:03d}" for n in range(count))]
+
+
+def test_without_a_transaction_a_write_goes_at_once(engine: Engine) -> None:
+    """With autocommit nothing would send a queue before the connection went back."""
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        write_behind.write(conn, SEQUENCES, {"name": "wb:a", "value": 1})
+    with create_session_factory(engine)() as other:
+        assert _names(other) == ["wb:a"]
