@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from server.db import write_behind
 from server.db.approval_models import NumberSequence, WatchListEntry
-from server.db.session import create_session_factory
+from server.db.session import LONG_STATEMENTS_CACHED, create_session_factory
 
 SEQUENCES = write_behind.inserting(cast(Table, NumberSequence.__table__))
 LISTED = write_behind.inserting(cast(Table, WatchListEntry.__table__))
@@ -139,3 +139,14 @@ def test_without_a_transaction_a_write_goes_at_once(engine: Engine) -> None:
         write_behind.write(conn, SEQUENCES, {"name": "wb:a", "value": 1})
     with create_session_factory(engine)() as other:
         assert _names(other) == ["wb:a"]
+
+
+def test_psycopg_keeps_the_conversion_of_long_statements(engine: Engine) -> None:
+    """The combined statements are longer than psycopg caches by default; a psycopg that no
+    longer has these settings would scan each again at every action (``db/session``)."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("psycopg only")
+    from psycopg import _queries
+
+    for name, at_least in LONG_STATEMENTS_CACHED.items():
+        assert getattr(_queries, name) >= at_least
