@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from server.db import (
     authz_epoch,  # noqa: F401  (registers the access-epoch hook on Session)
     collation,
+    write_behind,
 )
 
 SQLITE_SYNCHRONOUS = {"full": "FULL", "normal": "NORMAL"}
@@ -56,9 +57,33 @@ def create_db_engine(
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    _cache_long_statements()
     engine = create_engine(url, echo=echo, **pool)
+    write_behind.install(engine)
     ping_after_idle(engine, PING_AFTER_IDLE_SECONDS)
     return engine
+
+
+def _cache_long_statements() -> None:
+    """Let psycopg keep the conversion of long statements too.
+
+    psycopg turns each statement's ``%(name)s`` placeholders into ``$n`` by scanning its text,
+    and keeps the result only for statements under 4 KB with at most 50 parameters. The
+    engine's combined writes (``db/write_behind``: an approval's step rows, log line and
+    audit records in one statement) are longer and are sent with every action, so each was
+    scanned again, costing more CPU than the round trips it saved. The limits are module
+    settings of psycopg's; a handful of such statements are cached, each a few KB."""
+    from psycopg import _queries
+
+    for name, at_least in LONG_STATEMENTS_CACHED.items():
+        if hasattr(_queries, name):  # a psycopg without them fails the test, not the server
+            setattr(_queries, name, max(getattr(_queries, name), at_least))
+
+
+LONG_STATEMENTS_CACHED = {
+    "MAX_CACHED_STATEMENT_LENGTH": 32 * 1024,
+    "MAX_CACHED_STATEMENT_PARAMS": 512,
+}
 
 
 PING_AFTER_IDLE_SECONDS = 10.0

@@ -43,6 +43,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.sql.dml import Insert
 
+from server.db import write_behind
 from server.db.models import AuditEntry, AuditHead
 from server.services import search
 from server.services.jsonable import jsonable
@@ -65,7 +66,27 @@ class Actor:
 CLI_ACTOR = Actor(None, "系统管理命令")
 
 
-def _digest(entry: AuditEntry) -> str:
+@dataclass(slots=True)
+class _Record:
+    """A record waiting for its transaction's commit: the columns of ``AuditEntry``, as a plain
+    object (an ORM one costs several times as much to make, and is never loaded or flushed)."""
+
+    occurred_at: datetime
+    actor_id: int | None
+    actor_name: str
+    action: str
+    entity_type: str
+    entity_id: str | None
+    org_id: int | None
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+    ip: str | None
+    seq: int = 0
+    prev_hash: str = ""
+    hash: str = ""
+
+
+def _digest(entry: AuditEntry | _Record) -> str:
     content = {
         "seq": entry.seq,
         "occurred_at": entry.occurred_at.isoformat(timespec="microseconds"),
@@ -95,13 +116,13 @@ def record(
     org_id: int | None = None,
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
-) -> AuditEntry:
+) -> None:
     """Add one record to the caller's transaction: written, chained, when it commits (and only
-    then: ``seq`` and ``hash`` are unset until the commit), dropped if it rolls back.
+    then), dropped if it rolls back.
 
     ``action`` and ``entity_type`` must be in the catalogue (``shared.audit_actions``), checked
     here too: an action without a Chinese label fails the first test that writes it."""
-    entry = AuditEntry(
+    entry = _Record(
         occurred_at=now.astimezone(UTC),
         actor_id=actor.id,
         actor_name=actor.name,
@@ -114,7 +135,6 @@ def record(
         ip=actor.ip,
     )
     session.info.setdefault(_PENDING, []).append(entry)
-    return entry
 
 
 _HEAD = cast(Table, AuditHead.__table__)
@@ -162,7 +182,7 @@ class _KnownTips:
 KNOWN_TIPS = _KnownTips()
 
 
-def _chain(pending: list[AuditEntry], last_seq: int, prev_hash: str) -> str:
+def _chain(pending: list[_Record], last_seq: int, prev_hash: str) -> str:
     """Number and hash ``pending`` after record ``last_seq``; returns the new tip."""
     for seq, entry in enumerate(pending, start=last_seq + 1):
         entry.seq, entry.prev_hash = seq, prev_hash
@@ -193,7 +213,7 @@ def _advance_and_insert(count: int) -> Insert:
 
 
 def _chain_pending(session: Session) -> None:
-    pending: list[AuditEntry] = session.info.pop(_PENDING, [])
+    pending: list[_Record] = session.info.pop(_PENDING, [])
     if not pending:
         return
     conn: Connection = session.connection()
@@ -211,7 +231,10 @@ def _chain_pending(session: Session) -> None:
         if conn.dialect.name == "postgresql" and len(pending) <= _COMBINED_AT_MOST:
             for i, entry in enumerate(pending):
                 params.update({f"r{i}_{c}": getattr(entry, c) for c in _COLUMNS})
-            moved = conn.execute(_advance_and_insert(len(pending)), params)
+            # the transaction's queued writes go in the same statement (``write_behind``)
+            queued = write_behind.take(conn)
+            stmt, values = write_behind.along(_advance_and_insert(len(pending)), queued)
+            moved = conn.execute(stmt, {**params, **values})
             advanced = written = moved.rowcount == len(pending)
         else:
             advanced = conn.execute(_ADVANCE, params).rowcount == 1

@@ -28,6 +28,7 @@ from server.services.screening import (
     run_screening,
     summary,
 )
+from server.services.screening.summary import state as screening_state
 from shared.approvals import ApplicationStatus, PersonRole, ScreeningCategory, ScreeningOutcome
 from shared.errors import ErrorCode
 from shared.schemas.screening import ScreeningState
@@ -299,3 +300,31 @@ def test_refusals(world: World, clock: FrozenClock) -> None:
         run_screening(session, principal, application, provider=Stub(), now=clock.now())
     assert raised.value.code == ErrorCode.APPLICATION_NOT_PENDING
     assert session.scalars(select(ScreeningResult)).all() == []
+
+
+def test_the_gates_read_the_same_state_as_the_summary(world: World, clock: FrozenClock) -> None:
+    """``state`` (three columns, what an action's gate reads) agrees with ``summary`` (the
+    objects the clerk sees) through every state, including two runs at the same instant."""
+    session, principal, application = world
+
+    def agree() -> ScreeningState:
+        found = screening_state(session, application)
+        assert found == summary(session, application).state
+        return found
+
+    assert agree() == ScreeningState.missing
+    hit = Stub({(ZHANG, ScreeningCategory.criminal_record): ScreeningOutcome.hit})
+    _run(world, clock, hit)
+    assert agree() == ScreeningState.hit
+    _run(world, clock, Stub({(LI, ScreeningCategory.drug_rehabilitation): ScreeningOutcome.error}))
+    assert agree() == ScreeningState.error
+    now = clock.advance(minutes=1)
+    run_screening(session, principal, application, provider=hit, now=now)
+    run_screening(session, principal, application, provider=Stub(), now=now)
+    session.commit()
+    assert agree() == ScreeningState.clear
+    session.execute(
+        delete(ScreeningResult).where(ScreeningResult.category == "drug_rehabilitation")
+    )
+    session.commit()
+    assert agree() == ScreeningState.missing

@@ -10,11 +10,12 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any, cast
 
-from sqlalchemy import Table, Update, and_, bindparam, select, update
+from sqlalchemy import Select, Table, Update, and_, bindparam, select, update
 from sqlalchemy.orm import Session, lazyload
 from sqlalchemy.orm.attributes import flag_modified, set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
+from server.db import write_behind
 from server.db.approval_models import Application, ApprovalTask
 from server.db.models import Org, User
 from server.services import audit
@@ -135,6 +136,22 @@ _CLAIMED = (
 )
 
 
+@lru_cache(maxsize=1024)
+def _claim_and_read(scope: Scope, authority: int) -> Select[Any]:
+    """PostgreSQL: ``_claim_statement`` and ``_CLAIMED`` in one statement, the claim a
+    data-modifying ``WITH`` the read joins (no row: nothing moved). The read sees the row as
+    it was before the claim (one statement, one snapshot), so the version and time the claim
+    wrote come back beside it."""
+    moved = (
+        _claim_statement(scope, authority)
+        .returning(_APPS.c.id, _APPS.c.version, _APPS.c.updated_at)
+        .cte("moved")
+    )
+    return _CLAIMED.add_columns(moved.c.version, moved.c.updated_at).join(
+        moved, moved.c.id == Application.id
+    )
+
+
 @dataclass
 class Claimed:
     application: Application
@@ -149,24 +166,38 @@ def claim(
 ) -> Claimed:
     """Claim an application in review at the version the caller saw, then read it with its
     pending step, the caller's standing for that step, and where its steps are routed now:
-    two statements. The claim is one
+    two statements (one on PostgreSQL). The claim is one
     conditional UPDATE (row lock on PostgreSQL, write lock on SQLite), so of two clerks acting
     at once exactly one moves it; only when it moves nothing is the reason looked up, in the
     order a clerk is told: not visible (404), changed by someone else (409 STALE_VERSION), no
     longer in review."""
     session.flush()  # the caller's pending changes go out under the version they were made on
-    stmt = _claim_statement(principal.scope, principal_authority(session, principal))
-    params = {"application_id": application_id, "seen": version, "now": now}
-    moved = session.connection().execute(stmt, params)  # Core on the connection: no ORM pass
-    if moved.rowcount != 1:
+    authority = principal_authority(session, principal)
+    params = {
+        "application_id": application_id,
+        "seen": version,
+        "now": now,
+        "user_id": principal.user_id,
+    }
+    row: tuple[Any, ...] | None = None
+    if session.get_bind().dialect.name == "postgresql":  # one round trip
+        found = session.execute(_claim_and_read(principal.scope, authority), params).one_or_none()
+        if found is not None:
+            *values, claimed_version, claimed_at = found
+            set_committed_value(values[0], "version", claimed_version)
+            set_committed_value(values[0], "updated_at", claimed_at)
+            row = tuple(values)
+    else:
+        stmt = _claim_statement(principal.scope, authority)
+        moved = session.connection().execute(stmt, params)  # Core on the connection: no ORM pass
+        if moved.rowcount == 1:
+            row = tuple(session.execute(_CLAIMED, params).one())
+    if row is None:
         application = get_application(session, principal, application_id)
         check_version(version, application.version)
         if application.status != ApplicationStatus.in_review:
             raise AppError(ErrorCode.APPLICATION_NOT_PENDING)
         raise AppError(ErrorCode.STALE_VERSION, details={"seen": version})  # moved meanwhile
-    row = session.execute(
-        _CLAIMED, {"application_id": application_id, "user_id": principal.user_id}
-    ).one()
     application, task, authority_name, *rest = row
     levels = len(AuthorityLevel)
     routes, standing = routing.bureaus_of_row(rest[:levels]), rest[levels:]
@@ -191,23 +222,22 @@ def acting_on(
     return Acting(application, task, step, user, claimed.routes, claimed.authority_name or "")
 
 
-_DECIDE = (
-    update(_APPS)
-    .where(_APPS.c.id == bindparam("application_id"))
-    .values(
-        status=bindparam("new_status"),
-        decided_at=bindparam("now"),
-        version=_APPS.c.version + 1,
-    )
+_DECIDE = write_behind.updating(
+    _APPS,
+    "application_id",
+    {"status": "new_status", "decided_at": "now", "version": _APPS.c.version + 1},
 )
 
 
 def _decide(session: Session, application: Application, status: str, now: datetime) -> None:
-    """End the round with ``status`` (approved, returned): one UPDATE at once, under the claim
-    this transaction holds on the row (so no version check is needed here; the version still
-    moves, as for every change of the row), and the loaded row brought up to date."""
-    session.connection().execute(
-        _DECIDE, {"application_id": application.id, "new_status": str(status), "now": now}
+    """End the round with ``status`` (approved, returned): one UPDATE (``write_behind``), under
+    the claim this transaction holds on the row (so no version check is needed here; the
+    version still moves, as for every change of the row), and the loaded row brought up to
+    date."""
+    write_behind.write(
+        session.connection(),
+        _DECIDE,
+        {"application_id": application.id, "new_status": str(status), "now": now},
     )
     set_committed_value(application, "status", status)
     set_committed_value(application, "decided_at", now)
@@ -257,16 +287,9 @@ def approve(
     final = following is None
     if final and not opinion.strip():
         raise AppError(ErrorCode.VALIDATION_ERROR, message="最后一级审批须填写对外可见的审批意见")
-    close_step(session, task, acting.user.user_id, "approve", now, DONE)
-    acting.log(
-        session,
-        ApprovalAction.approve,
-        now,
-        opinion=opinion,
-        visibility=approval_visibility(final),
-    )
     if following is None:
-        _decide(session, app, ApplicationStatus.approved, now)
+        # the document first: it reads (its number, the people) and the writes below need
+        # nothing back, so they go out together at commit (``write_behind``)
         issue(
             session, app, issuer=acting.authority_name, signer=signer, now=now,
             actor=principal.actor,
@@ -283,8 +306,17 @@ def approve(
                 issuing_authority=acting.authority_name,
                 now=now,
             )
+        _decide(session, app, ApplicationStatus.approved, now)
     else:
         open_step(session, app, process, following, now, acting.routes)
+    close_step(session, task, acting.user.user_id, "approve", now, DONE)
+    acting.log(
+        session,
+        ApprovalAction.approve,
+        now,
+        opinion=opinion,
+        visibility=approval_visibility(final),
+    )
     _audit(session, principal, acting, ApprovalAction.approve, now)
     session.commit()
     return app

@@ -9,7 +9,8 @@ from sqlalchemy.orm import Session
 from server.db.approval_models import Application
 from server.services.approvals.definition import StepDef
 from server.services.errors import AppError
-from server.services.screening import summary as screening_summary
+from server.services.screening.summary import approve_allowed, reject_allowed
+from server.services.screening.summary import state as screening_state
 from shared.approvals import Gate
 from shared.errors import ErrorCode
 from shared.schemas.applications import GateView
@@ -20,11 +21,11 @@ def evaluate(session: Session, application: Application, step: StepDef) -> GateV
     action, label, reasons = "approve", "同意", []
     for gate in step.gates:
         if gate == Gate.screening:
-            screening = screening_summary(session, application)
-            if not screening.approve_allowed:
+            state = screening_state(session, application)
+            if not approve_allowed(state):
                 approve = False
-                reasons.append(_screening_reason(screening.state))
-            if not screening.reject_allowed:
+                reasons.append(_screening_reason(state))
+            if not reject_allowed(state):
                 reject = False
         elif gate == Gate.fingerprint_card and not application.fingerprint_card_no:
             approve, action, label = False, "fingerprint", "获取指纹卡号"
@@ -59,7 +60,7 @@ def approve_refusal(session: Session, application: Application, step: StepDef) -
         return None
     code = ErrorCode.GATE_CLOSED
     if Gate.screening in step.gates:
-        state = screening_summary(session, application).state
+        state = screening_state(session, application)
         if state in ("hit", "error"):
             code = _screening_code(state)
     return AppError(code, details={"reasons": view.reasons, "action": view.action})

@@ -17,6 +17,7 @@ from sqlalchemy import Table, insert
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.exc import StaleDataError
 
+from server.db import write_behind
 from server.db.approval_models import Application, ApplicationPerson, WorkflowDefinition
 from server.services import audit
 from server.services.approvals import numbering, publishing
@@ -231,7 +232,7 @@ def _open(
 
 _APPS = cast(Table, Application.__table__)
 _INSERT_APPLICATION = insert(_APPS).returning(_APPS.c.id)
-_INSERT_PERSONS = insert(cast(Table, ApplicationPerson.__table__))
+_INSERT_PERSONS = write_behind.inserting(cast(Table, ApplicationPerson.__table__))
 
 
 def _insert(
@@ -240,12 +241,14 @@ def _insert(
     definition: WorkflowDefinition,
     persons: list[PersonIn],
 ) -> Application:
-    """Write a new application and its people by two Core statements (the people in one, as
-    nothing needs their ids now), and return it as a row of the session, as if just loaded: its
-    people are read when first asked for. The unit of work would cost several times that."""
+    """Write a new application and its people by Core statements (the people by
+    ``write_behind``, as nothing needs their ids now), and return it as a row of the session,
+    as if just loaded: its people are read when first asked for. The unit of work would cost
+    several times that."""
     conn = session.connection()
     application_id = conn.execute(_INSERT_APPLICATION, values).scalar_one()
-    conn.execute(
+    write_behind.write(
+        conn,
         _INSERT_PERSONS,
         [
             {

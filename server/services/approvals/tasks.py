@@ -8,10 +8,11 @@ back with the applicant never count against any step; the next round opens fresh
 from datetime import date, datetime
 from typing import cast
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.orm import Session, lazyload
 from sqlalchemy.orm.attributes import set_committed_value
 
+from server.db import write_behind
 from server.db.approval_models import Application, ApprovalLogEntry, ApprovalTask
 from server.services.approvals import publishing
 from server.services.approvals.definition import ProcessDef, StepDef
@@ -41,20 +42,21 @@ def process_of(application: Application) -> ProcessDef:
 
 
 _TASKS = cast(Table, ApprovalTask.__table__)
-_OPEN_STEP = insert(_TASKS)
-_CLOSE_STEP = (
-    update(_TASKS)
-    .where(_TASKS.c.id == bindparam("task_id"))
-    .values(
-        status=bindparam("new_status"),
-        decided_at=bindparam("now"),
-        decided_by_id=bindparam("user_id"),
-        decision=bindparam("new_decision"),
-    )
+OPEN_STEP = write_behind.inserting(_TASKS)
+CLOSE_STEP = write_behind.updating(
+    _TASKS,
+    "task_id",
+    {
+        "status": "new_status",
+        "decided_at": "now",
+        "decided_by_id": "user_id",
+        "decision": "new_decision",
+    },
 )
 """Core, built once: a step is one row written once when it opens and once when it closes, and
 the ORM's unit of work (and the flush every query before the commit would otherwise trigger)
-costs several times the statement itself."""
+costs several times the statement itself. Both go through ``write_behind``: nothing reads them
+back before the next statement, which sends them (on PostgreSQL, with the audit records)."""
 
 
 def open_step(
@@ -72,8 +74,9 @@ def open_step(
         org_id = acting_org(session, region, step.level)
     else:
         org_id = routed(routes, region, step.level)
-    session.connection().execute(
-        _OPEN_STEP,
+    write_behind.write(
+        session.connection(),
+        OPEN_STEP,
         {
             "application_id": application.id,
             "business_type": application.business_type,
@@ -99,10 +102,11 @@ def open_step(
 def close_step(
     session: Session, task: ApprovalTask, user_id: int, decision: str, now: datetime, status: str
 ) -> None:
-    """Close ``task`` (loaded in ``session``) with ``decision`` by ``user_id``: one UPDATE at
-    once, and the loaded row brought up to date without being marked changed."""
-    session.connection().execute(
-        _CLOSE_STEP,
+    """Close ``task`` (loaded in ``session``) with ``decision`` by ``user_id``: one UPDATE
+    (``write_behind``), and the loaded row brought up to date without being marked changed."""
+    write_behind.write(
+        session.connection(),
+        CLOSE_STEP,
         {
             "task_id": task.id,
             "new_status": status,
@@ -159,8 +163,7 @@ def approval_visibility(final: bool) -> OpinionVisibility:
     return OpinionVisibility.external if final else OpinionVisibility.internal
 
 
-_LOG = cast(Table, ApprovalLogEntry.__table__)
-_WRITE_LOG = insert(_LOG)
+WRITE_LOG = write_behind.inserting(cast(Table, ApprovalLogEntry.__table__))
 
 
 def write_log(
@@ -178,11 +181,13 @@ def write_log(
     corrections: list[str] | None = None,
     assignee_name: str | None = None,
 ) -> None:
-    """One line of the approval log, written at once: a Core INSERT on the session's
-    connection (the log is append-only and nothing reads the line back in its transaction, so
-    it needs no ORM object, and writing it does not flush the session's pending changes)."""
-    session.connection().execute(
-        _WRITE_LOG,
+    """One line of the approval log: a Core INSERT on the session's connection
+    (``write_behind``; the log is append-only and nothing reads the line back in its
+    transaction, so it needs no ORM object, and writing it does not flush the session's pending
+    changes)."""
+    write_behind.write(
+        session.connection(),
+        WRITE_LOG,
         {
             "application_id": application.id,
             "round": application.round,

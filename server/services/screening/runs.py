@@ -9,16 +9,17 @@ leaves the commit to the caller, so screening can be part of a larger step.
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, insert
+from sqlalchemy import Table
 from sqlalchemy.orm import Session
 
+from server.db import write_behind
 from server.db.approval_models import (
     Application,
     ApplicationPerson,
-    ApprovalLogEntry,
     ScreeningResult,
 )
 from server.services import audit
+from server.services.approvals.tasks import WRITE_LOG
 from server.services.authz import Principal
 from server.services.errors import AppError
 from server.services.screening.base import (
@@ -40,8 +41,7 @@ from shared.audit_actions import AuditAction, AuditEntity
 from shared.errors import ErrorCode
 
 NOT_ANSWERED = "审查来源未返回该项结果"
-_RESULTS = cast(Table, ScreeningResult.__table__)
-_LOG = cast(Table, ApprovalLogEntry.__table__)
+_RESULTS = write_behind.inserting(cast(Table, ScreeningResult.__table__))
 
 
 def _answers(findings: list[Finding]) -> dict[tuple[str, ScreeningCategory], Finding]:
@@ -113,13 +113,15 @@ def run_screening(
                     "operator_name": principal.name,
                 }
             )
-    # Core, one multi-row INSERT on both engines: nothing needs the new ids back, and fetching
-    # them (RETURNING, as the ORM does) would make SQLite insert row by row.
-    session.connection().execute(insert(_RESULTS), rows)
+    # Core (``write_behind``; on SQLite one executemany): nothing needs the new ids back, and
+    # fetching them (RETURNING, as the ORM does) would make SQLite insert row by row.
+    conn = session.connection()
+    write_behind.write(conn, _RESULTS, rows)
     results = [ScreeningResult(**row) for row in rows]
     opinion = _opinion(persons, results)
-    session.connection().execute(
-        insert(_LOG),
+    write_behind.write(
+        conn,
+        WRITE_LOG,
         {
             "application_id": application.id,
             "round": application.round,
