@@ -42,8 +42,8 @@ MAX_RECORDS = 10_000
 MAX_RECORDS_BYTES = 64 * 2**20
 MAX_MANIFEST_BYTES = 2 * 2**20
 """10,000 file entries take about 0.9 MB."""
-SIGNATURE_TEXT_LENGTH = 88
-"""Standard base64 of 64 bytes."""
+MAX_SIGNATURE_BYTES = 1024
+"""Far above the 88 characters of a signature: a longer member is refused unread."""
 
 
 @dataclass(frozen=True)

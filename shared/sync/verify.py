@@ -40,10 +40,10 @@ from shared.sync.bundle import (
     MAX_RECORDS,
     MAX_RECORDS_BYTES,
     MAX_SEQ,
+    MAX_SIGNATURE_BYTES,
     MAX_UNPACKED_BYTES,
     RECORDS,
     SIGNATURE,
-    SIGNATURE_TEXT_LENGTH,
     STAMP_FORMAT,
     FileEntry,
     Manifest,
@@ -58,7 +58,7 @@ class RefusalReason(LabelledEnum):
 
     not_zip = ("not_zip", "文件不是完整的 ZIP 压缩包，可能仍在传输中或已损坏")
     too_large = ("too_large", "同步包超出接收限制")
-    bad_zip = ("bad_zip", "压缩包内的成员无法读取：数据损坏、校验不符或压缩方式不受支持")
+    bad_zip = ("bad_zip", "压缩包内的成员无法读取（数据损坏、校验不符、已加密或压缩方式不受支持）")
     missing_member = ("missing_member", "同步包缺少必需的成员")
     extra_member = ("extra_member", "同步包含有协议之外的成员")
     bad_manifest = ("bad_manifest", "清单 manifest.json 无法解析或字段不符合协议")
@@ -152,7 +152,7 @@ def _verify(data: bytes, me: Node, peer: Node, keys: Mapping[str, PeerKey]) -> V
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except _UNREADABLE as err:
-        raise _RefusedError(RefusalReason.not_zip, str(err)) from err
+        raise _RefusedError(RefusalReason.not_zip) from err
     with archive:
         members = _members(archive)
         manifest_text = _read(archive, members[MANIFEST])
@@ -182,13 +182,10 @@ def _members(archive: zipfile.ZipFile) -> dict[str, zipfile.ZipInfo]:
             raise _RefusedError(RefusalReason.extra_member, repr(name))
         if name in members:
             raise _RefusedError(RefusalReason.extra_member, f"{name!r} 出现两次")
-        if info.flag_bits & 0x1 or info.compress_type not in (
-            zipfile.ZIP_DEFLATED,
-            zipfile.ZIP_STORED,
-        ):
-            raise _RefusedError(
-                RefusalReason.bad_zip, f"{name}：加密或压缩方式 {info.compress_type}"
-            )
+        if info.flag_bits & 0x1:
+            raise _RefusedError(RefusalReason.bad_zip, f"{name} 已加密")
+        if info.compress_type not in (zipfile.ZIP_DEFLATED, zipfile.ZIP_STORED):
+            raise _RefusedError(RefusalReason.bad_zip, f"{name} 的压缩方式为 {info.compress_type}")
         members[name] = info
     missing = [n for n in (MANIFEST, SIGNATURE, RECORDS) if n not in members]
     if missing:
@@ -200,7 +197,7 @@ def _members(archive: zipfile.ZipFile) -> dict[str, zipfile.ZipInfo]:
         )
     for name, cap in (
         (MANIFEST, MAX_MANIFEST_BYTES),
-        (SIGNATURE, SIGNATURE_TEXT_LENGTH),
+        (SIGNATURE, MAX_SIGNATURE_BYTES),
         (RECORDS, MAX_RECORDS_BYTES),
     ):
         if members[name].file_size > cap:
@@ -409,7 +406,9 @@ def _record(line: bytes, number: int) -> Record:
         fields = _json(line)
     except ValueError as err:
         raise _RefusedError(bad, f"第 {number} 行：{err}") from err
-    if not isinstance(fields, dict) or fields.keys() != _RECORD_FIELDS:
+    if not isinstance(fields, dict):
+        raise _RefusedError(bad, f"第 {number} 行：不是 JSON 对象")
+    if fields.keys() != _RECORD_FIELDS:
         raise _RefusedError(bad, f"第 {number} 行：字段应恰为 {', '.join(sorted(_RECORD_FIELDS))}")
     where = f"第 {number} 行"
     if not isinstance(fields["type"], str) or not fields["type"]:

@@ -9,6 +9,7 @@ import base64
 import hashlib
 import io
 import json
+import struct
 import warnings
 import zipfile
 from collections.abc import Callable
@@ -124,3 +125,42 @@ def repack(
         parts["manifest.json"] = json.dumps(fields, ensure_ascii=False).encode("utf-8")
         parts["signature"] = sign(parts["manifest.json"], key)
     return pack(parts)
+
+
+def resign_raw(
+    data: bytes, change: Callable[[bytes], bytes], key: Ed25519PrivateKey = KEY
+) -> bytes:
+    """``data`` with the manifest's bytes changed by ``change`` and signed again as they are."""
+    parts = unpack(data)
+    parts["manifest.json"] = change(parts["manifest.json"])
+    parts["signature"] = sign(parts["manifest.json"], key)
+    return pack(parts)
+
+
+def _central_entry(data: bytes, name: str) -> int:
+    """The offset of ``name``'s entry in the central directory."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        position = archive.start_dir
+    while data[position : position + 4] == b"PK\x01\x02":
+        name_length, extra_length, comment_length = struct.unpack_from("<HHH", data, position + 28)
+        if data[position + 46 : position + 46 + name_length] == name.encode():
+            return position
+        position += 46 + name_length + extra_length + comment_length
+    raise KeyError(name)
+
+
+def patch_central(data: bytes, name: str, offset: int, fmt: str, value: int) -> bytes:
+    """``data`` with one field of ``name``'s central directory entry overwritten (offset 8 is
+    the flags, 24 the uncompressed size)."""
+    out = bytearray(data)
+    struct.pack_into(fmt, out, _central_entry(data, name) + offset, value)
+    return bytes(out)
+
+
+def payload_span(data: bytes, name: str) -> tuple[int, int]:
+    """Where ``name``'s compressed bytes lie in ``data``."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        info = archive.getinfo(name)
+    name_length, extra_length = struct.unpack_from("<HH", data, info.header_offset + 26)
+    start = info.header_offset + 30 + name_length + extra_length
+    return start, start + info.compress_size

@@ -5,7 +5,7 @@ import dataclasses
 import hashlib
 import io
 import zipfile
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from uuid import UUID
 
 import pytest
@@ -71,7 +71,7 @@ def test_a_retired_key_accepts_only_what_was_created_before_its_retirement() -> 
     assert not key.accepts(CREATED)
     assert PeerKey(raw_public_key(KEY)).accepts(CREATED + timedelta(days=3650))
     with pytest.raises(ValueError):
-        PeerKey(raw_public_key(KEY), retired_at=datetime(2026, 1, 1))  # noqa: DTZ001
+        PeerKey(raw_public_key(KEY), retired_at=datetime(2026, 1, 1))
 
 
 def test_manifest_records_and_name_are_the_exact_bytes_written_out_by_hand() -> None:
@@ -165,7 +165,11 @@ def test_a_bundle_round_trips() -> None:
 
 
 JSON = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
     max_leaves=12,
 )
@@ -205,7 +209,7 @@ def _manifest(**changes: object) -> Manifest:
         {"first_seq": 40},  # records start at 41
         {"first_seq": 0, "records": []},
         {"bundle_id": UUID("a8098c1a-f86e-11da-bd1a-00112444be1e")},  # a uuid1
-        {"created_at": datetime(2026, 11, 30, 8, 0)},  # noqa: DTZ001 naive
+        {"created_at": datetime(2026, 11, 30, 8, 0)},  # naive
         {"ack": -1},
         {"files": (HELLO,)},  # the second record names the PDF
         {"files": (HELLO, PDF, b"nobody names me")},
@@ -235,10 +239,12 @@ def test_the_builder_refuses_what_the_verifier_would(changes: dict) -> None:
 
 
 def test_refusals_read_as_sentences() -> None:
-    refusal = verify_bundle(b"not a zip", me=Node.intranet, peer=Node.portal, keys=KEYS)
+    refusal = verify_bundle(portal_bundle().data, me=Node.portal, peer=Node.intranet, keys=KEYS)
     assert isinstance(refusal, Refusal)
-    assert refusal.message.startswith(refusal.reason.label + "：")
-    assert Refusal(refusal.reason).message == refusal.reason.label
+    assert refusal.message == f"{refusal.reason.label}：source 为 portal"
+    bare = verify_bundle(b"", me=Node.intranet, peer=Node.portal, keys=KEYS)
+    assert isinstance(bare, Refusal)
+    assert bare.message == bare.reason.label
 
 
 def test_a_bundle_is_ack_only_when_it_starts_one_past_its_end() -> None:
