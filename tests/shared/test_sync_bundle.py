@@ -22,7 +22,8 @@ from shared.sync.keys import (
     public_key_text,
     raw_public_key,
 )
-from shared.sync.verify import Refusal, VerifiedBundle, verify_bundle
+from shared.sync.refusals import Refusal
+from shared.sync.verify import VerifiedBundle, verify_bundle
 from tests.shared.sync_craft import (
     CREATED,
     HELLO,

@@ -7,7 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from shared.sync.keys import Node
-from shared.sync.verify import Refusal, VerifiedBundle, verify_bundle
+from shared.sync.refusals import Refusal
+from shared.sync.verify import VerifiedBundle, verify_bundle
 from tests.shared.sync_craft import KEYS, portal_bundle
 
 GOOD = portal_bundle().data

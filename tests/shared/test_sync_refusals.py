@@ -15,7 +15,8 @@ import pytest
 import shared.sync.verify as verify_module
 from shared.sync.bundle import build_bundle, record_line
 from shared.sync.keys import Node, PeerKey, keys_by_id, raw_public_key
-from shared.sync.verify import Refusal, RefusalReason, VerifiedBundle, verify_bundle
+from shared.sync.refusals import Refusal, RefusalReason
+from shared.sync.verify import VerifiedBundle, verify_bundle
 from tests.shared.sync_craft import (
     CREATED,
     HELLO,
