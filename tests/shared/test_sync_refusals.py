@@ -408,7 +408,7 @@ def test_a_key_retired_after_the_bundle_was_signed_still_verifies_it() -> None:
 
 def test_the_peer_may_write_members_in_any_order_stored_or_without_the_last_newline() -> None:
     """What the contract leaves open is accepted: member order, stored (uncompressed) members,
-    the newline after the last record, spacing and key order in the manifest."""
+    the newline after the last record, CRLF line ends, spacing in the manifest."""
     expected = _accepted(GOOD)
     reordered = pack(list(reversed(unpack(GOOD).items())))
     assert _accepted(reordered) == expected
@@ -421,6 +421,12 @@ def test_the_peer_may_write_members_in_any_order_stored_or_without_the_last_newl
     assert _accepted(without_newline).records == expected.records
     spaced = repack(GOOD, manifest=lambda f: None)  # json.dumps with spaces, same fields
     assert _accepted(spaced).records == expected.records
+    crlf = repack(
+        GOOD,
+        members=lambda p: p.update({"records.ndjson": p["records.ndjson"].replace(b"\n", b"\r\n")}),
+        manifest=_fields(),
+    )
+    assert _accepted(crlf).records == expected.records
 
 
 def test_a_bundle_for_the_portal_verifies_on_the_portal() -> None:
