@@ -107,8 +107,8 @@ def test_a_page_of_users_reads_role_permissions_once(
     assert len(page["items"]) >= 3
     assert len([s for s in seen if "role_permissions" in s]) == 1, seen
     assert not [s for s in seen if "role_scope_orgs" in s]  # no role of chosen organisations
-    # token, count, page, role names, approval roles, role permissions, administrators
-    assert len(seen) <= 7, seen
+    # token, the page with its total, roles, approval roles, role permissions, administrators
+    assert len(seen) == 6, seen
     for n in range(3, 6):  # more users with the same role
         make_user(admin, client, f"costpage{n}", root_id(admin), role_id)
     admin.get("/users")  # the caller's cached principal is rebuilt after the change
@@ -196,3 +196,52 @@ def test_checks_are_not_deferred_where_nothing_would_run_them(
         assert client.get(f"/api/v1{path}").status_code == 401, path
     assert admin.get("/probe/async").json() is True
     assert admin.get("/probe/plain").json() == {"name": "名称", "count": 0}
+
+
+def test_one_user_takes_five_statements(admin: Api, client: TestClient, app: Any) -> None:
+    _, user_id, _ = _clerk(admin, client, "costone1")
+    admin.get(f"/users/{user_id}")
+    with statements_of(app) as seen:
+        admin.get(f"/users/{user_id}")
+    # token, the user's row, roles, approval roles, role permissions
+    assert len(seen) == 5, seen
+
+
+def test_a_page_of_roles_reads_permissions_once(admin: Api, client: TestClient, app: Any) -> None:
+    """Every role's permissions in one query of plain rows, whatever the number of roles."""
+    _clerk(admin, client, "costrole1")
+    admin.get("/roles")
+    with statements_of(app) as seen:
+        first = admin.get("/roles", params={"page_size": 50}).json()
+    # token, the page with its total, permissions, holders
+    assert len(seen) == 4, seen
+    for n in range(2, 5):
+        _clerk(admin, client, f"costrole{n}")
+    admin.post(
+        "/roles",
+        201,
+        json={
+            "name": "指定机构角色",
+            "org_id": root_id(admin),
+            "permissions": ["orgs:view"],
+            "data_scope": {"kind": "orgs", "org_ids": [root_id(admin)]},
+        },
+    )
+    admin.get("/roles")
+    with statements_of(app) as again:
+        more = admin.get("/roles", params={"page_size": 50}).json()
+    assert len(more["items"]) == len(first["items"]) + 4
+    chosen = next(r for r in more["items"] if r["name"] == "指定机构角色")
+    assert chosen["data_scope"] == {"kind": "orgs", "org_ids": [root_id(admin)]}
+    assert len(again) == 5, again  # and the chosen organisations of the one role that has them
+
+
+def test_a_page_of_organisations_takes_three_statements(
+    admin: Api, client: TestClient, app: Any
+) -> None:
+    admin.get("/orgs")
+    with statements_of(app) as seen:
+        page = admin.get("/orgs", params={"page_size": 50}).json()
+    assert page["items"]
+    # token, the page with its total, the children counted per organisation
+    assert len(seen) == 3, seen
