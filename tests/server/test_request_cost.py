@@ -13,11 +13,16 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from pydantic import BaseModel
 from sqlalchemy import Engine, event
+from sqlalchemy.orm import Session
 
 from server.api.deps import SignedIn
 from server.api.responses import ModelRoute
 from server.app import ROUTERS
+from server.clock import FrozenClock
+from server.config import Settings
 from server.services.authz import Principal
+from shared.enums import BusinessType
+from tests.server.approval_world import application_body, build
 from tests.server.conftest import Api
 from tests.server.world import make_user, root_id
 
@@ -245,3 +250,34 @@ def test_a_page_of_organisations_takes_three_statements(
     assert page["items"]
     # token, the page with its total, the children counted per organisation
     assert len(seen) == 3, seen
+
+
+def test_an_application_detail_reads_each_fact_once(
+    initialised: Session, client: TestClient, settings: Settings, clock: FrozenClock, app: Any
+) -> None:
+    """What the review dialog is told costs one query per fact: the names of the step's
+    bureau, of its assignee and of its candidates' organisations are read with what they name
+    (not once per place they are shown, nor by loading an account with its roles)."""
+    world = build(initialised, client, settings, clock.now())
+    body = application_body(BusinessType.annual_report_filing)
+    app_id = world.apis["intake"].post("/applications", 201, json=body).json()["id"]
+    clerk = world.apis["xh_clerk"]
+    first = clerk.get(f"/applications/{app_id}").json()
+    with statements_of(app) as seen:
+        again = clerk.get(f"/applications/{app_id}").json()
+    assert again == first and again["can_act"] and again["assign_to"]
+    # token, application, its pending step, the step before it, the caller's standing, the
+    # candidates with their organisations, the bureau's name, the people
+    assert len(seen) == 8, seen
+    colleague = world.users["xh_clerk2"].id
+    clerk.post(
+        f"/applications/{app_id}/assign",
+        json={"version": first["version"], "assignee_id": colleague},
+    )
+    with statements_of(app) as assigned:
+        seen_assigned = clerk.get(f"/applications/{app_id}").json()
+    assert seen_assigned["current_task"]["assignee_name"] == world.users["xh_clerk2"].name
+    assert not seen_assigned["can_act"]
+    # token, application, step, step before, standing, the assignee's name (for the refusal
+    # and for the step), the bureau's name, the people
+    assert len(assigned) == 9, assigned

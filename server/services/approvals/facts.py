@@ -12,11 +12,10 @@ from dataclasses import dataclass, field
 from sqlalchemy.orm import Session
 
 from server.db.approval_models import Application, ApprovalTask
-from server.db.models import User
 from server.services.approvals import dispatch, gates, routing
 from server.services.approvals.definition import ProcessDef
 from server.services.approvals.progress import pending_approvers
-from server.services.approvals.tasks import approval_visibility, previous_step
+from server.services.approvals.tasks import approval_visibility, assignee_name, previous_step
 from server.services.authz import Principal
 from server.services.errors import AppError, action_state
 from shared.approvals import ApprovalAction
@@ -67,9 +66,9 @@ def step_facts(
 def _not_yours(session: Session, standing: routing.Standing | None, task: ApprovalTask) -> AppError:
     """NOT_YOUR_STEP, naming the colleague when the step is assigned to one."""
     if standing is not None and routing.allowed(standing, task, ignore_assignee=True):
-        assignee = session.get(User, task.assignee_id) if task.assignee_id else None
+        assignee = assignee_name(session, task)
         if assignee is not None:
-            return AppError(ErrorCode.NOT_YOUR_STEP, f"该审批环节已指派给{assignee.name}办理")
+            return AppError(ErrorCode.NOT_YOUR_STEP, f"该审批环节已指派给{assignee}办理")
     return AppError(ErrorCode.NOT_YOUR_STEP)
 
 

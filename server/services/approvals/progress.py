@@ -8,7 +8,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.db.approval_models import Application, ApprovalLogEntry, ApprovalTask, IssuedDocument
-from server.db.models import Org
 from server.services.approvals.routing import candidate_standings
 from server.services.approvals.tasks import DONE, PENDING, pending_task, process_of
 from server.services.authz import Principal
@@ -62,13 +61,12 @@ def pending_approvers(
     session: Session, task: ApprovalTask, *, ignore_assignee: bool = False
 ) -> list[PendingApprover]:
     """Who the step waits for; with ``ignore_assignee``, whom it may be handed to."""
-    found = candidate_standings(session, task, ignore_assignee=ignore_assignee)
-    ids = sorted({org_id for _, org_id in found})
-    org_names = dict(session.execute(select(Org.id, Org.name).where(Org.id.in_(ids))).all())
     role = ApprovalRole(task.approval_role).label
     return [
-        PendingApprover(user_id=s.user_id, name=s.name, role_label=role, org_name=org_names[org])
-        for s, org in found
+        PendingApprover(
+            user_id=c.standing.user_id, name=c.standing.name, role_label=role, org_name=c.org_name
+        )
+        for c in candidate_standings(session, task, ignore_assignee=ignore_assignee)
     ]
 
 

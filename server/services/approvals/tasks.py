@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, lazyload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from server.db.approval_models import Application, ApprovalLogEntry, ApprovalTask
+from server.db.models import User
 from server.services.approvals import publishing
 from server.services.approvals.definition import ProcessDef, StepDef
 from server.services.approvals.routing import acting_org, routed
@@ -133,6 +134,17 @@ _PENDING_TASK = (
 
 def pending_task(session: Session, application_id: int) -> ApprovalTask | None:
     return session.scalar(_PENDING_TASK, {"application_id": application_id})
+
+
+_NAME = select(User.name).where(User.id == bindparam("user_id"))
+
+
+def assignee_name(session: Session, task: ApprovalTask) -> str | None:
+    """The name of the colleague a step is assigned to (None: not assigned, or no such
+    account), read alone: loading the account would read its roles too."""
+    if task.assignee_id is None:
+        return None
+    return session.scalar(_NAME, {"user_id": task.assignee_id})
 
 
 def previous_step(
