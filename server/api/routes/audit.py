@@ -42,9 +42,11 @@ def list_audit(
         offset=request.offset,
         limit=request.limit,
     )
-    return Page[AuditEntryPublic](
-        items=[AuditEntryPublic.model_validate(e) for e in items],
-        total=total,
-        page=page,
-        page_size=request.limit,
+    return Page[AuditEntryPublic].model_validate(
+        {
+            "items": [row._mapping for row in items],
+            "total": total,
+            "page": page,
+            "page_size": request.limit,
+        }
     )
