@@ -41,6 +41,10 @@ class Scope:
         return _within(self.org_ids, column)
 
     def __or__(self, other: "Scope") -> "Scope":
+        if not (other.all or other.org_ids):
+            return self
+        if not (self.all or self.org_ids):
+            return other
         return Scope(self.all or other.all, self.org_ids | other.org_ids)
 
 
@@ -100,8 +104,10 @@ def subtrees(session: Session, org_ids: Iterable[int]) -> dict[int, frozenset[in
     tops = dict(session.execute(select(Org.id, Org.path).where(Org.id.in_(set(org_ids)))).all())
     if not tops:
         return {}
-    paths = set(tops.values())
-    roots = [p for p in paths if not any(p != q and p.startswith(q) for q in paths)]
+    roots: list[str] = []
+    for path in sorted(set(tops.values())):  # a path sorts right after the paths above it
+        if not roots or not path.startswith(roots[-1]):
+            roots.append(path)
     under = sorted(
         session.execute(
             select(Org.path, Org.id).where(or_(*(Org.path.startswith(p) for p in roots)))
