@@ -166,8 +166,9 @@ def test_due_dates_follow_the_holiday_calendar(
 
 def test_the_page_carries_its_counts_in_one_statement(world: World, app: Any) -> None:
     """The inbox screen's request (a page with the badge counts) reads both in one statement
-    after the token's; the counts stay the whole inbox's whatever the page shows: filtered,
-    past the end, or empty (they are then read on their own)."""
+    after the token's on PostgreSQL (a round trip fewer); the counts stay the whole inbox's
+    whatever the page shows: filtered, past the end, or empty (then read on their own)."""
+    kind = app.state.engine.dialect.name
     for business_type in (BusinessType.annual_report_filing, BusinessType.commendation) * 2:
         submit(world, business_type)
     submit(world, BusinessType.commendation)
@@ -177,7 +178,8 @@ def test_the_page_carries_its_counts_in_one_statement(world: World, app: Any) ->
     api.get("/inbox", params={"with_counts": True})
     with statements_of(app) as seen:
         page = api.get("/inbox", params={"with_counts": True}).json()
-    assert len(seen) == 2, seen  # the token, then the page with its total and the counts
+    # the token, then the page with its total and (PostgreSQL: in the same statement) the counts
+    assert len(seen) == (2 if kind == "postgresql" else 3), seen
     assert page["counts"] == counts and page["total"] == 5
     for params in (
         {"business_type": "annual_report_filing"},

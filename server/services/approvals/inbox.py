@@ -5,6 +5,7 @@ office), its business type and approval role are among my business approval role
 not assigned to someone else. Everything is filtered, sorted and paged in the database.
 """
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -13,11 +14,11 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
-    JSON,
     Date,
     Integer,
     Select,
     String,
+    Text,
     and_,
     bindparam,
     case,
@@ -177,9 +178,9 @@ def _pending_statement(
     mine: Mine, f: InboxFilter, sort: str | None, with_counts: bool = False
 ) -> Select[Any]:
     """One page of my pending steps with the total of all of them (a window count: one round
-    trip instead of two) and, ``with_counts``, the badge counts too (``_counts_column``: one
-    more round trip saved, on the inbox's own request). Today, limit and offset are
-    parameters, so a clerk paging through the same list reuses one statement."""
+    trip instead of two) and, ``with_counts`` (PostgreSQL), the badge counts too
+    (``_counts_column``: one more round trip saved, on the inbox's own request). Today, limit
+    and offset are parameters, so a clerk paging through the same list reuses one statement."""
     where = [_mine_clause(mine), *_filters(f)]
     if f.overdue is True:
         where.append(ApprovalTask.due_date < TODAY)
@@ -212,16 +213,20 @@ def list_pending(
     """Lines (``PENDING_LINE`` and the total) waiting for ``principal``: plain rows of just the
     columns an inbox line shows, read on the session's connection past the ORM's statement and
     result handling (no entities, nothing for the ORM to do); ``with_counts``, the ``counts``
-    too, read in the same statement when the page has a line to carry them."""
+    too: on PostgreSQL in the same statement, a round trip fewer, when the page has a line to
+    carry them (SQLite has no round trip to save: there each line would only carry them for
+    nothing)."""
     mine = mine_of(session, principal)
-    statement = _pending_statement(mine, f, page.sort, with_counts)
-    params = {"today": today, "limit": page.limit, "offset": page.offset}
     connection = session.connection()
+    carried = with_counts and connection.dialect.name == "postgresql"
+    statement = _pending_statement(mine, f, page.sort, carried)
+    params = {"today": today, "limit": page.limit, "offset": page.offset}
     rows = connection.execute(statement, params).all()
-    if rows:
-        tally = _tally(rows[0].counts.items()) if with_counts else None
-        return rows, rows[0].total, tally
+    if rows and carried:
+        return rows, rows[0].total, _tally(json.loads(rows[0].counts).items())
     tally = _counts_of(session, mine, today) if with_counts else None
+    if rows:
+        return rows, rows[0].total, tally
     if page.offset == 0:
         return rows, 0, tally
     past_the_end = connection.execute(statement, {**params, "limit": 1, "offset": 0}).first()
@@ -279,30 +284,24 @@ def _counts_statement(mine: Mine) -> Select[str, int, Any]:
     )
 
 
-class _PerType(FunctionElement[Any]):
-    """Rows of (business type, steps, overdue) aggregated into one JSON object of business
-    type → [steps, overdue]: ``json_object_agg`` on PostgreSQL, ``json_group_object`` on
-    SQLite."""
+class _PerType(FunctionElement[str]):
+    """Rows of (business type, steps, overdue) aggregated into the text of one JSON object of
+    business type → [steps, overdue] (PostgreSQL's ``json_object_agg``). Text, not JSON: every
+    line of the page carries it, and only the first one's is parsed."""
 
-    type = JSON()
+    type = Text()
     inherit_cache = True
 
 
 @compiles(_PerType, "postgresql")
 def _per_type_postgresql(element: _PerType, compiler: Any, **kw: Any) -> str:
     key, steps, overdue = (compiler.process(c, **kw) for c in element.clauses)
-    return f"json_object_agg({key}, json_build_array({steps}, {overdue}))"
-
-
-@compiles(_PerType, "sqlite")
-def _per_type_sqlite(element: _PerType, compiler: Any, **kw: Any) -> str:
-    key, steps, overdue = (compiler.process(c, **kw) for c in element.clauses)
-    return f"json_group_object({key}, json_array({steps}, {overdue}))"
+    return f"json_object_agg({key}, json_build_array({steps}, {overdue}))::text"
 
 
 def _counts_column(mine: Mine) -> Any:
-    """``counts`` as one column of the page's statement: computed once (it depends on nothing
-    of the line), carried on every line."""
+    """``counts`` as one column of the page's statement (PostgreSQL): an uncorrelated
+    subquery, computed once, carried on every line."""
     per_type = _counts_statement(mine).subquery()
     return (
         select(_PerType(per_type.c.business_type, per_type.c.steps, per_type.c.overdue))
