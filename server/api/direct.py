@@ -36,12 +36,12 @@ from fastapi import Request, Response, params
 from fastapi.concurrency import run_in_threadpool
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
-from pydantic import Json
+from pydantic import AwareDatetime, Json
 
 from server.api.deps import get_now, get_session
 
 Handler = Callable[[Request], Awaitable[Response]]
-_SCALARS = (bool, int, float, str, date, datetime, Enum)
+_SCALARS = (bool, int, float, str, date, datetime, AwareDatetime, Enum)
 _IMMUTABLE = (NoneType, bool, int, float, str, date, datetime, Enum)
 
 

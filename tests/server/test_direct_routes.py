@@ -15,6 +15,7 @@ from fastapi import FastAPI, Request
 from fastapi.dependencies.utils import request_params_to_args
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
+from pydantic import AwareDatetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -81,8 +82,8 @@ def _values(annotation: Any) -> list[str]:
         return ["true", "0", "maybe", ""]
     if kind is int:
         return ["1", "2", "50", "0", "-1", "3000000000", "x", ""]
-    if kind is datetime:
-        return ["2026-03-01T00:00:00Z", "2026-03-01", "yesterday"]
+    if kind in (datetime, AwareDatetime):
+        return ["2026-03-01T00:00:00Z", "2026-03-01", "2026-03-01T08:00:00", "yesterday"]
     if kind is date:
         return ["2026-03-01", "2026-13-45", ""]
     return ["张", "a", "", "x" * 300, "%", "-name", "name"]
