@@ -15,6 +15,7 @@ from sqlalchemy import false, or_, select, true
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
+from server.db.membership import one_of
 from server.db.models import Org, Role, User
 from server.services.audit import Actor
 from server.services.errors import AppError
@@ -50,11 +51,11 @@ class Scope:
 
 @lru_cache(maxsize=1024)
 def _within(org_ids: frozenset[int], column: Any) -> ColumnElement[bool]:
-    """``column IN (org_ids)``, built once per scope and column: a principal, and so its scope,
-    is reused from request to request (``authz_cache``), and for a city's hundred bureaus
-    building the clause, a bound value checked per id, costs more than the database takes to
-    use it. SQL elements are immutable: one clause serves every statement it is put in."""
-    return column.in_(sorted(org_ids))
+    """``column`` is one of ``org_ids`` (``db.membership.one_of``: the whole scope one
+    parameter), built once per scope and column: a principal, and so its scope, is reused from
+    request to request (``authz_cache``). SQL elements are immutable: one clause serves every
+    statement it is put in."""
+    return one_of(column, org_ids)
 
 
 NO_SCOPE = Scope(False, frozenset())
@@ -101,7 +102,7 @@ def subtrees(session: Session, org_ids: Iterable[int]) -> dict[int, frozenset[in
     """``subtree_ids`` of each of ``org_ids`` in two queries, however many there are (a page
     of accounts spread over a city's bureaus): the tops' paths, then every organisation
     under the shallowest of them, sorted by path, where each subtree is one contiguous run."""
-    tops = dict(session.execute(select(Org.id, Org.path).where(Org.id.in_(set(org_ids)))).all())
+    tops = dict(session.execute(select(Org.id, Org.path).where(one_of(Org.id, set(org_ids)))).all())
     if not tops:
         return {}
     roots: list[str] = []

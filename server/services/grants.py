@@ -33,9 +33,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from server.db.membership import ids_param, one_of
 from server.db.models import Role, RolePermission, RoleScopeOrg, User, UserRole
 from server.services.authz import NO_SCOPE, Principal, Scope, scope_for, subtrees
 from server.services.builtin_roles import ADMIN_KEY, administers
@@ -232,12 +233,12 @@ def holding_of(user: User) -> Holding:
     )
 
 
-_ROLE_IDS = bindparam("role_ids", expanding=True)
+_ROLE_IDS = ids_param("role_ids")
 _PERMISSIONS = select(RolePermission.role_id, RolePermission.permission).where(
-    RolePermission.role_id.in_(_ROLE_IDS)
+    one_of(RolePermission.role_id, _ROLE_IDS)
 )
 _CHOSEN = select(RoleScopeOrg.role_id, RoleScopeOrg.org_id).where(
-    RoleScopeOrg.role_id.in_(_ROLE_IDS)
+    one_of(RoleScopeOrg.role_id, _ROLE_IDS)
 )
 
 

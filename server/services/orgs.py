@@ -5,12 +5,13 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.attributes import set_committed_value
 
 from server.db.approval_models import ApprovalTask
 from server.db.collation import chinese
+from server.db.membership import ids_param, one_of
 from server.db.models import Org, Role, RoleScopeOrg, User
 from server.services import audit, search
 from server.services.approvals import dispatch
@@ -140,7 +141,7 @@ def list_orgs(
 
 
 _CHILD = aliased(Org)
-_PARENT_IDS = bindparam("parent_ids", expanding=True)
+_PARENT_IDS = ids_param("parent_ids")
 
 
 def child_counts(session: Session, principal: Principal, ids: list[int]) -> dict[int, int]:
@@ -149,7 +150,7 @@ def child_counts(session: Session, principal: Principal, ids: list[int]) -> dict
         return {}
     rows = session.execute(
         select(_CHILD.parent_id, func.count())
-        .where(_CHILD.parent_id.in_(_PARENT_IDS), principal.scope.clause(_CHILD.id))
+        .where(one_of(_CHILD.parent_id, _PARENT_IDS), principal.scope.clause(_CHILD.id))
         .group_by(_CHILD.parent_id),
         {"parent_ids": ids},
     )

@@ -4,10 +4,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from server.db.collation import chinese
+from server.db.membership import ids_param, one_of
 from server.db.models import Org, Role, RolePermission, RoleScopeOrg, User, UserRole
 from server.services import audit, search
 from server.services.approvals import dispatch
@@ -85,20 +86,20 @@ ROLE_COLUMNS = (
 """What ``public_roles`` shows of a role's own row and organisation, as plain columns (select
 them with ``.join(Org, Org.id == Role.org_id)``)."""
 
-_ROLE_IDS = bindparam("role_ids", expanding=True)
+_ROLE_IDS = ids_param("role_ids")
 _USER_COUNTS = (
     select(UserRole.role_id, func.count())
-    .where(UserRole.role_id.in_(_ROLE_IDS))
+    .where(one_of(UserRole.role_id, _ROLE_IDS))
     .group_by(UserRole.role_id)
 )
 _PERMISSIONS = (
     select(RolePermission.role_id, RolePermission.permission)
-    .where(RolePermission.role_id.in_(_ROLE_IDS))
+    .where(one_of(RolePermission.role_id, _ROLE_IDS))
     .order_by(RolePermission.role_id, RolePermission.permission)
 )
 _SCOPE_ORGS = (
     select(RoleScopeOrg.role_id, RoleScopeOrg.org_id)
-    .where(RoleScopeOrg.role_id.in_(_ROLE_IDS))
+    .where(one_of(RoleScopeOrg.role_id, _ROLE_IDS))
     .order_by(RoleScopeOrg.role_id, RoleScopeOrg.org_id)
 )
 """Built once, the roles' ids a parameter: a reused statement keeps its SQLAlchemy cache key.

@@ -7,9 +7,10 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from server.db.membership import ids_param, one_of
 from server.db.models import Org, Role, User, UserApprovalRole, UserRole
 from server.services.auth import token_check_with
 from server.services.authz import Principal
@@ -54,16 +55,16 @@ USER_COLUMNS = (
 """What ``row_fields`` shows of a user, as plain columns of the user's row and organisation
 (select them with ``.join(Org, Org.id == User.org_id)``)."""
 
-_USER_IDS = bindparam("user_ids", expanding=True)
+_USER_IDS = ids_param("user_ids")
 _HELD_ROLES = (
     select(UserRole.user_id, Role.id, Role.name, Role.data_scope_kind, Role.builtin_key)
     .join(Role, Role.id == UserRole.role_id)
-    .where(UserRole.user_id.in_(_USER_IDS))
+    .where(one_of(UserRole.user_id, _USER_IDS))
     .order_by(UserRole.user_id, Role.id)
 )
 _APPROVAL_PAIRS = select(
     UserApprovalRole.user_id, UserApprovalRole.business_type, UserApprovalRole.approval_role
-).where(UserApprovalRole.user_id.in_(_USER_IDS))
+).where(one_of(UserApprovalRole.user_id, _USER_IDS))
 """Built once, the page's ids a parameter: a reused statement keeps its SQLAlchemy cache key."""
 
 
