@@ -255,9 +255,10 @@ def test_a_page_of_organisations_takes_three_statements(
 def test_an_application_detail_reads_each_fact_once(
     initialised: Session, client: TestClient, settings: Settings, clock: FrozenClock, app: Any
 ) -> None:
-    """What the review dialog is told costs one query per fact: the names of the step's
-    bureau, of its assignee and of its candidates' organisations are read with what they name
-    (not once per place they are shown, nor by loading an account with its roles)."""
+    """What the review dialog is told is read with what it is about: the names of the step's
+    bureau, of its assignee and of its candidates' organisations, and whether a step came
+    before it, with the step or the candidates (not once per place they are shown, nor by
+    loading an account with its roles)."""
     world = build(initialised, client, settings, clock.now())
     body = application_body(BusinessType.annual_report_filing)
     app_id = world.apis["intake"].post("/applications", 201, json=body).json()["id"]
@@ -266,9 +267,10 @@ def test_an_application_detail_reads_each_fact_once(
     with statements_of(app) as seen:
         again = clerk.get(f"/applications/{app_id}").json()
     assert again == first and again["can_act"] and again["assign_to"]
-    # token, application, its pending step, the step before it, the caller's standing, the
-    # candidates with their organisations, the bureau's name, the people
-    assert len(seen) == 8, seen
+    # token, application, its pending step (with its bureau's and assignee's names and whether
+    # a step was done before it), the caller's standing, the candidates with their
+    # organisations, the people
+    assert len(seen) == 6, seen
     colleague = world.users["xh_clerk2"].id
     clerk.post(
         f"/applications/{app_id}/assign",
@@ -278,6 +280,5 @@ def test_an_application_detail_reads_each_fact_once(
         seen_assigned = clerk.get(f"/applications/{app_id}").json()
     assert seen_assigned["current_task"]["assignee_name"] == world.users["xh_clerk2"].name
     assert not seen_assigned["can_act"]
-    # token, application, step, step before, standing, the assignee's name (for the refusal
-    # and for the step), the bureau's name, the people
-    assert len(assigned) == 9, assigned
+    # token, application, step (with the assignee's name), standing, the people
+    assert len(assigned) == 5, assigned

@@ -1,7 +1,8 @@
 """What the review dialog is told about the pending step and the caller's actions on it.
 
 Every answer comes from the rule that decides the action itself — ``routing.allowed`` (who acts
-on a step), ``gates`` (同意 / 不同意), ``tasks.previous_step`` (退回上一级), ``dispatch``
+on a step), ``gates`` (同意 / 不同意), ``tasks.previous_step`` (退回上一级, read with the step as
+``PendingStep.has_previous``), ``dispatch``
 (收回 / 认领 / 改派) — and says, for an action the caller may not take, the code the server would
 refuse it with and why, so the desk greys the button and says why instead of inferring a rule
 from a step's name or position (ARCHITECTURE.md habit 11).
@@ -15,7 +16,7 @@ from server.db.approval_models import Application, ApprovalTask
 from server.services.approvals import dispatch, gates, routing
 from server.services.approvals.definition import ProcessDef
 from server.services.approvals.progress import pending_approvers
-from server.services.approvals.tasks import approval_visibility, assignee_name, previous_step
+from server.services.approvals.tasks import PendingStep, approval_visibility
 from server.services.authz import Principal
 from server.services.errors import AppError, action_state
 from shared.approvals import ApprovalAction
@@ -51,24 +52,25 @@ class CallerFacts:
         return self._eligible
 
 
-def step_facts(
-    session: Session, application: Application, task: ApprovalTask, process: ProcessDef
-) -> StepFacts:
-    final = process.after(task.step_key) is None
+def step_facts(pending: PendingStep, process: ProcessDef) -> StepFacts:
+    final = process.after(pending.task.step_key) is None
     return StepFacts(
         is_final=final,
-        can_return=previous_step(session, application, task) is not None,
+        can_return=pending.has_previous,
         approve_opinion_visibility=approval_visibility(final),
         approve_opinion_required=final,
     )
 
 
-def _not_yours(session: Session, standing: routing.Standing | None, task: ApprovalTask) -> AppError:
+def _not_yours(standing: routing.Standing | None, pending: PendingStep) -> AppError:
     """NOT_YOUR_STEP, naming the colleague when the step is assigned to one."""
-    if standing is not None and routing.allowed(standing, task, ignore_assignee=True):
-        assignee = assignee_name(session, task)
-        if assignee is not None:
-            return AppError(ErrorCode.NOT_YOUR_STEP, f"该审批环节已指派给{assignee}办理")
+    assignee = pending.assignee_name
+    if (
+        assignee is not None
+        and standing is not None
+        and routing.allowed(standing, pending.task, ignore_assignee=True)
+    ):
+        return AppError(ErrorCode.NOT_YOUR_STEP, f"该审批环节已指派给{assignee}办理")
     return AppError(ErrorCode.NOT_YOUR_STEP)
 
 
@@ -76,7 +78,7 @@ def _step_refusals(
     session: Session,
     principal: Principal,
     application: Application,
-    task: ApprovalTask,
+    pending: PendingStep,
     process: ProcessDef,
     facts: CallerFacts,
 ) -> dict[ApprovalAction, AppError | None]:
@@ -85,9 +87,10 @@ def _step_refusals(
     if not principal.can(APPROVE):
         denied = AppError(ErrorCode.PERMISSION_DENIED, details={"permission": APPROVE})
         return dict.fromkeys(STEP_ACTIONS, denied)
+    task = pending.task
     standing = routing.standing(session, principal.user_id, task)
     if standing is None or not routing.allowed(standing, task):
-        return dict.fromkeys(STEP_ACTIONS, _not_yours(session, standing, task))
+        return dict.fromkeys(STEP_ACTIONS, _not_yours(standing, pending))
     facts.can_act = True
     step = process.step(task.step_key)
     facts.gate = gates.evaluate(session, application, step)
@@ -127,18 +130,18 @@ def caller_facts(
     session: Session,
     principal: Principal,
     application: Application,
-    task: ApprovalTask | None,
+    pending: PendingStep | None,
     process: ProcessDef,
 ) -> CallerFacts:
     """The pending step's facts and what ``principal`` may do to it now (every action of
     ``STEP_ACTIONS`` and ``DISPATCH_ACTIONS``, each allowed or with its refusal)."""
     facts = CallerFacts()
-    if task is None:
+    if pending is None:
         over = AppError(ErrorCode.APPLICATION_NOT_PENDING)
         facts.allowed_actions = {a: action_state(over) for a in STEP_ACTIONS + DISPATCH_ACTIONS}
         return facts
-    facts.step = step_facts(session, application, task, process)
-    refusals = _step_refusals(session, principal, application, task, process, facts)
-    refusals.update(_dispatch_refusals(session, principal, task, facts))
+    facts.step = step_facts(pending, process)
+    refusals = _step_refusals(session, principal, application, pending, process, facts)
+    refusals.update(_dispatch_refusals(session, principal, pending.task, facts))
     facts.allowed_actions = {action: action_state(refusals[action]) for action in refusals}
     return facts

@@ -13,10 +13,10 @@ from server.services.approvals.access import principal_authority, sees_full_iden
 from server.services.approvals.facts import caller_facts
 from server.services.approvals.tasks import (
     PENDING,
-    assignee_name,
+    PendingStep,
     is_overdue,
     overdue_on,
-    pending_task,
+    pending_step,
     process_of,
 )
 from server.services.authz import Principal
@@ -108,9 +108,8 @@ def pending_rows(lines: Sequence[Any], *, now: datetime, org_name: str) -> list[
     ]
 
 
-def task_public(
-    session: Session, task: ApprovalTask, *, now: datetime, acting_org_name: str
-) -> TaskPublic:
+def task_public(pending: PendingStep, *, now: datetime) -> TaskPublic:
+    task = pending.task
     return TaskPublic(
         id=task.id,
         round=task.round,
@@ -121,8 +120,8 @@ def task_public(
         approval_role=task.approval_role,
         approval_role_label=ApprovalRole(task.approval_role).label,
         acting_org_id=task.acting_org_id,
-        acting_org_name=acting_org_name,
-        assignee_name=assignee_name(session, task),
+        acting_org_name=pending.acting_org_name,
+        assignee_name=pending.assignee_name,
         status=task.status,
         started_at=task.started_at,
         due_date=task.due_date,
@@ -134,11 +133,12 @@ def task_public(
 def detail(
     session: Session, principal: Principal, application: Application, *, now: datetime
 ) -> ApplicationDetail:
-    task = pending_task(session, application.id)
+    pending = pending_step(session, application)
+    task = pending.task if pending else None
     process = process_of(application)
-    facts = caller_facts(session, principal, application, task, process)
+    facts = caller_facts(session, principal, application, pending, process)
     full = sees_full_identity(principal)
-    acting = _org_name(session, task.acting_org_id) if task else None
+    acting = pending.acting_org_name if pending else None
     base = row(application, task, now=now, org_name=acting, decided_at=application.decided_at)
     return ApplicationDetail(
         **base.model_dump(),
@@ -160,9 +160,7 @@ def detail(
         ],
         definition_version=process.version or 0,
         steps=[s.name for s in process.steps],
-        current_task=task_public(session, task, now=now, acting_org_name=acting or "")
-        if task
-        else None,
+        current_task=task_public(pending, now=now) if pending else None,
         can_act=facts.can_act,
         can_reassign=facts.can_reassign,
         assign_to=facts.assign_to,
