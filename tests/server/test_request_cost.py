@@ -268,9 +268,9 @@ def test_an_application_detail_reads_each_fact_once(
         again = clerk.get(f"/applications/{app_id}").json()
     assert again == first and again["can_act"] and again["assign_to"]
     # token, application, its pending step (with its bureau's and assignee's names and whether
-    # a step was done before it), the caller's standing, the candidates with their
-    # organisations, the people
-    assert len(seen) == 6, seen
+    # a step was done before it), the candidates with their organisations and standings (the
+    # caller's among them), the people
+    assert len(seen) == 5, seen
     colleague = world.users["xh_clerk2"].id
     clerk.post(
         f"/applications/{app_id}/assign",
@@ -280,5 +280,5 @@ def test_an_application_detail_reads_each_fact_once(
         seen_assigned = clerk.get(f"/applications/{app_id}").json()
     assert seen_assigned["current_task"]["assignee_name"] == world.users["xh_clerk2"].name
     assert not seen_assigned["can_act"]
-    # token, application, step (with the assignee's name), standing, the people
+    # token, application, step (with the assignee's name), candidates, the people
     assert len(assigned) == 5, assigned

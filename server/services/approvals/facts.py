@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from server.db.approval_models import Application, ApprovalTask
 from server.services.approvals import dispatch, gates, routing
 from server.services.approvals.definition import ProcessDef
-from server.services.approvals.progress import pending_approvers
+from server.services.approvals.progress import approvers
 from server.services.approvals.tasks import PendingStep, approval_visibility
 from server.services.authz import Principal
 from server.services.errors import AppError, action_state
@@ -43,13 +43,19 @@ class CallerFacts:
     assign_to: list[PendingApprover] = field(default_factory=list)
     reassign_to: list[PendingApprover] = field(default_factory=list)
     allowed_actions: dict[ApprovalAction, ActionState] = field(default_factory=dict)
-    _eligible: list[PendingApprover] | None = None
+    _candidates: list[routing.Candidate] | None = None
+
+    def candidates(self, session: Session, task: ApprovalTask) -> list[routing.Candidate]:
+        """Everyone who may act on the step, were it theirs (``routing.allowed`` with
+        ``ignore_assignee``), read once: the caller's own standing is among them or the caller
+        may not act, and the others are whom the step may be handed to."""
+        if self._candidates is None:
+            self._candidates = routing.candidate_standings(session, task, ignore_assignee=True)
+        return self._candidates
 
     def eligible(self, session: Session, task: ApprovalTask) -> list[PendingApprover]:
-        """Everyone the step may be handed to (assigned or reassigned), read once for both."""
-        if self._eligible is None:
-            self._eligible = pending_approvers(session, task, ignore_assignee=True)
-        return self._eligible
+        """Everyone the step may be handed to (assigned or reassigned)."""
+        return approvers(task, self.candidates(session, task))
 
 
 def step_facts(pending: PendingStep, process: ProcessDef) -> StepFacts:
@@ -88,7 +94,14 @@ def _step_refusals(
         denied = AppError(ErrorCode.PERMISSION_DENIED, details={"permission": APPROVE})
         return dict.fromkeys(STEP_ACTIONS, denied)
     task = pending.task
-    standing = routing.standing(session, principal.user_id, task)
+    standing = next(
+        (
+            c.standing
+            for c in facts.candidates(session, task)
+            if c.standing.user_id == principal.user_id
+        ),
+        None,  # not one of them: may not act on it, assigned to him or not
+    )
     if standing is None or not routing.allowed(standing, task):
         return dict.fromkeys(STEP_ACTIONS, _not_yours(standing, pending))
     facts.can_act = True

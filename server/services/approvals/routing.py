@@ -268,16 +268,9 @@ STANDING_COLUMNS = (
     ),
 )
 """A user's standing for a step, as columns of a query that has ``users`` joined to its
-``orgs`` and ``approval_tasks`` in its FROM: ``standing`` reads it alone, an action's claim
-(``actions.claim``) together with the application and its step."""
-
-_STANDING = (
-    select(*STANDING_COLUMNS)
-    .select_from(User)
-    .join(Org, Org.id == User.org_id)
-    .join(ApprovalTask, ApprovalTask.id == bindparam("task_id"))
-    .where(User.id == bindparam("user_id"))
-)
+``orgs`` and ``approval_tasks`` in its FROM: ``candidate_standings`` reads them for the
+bureau's users, an action's claim (``actions.claim``) for the caller, together with the
+application and its step."""
 
 
 def standing_of(session: Session, row: Sequence[Any], task: ApprovalTask) -> Standing | None:
@@ -297,10 +290,3 @@ def standing_of(session: Session, row: Sequence[Any], task: ApprovalTask) -> Sta
         holds_role=bool(holds_role),
         holds_permissions=needed <= held,
     )
-
-
-def standing(session: Session, user_id: int, task: ApprovalTask) -> Standing | None:
-    """``user_id``'s standing for ``task``, read in one query (None: no such user), without
-    loading the account and its roles (five queries)."""
-    row = session.execute(_STANDING, {"user_id": user_id, "task_id": task.id}).one_or_none()
-    return None if row is None else standing_of(session, row, task)
