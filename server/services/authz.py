@@ -6,7 +6,7 @@ is simply not found (404) rather than forbidden: its existence is not revealed.
 """
 
 from bisect import bisect_left
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -100,9 +100,15 @@ def subtree_ids(session: Session, org_id: int) -> frozenset[int]:
 
 def subtrees(session: Session, org_ids: Iterable[int]) -> dict[int, frozenset[int]]:
     """``subtree_ids`` of each of ``org_ids`` in two queries, however many there are (a page
-    of accounts spread over a city's bureaus): the tops' paths, then every organisation
-    under the shallowest of them, sorted by path, where each subtree is one contiguous run."""
+    of accounts spread over a city's bureaus): the tops' paths, then ``subtrees_at``."""
     tops = dict(session.execute(select(Org.id, Org.path).where(one_of(Org.id, set(org_ids)))).all())
+    return subtrees_at(session, tops)
+
+
+def subtrees_at(session: Session, tops: Mapping[int, str]) -> dict[int, frozenset[int]]:
+    """``subtree_ids`` of each organisation of ``tops`` (id → path, when already read) in
+    one query: every organisation under the shallowest of them, sorted by path, where each
+    subtree is one contiguous run."""
     if not tops:
         return {}
     roots: list[str] = []

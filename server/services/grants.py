@@ -38,7 +38,7 @@ from sqlalchemy.orm import Session
 
 from server.db.membership import ids_param, one_of
 from server.db.models import Role, RolePermission, RoleScopeOrg, User, UserRole
-from server.services.authz import NO_SCOPE, Principal, Scope, scope_for, subtrees
+from server.services.authz import NO_SCOPE, Principal, Scope, scope_for, subtrees_at
 from server.services.builtin_roles import ADMIN_KEY, administers
 from server.services.errors import AppError, action_state
 from shared.enums import DataScopeKind
@@ -208,6 +208,7 @@ class Holding:
 
     user_id: int
     org_id: int
+    org_path: str  # the organisation's path, for the subtree of an own_subtree role
     enabled: bool
     locked_until: datetime | None
     roles: tuple[HeldRole, ...]
@@ -223,6 +224,7 @@ def holding_of(user: User) -> Holding:
     return Holding(
         user_id=user.id,
         org_id=user.org_id,
+        org_path=user.org.path,
         enabled=user.enabled,
         locked_until=user.locked_until,
         roles=tuple(
@@ -271,7 +273,7 @@ def accounts(session: Session, holdings: Sequence[Holding], *, now: datetime) ->
 
     def subtree(org_id: int) -> frozenset[int]:
         if not known:  # the accounts' organisations' subtrees at once, when first needed
-            known.update(subtrees(session, {holding.org_id for holding in holdings}))
+            known.update(subtrees_at(session, {h.org_id: h.org_path for h in holdings}))
         return known.get(org_id, frozenset())
 
     admins = _enabled_administrators(session) if any(h.administrator for h in holdings) else 0

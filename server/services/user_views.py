@@ -51,9 +51,11 @@ USER_COLUMNS = (
     User.version,
     User.created_at,
     Org.name.label("org_name"),
+    Org.path.label("org_path"),
 )
 """What ``row_fields`` shows of a user, as plain columns of the user's row and organisation
-(select them with ``.join(Org, Org.id == User.org_id)``)."""
+(select them with ``.join(Org, Org.id == User.org_id)``), and the organisation's path, which
+``grants.accounts`` needs for the subtree of an own_subtree role."""
 
 _USER_IDS = ids_param("user_ids")
 _HELD_ROLES = (
@@ -96,6 +98,7 @@ def public_users(
         Holding(
             user_id=row.id,
             org_id=row.org_id,
+            org_path=row.org_path,
             enabled=row.enabled,
             locked_until=row.locked_until,
             roles=tuple(HeldRole(role_id, kind, key) for role_id, _, kind, key in roles[row.id]),

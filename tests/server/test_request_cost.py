@@ -24,7 +24,7 @@ from server.services.authz import Principal
 from shared.enums import BusinessType
 from tests.server.approval_world import application_body, build
 from tests.server.conftest import Api
-from tests.server.world import make_user, root_id
+from tests.server.world import make_city, make_user, root_id
 
 
 @contextmanager
@@ -282,3 +282,19 @@ def test_an_application_detail_reads_each_fact_once(
     assert not seen_assigned["can_act"]
     # token, application, step (with the assignee's name), candidates, the people
     assert len(assigned) == 5, assigned
+
+
+def test_a_city_page_of_users_reads_its_subtrees_in_one_query(
+    admin: Api, client: TestClient, app: Any
+) -> None:
+    """A city administrator's own_subtree role reaches every bureau under his city: the
+    subtrees of the page's organisations are read in one query, their paths coming with the
+    page's rows."""
+    city = make_city(admin, client, root_id(admin), "hz", "330100", "330102")
+    city.admin.get("/users")
+    with statements_of(app) as seen:
+        page = city.admin.get("/users", params={"page_size": 50}).json()
+    assert {u["id"] for u in page["items"]} == {city.admin_user_id, city.clerk_user_id}
+    assert len([s for s in seen if "orgs.path LIKE" in s]) == 1, seen
+    # token, the page with its total, roles, approval roles, role permissions, subtrees
+    assert len(seen) == 6, seen
