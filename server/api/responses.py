@@ -7,9 +7,10 @@ serialisation then runs on the event loop, where every other request waits for i
 of exactly the response model needs neither: pydantic validated it when it was built and hands
 such an instance back unchanged (``revalidate_instances="never"``). So ``ModelRoute`` has the
 endpoint's own worker thread turn it into JSON bytes (pydantic's Rust serialiser, the same bytes
-FastAPI would send) and returns the ``Response``. Anything else — a subclass carrying more
-fields than the response model shows, a dict, a route with include/exclude options or its own
-response class — takes FastAPI's usual path.
+FastAPI would send) and returns the ``Response``; anything else such an endpoint returns (a
+subclass carrying more fields than the response model shows, a dict) is validated and
+serialised there too, through the route's response field as FastAPI does it. A route with
+include/exclude options or its own response class takes FastAPI's usual path.
 """
 
 import functools
@@ -19,7 +20,7 @@ from typing import Any, get_type_hints
 
 from fastapi import Request, Response
 from fastapi.datastructures import DefaultPlaceholder
-from fastapi.exceptions import RequestValidationError
+from fastapi.exceptions import RequestValidationError, ResponseValidationError
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
 
@@ -53,19 +54,34 @@ def _takes_response(endpoint: Callable[..., Any]) -> bool:
     )
 
 
-def _in_thread(endpoint: Callable[..., Any], model: type[BaseModel] | None, status: int) -> Any:
+def _in_thread(endpoint: Callable[..., Any], route: "ModelRoute", status: int) -> Any:
     """The endpoint as its worker thread runs it: deferred access checks first
-    (``server/api/deferred``), then the endpoint, then — for exactly its response model — the
-    JSON bytes."""
+    (``server/api/deferred``), then the endpoint, then — on a route answering plain JSON of
+    its response model (``route.serialises``) — the ``Response``: exactly the response model
+    as it is (``fast_json``), anything else validated and serialised through the route's
+    response field as FastAPI does it, so no second trip to the thread pool is needed."""
 
     @functools.wraps(endpoint)
     def answer(**arguments: Any) -> Any:
         result = endpoint(**resolve_arguments(arguments))
-        if model is not None and type(result) is model:
+        if not route.serialises or isinstance(result, Response):
+            return result
+        if type(result) is route.response_model:
             return fast_json(result, status)
-        return result
+        return _as_response_model(route, result, status)
 
     return answer
+
+
+def _as_response_model(route: APIRoute, result: Any, status: int) -> Response:
+    """What FastAPI's handler makes of a result that is not a ``Response``, on a route whose
+    response options are all FastAPI's defaults (``_serialised_here``)."""
+    field = route.response_field
+    assert field is not None
+    value, errors = field.validate(result, {}, loc=("response",))
+    if errors:
+        raise ResponseValidationError(errors=errors, body=result)
+    return Response(content=field.serialize_json(value), status_code=status, media_type=JSON)
 
 
 def _serialised_here(endpoint: Callable[..., Any], options: dict[str, Any]) -> bool:
@@ -93,13 +109,13 @@ class ModelRoute(APIRoute):
     its response model is answered from there (see the module docstring)."""
 
     resolves_deferred: bool
+    serialises: bool
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **options: Any) -> None:
         self.resolves_deferred = _runs_in_thread(endpoint)
+        self.serialises = self.resolves_deferred and _serialised_here(endpoint, options)
         if self.resolves_deferred:
-            direct = _serialised_here(endpoint, options)
-            model = options["response_model"] if direct else None
-            endpoint = _in_thread(endpoint, model, options.get("status_code") or 200)
+            endpoint = _in_thread(endpoint, self, options.get("status_code") or 200)
         super().__init__(path, endpoint, **options)
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
@@ -112,4 +128,8 @@ class ModelRoute(APIRoute):
                 await run_pending(request)  # a refused token answers before bad parameters
                 raise
 
-        return checked_first
+        # imported here: server.api.direct builds on server.api.deps, which builds on this module
+        from server.api import direct
+
+        plan = direct.plan(self)
+        return checked_first if plan is None else direct.Direct(plan, checked_first)

@@ -6,14 +6,16 @@ is simply not found (404) rather than forbidden: its existence is not revealed.
 """
 
 from bisect import bisect_left
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import false, or_, select, true
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
+from server.db.membership import one_of
 from server.db.models import Org, Role, User
 from server.services.audit import Actor
 from server.services.errors import AppError
@@ -37,10 +39,23 @@ class Scope:
             return true()
         if not self.org_ids:
             return false()
-        return column.in_(sorted(self.org_ids))
+        return _within(self.org_ids, column)
 
     def __or__(self, other: "Scope") -> "Scope":
+        if not (other.all or other.org_ids):
+            return self
+        if not (self.all or self.org_ids):
+            return other
         return Scope(self.all or other.all, self.org_ids | other.org_ids)
+
+
+@lru_cache(maxsize=1024)
+def _within(org_ids: frozenset[int], column: Any) -> ColumnElement[bool]:
+    """``column`` is one of ``org_ids`` (``db.membership.one_of``: the whole scope one
+    parameter), built once per scope and column: a principal, and so its scope, is reused from
+    request to request (``authz_cache``). SQL elements are immutable: one clause serves every
+    statement it is put in."""
+    return one_of(column, org_ids)
 
 
 NO_SCOPE = Scope(False, frozenset())
@@ -85,13 +100,21 @@ def subtree_ids(session: Session, org_id: int) -> frozenset[int]:
 
 def subtrees(session: Session, org_ids: Iterable[int]) -> dict[int, frozenset[int]]:
     """``subtree_ids`` of each of ``org_ids`` in two queries, however many there are (a page
-    of accounts spread over a city's bureaus): the tops' paths, then every organisation
-    under the shallowest of them, sorted by path, where each subtree is one contiguous run."""
-    tops = dict(session.execute(select(Org.id, Org.path).where(Org.id.in_(set(org_ids)))).all())
+    of accounts spread over a city's bureaus): the tops' paths, then ``subtrees_at``."""
+    tops = dict(session.execute(select(Org.id, Org.path).where(one_of(Org.id, set(org_ids)))).all())
+    return subtrees_at(session, tops)
+
+
+def subtrees_at(session: Session, tops: Mapping[int, str]) -> dict[int, frozenset[int]]:
+    """``subtree_ids`` of each organisation of ``tops`` (id → path, when already read) in
+    one query: every organisation under the shallowest of them, sorted by path, where each
+    subtree is one contiguous run."""
     if not tops:
         return {}
-    paths = set(tops.values())
-    roots = [p for p in paths if not any(p != q and p.startswith(q) for q in paths)]
+    roots: list[str] = []
+    for path in sorted(set(tops.values())):  # a path sorts right after the paths above it
+        if not roots or not path.startswith(roots[-1]):
+            roots.append(path)
     under = sorted(
         session.execute(
             select(Org.path, Org.id).where(or_(*(Org.path.startswith(p) for p in roots)))

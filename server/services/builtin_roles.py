@@ -7,6 +7,8 @@ their roles, their enabled flag, through the API or the CLI — notes ``is_admin
 the change and calls ``ensure_an_administrator_remains`` after it, in the same transaction.
 """
 
+from collections.abc import Iterable
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -29,7 +31,13 @@ def ensure_editable(role: Role) -> None:
 
 def is_administrator(user: User) -> bool:
     """A full administrator: an enabled holder of the built-in role."""
-    return user.enabled and any(row.role.builtin_key == ADMIN_KEY for row in user.role_rows)
+    return administers(user.enabled, (row.role.builtin_key for row in user.role_rows))
+
+
+def administers(enabled: bool, builtin_keys: Iterable[str | None]) -> bool:
+    """``is_administrator`` of an account read as plain values: its enabled flag and the
+    built-in keys of the roles it holds."""
+    return enabled and ADMIN_KEY in builtin_keys
 
 
 def ensure_an_administrator_remains(session: Session, *, changed_an_administrator: bool) -> None:

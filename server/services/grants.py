@@ -36,9 +36,10 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from server.db.membership import ids_param, one_of
 from server.db.models import Role, RolePermission, RoleScopeOrg, User, UserRole
-from server.services.authz import NO_SCOPE, Principal, Scope, scope_for, subtrees
-from server.services.builtin_roles import ADMIN_KEY, is_administrator
+from server.services.authz import NO_SCOPE, Principal, Scope, scope_for, subtrees_at
+from server.services.builtin_roles import ADMIN_KEY, administers
 from server.services.errors import AppError, action_state
 from shared.enums import DataScopeKind
 from shared.errors import ErrorCode
@@ -127,12 +128,18 @@ def manage_refusal(manager: Principal, account: Account) -> AppError | None:
 
 def action_refusal(manager: Principal, account: Account, action: UserAction) -> AppError | None:
     """Why ``manager`` may not take ``action`` on ``account`` now (None: he may)."""
+    return _refusal(manager, account, action, manage_refusal(manager, account))
+
+
+def _refusal(
+    manager: Principal, account: Account, action: UserAction, managed: AppError | None
+) -> AppError | None:
+    """``action_refusal``, given ``manage_refusal``'s answer."""
     permission = PERMISSION_OF[action]
     if not manager.can(permission):
         return AppError(ErrorCode.PERMISSION_DENIED, details={"permission": permission})
-    refusal = manage_refusal(manager, account)
-    if refusal is not None:
-        return refusal
+    if managed is not None:
+        return managed
     own = account.user_id == manager.user_id
     if own and action in _NOT_ON_ONESELF:
         return AppError(ErrorCode.USER_SELF_ACTION, _NOT_ON_ONESELF[action])
@@ -150,7 +157,34 @@ def ensure_may(manager: Principal, account: Account, action: UserAction) -> None
 
 
 def action_states(manager: Principal, account: Account) -> dict[UserAction, ActionState]:
-    return {action: action_state(action_refusal(manager, account, action)) for action in UserAction}
+    return page_action_states(manager, {account.user_id: account})[account.user_id]
+
+
+def page_action_states(
+    manager: Principal, found: Mapping[int, Account]
+) -> dict[int, dict[UserAction, ActionState]]:
+    """``action_states`` of each account of a page, by user id: what the manager may do to it
+    now, and why not. The rule is weighed once per account (``manage_refusal``); what follows
+    from it depends on a handful of facts, so accounts alike in them share one answer, worked
+    out once (a page of fifty accounts has a few kinds, not fifty)."""
+    known: dict[tuple[Any, ...], dict[UserAction, ActionState]] = {}
+    states = {}
+    for user_id, account in found.items():
+        managed = manage_refusal(manager, account)
+        key = (
+            None if managed is None else managed.code,
+            user_id == manager.user_id,
+            account.enabled,
+            account.locked,
+            account.last_administrator,
+        )
+        if key not in known:
+            known[key] = {
+                action: action_state(_refusal(manager, account, action, managed))
+                for action in UserAction
+            }
+        states[user_id] = known[key]
+    return states
 
 
 def is_locked(locked_until: datetime | None, now: datetime) -> bool:
@@ -158,80 +192,130 @@ def is_locked(locked_until: datetime | None, now: datetime) -> bool:
     return locked_until is not None and locked_until > now
 
 
-def accounts(
-    session: Session,
-    users: Sequence[User],
-    *,
-    now: datetime,
-    approval_pairs: Mapping[int, Iterable[tuple[str, str]]] | None = None,
-) -> dict[int, Account]:
-    """The ``Account`` of each of ``users`` (loaded with their role rows and roles), in a few
-    queries for a whole page: the roles' permissions and chosen organisations at once, each
-    organisation's subtree once: the cost grows with the page's distinct roles and
-    organisations, not with its users. ``approval_pairs`` by user id, when already read."""
-    role_ids = sorted({row.role_id for user in users for row in user.role_rows})
+@dataclass(frozen=True)
+class HeldRole:
+    """What the rule reads of a role an account holds (the rest comes by its id)."""
+
+    id: int
+    data_scope_kind: str
+    builtin_key: str | None
+
+
+@dataclass(frozen=True)
+class Holding:
+    """What the rule reads of an account, as plain values: from a page of rows
+    (``user_views``) or from a loaded ``User`` (``holding_of``)."""
+
+    user_id: int
+    org_id: int
+    org_path: str  # the organisation's path, for the subtree of an own_subtree role
+    enabled: bool
+    locked_until: datetime | None
+    roles: tuple[HeldRole, ...]
+    approval_pairs: tuple[tuple[str, str], ...]
+
+    @property
+    def administrator(self) -> bool:
+        return administers(self.enabled, (role.builtin_key for role in self.roles))
+
+
+def holding_of(user: User) -> Holding:
+    """A loaded user's ``Holding`` (its role rows with their roles, and approval roles)."""
+    return Holding(
+        user_id=user.id,
+        org_id=user.org_id,
+        org_path=user.org.path,
+        enabled=user.enabled,
+        locked_until=user.locked_until,
+        roles=tuple(
+            HeldRole(row.role.id, row.role.data_scope_kind, row.role.builtin_key)
+            for row in user.role_rows
+        ),
+        approval_pairs=tuple((r.business_type, r.approval_role) for r in user.approval_role_rows),
+    )
+
+
+_ROLE_IDS = ids_param("role_ids")
+_PERMISSIONS = select(RolePermission.role_id, RolePermission.permission).where(
+    one_of(RolePermission.role_id, _ROLE_IDS)
+)
+_CHOSEN = select(RoleScopeOrg.role_id, RoleScopeOrg.org_id).where(
+    one_of(RoleScopeOrg.role_id, _ROLE_IDS)
+)
+
+
+def accounts(session: Session, holdings: Sequence[Holding], *, now: datetime) -> dict[int, Account]:
+    """The ``Account`` of each holding, in a few queries for a whole page: the roles'
+    permissions and chosen organisations at once, each organisation's subtree once. Accounts
+    holding the same roles (and approval roles) share their permissions, and the same roles at
+    the same organisation their scope, each worked out once: the cost grows with the page's
+    distinct roles and organisations, not with its users."""
+    role_ids = sorted({role.id for holding in holdings for role in holding.roles})
     permissions: dict[int, set[str]] = {}
     chosen: dict[int, set[int]] = {}
+    connection = session.connection()
     if role_ids:
-        for role_id, permission in session.execute(
-            select(RolePermission.role_id, RolePermission.permission).where(
-                RolePermission.role_id.in_(role_ids)
-            )
-        ):
+        for role_id, permission in connection.execute(_PERMISSIONS, {"role_ids": role_ids}).all():
             permissions.setdefault(role_id, set()).add(permission)
     # only roles of a chosen set of organisations have rows in role_scope_orgs
     chosen_ids = sorted(
         {
-            row.role_id
-            for user in users
-            for row in user.role_rows
-            if row.role.data_scope_kind == DataScopeKind.orgs
+            role.id
+            for holding in holdings
+            for role in holding.roles
+            if role.data_scope_kind == DataScopeKind.orgs
         }
     )
     if chosen_ids:
-        for role_id, org_id in session.execute(
-            select(RoleScopeOrg.role_id, RoleScopeOrg.org_id).where(
-                RoleScopeOrg.role_id.in_(chosen_ids)
-            )
-        ):
+        for role_id, org_id in connection.execute(_CHOSEN, {"role_ids": chosen_ids}).all():
             chosen.setdefault(role_id, set()).add(org_id)
     known: dict[int, frozenset[int]] = {}
 
     def subtree(org_id: int) -> frozenset[int]:
-        if not known:  # the users' organisations' subtrees at once, when first needed
-            known.update(subtrees(session, {user.org_id for user in users}))
+        if not known:  # the accounts' organisations' subtrees at once, when first needed
+            known.update(subtrees_at(session, {h.org_id: h.org_path for h in holdings}))
         return known.get(org_id, frozenset())
 
-    admins = _enabled_administrators(session) if any(map(is_administrator, users)) else 0
+    admins = _enabled_administrators(session) if any(h.administrator for h in holdings) else 0
+    granted: dict[tuple[Any, ...], frozenset[str]] = {}
+    scopes: dict[tuple[Any, ...], Scope] = {}
+    held: dict[tuple[Any, ...], Rights] = {}
     found = {}
-    for user in users:
-        roles = [row.role for row in user.role_rows]
-        pairs = (
-            approval_pairs[user.id]
-            if approval_pairs is not None
-            else [(r.business_type, r.approval_role) for r in user.approval_role_rows]
-        )
-        scope = NO_SCOPE
-        for role in roles:
-            scope = scope | _role_scope(session, role, chosen, user.org_id, subtree)
-        found[user.id] = Account(
-            user_id=user.id,
-            org_id=user.org_id,
-            rights=rights((p for r in roles for p in permissions.get(r.id, ())), scope, pairs),
-            enabled=user.enabled,
-            locked=is_locked(user.locked_until, now),
-            last_administrator=is_administrator(user) and admins <= 1,
+    for holding in holdings:
+        key = (holding.roles, holding.org_id, holding.approval_pairs)
+        if key not in held:
+            given = (holding.roles, holding.approval_pairs)
+            if given not in granted:
+                granted[given] = rights(
+                    (p for role in holding.roles for p in permissions.get(role.id, ())),
+                    None,
+                    holding.approval_pairs,
+                ).permissions
+            placed = (holding.roles, holding.org_id)
+            if placed not in scopes:
+                scope = NO_SCOPE
+                for role in holding.roles:
+                    scope = scope | _role_scope(session, role, chosen, holding.org_id, subtree)
+                scopes[placed] = scope
+            held[key] = Rights(granted[given], scopes[placed])
+        found[holding.user_id] = Account(
+            user_id=holding.user_id,
+            org_id=holding.org_id,
+            rights=held[key],
+            enabled=holding.enabled,
+            locked=is_locked(holding.locked_until, now),
+            last_administrator=holding.administrator and admins <= 1,
         )
     return found
 
 
 def account_of(session: Session, user: User, *, now: datetime) -> Account:
-    return accounts(session, [user], now=now)[user.id]
+    return accounts(session, [holding_of(user)], now=now)[user.id]
 
 
 def _role_scope(
     session: Session,
-    role: Role,
+    role: HeldRole,
     chosen: Mapping[int, set[int]],
     org_id: int,
     subtree: Callable[[int], frozenset[int]],

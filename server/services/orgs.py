@@ -1,6 +1,8 @@
 """The organisation tree (机构管理): province → city → county/district → police station."""
 
+from collections.abc import Sequence
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import delete, func, or_, select, update
@@ -9,13 +11,14 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from server.db.approval_models import ApprovalTask
 from server.db.collation import chinese
+from server.db.membership import ids_param, one_of
 from server.db.models import Org, Role, RoleScopeOrg, User
 from server.services import audit, search
 from server.services.approvals import dispatch
 from server.services.approvals.tasks import PENDING
 from server.services.authz import Principal
 from server.services.errors import AppError, check_version, not_found
-from server.services.paging import PageRequest, fetch_page, order_by
+from server.services.paging import PageRequest, fetch_rows, order_by
 from shared.audit_actions import AuditAction, AuditEntity
 from shared.enums import OrgType
 from shared.errors import ErrorCode
@@ -97,6 +100,23 @@ def get_org(session: Session, principal: Principal, org_id: int) -> Org:
     return _visible(session, principal, org_id)
 
 
+ORG_COLUMNS = (
+    Org.id,
+    Org.name,
+    Org.parent_id,
+    Org.type,
+    Org.region_code,
+    Org.phone,
+    Org.address,
+    Org.depth,
+    Org.version,
+    Org.created_at,
+    Org.updated_at,
+)
+"""What ``to_public`` shows of an organisation's row, as plain columns (an ``Org`` has the
+same attributes)."""
+
+
 def list_orgs(
     session: Session,
     principal: Principal,
@@ -105,8 +125,10 @@ def list_orgs(
     q: str | None = None,
     region_code: str | None = None,
     page: PageRequest,
-) -> tuple[list[Org], int]:
-    stmt = select(Org).where(principal.scope.clause(Org.id))
+) -> tuple[Sequence[Any], int]:
+    """A page of the organisations in the principal's scope as plain rows of ``ORG_COLUMNS``,
+    and the total."""
+    stmt = select(*ORG_COLUMNS).where(principal.scope.clause(Org.id))
     if parent_id is not None:
         stmt = stmt.where(Org.parent_id == parent_id)
     if q:
@@ -115,30 +137,55 @@ def list_orgs(
         prefix = region_code.rstrip("0") or region_code
         stmt = stmt.where(search.starts_with(Org.region_code, prefix))
     stmt = order_by(stmt, page, _SORTS, "path").order_by(Org.region_code, Org.id)
-    items, total = fetch_page(session, stmt, page)
-    return list(items), total
+    return fetch_rows(session, stmt, page)
+
+
+_CHILD = aliased(Org)
+_PARENT_IDS = ids_param("parent_ids")
 
 
 def child_counts(session: Session, principal: Principal, ids: list[int]) -> dict[int, int]:
     """Visible children per org, for the tree's expand arrows."""
     if not ids:
         return {}
-    child = aliased(Org)
     rows = session.execute(
-        select(child.parent_id, func.count())
-        .where(child.parent_id.in_(ids), principal.scope.clause(child.id))
-        .group_by(child.parent_id)
+        select(_CHILD.parent_id, func.count())
+        .where(one_of(_CHILD.parent_id, _PARENT_IDS), principal.scope.clause(_CHILD.id))
+        .group_by(_CHILD.parent_id),
+        {"parent_ids": ids},
     )
     return {parent: count for parent, count in rows if parent is not None}
 
 
+@cache
+def _region_name(code: str) -> str:
+    table = region_table()
+    return table.full_name(code) if table.get(code) else ""
+
+
+def public_fields(org: Any, principal: Principal, children: int = 0) -> dict[str, Any]:
+    """What ``OrgPublic`` shows of ``org`` (an ``Org`` or a row of ``ORG_COLUMNS``) to
+    ``principal``, as a dict to validate (a page's at once)."""
+    return {
+        "id": org.id,
+        "name": org.name,
+        "parent_id": org.parent_id,
+        "type": org.type,
+        "region_code": org.region_code,
+        "region_name": _region_name(org.region_code),
+        "phone": org.phone,
+        "address": org.address,
+        "depth": org.depth,
+        "child_count": children,
+        "editable": principal.can("orgs:update") and principal.scope.contains(org.id),
+        "version": org.version,
+        "created_at": org.created_at,
+        "updated_at": org.updated_at,
+    }
+
+
 def to_public(org: Org, principal: Principal, children: int = 0) -> OrgPublic:
-    region = region_table().get(org.region_code)
-    public = OrgPublic.model_validate(org)
-    public.region_name = region_table().full_name(org.region_code) if region else ""
-    public.child_count = children
-    public.editable = principal.can("orgs:update") and principal.scope.contains(org.id)
-    return public
+    return OrgPublic.model_validate(public_fields(org, principal, children))
 
 
 def _ensure_unique_name(

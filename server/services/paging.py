@@ -12,6 +12,7 @@ from annotated_types import Ge, Le
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+_TOTAL = func.count().over().label("page_total")
 MAX_PAGE_SIZE = 5000
 MAX_PAGE = 1_000_000
 
@@ -48,3 +49,19 @@ def fetch_page(session: Session, stmt: Select[Any], page: PageRequest) -> tuple[
     total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
     items = session.scalars(stmt.offset(page.offset).limit(page.limit)).all()
     return items, total
+
+
+def fetch_rows(session: Session, stmt: Select[Any], page: PageRequest) -> tuple[Sequence[Any], int]:
+    """A page of plain rows (a select of columns, not of entities) and the total, in one round
+    trip: the total is a window count beside each row (``page_total``, after the statement's
+    own columns), read on the session's connection past the ORM's statement handling. A page
+    past the end has no row to carry it; only then is it counted on its own."""
+    connection = session.connection()
+    rows = connection.execute(stmt.add_columns(_TOTAL).offset(page.offset).limit(page.limit)).all()
+    if rows:
+        return rows, rows[0].page_total
+    if page.offset == 0:
+        return rows, 0
+    return rows, connection.scalar(
+        select(func.count()).select_from(stmt.order_by(None).subquery())
+    ) or 0

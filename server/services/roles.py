@@ -1,5 +1,6 @@
 """Roles (角色): a name, operation permissions and a data scope, defined at an organisation."""
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -7,6 +8,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from server.db.collation import chinese
+from server.db.membership import ids_param, one_of
 from server.db.models import Org, Role, RolePermission, RoleScopeOrg, User, UserRole
 from server.services import audit, search
 from server.services.approvals import dispatch
@@ -14,7 +16,7 @@ from server.services.authz import ALL_SCOPE, Principal, Scope, scope_for
 from server.services.builtin_roles import ensure_editable
 from server.services.errors import AppError, check_version, not_found
 from server.services.grants import ensure_can_grant
-from server.services.paging import PageRequest, fetch_page, order_by
+from server.services.paging import PageRequest, fetch_rows, order_by
 from shared.audit_actions import AuditAction, AuditEntity
 from shared.enums import DataScopeKind
 from shared.errors import ErrorCode
@@ -51,9 +53,10 @@ def _grantable_scope(session: Session, principal: Principal, scope: DataScope) -
     return None
 
 
-def usable(principal: Principal, role: Role) -> bool:
+def usable(principal: Principal, role: Role | Any) -> bool:
     """Roles of the organisations above one's own are usable too (read and assign, not edit):
-    a city administrator hands out the province's standard roles."""
+    a city administrator hands out the province's standard roles. ``role``: a ``Role`` or a
+    row of ``ROLE_COLUMNS``."""
     return principal.scope.contains(role.org_id) or role.org_id in principal.ancestor_org_ids
 
 
@@ -68,19 +71,104 @@ def _visible(session: Session, principal: Principal, role_id: int, *, edit: bool
     return role
 
 
-def get_role(session: Session, principal: Principal, role_id: int) -> Role:
-    return _visible(session, principal, role_id)
+ROLE_COLUMNS = (
+    Role.id,
+    Role.name,
+    Role.org_id,
+    Org.name.label("org_name"),
+    Role.description,
+    Role.data_scope_kind,
+    Role.builtin_key,
+    Role.version,
+    Role.created_at,
+    Role.updated_at,
+)
+"""What ``public_roles`` shows of a role's own row and organisation, as plain columns (select
+them with ``.join(Org, Org.id == Role.org_id)``)."""
+
+_ROLE_IDS = ids_param("role_ids")
+_USER_COUNTS = (
+    select(UserRole.role_id, func.count())
+    .where(one_of(UserRole.role_id, _ROLE_IDS))
+    .group_by(UserRole.role_id)
+)
+_PERMISSIONS = (
+    select(RolePermission.role_id, RolePermission.permission)
+    .where(one_of(RolePermission.role_id, _ROLE_IDS))
+    .order_by(RolePermission.role_id, RolePermission.permission)
+)
+_SCOPE_ORGS = (
+    select(RoleScopeOrg.role_id, RoleScopeOrg.org_id)
+    .where(one_of(RoleScopeOrg.role_id, _ROLE_IDS))
+    .order_by(RoleScopeOrg.role_id, RoleScopeOrg.org_id)
+)
+"""Built once, the roles' ids a parameter: a reused statement keeps its SQLAlchemy cache key.
+Permissions and organisations in the order ``Role.permissions`` and ``Role.scope_org_ids``
+give them."""
+
+
+def get_role(session: Session, principal: Principal, role_id: int) -> Any:
+    """A role the principal may use, as a plain row of ``ROLE_COLUMNS``."""
+    row = (
+        session.connection()
+        .execute(select(*ROLE_COLUMNS).join(Org, Org.id == Role.org_id).where(Role.id == role_id))
+        .first()
+    )
+    if row is None or not usable(principal, row):
+        raise not_found("role")
+    return row
 
 
 def user_counts(session: Session, ids: list[int]) -> dict[int, int]:
     if not ids:
         return {}
-    rows = session.execute(
-        select(UserRole.role_id, func.count())
-        .where(UserRole.role_id.in_(ids))
-        .group_by(UserRole.role_id)
-    )
+    rows = session.connection().execute(_USER_COUNTS, {"role_ids": ids}).all()
     return {role_id: count for role_id, count in rows}
+
+
+def public_roles(session: Session, rows: Sequence[Any]) -> list[dict[str, Any]]:
+    """``RolePublic`` of each of ``rows`` (plain rows of ``ROLE_COLUMNS``), as the dicts the
+    answer is validated from: their permissions, chosen organisations and holders counted in
+    one query each for the whole page, as plain rows (a role has dozens of permissions: as ORM
+    objects a page of roles made hundreds). Run after the caller's changes are committed."""
+    if not rows:
+        return []
+    connection = session.connection()
+    ids = [row.id for row in rows]
+    permissions: dict[int, list[str]] = {role_id: [] for role_id in ids}
+    for role_id, permission in connection.execute(_PERMISSIONS, {"role_ids": ids}).all():
+        permissions[role_id].append(permission)
+    # only a role of chosen organisations has any (DataScope shows none for the other kinds)
+    chosen = [row.id for row in rows if row.data_scope_kind == DataScopeKind.orgs]
+    org_ids: dict[int, list[int]] = {role_id: [] for role_id in chosen}
+    if chosen:
+        for role_id, org_id in connection.execute(_SCOPE_ORGS, {"role_ids": chosen}).all():
+            org_ids[role_id].append(org_id)
+    holders = user_counts(session, ids)
+    return [
+        {
+            "id": row.id,
+            "name": row.name,
+            "org_id": row.org_id,
+            "org_name": row.org_name,
+            "description": row.description,
+            "permissions": permissions[row.id],
+            "data_scope": {"kind": row.data_scope_kind, "org_ids": org_ids.get(row.id, [])},
+            "user_count": holders.get(row.id, 0),
+            "builtin": row.builtin_key is not None,
+            "version": row.version,
+            "created_at": row.created_at,
+            "updated_at": row.updated_at,
+        }
+        for row in rows
+    ]
+
+
+def public_role(session: Session, principal: Principal, role_id: int) -> RolePublic:
+    """One role the principal may use, as ``public_roles`` shows it."""
+    return RolePublic.model_validate(
+        public_roles(session, [get_role(session, principal, role_id)])[0]
+    )
 
 
 def list_roles(
@@ -90,36 +178,25 @@ def list_roles(
     org_id: int | None = None,
     q: str | None = None,
     page: PageRequest,
-) -> tuple[list[Role], int]:
-    stmt = select(Role).where(
-        or_(
-            principal.scope.clause(Role.org_id),
-            Role.org_id.in_(sorted(principal.ancestor_org_ids)),
+) -> tuple[Sequence[Any], int]:
+    """A page of the roles the principal may use, as plain rows of ``ROLE_COLUMNS`` (for
+    ``public_roles``), and the total."""
+    stmt = (
+        select(*ROLE_COLUMNS)
+        .join(Org, Org.id == Role.org_id)
+        .where(
+            or_(
+                principal.scope.clause(Role.org_id),
+                Role.org_id.in_(sorted(principal.ancestor_org_ids)),
+            )
         )
     )
     if org_id is not None:
         stmt = stmt.where(Role.org_id == org_id)
     if q:
         stmt = stmt.where(search.contains(Role.name, q))
-    items, total = fetch_page(session, order_by(stmt, page, _SORTS, "id"), page)
-    return list(items), total
-
-
-def to_public(role: Role, users: int = 0) -> RolePublic:
-    return RolePublic(
-        id=role.id,
-        name=role.name,
-        org_id=role.org_id,
-        org_name=role.org.name,
-        description=role.description,
-        permissions=role.permissions,
-        data_scope=DataScope(kind=DataScopeKind(role.data_scope_kind), org_ids=role.scope_org_ids),
-        user_count=users,
-        builtin=role.builtin_key is not None,
-        version=role.version,
-        created_at=role.created_at,
-        updated_at=role.updated_at,
-    )
+    # then by id: roles of one name at two organisations keep one order, page by page
+    return fetch_rows(session, order_by(stmt, page, _SORTS, "id").order_by(Role.id), page)
 
 
 def _ensure_unique_name(session: Session, org_id: int, name: str, own_id: int = 0) -> None:

@@ -1,11 +1,12 @@
 """Users (用户): accounts of police staff, their roles and business approval roles."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import or_, select
-from sqlalchemy.orm import Session, lazyload, selectinload
+from sqlalchemy.orm import Session
 
 from server.db.collation import chinese
 from server.db.models import Org, Role, User, UserApprovalRole, UserRole
@@ -16,10 +17,10 @@ from server.services.authz import Principal, scope_of_roles
 from server.services.builtin_roles import ensure_an_administrator_remains, is_administrator
 from server.services.errors import AppError, check_version, not_found
 from server.services.grants import PERMISSION_OF, account_of, ensure_can_grant, ensure_may
-from server.services.paging import PageRequest, fetch_page, order_by
+from server.services.paging import PageRequest, fetch_rows, order_by
 from server.services.passwords import Passwords, one_time_password
 from server.services.roles import usable
-from server.services.user_views import approval_roles_of
+from server.services.user_views import USER_COLUMNS, approval_roles_of
 from shared.audit_actions import AuditAction, AuditEntity
 from shared.enums import ApprovalRole, BusinessType
 from shared.errors import ErrorCode
@@ -65,22 +66,16 @@ def _visible(session: Session, principal: Principal, user_id: int) -> User:
     return user
 
 
-ROLE_NAMES = (
-    selectinload(User.role_rows)
-    .joinedload(UserRole.role)
-    .options(lazyload(Role.permission_rows), lazyload(Role.scope_org_rows), lazyload(Role.org))
-)
-"""Loads what ``to_public`` shows of a user's roles (id and name), not each role's permissions,
-scope and organisation: for a page of users those are hundreds of rows nobody reads."""
-PAGE_VIEW = (ROLE_NAMES, lazyload(User.approval_role_rows))
-"""A page of users for ``to_public_page``, which reads the approval roles itself."""
-
-
-def get_user(session: Session, principal: Principal, user_id: int) -> User:
-    user = session.get(User, user_id, options=[ROLE_NAMES])
-    if user is None or not principal.scope.contains(user.org_id):
+def get_user(session: Session, principal: Principal, user_id: int) -> Any:
+    """A user in the principal's scope as a plain row of ``user_views.USER_COLUMNS``."""
+    row = (
+        session.connection()
+        .execute(select(*USER_COLUMNS).join(Org, Org.id == User.org_id).where(User.id == user_id))
+        .first()
+    )
+    if row is None or not principal.scope.contains(row.org_id):
         raise not_found("user")
-    return user
+    return row
 
 
 def list_users(
@@ -92,12 +87,18 @@ def list_users(
     q: str | None = None,
     enabled: bool | None = None,
     page: PageRequest,
-) -> tuple[list[User], int]:
-    stmt = select(User).options(*PAGE_VIEW).where(principal.scope.clause(User.org_id))
+) -> tuple[Sequence[Any], int]:
+    """A page of users in the principal's scope as plain rows of ``user_views.USER_COLUMNS``
+    (for ``user_views.public_users``), and the total."""
+    stmt = (
+        select(*USER_COLUMNS)
+        .join(Org, Org.id == User.org_id)
+        .where(principal.scope.clause(User.org_id))
+    )
     if org_id is not None:
         if include_subtree:
             path = session.scalar(select(Org.path).where(Org.id == org_id)) or "/none/"
-            stmt = stmt.join(Org, Org.id == User.org_id).where(Org.path.startswith(path))
+            stmt = stmt.where(Org.path.startswith(path))
         else:
             stmt = stmt.where(User.org_id == org_id)
     if q:
@@ -111,8 +112,8 @@ def list_users(
         )
     if enabled is not None:
         stmt = stmt.where(User.enabled == enabled)
-    items, total = fetch_page(session, order_by(stmt, page, _SORTS, "id"), page)
-    return list(items), total
+    # then by id: users alike in the chosen order (never signed in) keep one order, page by page
+    return fetch_rows(session, order_by(stmt, page, _SORTS, "id").order_by(User.id), page)
 
 
 def _roles_for(session: Session, principal: Principal, role_ids: list[int], org: Org) -> list[Role]:

@@ -74,6 +74,15 @@ def test_nul_bytes_in_query_strings_are_refused(
     assert_client_error(admin.get(path, None, params=params), 422)
 
 
+@pytest.mark.parametrize(
+    "params", [{"since": "2026-03-01"}, {"until": "2026-03-01T08:00:00"}, {"since": "昨天"}]
+)
+def test_instants_without_an_offset_are_refused(admin: Api, params: dict[str, str]) -> None:
+    """A bare date or local time is no instant: the audit log's filter needs its offset."""
+    assert_client_error(admin.get("/audit", None, params=params), 422)
+    assert admin.get("/audit", params={"since": "2026-03-01T08:00:00+08:00"}).json()["items"]
+
+
 def test_nul_bytes_in_bodies_are_refused(admin: Api) -> None:
     root = root_id(admin)
     org = {"name": "温州\x00公安局", "parent_id": root, "type": "city_bureau"}

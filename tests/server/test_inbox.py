@@ -1,6 +1,7 @@
 """The inbox: what is mine, filters, sorting, paging, counts, overdue flags and reminders."""
 
 from datetime import UTC, date, datetime
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -15,6 +16,7 @@ from server.services.approvals.deadlines import notify_overdue
 from shared.enums import BusinessType
 from tests.server.approval_world import World, application_body, build
 from tests.server.conftest import login
+from tests.server.test_request_cost import statements_of
 from tests.server.world import STRONG
 
 
@@ -121,6 +123,8 @@ def test_overdue_flag_counts_and_one_reminder_per_approver(
     assert [r["id"] for r in rows] == [app_id] and rows[0]["overdue"] is True
     assert api.get("/inbox", params={"overdue": False}).json()["total"] == 0
     assert api.get("/inbox/counts").json()["overdue"] == 1
+    page = api.get("/inbox", params={"with_counts": True, "business_type": "commendation"})
+    assert page.json()["counts"] == api.get("/inbox/counts").json()  # overdue counted there too
     assert notify_overdue(session, now=clock.now()) == 1
     assert notify_overdue(session, now=clock.now()) == 0
     reminders = session.scalars(
@@ -158,3 +162,32 @@ def test_due_dates_follow_the_holiday_calendar(
         from server.services.approvals.tasks import due_date
 
         assert due_date(opened, limit) == due
+
+
+def test_the_page_carries_its_counts_in_one_statement(world: World, app: Any) -> None:
+    """The inbox screen's request (a page with the badge counts) reads both in one statement
+    after the token's on PostgreSQL (a round trip fewer); the counts stay the whole inbox's
+    whatever the page shows: filtered, past the end, or empty (then read on their own)."""
+    kind = app.state.engine.dialect.name
+    for business_type in (BusinessType.annual_report_filing, BusinessType.commendation) * 2:
+        submit(world, business_type)
+    submit(world, BusinessType.commendation)
+    api = world.apis["xh_clerk"]
+    counts = api.get("/inbox/counts").json()
+    assert counts["by_type"] == {"annual_report_filing": 2, "commendation": 3}
+    api.get("/inbox", params={"with_counts": True})
+    with statements_of(app) as seen:
+        page = api.get("/inbox", params={"with_counts": True}).json()
+    # the token, then the page with its total and (PostgreSQL: in the same statement) the counts
+    assert len(seen) == (2 if kind == "postgresql" else 3), seen
+    assert page["counts"] == counts and page["total"] == 5
+    for params in (
+        {"business_type": "annual_report_filing"},
+        {"page": 9, "page_size": 2},
+        {"applicant": "不存在的公司"},
+        {"box": "done"},
+    ):
+        again = api.get("/inbox", params={**params, "with_counts": True}).json()
+        assert again["counts"] == counts, params
+    nothing = world.apis["hz_clerk"].get("/inbox", params={"with_counts": True}).json()
+    assert nothing["counts"] == {"total": 0, "overdue": 0, "by_type": {}}

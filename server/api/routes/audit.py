@@ -1,7 +1,7 @@
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from pydantic import AwareDatetime
 
 from server.api.deps import SessionDep, permission, read_only
 from server.api.params import Code
@@ -24,8 +24,9 @@ def list_audit(
     actor_id: Id | None = None,
     entity_type: Code = None,
     entity_id: Code = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    # an instant with its offset: a bare local time would be compared with UTC in the database
+    since: AwareDatetime | None = None,
+    until: AwareDatetime | None = None,
     page: PageNumber = 1,
     page_size: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> Page[AuditEntryPublic]:
@@ -42,9 +43,11 @@ def list_audit(
         offset=request.offset,
         limit=request.limit,
     )
-    return Page[AuditEntryPublic](
-        items=[AuditEntryPublic.model_validate(e) for e in items],
-        total=total,
-        page=page,
-        page_size=request.limit,
+    return Page[AuditEntryPublic].model_validate(
+        {
+            "items": [row._mapping for row in items],
+            "total": total,
+            "page": page,
+            "page_size": request.limit,
+        }
     )

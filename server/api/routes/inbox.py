@@ -1,6 +1,6 @@
 """Routes: the inbox (待办事项) — my pending steps, what I have done, and the badge counts."""
 
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
@@ -39,23 +39,30 @@ def list_inbox(
 ) -> Response:
     request = PageRequest(page, page_size, sort)
     f = inbox.InboxFilter(business_type, status, date_from, date_to, applicant, overdue)
+    today = china_day(now)
+    tally: inbox.Tally | None = None
     if box == InboxBox.pending:
-        rows, total = inbox.list_pending(session, principal, f, request, today=china_day(now))
+        rows, total, tally = inbox.list_pending(
+            session, principal, f, request, today=today, with_counts=with_counts
+        )
         org_name = views.authority_name(session, principal)
         items: list[Any] = views.pending_rows(rows, now=now, org_name=org_name)
     else:
         done, total = inbox.list_done(session, principal, f, request)
         items = views.done_rows(session, done, now=now)
-    counts = _counts(session, principal, now) if with_counts else None
+        if with_counts:
+            tally = inbox.counts(session, principal, today=today)
+    counts = None if tally is None else _counts(tally)
     answer = {"items": items, "total": total, "page": page, "page_size": request.limit}
     return fast_json(InboxPage.model_validate({**answer, "counts": counts}))
 
 
-def _counts(session: SessionDep, principal: Principal, now: datetime) -> InboxCounts:
-    total, overdue, by_type = inbox.counts(session, principal, today=china_day(now))
-    return InboxCounts(total=total, overdue=overdue, by_type=by_type)
+def _counts(tally: inbox.Tally) -> dict[str, Any]:
+    total, overdue, by_type = tally
+    return {"total": total, "overdue": overdue, "by_type": by_type}
 
 
 @router.get("/counts", response_model=InboxCounts)
 def counts(principal: Viewer, session: SessionDep, now: NowDep) -> Response:
-    return fast_json(_counts(session, principal, now))
+    tally = inbox.counts(session, principal, today=china_day(now))
+    return fast_json(InboxCounts.model_validate(_counts(tally)))

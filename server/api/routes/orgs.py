@@ -30,11 +30,13 @@ def list_orgs(
         session, principal, parent_id=parent_id, q=q, region_code=region_code, page=request
     )
     counts = orgs.child_counts(session, principal, [o.id for o in items])
-    return Page[OrgPublic](
-        items=[orgs.to_public(o, principal, counts.get(o.id, 0)) for o in items],
-        total=total,
-        page=page,
-        page_size=request.limit,
+    return Page[OrgPublic].model_validate(
+        {
+            "items": [orgs.public_fields(o, principal, counts.get(o.id, 0)) for o in items],
+            "total": total,
+            "page": page,
+            "page_size": request.limit,
+        }
     )
 
 

@@ -26,12 +26,13 @@ def list_roles(
 ) -> Page[RolePublic]:
     request = PageRequest(page, page_size, sort)
     items, total = roles.list_roles(session, principal, org_id=org_id, q=q, page=request)
-    counts = roles.user_counts(session, [r.id for r in items])
-    return Page[RolePublic](
-        items=[roles.to_public(r, counts.get(r.id, 0)) for r in items],
-        total=total,
-        page=page,
-        page_size=request.limit,
+    return Page[RolePublic].model_validate(
+        {
+            "items": roles.public_roles(session, items),
+            "total": total,
+            "page": page,
+            "page_size": request.limit,
+        }
     )
 
 
@@ -42,15 +43,15 @@ def create_role(
     session: SessionDep,
     now: NowDep,
 ) -> RolePublic:
-    return roles.to_public(roles.create_role(session, principal, now=now, data=body))
+    role = roles.create_role(session, principal, now=now, data=body)
+    return roles.public_role(session, principal, role.id)
 
 
 @read_only(router, "/{role_id}", response_model=RolePublic)
 def get_role(
     role_id: Id, principal: Annotated[Principal, permission("roles:view")], session: SessionDep
 ) -> RolePublic:
-    role = roles.get_role(session, principal, role_id)
-    return roles.to_public(role, roles.user_counts(session, [role.id]).get(role.id, 0))
+    return roles.public_role(session, principal, role_id)
 
 
 @router.patch("/{role_id}", response_model=RolePublic)
@@ -61,8 +62,8 @@ def update_role(
     session: SessionDep,
     now: NowDep,
 ) -> RolePublic:
-    role = roles.update_role(session, principal, role_id, now=now, data=body)
-    return roles.to_public(role, roles.user_counts(session, [role.id]).get(role.id, 0))
+    roles.update_role(session, principal, role_id, now=now, data=body)
+    return roles.public_role(session, principal, role_id)
 
 
 @router.delete("/{role_id}", status_code=204)

@@ -1,6 +1,8 @@
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from sqlalchemy.orm import Session
 
 from server.api.deps import ContextDep, NowDep, SessionDep, permission, read_only
 from server.api.params import Search, Sort
@@ -37,11 +39,20 @@ def list_users(
         enabled=enabled,
         page=request,
     )
-    return Page[UserPublic](
-        items=user_views.to_public_page(session, items, principal, now=now),
-        total=total,
-        page=page,
-        page_size=request.limit,
+    return Page[UserPublic].model_validate(
+        {
+            "items": user_views.public_users(session, items, principal, now=now),
+            "total": total,
+            "page": page,
+            "page_size": request.limit,
+        }
+    )
+
+
+def _public(session: Session, principal: Principal, user_id: int, now: datetime) -> UserPublic:
+    """The account as the caller sees it, read after any change is committed."""
+    return user_views.public_user(
+        session, principal, users.get_user(session, principal, user_id), now=now
     )
 
 
@@ -54,7 +65,7 @@ def create_user(
     now: NowDep,
 ) -> UserCreated:
     created = users.create_user(session, principal, now=now, passwords=context.passwords, data=body)
-    public = user_views.to_public(session, created.user, principal, now=now)
+    public = _public(session, principal, created.user.id, now)
     return UserCreated(**public.model_dump(), initial_password=created.initial_password)
 
 
@@ -65,8 +76,7 @@ def get_user(
     session: SessionDep,
     now: NowDep,
 ) -> UserPublic:
-    user = users.get_user(session, principal, user_id)
-    return user_views.to_public(session, user, principal, now=now)
+    return _public(session, principal, user_id, now)
 
 
 @router.patch("/{user_id}", response_model=UserPublic)
@@ -77,8 +87,8 @@ def update_user(
     session: SessionDep,
     now: NowDep,
 ) -> UserPublic:
-    user = users.update_user(session, principal, user_id, now=now, data=body)
-    return user_views.to_public(session, user, principal, now=now)
+    users.update_user(session, principal, user_id, now=now, data=body)
+    return _public(session, principal, user_id, now)
 
 
 @router.post("/{user_id}/reset-password", response_model=PasswordReset)
@@ -102,5 +112,5 @@ def unlock(
     session: SessionDep,
     now: NowDep,
 ) -> UserPublic:
-    user = users.unlock(session, principal, user_id, now=now)
-    return user_views.to_public(session, user, principal, now=now)
+    users.unlock(session, principal, user_id, now=now)
+    return _public(session, principal, user_id, now)

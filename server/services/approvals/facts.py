@@ -1,7 +1,8 @@
 """What the review dialog is told about the pending step and the caller's actions on it.
 
 Every answer comes from the rule that decides the action itself — ``routing.allowed`` (who acts
-on a step), ``gates`` (同意 / 不同意), ``tasks.previous_step`` (退回上一级), ``dispatch``
+on a step), ``gates`` (同意 / 不同意), ``tasks.previous_step`` (退回上一级, read with the step as
+``PendingStep.has_previous``), ``dispatch``
 (收回 / 认领 / 改派) — and says, for an action the caller may not take, the code the server would
 refuse it with and why, so the desk greys the button and says why instead of inferring a rule
 from a step's name or position (ARCHITECTURE.md habit 11).
@@ -12,11 +13,10 @@ from dataclasses import dataclass, field
 from sqlalchemy.orm import Session
 
 from server.db.approval_models import Application, ApprovalTask
-from server.db.models import User
 from server.services.approvals import dispatch, gates, routing
 from server.services.approvals.definition import ProcessDef
-from server.services.approvals.progress import pending_approvers
-from server.services.approvals.tasks import approval_visibility, previous_step
+from server.services.approvals.progress import approvers
+from server.services.approvals.tasks import PendingStep, approval_visibility
 from server.services.authz import Principal
 from server.services.errors import AppError, action_state
 from shared.approvals import ApprovalAction
@@ -43,33 +43,40 @@ class CallerFacts:
     assign_to: list[PendingApprover] = field(default_factory=list)
     reassign_to: list[PendingApprover] = field(default_factory=list)
     allowed_actions: dict[ApprovalAction, ActionState] = field(default_factory=dict)
-    _eligible: list[PendingApprover] | None = None
+    _candidates: list[routing.Candidate] | None = None
+
+    def candidates(self, session: Session, task: ApprovalTask) -> list[routing.Candidate]:
+        """Everyone who may act on the step, were it theirs (``routing.allowed`` with
+        ``ignore_assignee``), read once: the caller's own standing is among them or the caller
+        may not act, and the others are whom the step may be handed to."""
+        if self._candidates is None:
+            self._candidates = routing.candidate_standings(session, task, ignore_assignee=True)
+        return self._candidates
 
     def eligible(self, session: Session, task: ApprovalTask) -> list[PendingApprover]:
-        """Everyone the step may be handed to (assigned or reassigned), read once for both."""
-        if self._eligible is None:
-            self._eligible = pending_approvers(session, task, ignore_assignee=True)
-        return self._eligible
+        """Everyone the step may be handed to (assigned or reassigned)."""
+        return approvers(task, self.candidates(session, task))
 
 
-def step_facts(
-    session: Session, application: Application, task: ApprovalTask, process: ProcessDef
-) -> StepFacts:
-    final = process.after(task.step_key) is None
+def step_facts(pending: PendingStep, process: ProcessDef) -> StepFacts:
+    final = process.after(pending.task.step_key) is None
     return StepFacts(
         is_final=final,
-        can_return=previous_step(session, application, task) is not None,
+        can_return=pending.has_previous,
         approve_opinion_visibility=approval_visibility(final),
         approve_opinion_required=final,
     )
 
 
-def _not_yours(session: Session, standing: routing.Standing | None, task: ApprovalTask) -> AppError:
+def _not_yours(standing: routing.Standing | None, pending: PendingStep) -> AppError:
     """NOT_YOUR_STEP, naming the colleague when the step is assigned to one."""
-    if standing is not None and routing.allowed(standing, task, ignore_assignee=True):
-        assignee = session.get(User, task.assignee_id) if task.assignee_id else None
-        if assignee is not None:
-            return AppError(ErrorCode.NOT_YOUR_STEP, f"该审批环节已指派给{assignee.name}办理")
+    assignee = pending.assignee_name
+    if (
+        assignee is not None
+        and standing is not None
+        and routing.allowed(standing, pending.task, ignore_assignee=True)
+    ):
+        return AppError(ErrorCode.NOT_YOUR_STEP, f"该审批环节已指派给{assignee}办理")
     return AppError(ErrorCode.NOT_YOUR_STEP)
 
 
@@ -77,7 +84,7 @@ def _step_refusals(
     session: Session,
     principal: Principal,
     application: Application,
-    task: ApprovalTask,
+    pending: PendingStep,
     process: ProcessDef,
     facts: CallerFacts,
 ) -> dict[ApprovalAction, AppError | None]:
@@ -86,9 +93,17 @@ def _step_refusals(
     if not principal.can(APPROVE):
         denied = AppError(ErrorCode.PERMISSION_DENIED, details={"permission": APPROVE})
         return dict.fromkeys(STEP_ACTIONS, denied)
-    standing = routing.standing(session, principal.user_id, task)
+    task = pending.task
+    standing = next(
+        (
+            c.standing
+            for c in facts.candidates(session, task)
+            if c.standing.user_id == principal.user_id
+        ),
+        None,  # not one of them: may not act on it, assigned to him or not
+    )
     if standing is None or not routing.allowed(standing, task):
-        return dict.fromkeys(STEP_ACTIONS, _not_yours(session, standing, task))
+        return dict.fromkeys(STEP_ACTIONS, _not_yours(standing, pending))
     facts.can_act = True
     step = process.step(task.step_key)
     facts.gate = gates.evaluate(session, application, step)
@@ -128,18 +143,18 @@ def caller_facts(
     session: Session,
     principal: Principal,
     application: Application,
-    task: ApprovalTask | None,
+    pending: PendingStep | None,
     process: ProcessDef,
 ) -> CallerFacts:
     """The pending step's facts and what ``principal`` may do to it now (every action of
     ``STEP_ACTIONS`` and ``DISPATCH_ACTIONS``, each allowed or with its refusal)."""
     facts = CallerFacts()
-    if task is None:
+    if pending is None:
         over = AppError(ErrorCode.APPLICATION_NOT_PENDING)
         facts.allowed_actions = {a: action_state(over) for a in STEP_ACTIONS + DISPATCH_ACTIONS}
         return facts
-    facts.step = step_facts(session, application, task, process)
-    refusals = _step_refusals(session, principal, application, task, process, facts)
-    refusals.update(_dispatch_refusals(session, principal, task, facts))
+    facts.step = step_facts(pending, process)
+    refusals = _step_refusals(session, principal, application, pending, process, facts)
+    refusals.update(_dispatch_refusals(session, principal, pending.task, facts))
     facts.allowed_actions = {action: action_state(refusals[action]) for action in refusals}
     return facts

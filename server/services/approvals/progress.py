@@ -4,12 +4,13 @@ Internal opinions (仅对内可见) are dropped here, at the source, for any cal
 ``applications:view_internal`` and always in the external view: they never leave the intranet.
 """
 
+from collections.abc import Iterable
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.db.approval_models import Application, ApprovalLogEntry, ApprovalTask, IssuedDocument
-from server.db.models import Org
-from server.services.approvals.routing import candidate_standings
+from server.services.approvals.routing import Candidate, candidate_standings
 from server.services.approvals.tasks import DONE, PENDING, pending_task, process_of
 from server.services.authz import Principal
 from shared.approvals import (
@@ -62,13 +63,17 @@ def pending_approvers(
     session: Session, task: ApprovalTask, *, ignore_assignee: bool = False
 ) -> list[PendingApprover]:
     """Who the step waits for; with ``ignore_assignee``, whom it may be handed to."""
-    found = candidate_standings(session, task, ignore_assignee=ignore_assignee)
-    ids = sorted({org_id for _, org_id in found})
-    org_names = dict(session.execute(select(Org.id, Org.name).where(Org.id.in_(ids))).all())
+    return approvers(task, candidate_standings(session, task, ignore_assignee=ignore_assignee))
+
+
+def approvers(task: ApprovalTask, candidates: Iterable[Candidate]) -> list[PendingApprover]:
+    """``routing.candidate_standings`` as the API lists them."""
     role = ApprovalRole(task.approval_role).label
     return [
-        PendingApprover(user_id=s.user_id, name=s.name, role_label=role, org_name=org_names[org])
-        for s, org in found
+        PendingApprover(
+            user_id=c.standing.user_id, name=c.standing.name, role_label=role, org_name=c.org_name
+        )
+        for c in candidates
     ]
 
 

@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Label, Table, bindparam, exists, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Label, Table, and_, bindparam, exists, func, or_, select
+from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import ColumnElement
 
 from server.db.approval_models import ApprovalTask
@@ -132,17 +132,6 @@ def owner_org(found: dict[AuthorityLevel, int], region_code: str) -> int:
     raise AppError(ErrorCode.ROUTING_NO_ORG, details={"region_code": region_code})
 
 
-def authority_members(session: Session, org_id: int) -> list[int]:
-    """Organisation ids whose users work ``org_id``'s steps: itself and its offices."""
-    org = session.get(Org, org_id)
-    if org is None:
-        return []
-    offices = session.scalars(
-        select(Org.id).where(Org.path.startswith(org.path), Org.type == OrgType.office)
-    ).all()
-    return [org_id, *(o for o in offices if authority_org_id(session, o) == org_id)]
-
-
 def candidates(
     session: Session, task: ApprovalTask, *, ignore_assignee: bool = False
 ) -> list[User]:
@@ -150,27 +139,43 @@ def candidates(
     with ``ignore_assignee`` everyone it may be assigned to, as accounts (see
     ``candidate_standings``)."""
     ids = [
-        standing.user_id
-        for standing, _ in candidate_standings(session, task, ignore_assignee=ignore_assignee)
+        candidate.standing.user_id
+        for candidate in candidate_standings(session, task, ignore_assignee=ignore_assignee)
     ]
     users = {u.id: u for u in session.scalars(select(User).where(User.id.in_(ids)))}
     return [users[i] for i in ids]
 
 
+@dataclass(frozen=True)
+class Candidate:
+    standing: "Standing"
+    org_id: int
+    org_name: str
+
+
+_ACTING = aliased(Org)
+
+
 def candidate_standings(
     session: Session, task: ApprovalTask, *, ignore_assignee: bool = False
-) -> list[tuple["Standing", int]]:
-    """(standing, organisation id) of everyone ``candidates`` names, by name in pinyin order,
-    in one query: the bureau's users holding the step's approval role, each with the standing
-    ``allowed`` decides on, so the list and the actions never disagree."""
+) -> list[Candidate]:
+    """The standing and organisation of everyone ``candidates`` names, by name in pinyin
+    order, in one query: the users of the step's bureau and of the offices under it holding
+    the step's approval role, each with the standing ``allowed`` decides on, so the list and
+    the actions never disagree (an office under a lower bureau works for that bureau:
+    ``allowed`` leaves its users out)."""
+    acting_path = select(_ACTING.path).where(_ACTING.id == task.acting_org_id).scalar_subquery()
     stmt = (
-        select(*STANDING_COLUMNS)
+        select(*STANDING_COLUMNS, Org.name)
         .select_from(User)
         .join(Org, Org.id == User.org_id)
         .join(ApprovalTask, ApprovalTask.id == task.id)
         .where(
             User.enabled.is_(True),
-            User.org_id.in_(authority_members(session, task.acting_org_id)),
+            or_(
+                User.org_id == task.acting_org_id,
+                and_(Org.type == OrgType.office, Org.path.startswith(acting_path)),
+            ),
             exists().where(
                 UserApprovalRole.user_id == User.id,
                 UserApprovalRole.business_type == task.business_type,
@@ -181,11 +186,11 @@ def candidate_standings(
     )
     if task.assignee_id is not None and not ignore_assignee:
         stmt = stmt.where(User.id == task.assignee_id)
-    found: list[tuple[Standing, int]] = []
-    for row in session.execute(stmt):
-        standing = standing_of(session, row, task)
+    found: list[Candidate] = []
+    for row in session.execute(stmt).all():
+        standing = standing_of(session, row[:-1], task)
         if standing is not None and allowed(standing, task, ignore_assignee=ignore_assignee):
-            found.append((standing, row.org_id))
+            found.append(Candidate(standing, row.org_id, row[-1]))
     return found
 
 
@@ -263,16 +268,9 @@ STANDING_COLUMNS = (
     ),
 )
 """A user's standing for a step, as columns of a query that has ``users`` joined to its
-``orgs`` and ``approval_tasks`` in its FROM: ``standing`` reads it alone, an action's claim
-(``actions.claim``) together with the application and its step."""
-
-_STANDING = (
-    select(*STANDING_COLUMNS)
-    .select_from(User)
-    .join(Org, Org.id == User.org_id)
-    .join(ApprovalTask, ApprovalTask.id == bindparam("task_id"))
-    .where(User.id == bindparam("user_id"))
-)
+``orgs`` and ``approval_tasks`` in its FROM: ``candidate_standings`` reads them for the
+bureau's users, an action's claim (``actions.claim``) for the caller, together with the
+application and its step."""
 
 
 def standing_of(session: Session, row: Sequence[Any], task: ApprovalTask) -> Standing | None:
@@ -292,10 +290,3 @@ def standing_of(session: Session, row: Sequence[Any], task: ApprovalTask) -> Sta
         holds_role=bool(holds_role),
         holds_permissions=needed <= held,
     )
-
-
-def standing(session: Session, user_id: int, task: ApprovalTask) -> Standing | None:
-    """``user_id``'s standing for ``task``, read in one query (None: no such user), without
-    loading the account and its roles (five queries)."""
-    row = session.execute(_STANDING, {"user_id": user_id, "task_id": task.id}).one_or_none()
-    return None if row is None else standing_of(session, row, task)

@@ -5,15 +5,18 @@ a step opens, in Beijing time. A rejection closes the round, so the days an appl
 back with the applicant never count against any step; the next round opens fresh steps.
 """
 
+from dataclasses import dataclass
 from datetime import date, datetime
-from typing import cast
+from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, select
-from sqlalchemy.orm import Session, lazyload
+from sqlalchemy import Table, bindparam, exists, select
+from sqlalchemy.orm import Session, aliased, lazyload
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.sql.elements import ColumnElement
 
 from server.db import write_behind
 from server.db.approval_models import Application, ApprovalLogEntry, ApprovalTask
+from server.db.models import Org, User
 from server.services.approvals import publishing
 from server.services.approvals.definition import ProcessDef, StepDef
 from server.services.approvals.routing import acting_org, routed
@@ -139,6 +142,19 @@ def pending_task(session: Session, application_id: int) -> ApprovalTask | None:
     return session.scalar(_PENDING_TASK, {"application_id": application_id})
 
 
+def _before(
+    earlier: Any, application_id: Any, round_: Any, step_index: Any
+) -> tuple[ColumnElement[bool], ...]:
+    """The rule of ``previous_step``: a step of ``earlier`` done before ``step_index`` in the
+    application's current round."""
+    return (
+        earlier.application_id == application_id,
+        earlier.round == round_,
+        earlier.status == DONE,
+        earlier.step_index < step_index,
+    )
+
+
 def previous_step(
     session: Session, application: Application, task: ApprovalTask
 ) -> ApprovalTask | None:
@@ -146,15 +162,52 @@ def previous_step(
     was, 退回 is not possible)."""
     return session.scalar(
         select(ApprovalTask)
-        .where(
-            ApprovalTask.application_id == application.id,
-            ApprovalTask.round == application.round,
-            ApprovalTask.status == DONE,
-            ApprovalTask.step_index < task.step_index,
-        )
+        .where(*_before(ApprovalTask, application.id, application.round, task.step_index))
         .order_by(ApprovalTask.id.desc())
         .limit(1)
     )
+
+
+@dataclass(frozen=True)
+class PendingStep:
+    """The pending step of an application with what the review dialog shows beside it."""
+
+    task: ApprovalTask
+    acting_org_name: str
+    assignee_name: str | None  # None: not assigned (or to an account that is gone)
+    has_previous: bool  # ``previous_step`` would find one: 退回上一级 is possible
+
+
+_EARLIER = aliased(ApprovalTask)
+_PENDING_STEP = (
+    select(
+        ApprovalTask,
+        select(Org.name).where(Org.id == ApprovalTask.acting_org_id).scalar_subquery(),
+        select(User.name).where(User.id == ApprovalTask.assignee_id).scalar_subquery(),
+        exists().where(
+            *_before(
+                _EARLIER, ApprovalTask.application_id, bindparam("round"), ApprovalTask.step_index
+            )
+        ),
+    )
+    .where(
+        ApprovalTask.application_id == bindparam("application_id"),
+        ApprovalTask.status == PENDING,
+    )
+    .options(lazyload(ApprovalTask.application))
+)
+
+
+def pending_step(session: Session, application: Application) -> PendingStep | None:
+    """``pending_task`` and the names and the fact beside it, in the one query: a round trip
+    each would be four."""
+    row = session.execute(
+        _PENDING_STEP, {"application_id": application.id, "round": application.round}
+    ).first()
+    if row is None:
+        return None
+    task, acting_org_name, assignee_name, has_previous = row
+    return PendingStep(task, acting_org_name or "", assignee_name, bool(has_previous))
 
 
 def approval_visibility(final: bool) -> OpinionVisibility:

@@ -8,14 +8,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.db.approval_models import Application, ApprovalTask
-from server.db.models import Org, User
+from server.db.models import Org
 from server.services.approvals.access import principal_authority, sees_full_identity
 from server.services.approvals.facts import caller_facts
 from server.services.approvals.tasks import (
     PENDING,
+    PendingStep,
     is_overdue,
     overdue_on,
-    pending_task,
+    pending_step,
     process_of,
 )
 from server.services.authz import Principal
@@ -107,8 +108,8 @@ def pending_rows(lines: Sequence[Any], *, now: datetime, org_name: str) -> list[
     ]
 
 
-def task_public(session: Session, task: ApprovalTask, *, now: datetime) -> TaskPublic:
-    assignee = session.get(User, task.assignee_id) if task.assignee_id else None
+def task_public(pending: PendingStep, *, now: datetime) -> TaskPublic:
+    task = pending.task
     return TaskPublic(
         id=task.id,
         round=task.round,
@@ -119,8 +120,8 @@ def task_public(session: Session, task: ApprovalTask, *, now: datetime) -> TaskP
         approval_role=task.approval_role,
         approval_role_label=ApprovalRole(task.approval_role).label,
         acting_org_id=task.acting_org_id,
-        acting_org_name=_org_name(session, task.acting_org_id),
-        assignee_name=assignee.name if assignee else None,
+        acting_org_name=pending.acting_org_name,
+        assignee_name=pending.assignee_name,
         status=task.status,
         started_at=task.started_at,
         due_date=task.due_date,
@@ -132,17 +133,13 @@ def task_public(session: Session, task: ApprovalTask, *, now: datetime) -> TaskP
 def detail(
     session: Session, principal: Principal, application: Application, *, now: datetime
 ) -> ApplicationDetail:
-    task = pending_task(session, application.id)
+    pending = pending_step(session, application)
+    task = pending.task if pending else None
     process = process_of(application)
-    facts = caller_facts(session, principal, application, task, process)
+    facts = caller_facts(session, principal, application, pending, process)
     full = sees_full_identity(principal)
-    base = row(
-        application,
-        task,
-        now=now,
-        org_name=_org_name(session, task.acting_org_id) if task else None,
-        decided_at=application.decided_at,
-    )
+    acting = pending.acting_org_name if pending else None
+    base = row(application, task, now=now, org_name=acting, decided_at=application.decided_at)
     return ApplicationDetail(
         **base.model_dump(),
         applicant_kind=ApplicantKind(application.applicant_kind),
@@ -163,7 +160,7 @@ def detail(
         ],
         definition_version=process.version or 0,
         steps=[s.name for s in process.steps],
-        current_task=task_public(session, task, now=now) if task else None,
+        current_task=task_public(pending, now=now) if pending else None,
         can_act=facts.can_act,
         can_reassign=facts.can_reassign,
         assign_to=facts.assign_to,
