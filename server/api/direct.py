@@ -98,11 +98,12 @@ def _scalar(annotation: Any) -> bool:
 def _param(field: Any) -> Param | None:
     info = field.field_info
     if (
-        not isinstance(info, params.Query | params.Path)
+        not isinstance(info, params.Param)
+        or info.in_ not in (params.ParamTypes.query, params.ParamTypes.path)
         or info.validation_alias is not None
         or info.validate_default
         or not _scalar(info.annotation)
-        or any(item is Json or isinstance(item, Json) for item in info.metadata)
+        or any(item is Json or type(item) is Json for item in info.metadata)
     ):
         return None
     required = info.is_required()

@@ -174,7 +174,7 @@ def candidate_standings(
     for row in session.execute(statement, params).all():
         standing = standing_of(session, row[:-1], task)
         if standing is not None and allowed(standing, task, ignore_assignee=ignore_assignee):
-            found.append(Candidate(standing, row.org_id, row[-1]))
+            found.append(Candidate(standing, row.org_id, row.org_name))
     return found
 
 
@@ -259,7 +259,7 @@ application and its step."""
 _ACTING = aliased(Org)
 _ACTING_PATH = select(_ACTING.path).where(_ACTING.id == bindparam("acting_org_id"))
 _CANDIDATES = (
-    select(*STANDING_COLUMNS, Org.name)
+    select(*STANDING_COLUMNS, Org.name.label("org_name"))
     .select_from(User)
     .join(Org, Org.id == User.org_id)
     .join(ApprovalTask, ApprovalTask.id == bindparam("task_id"))
