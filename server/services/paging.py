@@ -35,7 +35,7 @@ class PageRequest:
         return min(max(self.page_size, 1), MAX_PAGE_SIZE)
 
 
-def order_by(stmt: Select[Any], page: PageRequest, columns: dict[str, Any], default: str) -> Any:
+def order_by(stmt: Any, page: PageRequest, columns: dict[str, Any], default: str) -> Any:
     """Apply ``?sort=`` from a whitelist; unknown keys fall back to the default order."""
     key = page.sort or default
     descending = key.startswith("-")
@@ -51,7 +51,7 @@ def fetch_page(session: Session, stmt: Select[Any], page: PageRequest) -> tuple[
     return items, total
 
 
-def fetch_rows(session: Session, stmt: Select[Any], page: PageRequest) -> tuple[Sequence[Any], int]:
+def fetch_rows(session: Session, stmt: Any, page: PageRequest) -> tuple[Sequence[Any], int]:
     """A page of plain rows (a select of columns, not of entities) and the total, in one round
     trip: the total is a window count beside each row (``page_total``, after the statement's
     own columns), read on the session's connection past the ORM's statement handling. A page

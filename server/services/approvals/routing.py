@@ -153,9 +153,6 @@ class Candidate:
     org_name: str
 
 
-_ACTING = aliased(Org)
-
-
 def candidate_standings(
     session: Session, task: ApprovalTask, *, ignore_assignee: bool = False
 ) -> list[Candidate]:
@@ -164,33 +161,20 @@ def candidate_standings(
     the step's approval role, each with the standing ``allowed`` decides on, so the list and
     the actions never disagree (an office under a lower bureau works for that bureau:
     ``allowed`` leaves its users out)."""
-    acting_path = select(_ACTING.path).where(_ACTING.id == task.acting_org_id).scalar_subquery()
-    stmt = (
-        select(*STANDING_COLUMNS, Org.name)
-        .select_from(User)
-        .join(Org, Org.id == User.org_id)
-        .join(ApprovalTask, ApprovalTask.id == task.id)
-        .where(
-            User.enabled.is_(True),
-            or_(
-                User.org_id == task.acting_org_id,
-                and_(Org.type == OrgType.office, Org.path.startswith(acting_path)),
-            ),
-            exists().where(
-                UserApprovalRole.user_id == User.id,
-                UserApprovalRole.business_type == task.business_type,
-                UserApprovalRole.approval_role == task.approval_role,
-            ),
-        )
-        .order_by(chinese(User.name), User.id)
-    )
+    params = {
+        "task_id": task.id,
+        "acting_org_id": task.acting_org_id,
+        "business_type": task.business_type,
+        "approval_role": task.approval_role,
+    }
+    statement = _CANDIDATES
     if task.assignee_id is not None and not ignore_assignee:
-        stmt = stmt.where(User.id == task.assignee_id)
+        statement, params = _ASSIGNED, {**params, "assignee_id": task.assignee_id}
     found: list[Candidate] = []
-    for row in session.execute(stmt).all():
+    for row in session.execute(statement, params).all():
         standing = standing_of(session, row[:-1], task)
         if standing is not None and allowed(standing, task, ignore_assignee=ignore_assignee):
-            found.append(Candidate(standing, row.org_id, row[-1]))
+            found.append(Candidate(standing, row.org_id, row.org_name))
     return found
 
 
@@ -271,6 +255,31 @@ STANDING_COLUMNS = (
 ``orgs`` and ``approval_tasks`` in its FROM: ``candidate_standings`` reads them for the
 bureau's users, an action's claim (``actions.claim``) for the caller, together with the
 application and its step."""
+
+_ACTING = aliased(Org)
+_ACTING_PATH = select(_ACTING.path).where(_ACTING.id == bindparam("acting_org_id"))
+_CANDIDATES = (
+    select(*STANDING_COLUMNS, Org.name.label("org_name"))
+    .select_from(User)
+    .join(Org, Org.id == User.org_id)
+    .join(ApprovalTask, ApprovalTask.id == bindparam("task_id"))
+    .where(
+        User.enabled.is_(True),
+        or_(
+            User.org_id == bindparam("acting_org_id"),
+            and_(Org.type == OrgType.office, Org.path.startswith(_ACTING_PATH.scalar_subquery())),
+        ),
+        exists().where(
+            UserApprovalRole.user_id == User.id,
+            UserApprovalRole.business_type == bindparam("business_type"),
+            UserApprovalRole.approval_role == bindparam("approval_role"),
+        ),
+    )
+    .order_by(chinese(User.name), User.id)
+)
+_ASSIGNED = _CANDIDATES.where(User.id == bindparam("assignee_id"))
+"""Built once, the step's values parameters: a statement built per request, with its cache key,
+cost more than the database takes to answer it."""
 
 
 def standing_of(session: Session, row: Sequence[Any], task: ApprovalTask) -> Standing | None:
