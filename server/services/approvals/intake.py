@@ -288,12 +288,7 @@ def resubmit(
     form = _check_form(business_type, data.form)
     _check_persons(business_type, data.persons)
     before = snapshot(application)
-    application.round += 1
-    application.form = form
-    application.status = ApplicationStatus.in_review
-    application.round_started_at = now
-    application.decided_at = None
-    application.updated_at = now
+    _next_round(application, form, now)
     application.persons.extend(_person_rows(application, data.persons))
     session.flush()
     submitter = Submitter(None, application.applicant_name, "申请人")
@@ -333,14 +328,9 @@ def reopen_by_system(
     form = _check_form(business_type, data.form)
     _check_persons(business_type, data.persons)
     before = snapshot(application)
-    application.round += 1
-    application.form = form
+    _next_round(application, form, now)
     application.applicant_name = data.applicant_name
     application.applicant_code = data.applicant_code.upper()
-    application.status = ApplicationStatus.in_review
-    application.round_started_at = now
-    application.decided_at = None
-    application.updated_at = now
     try:
         session.flush()
     except StaleDataError:
@@ -353,6 +343,17 @@ def reopen_by_system(
         before=before, opinion=opinion,
     )  # fmt: skip
     return application
+
+
+def _next_round(application: Application, form: dict[str, Any], now: datetime) -> None:
+    """A returned application back in review for its next round with ``form``: what a
+    resubmission and a system reopening both change on the row."""
+    application.round += 1
+    application.form = form
+    application.status = ApplicationStatus.in_review
+    application.round_started_at = now
+    application.decided_at = None
+    application.updated_at = now
 
 
 def _start_round(
