@@ -200,14 +200,18 @@ def _send_before_commit(conn: Connection) -> None:
 
 
 def _drop_on_rollback(conn: Connection) -> None:
-    """A rollback undoes them unsent."""
-    conn.info.pop(_QUEUE, None)
+    """A rollback undoes them unsent. On a connection the database dropped (``invalidated``)
+    there is nothing to ask: touching ``info`` would try to revalidate it mid-rollback and
+    raise; the queue goes with the pool record at check-in (``_drop_on_checkin``)."""
+    if not conn.invalidated:
+        conn.info.pop(_QUEUE, None)
 
 
 def _drop_on_rollback_to_savepoint(conn: Connection, *_: Any) -> None:
     """So does the rollback of a savepoint: the queue went out with ``SAVEPOINT`` (a statement
     like any other), so what is queued now was written after it."""
-    conn.info.pop(_QUEUE, None)
+    if not conn.invalidated:
+        conn.info.pop(_QUEUE, None)
 
 
 def _drop_on_checkin(_dbapi_conn: Any, record: Any) -> None:
