@@ -92,6 +92,15 @@ class Settings(BaseSettings):
     certificate_lookup_per_address: int = Field(default=30, ge=1)
     certificate_lookup_window_seconds: int = Field(default=300, ge=1)
 
+    # 内外网数据同步 (docs/sync.md): off unless a transport is set. "files": bundles written to
+    # sync_dir/out and read from sync_dir/in (a file ferry copies between them); "http": the
+    # portal's gateway at sync_url (only the intranet calls out, TLS verified, retried)
+    sync_transport: Literal["files", "http"] | None = None
+    sync_dir: Path | None = None
+    sync_url: str | None = None
+    sync_http_timeout_seconds: float = Field(default=30.0, gt=0)
+    sync_http_attempts: int = Field(default=4, ge=1)
+
     # serving: HTTPS with these PEM files (the bureau's CA signs the certificate); without them
     # ``serve`` listens only on loopback unless plain HTTP is allowed explicitly (a TLS proxy
     # in front)

@@ -13,6 +13,7 @@ from server.db import (  # noqa: F401  (every table known to Base)
     certificate_models,
     exam_models,
     models,
+    sync_models,
 )
 
 

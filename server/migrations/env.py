@@ -7,6 +7,7 @@ from server.db import (  # noqa: F401  (registers the tables)
     certificate_models,
     exam_models,
     models,
+    sync_models,
 )
 from server.db.base import Base
 
