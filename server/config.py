@@ -100,6 +100,9 @@ class Settings(BaseSettings):
     sync_url: str | None = None
     sync_http_timeout_seconds: float = Field(default=30.0, gt=0)
     sync_http_attempts: int = Field(default=4, ge=1)
+    # the CA certificate(s) (PEM) that sign the gateway's TLS certificate, when not the system's
+    # authorities; verification itself is never off
+    sync_ca_file: Path | None = None
 
     # serving: HTTPS with these PEM files (the bureau's CA signs the certificate); without them
     # ``serve`` listens only on loopback unless plain HTTP is allowed explicitly (a TLS proxy
