@@ -307,10 +307,13 @@ def gateway(portal: Portal) -> Iterator[str]:
     stop()
 
 
-def _post(url: str, data: bytes, kind: str = "application/zip") -> requests.Response:
-    return requests.post(
-        url + "/sync/v1/bundles", data=data, headers={"Content-Type": kind}, timeout=10
-    )
+def _post(
+    url: str, data: bytes, kind: str = "application/zip", name: str | None = None
+) -> requests.Response:
+    headers = {"Content-Type": kind}
+    if name:
+        headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    return requests.post(url + "/sync/v1/bundles", data=data, headers=headers, timeout=10)
 
 
 def test_the_gateway_accepts_holds_and_refuses(gateway: str, intranet: Intranet, portal: Portal):
@@ -320,8 +323,9 @@ def test_the_gateway_accepts_holds_and_refuses(gateway: str, intranet: Intranet,
     held = _post(gateway, intranet.bundle(3, 3).data)
     assert (held.status_code, held.text) == (202, "held: waiting for 2-2")
     assert _post(gateway, intranet.bundle(1, 1).data).status_code == 200  # a duplicate
-    refused = _post(gateway, b"PK\x03\x04 not a whole zip")
+    refused = _post(gateway, b"PK\x03\x04 not a whole zip", name="..\\sent.sgssb")
     assert refused.status_code == 422 and "ZIP" in refused.text
+    assert portal.quarantined() == [("sent.sgssb", refused.text)]
     assert _post(gateway, intranet.bundle(2, 2).data, "text/plain").status_code == 415
     assert _post(gateway, intranet.bundle(2, 2).data).status_code == 200
     assert _seqs(portal) == [1, 2, 3]
@@ -414,6 +418,13 @@ def test_the_command_line(tmp_path: Path, intranet: Intranet, capsys) -> None:
     )
     (line,) = run("received", "--state", state)
     assert json.loads(line)["type"] == "application.accepted"
+
+    key_id = key_id_of(raw_of(intranet.key))
+    assert run("peer", "--state", state, "--retire", key_id) == [f"retired: {key_id}"]
+    assert (
+        "retired"
+        in dict(line.split(": ", 1) for line in run("show", "--state", state))["peer_keys"]
+    )
 
 
 def test_init_runs_as_a_module(tmp_path: Path) -> None:

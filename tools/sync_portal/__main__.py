@@ -40,8 +40,9 @@ def _parser() -> argparse.ArgumentParser:
 
     command("init", "create the key and state; print the public key last")
     peer = command("peer", "trust the intranet's public key (sgss-server sync keys show)")
-    peer.add_argument("--public-key", required=True)
-    peer.add_argument("--retire", action="store_true", help="retire the key of that id instead")
+    which = peer.add_mutually_exclusive_group(required=True)
+    which.add_argument("--public-key", help="standard base64 of the 32 bytes")
+    which.add_argument("--retire", metavar="KEY_ID", help="retire this key id from now on")
 
     make = command("make-application", "queue an application.submitted record")
     make.add_argument("--out", help="write the bundle into this folder (the intranet's in/)")
@@ -80,8 +81,8 @@ def _init(portal: Portal, args: argparse.Namespace) -> None:
 
 def _peer(portal: Portal, args: argparse.Namespace) -> None:
     if args.retire:
-        portal.retire_peer(args.public_key)
-        print(f"retired: {args.public_key}")
+        portal.retire_peer(args.retire)
+        print(f"retired: {args.retire}")
     else:
         print(f"peer key_id: {portal.add_peer(args.public_key)}")
 

@@ -22,6 +22,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from email.message import Message
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING
@@ -123,7 +124,9 @@ def _handler(portal: "Portal", interfere: Interfere | None) -> type[BaseHTTPRequ
                 self._text(413, f"同步包超出接收限制（{MAX_BUNDLE_BYTES} 字节）")
                 return
             data = self.rfile.read(int(length))
-            outcome = portal.receive_bundle(data)
+            disposition = Message()
+            disposition["content-disposition"] = self.headers.get("Content-Disposition", "")
+            outcome = portal.receive_bundle(data, disposition.get_filename())
             if outcome.kind == "quarantined":
                 self._text(422, outcome.reason)
             elif outcome.kind == "held":

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
+from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
 from cryptography.hazmat.primitives import serialization
@@ -217,10 +217,12 @@ class Portal:
     def retire_peer(self, key_id: str, at: datetime | None = None) -> None:
         """The key keeps verifying bundles created before ``at`` (now by default)."""
         with self._tx() as db:
-            db.execute(
+            changed = db.execute(
                 "UPDATE peer_keys SET retired_at = ? WHERE key_id = ?",
                 (stamp(at or self._now()), key_id),
-            )
+            ).rowcount
+        if not changed:
+            raise KeyError(f"no peer key {key_id}")
 
     # --- the outbound stream ---------------------------------------------------------------
 
@@ -488,7 +490,7 @@ class Portal:
     def _quarantine(
         self, db: sqlite3.Connection, data: bytes, name: str | None, reason: str
     ) -> None:
-        given = Path(name).name if name else ""
+        given = PureWindowsPath(PurePosixPath(name).name).name if name else ""
         if not given.endswith(SUFFIX) or given.startswith("."):
             given = f"received-{self._now():%Y%m%dT%H%M%S}-{secrets.token_hex(3)}{SUFFIX}"
         final = _free_name(self.quarantine_dir, given)
