@@ -425,9 +425,9 @@ def test_5xx_is_retried_with_back_off_then_succeeds(serve) -> None:
 
 
 def test_a_timeout_is_retried(serve) -> None:
-    gateway = Gateway([Answer(200, b"late", delay=1.5), Answer(200, b"in time")])
+    gateway = Gateway([Answer(200, b"late", delay=3.0), Answer(200, b"in time")])
     sleeps = Sleeps()
-    transport = _gateway_transport(serve(gateway), sleeps, timeout=0.3)
+    transport = _gateway_transport(serve(gateway), sleeps, timeout=1.0)
     (arrival,) = transport.arrivals(lambda: 0)
     assert arrival.read() == b"in time"
     assert len(gateway.seen) == 2 and len(sleeps.calls) == 1
