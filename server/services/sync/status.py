@@ -76,13 +76,14 @@ def sync_status(session: Session, transport: str | None = None) -> SyncStatus:
         .select_from(SyncOutboxRecord)
         .where(or_(SyncOutboxRecord.seq.is_(None), SyncOutboxRecord.seq > state.acked_upto))
     )
-    by_state = dict(
-        session.execute(
+    by_state: dict[str, int] = {
+        state_name: count
+        for state_name, count in session.execute(
             select(SyncInboundBundle.state, func.count())
             .where(SyncInboundBundle.state.in_(("quarantined", "held")))
             .group_by(SyncInboundBundle.state)
-        ).tuples()
-    )
+        )
+    }
     lowest_held = session.scalar(
         select(func.min(SyncInboundBundle.first_seq)).where(SyncInboundBundle.state == "held")
     )
