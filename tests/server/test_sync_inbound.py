@@ -82,9 +82,7 @@ class World:
 
 
 @pytest.fixture
-def world(
-    settings: Settings, engine: Engine, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[World]:
+def world(settings: Settings, engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
     clock = FrozenClock(T0 + timedelta(hours=1))
     sessions = create_session_factory(engine)
     portal = Portal()
@@ -262,7 +260,9 @@ def test_recheck_after_the_key_is_added_and_discard(world: World) -> None:
     still = inbound.recheck(world.applier, received.bundle_row_id, actor=audit.CLI_ACTOR)
     assert still.outcome == "quarantined"
     with world.sessions() as session:
-        add_peer_key(session, stranger.public_text, now=T0 - timedelta(days=1), actor=audit.CLI_ACTOR)
+        add_peer_key(
+            session, stranger.public_text, now=T0 - timedelta(days=1), actor=audit.CLI_ACTOR
+        )
         session.commit()
     rechecked = inbound.recheck(world.applier, received.bundle_row_id, actor=audit.CLI_ACTOR)
     assert (rechecked.outcome, rechecked.applied) == ("applied", 2)
