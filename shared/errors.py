@@ -223,3 +223,31 @@ class ErrorCode(StrEnum):
         409,
         "该人员已持有有效的保安员证，无需重新制证",
     )
+    SYNC_KEY_MISSING = (
+        "SYNC_KEY_MISSING",
+        409,
+        "本节点的同步签名密钥尚未生成：请先运行 sgss-server sync keys init",
+    )
+    SYNC_KEY_EXISTS = (
+        "SYNC_KEY_EXISTS",
+        409,
+        "本节点已有同步签名密钥；确需更换请加 --replace（须把新公钥告知外网门户）",
+    )
+    SYNC_KEY_AMBIGUOUS = (
+        "SYNC_KEY_AMBIGUOUS",
+        409,
+        "同步密钥目录中有多个私钥文件，无法确定当前密钥：请只保留一个",
+    )
+    SYNC_PEER_KEY_INVALID = "SYNC_PEER_KEY_INVALID", 422, "对端公钥应为 32 字节的标准 Base64 编码"
+    SYNC_PEER_KEY_NOT_FOUND = "SYNC_PEER_KEY_NOT_FOUND", 404, "没有这个对端公钥"
+    SYNC_BUNDLE_NOT_FOUND = "SYNC_BUNDLE_NOT_FOUND", 404, "没有这个同步包"
+    SYNC_BUNDLE_NOT_QUARANTINED = (
+        "SYNC_BUNDLE_NOT_QUARANTINED",
+        409,
+        "只有被隔离的同步包才能丢弃",
+    )
+    SYNC_BUNDLE_NOT_RECHECKABLE = (
+        "SYNC_BUNDLE_NOT_RECHECKABLE",
+        409,
+        "只有被隔离或等待中的同步包（且保存了内容）才能重新核验",
+    )
