@@ -219,7 +219,8 @@ def _find(session: Session, external_ref: str) -> Application:
         .where(Application.external_ref == external_ref, Application.source == EXTRANET)
         .order_by(Application.id)
         .limit(1)
-        .with_for_update()
+        .with_for_update(of=Application)
+        .execution_options(populate_existing=True)  # as it is now, not as the session saw it
     )
     if application is None:
         raise _reject(ErrorCode.SYNC_APPLICATION_UNKNOWN, f"外网申请 {external_ref} 在内网不存在")
