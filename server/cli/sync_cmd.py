@@ -53,7 +53,13 @@ def run_cycle(env: Env) -> CycleSummary:
         transport = transports.from_settings(env.settings)
     except (TransportError, ValueError) as err:
         raise CycleNotRunError(str(getattr(err, "message", err))) from err
-    return run_once(env.engine, transport, data_dir=env.settings.data_dir, clock=SystemClock())
+    return run_once(
+        env.engine,
+        transport,
+        data_dir=env.settings.data_dir,
+        clock=SystemClock(),
+        status_list_ttl_seconds=env.settings.certificate_status_list_ttl_seconds,
+    )
 
 
 def _when(moment: datetime) -> str:

@@ -27,9 +27,10 @@ from sqlalchemy.orm import Session
 from server.clock import Clock
 from server.db.session import create_session_factory
 from server.db.sync_models import SyncOutboxRecord
+from server.services.certificates.keys import CertificateKeys
 from server.services.errors import AppError
 from server.services.materials.store import MaterialStore
-from server.services.sync import inbound, outbox
+from server.services.sync import inbound, outbox, records_out
 from server.services.sync.cycle_lock import cycle_lock
 from server.services.sync.inbound import ME, PEER, Applier, Received, Sessions
 from server.services.sync.keys import NodeKey, load_node_key
@@ -118,9 +119,19 @@ class CycleSummary:
         return f"同步完成：{text}"
 
 
-def run_once(engine: Engine, transport: Transport, *, data_dir: Path, clock: Clock) -> CycleSummary:
+def run_once(
+    engine: Engine,
+    transport: Transport,
+    *,
+    data_dir: Path,
+    clock: Clock,
+    status_list_ttl_seconds: int | None = None,
+) -> CycleSummary:
     """One cycle against ``transport``; never raises for a failure of the cycle itself (the
-    summary's ``error`` says what it was), only when even recording it fails."""
+    summary's ``error`` says what it was), only when even recording it fails. With
+    ``status_list_ttl_seconds`` (the server's setting) the cycle also queues a fresh
+    certificate status list when one is due: the list is a snapshot that expires, caused by no
+    single business change."""
     summary = CycleSummary()
     sessions = create_session_factory(engine)
     with cycle_lock(engine, data_dir) as held:
@@ -128,7 +139,7 @@ def run_once(engine: Engine, transport: Transport, *, data_dir: Path, clock: Clo
             summary.busy = True
             return summary
         try:
-            _cycle(sessions, transport, data_dir, clock, summary)
+            _cycle(sessions, transport, data_dir, clock, summary, status_list_ttl_seconds)
         except (TransportError, CycleError) as err:
             summary.error = err.message
         except AppError as err:
@@ -141,9 +152,22 @@ def run_once(engine: Engine, transport: Transport, *, data_dir: Path, clock: Clo
 
 
 def _cycle(
-    sessions: Sessions, transport: Transport, data_dir: Path, clock: Clock, summary: CycleSummary
+    sessions: Sessions,
+    transport: Transport,
+    data_dir: Path,
+    clock: Clock,
+    summary: CycleSummary,
+    status_list_ttl_seconds: int | None,
 ) -> None:
     key = load_node_key(data_dir)
+    if status_list_ttl_seconds is not None:
+        with sessions() as session:
+            keys = CertificateKeys(data_dir)
+            now = clock.now()
+            if records_out.emit_status_list_if_due(
+                session, keys, now=now, ttl_seconds=status_list_ttl_seconds
+            ):
+                session.commit()
     _number(sessions)
     applier = Applier(sessions, data_dir, clock)
     drained = inbound.drain(applier)

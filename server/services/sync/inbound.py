@@ -36,7 +36,7 @@ from server.db.sync_models import SyncAppliedRecord, SyncInboundBundle, SyncStat
 from server.services import audit
 from server.services.audit import Actor
 from server.services.errors import AppError
-from server.services.sync import outbox, records_in
+from server.services.sync import outbox, records_in, records_out
 from server.services.sync.incoming import Incoming, RecordRejectedError
 from server.services.sync.keys import peer_keys
 from server.services.sync.transports.base import Arrival
@@ -51,7 +51,7 @@ from shared.sync.verify import VerifiedBundle, verify_bundle
 ME, PEER = Node.intranet, Node.portal
 NOT_ZIP_PATIENCE = timedelta(minutes=10)
 """SYNC.md: a file that does not open as a ZIP may still be arriving for this long."""
-RECORD_REJECTED = "record.rejected"
+RECORD_REJECTED = records_out.RECORD_REJECTED
 TYPE_UNKNOWN = "SYNC_RECORD_TYPE_UNKNOWN"
 ACK_ABOVE_LAST_SEQ = "ack_above_last_seq"
 
@@ -331,16 +331,13 @@ def _apply_record(
         except RecordRejectedError as err:
             rejection = err
     if rejection is not None:
-        outbox.emit(
+        records_out.emit_record_rejected(
             session,
-            RECORD_REJECTED,
-            {
-                "seq": record.seq,
-                "id": str(record.id),
-                "code": rejection.code,
-                "message": rejection.message,
-            },
-            at=now,
+            seq=record.seq,
+            record_id=str(record.id),
+            code=rejection.code,
+            message=rejection.message,
+            now=now,
         )
     session.add(
         SyncAppliedRecord(
