@@ -223,3 +223,43 @@ class ErrorCode(StrEnum):
         409,
         "该人员已持有有效的保安员证，无需重新制证",
     )
+    SYNC_KEY_MISSING = (
+        "SYNC_KEY_MISSING",
+        409,
+        "本节点的同步签名密钥尚未生成：请先运行 sgss-server sync keys init",
+    )
+    SYNC_KEY_EXISTS = (
+        "SYNC_KEY_EXISTS",
+        409,
+        "本节点已有同步签名密钥；确需更换请加 --replace（须把新公钥告知外网门户）",
+    )
+    SYNC_KEY_AMBIGUOUS = (
+        "SYNC_KEY_AMBIGUOUS",
+        409,
+        "同步密钥目录中有多个私钥文件，无法确定当前密钥：请只保留一个",
+    )
+    SYNC_PEER_KEY_INVALID = "SYNC_PEER_KEY_INVALID", 422, "对端公钥应为 32 字节的标准 Base64 编码"
+    SYNC_PEER_KEY_NOT_FOUND = "SYNC_PEER_KEY_NOT_FOUND", 404, "没有这个对端公钥"
+    SYNC_BUNDLE_NOT_FOUND = "SYNC_BUNDLE_NOT_FOUND", 404, "没有这个同步包"
+    SYNC_BUNDLE_NOT_QUARANTINED = (
+        "SYNC_BUNDLE_NOT_QUARANTINED",
+        409,
+        "只有被隔离的同步包才能丢弃",
+    )
+    SYNC_BUNDLE_NOT_RECHECKABLE = (
+        "SYNC_BUNDLE_NOT_RECHECKABLE",
+        409,
+        "只有被隔离或等待中的同步包（且保存了内容）才能重新核验",
+    )
+    SYNC_NOT_CONFIGURED = (
+        "SYNC_NOT_CONFIGURED",
+        409,
+        "本服务器未配置内外网数据同步（SGSS_SYNC_TRANSPORT），无法同步",
+    )
+    SYNC_RUNNING = "SYNC_RUNNING", 409, "正在同步，请等本次同步结束后再试"
+    SYNC_CYCLE_FAILED = "SYNC_CYCLE_FAILED", 502, "同步未完成，请查看原因后重试"
+    SYNC_SCOPE_REQUIRED = (
+        "SYNC_SCOPE_REQUIRED",
+        403,
+        "内外网数据同步涉及所有地区的数据，须具有“全部数据”的数据范围",
+    )
