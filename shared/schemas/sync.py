@@ -75,16 +75,17 @@ class SyncBundleRow(Schema):
     received_at: datetime
     settled_at: datetime | None
     settled_by: str | None
+    content_kept: bool  # its bytes are still held for a re-check
+    # what may be done with it now, and if not why (the desk greys its buttons by these)
+    recheck: ActionState
+    discard: ActionState
 
 
 class SyncBundleDetail(SyncBundleRow):
-    """One bundle's manifest summary and what may be done with it now (never its bytes)."""
+    """One bundle's manifest summary (never its bytes)."""
 
     sha256: str
     records: int | None  # how many records it carries (None when its manifest was unreadable)
-    content_kept: bool  # its bytes are still held for a re-check
-    recheck: ActionState
-    discard: ActionState
 
 
 class SyncRunResult(Schema):

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, defer, sessionmaker
 
 from server.clock import Clock
 from server.config import Settings
@@ -141,12 +141,20 @@ _ROW_COLUMNS = (
     SyncInboundBundle.received_at,
     SyncInboundBundle.settled_at,
     SyncInboundBundle.settled_by,
+    SyncInboundBundle.content.is_not(None).label("content_kept"),
 )
 
 
 def _row(values: Any) -> SyncBundleRow:
     state = BundleState(values.state)
-    return SyncBundleRow.model_validate({**values._mapping, "state_label": state.label})
+    return SyncBundleRow.model_validate(
+        {
+            **values._mapping,
+            "state_label": state.label,
+            "recheck": action_state(_recheck_refusal(values.state, values.content_kept)),
+            "discard": action_state(_discard_refusal(values.state)),
+        }
+    )
 
 
 def list_bundles(
@@ -162,43 +170,35 @@ def list_bundles(
     return [_row(r) for r in rows], total
 
 
-def _recheck_refusal(bundle: SyncInboundBundle, content_kept: bool) -> AppError | None:
-    if bundle.state not in RECHECKABLE or not content_kept:
-        return AppError(ErrorCode.SYNC_BUNDLE_NOT_RECHECKABLE, details={"state": bundle.state})
+def _recheck_refusal(state: str, content_kept: bool) -> AppError | None:
+    if state not in RECHECKABLE or not content_kept:
+        return AppError(ErrorCode.SYNC_BUNDLE_NOT_RECHECKABLE, details={"state": state})
     return None
 
 
-def _discard_refusal(bundle: SyncInboundBundle) -> AppError | None:
-    if bundle.state != BundleState.quarantined.value:
-        return AppError(ErrorCode.SYNC_BUNDLE_NOT_QUARANTINED, details={"state": bundle.state})
+def _discard_refusal(state: str) -> AppError | None:
+    if state != BundleState.quarantined.value:
+        return AppError(ErrorCode.SYNC_BUNDLE_NOT_QUARANTINED, details={"state": state})
     return None
 
 
 def bundle_detail(session: Session, bundle_id: int) -> SyncBundleDetail:
     bundle = _bundle(session, bundle_id)
-    content_kept = bool(
-        session.scalar(
-            select(SyncInboundBundle.content.is_not(None)).where(SyncInboundBundle.id == bundle_id)
-        )
-    )
     records = None
     if bundle.first_seq is not None and bundle.last_seq is not None:
         records = max(bundle.last_seq - bundle.first_seq + 1, 0)
     row = _row(
         session.execute(select(*_ROW_COLUMNS).where(SyncInboundBundle.id == bundle_id)).one()
     )
-    return SyncBundleDetail(
-        **row.model_dump(),
-        sha256=bundle.sha256,
-        records=records,
-        content_kept=content_kept,
-        recheck=action_state(_recheck_refusal(bundle, content_kept)),
-        discard=action_state(_discard_refusal(bundle)),
-    )
+    return SyncBundleDetail(**row.model_dump(), sha256=bundle.sha256, records=records)
 
 
 def _bundle(session: Session, bundle_id: int) -> SyncInboundBundle:
-    bundle = session.get(SyncInboundBundle, bundle_id)
+    bundle = session.scalars(
+        select(SyncInboundBundle)
+        .where(SyncInboundBundle.id == bundle_id)
+        .options(defer(SyncInboundBundle.content))
+    ).one_or_none()
     if bundle is None:
         raise AppError(ErrorCode.SYNC_BUNDLE_NOT_FOUND, details={"bundle_id": bundle_id})
     return bundle
