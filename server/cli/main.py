@@ -8,7 +8,14 @@ import typer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.cli import certificate_cmd, listening, screening_cmd, worker_cmd, workflow_cmd
+from server.cli import (
+    certificate_cmd,
+    listening,
+    screening_cmd,
+    sync_cmd,
+    worker_cmd,
+    workflow_cmd,
+)
 from server.cli.common import describe, fail, open_env, utc_now
 from server.config import Settings
 from server.db.migrate import current_revision, head_revision
@@ -44,6 +51,7 @@ app.add_typer(workflow_cmd.app, name="workflow")
 app.add_typer(screening_cmd.app, name="screening")
 app.add_typer(worker_cmd.app, name="worker")
 app.add_typer(certificate_cmd.app, name="certificate")
+app.add_typer(sync_cmd.app, name="sync")
 
 
 @app.command("init-db")

@@ -1,8 +1,10 @@
 """``sgss-server worker …``: the background work a server needs besides answering requests.
 
-One pass flags newly overdue approval steps (queuing one SMS per approver) and then delivers the
-outbox. Both claim rows with ``SKIP LOCKED`` on PostgreSQL, so a pass may run on several hosts at
-once (or from cron while ``worker run`` loops) without sending anything twice.
+One pass flags newly overdue approval steps (queuing one SMS per approver), delivers the
+outbox, and runs one sync cycle when sync is configured (``SGSS_SYNC_TRANSPORT``; a failing
+cycle is reported in the pass's line and the loop goes on). The first two claim rows with
+``SKIP LOCKED`` on PostgreSQL and the sync cycle runs under its own lock, so a pass may run on
+several hosts at once (or from cron while ``worker run`` loops) without sending anything twice.
 """
 
 from dataclasses import dataclass
@@ -11,25 +13,29 @@ from typing import Annotated
 
 import typer
 
+from server.cli import sync_cmd
 from server.cli.common import Env, open_env, utc_now
 from server.cli.graceful import GracefulStop, Stopped
 from server.services import notifications
 from server.services.approvals.deadlines import notify_overdue
 from shared.china_time import china_time
 
-app = typer.Typer(help="后台任务：审批超期提醒、通知投递", no_args_is_help=True)
+app = typer.Typer(help="后台任务：审批超期提醒、通知投递、内外网数据同步", no_args_is_help=True)
 
 
 @dataclass(frozen=True)
 class Pass:
     overdue_steps: int
     sent: int
+    sync: str | None = None
+    """The sync cycle's one line, None when sync is not configured."""
 
     def summary(self) -> str:
-        return (
+        text = (
             f"本次执行：新超期审批环节 {self.overdue_steps} 个（已排队提醒），"
             f"已发送通知 {self.sent} 条"
         )
+        return text if self.sync is None else f"{text}；{self.sync}"
 
 
 def dispatch_outbox(env: Env, *, now: datetime) -> int:
@@ -40,10 +46,22 @@ def dispatch_outbox(env: Env, *, now: datetime) -> int:
         return notifications.deliver_pending(session, sender, now=now)
 
 
+def sync_pass(env: Env) -> str | None:
+    """One sync cycle's line; a cycle that fails (or cannot start) is a line too, never an
+    exception, so the other work of the pass is not lost with it."""
+    if env.settings.sync_transport is None:
+        return None
+    try:
+        return sync_cmd.run_cycle(env).line()
+    except Exception as err:
+        return f"同步未执行：{type(err).__name__}: {err}"
+
+
 def one_pass(env: Env) -> Pass:
     with env.session() as session:
         flagged = notify_overdue(session, now=utc_now())
-    return Pass(flagged, dispatch_outbox(env, now=utc_now()))
+    sent = dispatch_outbox(env, now=utc_now())
+    return Pass(flagged, sent, sync_pass(env))
 
 
 @app.command("run-once")

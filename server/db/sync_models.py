@@ -21,7 +21,9 @@ class SyncState(Base):
     """One row per peer (only ``portal`` today): both cursors and when each last moved.
 
     ``last_seq`` is the highest seq we have numbered; ``acked_upto`` the peer's last ack of our
-    stream; ``applied_upto`` the highest seq of the peer's stream applied with no gap below.
+    stream; ``applied_upto`` the highest seq of the peer's stream applied with no gap below;
+    ``ack_sent`` the ack carried by the last bundle we sent (an ack-only bundle goes out when
+    ``applied_upto`` has moved past it).
     The row is also the lock that serialises numbering and applying (``SELECT … FOR UPDATE``).
     """
 
@@ -31,6 +33,7 @@ class SyncState(Base):
     last_seq: Mapped[int] = mapped_column(BigInteger, default=0)
     acked_upto: Mapped[int] = mapped_column(BigInteger, default=0)
     applied_upto: Mapped[int] = mapped_column(BigInteger, default=0)
+    ack_sent: Mapped[int] = mapped_column(BigInteger, default=0)
     last_sent_at: Mapped[datetime | None]
     last_sent_name: Mapped[str | None] = mapped_column(String(80))
     last_received_at: Mapped[datetime | None]
@@ -71,11 +74,14 @@ class SyncPeerKey(Base):
 class SyncInboundBundle(Base):
     """A bundle that arrived, and what became of it.
 
-    ``state``: ``applied`` (its records are in), ``duplicate`` (nothing new), ``held`` (a gap
-    below it; kept with its bytes until the range arrives), ``quarantined`` (refused, with
-    ``reason_code`` and the Chinese ``reason``; bytes kept for re-checking), ``discarded`` (a
+    ``state``: ``applied`` (its records are in), ``duplicate`` (nothing new), ``ack_only`` (no
+    records: its ack was taken), ``held`` (verified, its records not all applied yet: a gap
+    below it, or applying under way or interrupted; kept with its bytes), ``quarantined``
+    (refused, with ``reason_code`` and the Chinese ``reason``; bytes kept for re-checking
+    unless the file was over the size limit), ``discarded`` (a
     quarantined bundle an administrator threw away). ``content`` is emptied once the bundle
-    is applied or a duplicate.
+    is applied or a duplicate. ``reason_code``/``reason`` also note what was odd about a
+    bundle that was not refused (``ack_above_last_seq``: docs/sync.md resolution 14).
     """
 
     __tablename__ = "sync_inbound_bundles"

@@ -21,6 +21,7 @@ import hashlib
 import json
 import weakref
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -369,3 +370,20 @@ def list_entries(
     total = connection.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     rows = connection.execute(stmt.order_by(AuditEntry.seq.desc()).offset(offset).limit(limit))
     return rows.all(), total
+
+
+@contextmanager
+def savepoint(session: Session) -> Iterator[None]:
+    """``session.begin_nested()`` whose rollback also drops the audit records collected inside
+    it: they wait in the session until the commit (``record``), where a rollback to a
+    savepoint would not reach them. The sync applier runs each inbound record's handler in
+    one, so a rejected record leaves no audit entry of what it did not do."""
+    mark = len(session.info.get(_PENDING, ()))
+    try:
+        with session.begin_nested():
+            yield
+    except BaseException:
+        pending = session.info.get(_PENDING)
+        if pending is not None:
+            del pending[mark:]
+        raise

@@ -1,9 +1,9 @@
 """系统管理 → 内外网数据同步 with real widgets against a real server on a seeded database.
 
 The server runs in this process (uvicorn on a thread) so that one thing can be replaced: the
-cycle itself (``server.services.sync.admin._run_once``, the sync service's ``run_once`` of
-branch s10-core), by one that waits for the test, which proves the desk stays responsive while
-the cycle runs. Everything else (routes, permissions, reads, the lock) is the real server."""
+transport, by the in-memory one of the server tests, which can pause a cycle; that proves the
+desk stays responsive while the cycle runs. Everything else (routes, permissions, reads, the
+cycle and its lock) is the real server."""
 
 import threading
 import time
@@ -26,12 +26,13 @@ from server.app import create_app
 from server.config import Settings
 from server.db.session import create_db_engine, create_session_factory
 from server.db.sync_models import SyncInboundBundle, SyncState
-from server.services.sync import admin as sync_admin
+from server.services.audit import CLI_ACTOR
+from server.services.sync import keys, transports
 from shared.schemas.sync import SyncRunResult
 from tests.served import ADMIN, ADMIN_PASSWORD, init_with_admin
+from tests.server.sync_fakes import MemoryTransport
 
 REASON = "签名无效，清单可能被篡改"
-SUMMARY = "收到 1 个同步包（导入 3 条记录），发出 1 个（2 条记录）"
 
 
 @pytest.fixture(scope="module")
@@ -72,6 +73,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]
                     received_at=now,
                 )
             )
+        session.commit()
+        keys.init_node_key(session, folder / "data", now=now, actor=CLI_ACTOR)
         session.commit()
     engine.dispose()
     settings = Settings(
@@ -193,14 +196,13 @@ def test_run_now_runs_off_the_ui_thread_and_shows_the_summary(
 ) -> None:  # type: ignore[no-untyped-def]
     inside, release = threading.Event(), threading.Event()
 
-    def cycle(*_args: Any) -> SyncRunResult:
+    def pause() -> None:
         inside.set()
         assert release.wait(30)
-        return SyncRunResult(line=SUMMARY, counts={"received": 1, "sent": 1})
 
-    monkeypatch.setattr(sync_admin, "_run_once", cycle)
+    fake = MemoryTransport(on_arrivals=pause)
+    monkeypatch.setattr(transports, "from_settings", lambda _settings: fake)
     run_button: QPushButton = page.run_button
-    assert run_button.isVisible() or not page.isVisible()
     page.run_now()
     qtbot.waitUntil(inside.is_set, timeout=10000)  # the event loop ran while the cycle waits
     assert not run_button.isEnabled() and run_button.text() == "正在同步…"
@@ -208,24 +210,23 @@ def test_run_now_runs_off_the_ui_thread_and_shows_the_summary(
     assert page.status.text() == "正在同步，请稍候…"
     with qtbot.waitSignal(page.ran, timeout=10000) as ran:
         release.set()
-    assert isinstance(ran.args[0], SyncRunResult)
-    assert page.status.text() == f"同步完成：{SUMMARY}"
+    result = ran.args[0]
+    assert isinstance(result, SyncRunResult) and result.line.startswith("同步完成：")
+    assert page.status.text() == result.line
     assert run_button.isEnabled() and run_button.text() == "立即同步"
+    qtbot.waitUntil(lambda: page.status_values["最近一次同步"].text() != "尚未同步")
+    assert page.status.text() == result.line  # the refresh after it keeps the summary shown
 
 
 def test_run_now_shows_the_servers_chinese_error(
     page: SyncPage, qtbot, monkeypatch: pytest.MonkeyPatch
 ) -> None:  # type: ignore[no-untyped-def]
-    from server.services.errors import AppError
-    from shared.errors import ErrorCode
-
-    def failing(*_args: Any) -> SyncRunResult:
-        raise AppError(ErrorCode.SYNC_CYCLE_FAILED, "同步未完成：同步目录 /x/in 不存在")
-
-    monkeypatch.setattr(sync_admin, "_run_once", failing)
+    fake = MemoryTransport(fail_arrivals=True)
+    monkeypatch.setattr(transports, "from_settings", lambda _settings: fake)
     with qtbot.waitSignal(page.ran, timeout=10000):
         page.run_now()
-    assert page.status.text() == "同步未完成：同步目录 /x/in 不存在"
+    assert page.status.text().startswith("同步未完成：测试：无法读取收件目录")
+    assert page.status.property("error") is True
     assert page.run_button.isEnabled()
 
 

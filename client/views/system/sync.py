@@ -71,6 +71,7 @@ class SyncPage(QWidget):
         self.session = session
         self.running = False
         self._pending = 0
+        self._keep_message = False
         layout = QVBoxLayout(self)
         layout.addLayout(self._title_bar())
         top = QHBoxLayout()
@@ -178,6 +179,13 @@ class SyncPage(QWidget):
         self._shown_once = True
 
     def refresh(self) -> None:
+        """刷新 (F5): the status and the bundles again."""
+        self._reload(keep_message=False)
+
+    def _reload(self, *, keep_message: bool) -> None:
+        """``keep_message``: after an action, the status line keeps what it said (立即同步's
+        summary) instead of being cleared."""
+        self._keep_message = keep_message
         self._pending = 2
         self.session.run(LoadSyncStatus(), self._fill_status, self._failed, parent=self)
         self.load_bundles(counted=True)
@@ -224,7 +232,7 @@ class SyncPage(QWidget):
     def _done(self, ok: bool = True) -> None:
         self._pending -= 1
         if self._pending <= 0:
-            if ok and not self.running:
+            if ok and not self.running and not self._keep_message:
                 self.status.info()
             self.loaded.emit()
 
@@ -266,15 +274,15 @@ class SyncPage(QWidget):
 
     def _ran(self, result: Any) -> None:
         self._run_over()
-        self.status.info(f"同步完成：{result.line}")
+        self.status.info(result.line)  # 同步完成：…
         self.ran.emit(result)
-        self.refresh()
+        self._reload(keep_message=True)
 
     def _run_failed(self, err: Any) -> None:
         self._run_over()
         self.status.error(err)
         self.ran.emit(err)
-        self.refresh()
+        self._reload(keep_message=True)
 
     def _run_over(self) -> None:
         self.running = False
@@ -299,7 +307,7 @@ class SyncPage(QWidget):
         def rechecked(detail: Any) -> None:
             reason = f"：{detail.reason}" if detail.reason else ""
             self.status.info(f"重新校验完成，{detail.name} {detail.state_label}{reason}")
-            self.refresh()
+            self._reload(keep_message=True)
 
         self.status.info("正在重新校验…")
         job = RecheckSyncBundle(bundle.id)
@@ -319,7 +327,7 @@ class SyncPage(QWidget):
 
         def discarded(detail: Any) -> None:
             self.status.info(f"已丢弃同步包 {detail.name}")
-            self.refresh()
+            self._reload(keep_message=True)
 
         job = DiscardSyncBundle(bundle.id)
         self.session.run(job, discarded, self.status.error, parent=self)
@@ -332,7 +340,7 @@ class SyncPage(QWidget):
     def _add_key(self, text: str) -> None:
         def added(key: Any) -> None:
             self.status.info(f"已登记外网门户公钥 {key.key_id}")
-            self.refresh()
+            self._reload(keep_message=True)
 
         self.session.run(AddPeerKey(text), added, self.status.error, parent=self)
 
@@ -347,7 +355,7 @@ class SyncPage(QWidget):
 
         def retired(row: Any) -> None:
             self.status.info(f"已停用外网门户公钥 {row.key_id}")
-            self.refresh()
+            self._reload(keep_message=True)
 
         self.session.run(RetirePeerKey(key.key_id), retired, self.status.error, parent=self)
 

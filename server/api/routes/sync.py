@@ -130,7 +130,11 @@ def run(principal: Runner, session: SessionDep, request: Request, now: NowDep) -
     session.commit()  # the cycle opens its own sessions: hold no transaction meanwhile
     context = request.app.state.context
     return admin.run_cycle(
-        request.app.state.session_factory, context.settings, actor=principal.actor, now=now
+        request.app.state.engine,
+        context.settings,
+        clock=context.clock,
+        actor=principal.actor,
+        now=now,
     )
 
 

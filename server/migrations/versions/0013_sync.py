@@ -24,6 +24,7 @@ def upgrade() -> None:
         sa.Column("last_seq", sa.BigInteger(), nullable=False),
         sa.Column("acked_upto", sa.BigInteger(), nullable=False),
         sa.Column("applied_upto", sa.BigInteger(), nullable=False),
+        sa.Column("ack_sent", sa.BigInteger(), nullable=False),
         sa.Column("last_sent_at", _AT, nullable=True),
         sa.Column("last_sent_name", sa.String(length=80), nullable=True),
         sa.Column("last_received_at", _AT, nullable=True),

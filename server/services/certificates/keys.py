@@ -34,6 +34,28 @@ KEY_FOLDER = "certificate-keys"
 DEFAULT_ALGORITHM = "ed25519"
 
 
+def write_private_file(folder: Path, key_id: str, pem: bytes) -> Path:
+    """``folder/<key_id>.pem`` created readable by this account only (0600 in a 0700 folder on
+    POSIX), complete and synced before its name appears; never overwrites one (the sync keys
+    use it too)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    if os.name == "posix":
+        folder.chmod(0o700)
+    target = folder / f"{key_id}.pem"
+    temporary = folder / f".{key_id}.{secrets.token_hex(4)}.tmp"
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(descriptor, "wb") as file:
+            file.write(pem)
+            file.flush()
+            os.fsync(file.fileno())
+        temporary.chmod(0o600)
+        target.hardlink_to(temporary)  # fails if the key id's file exists already
+    finally:
+        temporary.unlink(missing_ok=True)
+    return target
+
+
 class CertificateKeys:
     """The folder of private keys and the keys loaded from it (each file read once)."""
 
@@ -47,22 +69,7 @@ class CertificateKeys:
 
     def write(self, key_id: str, pem: bytes) -> Path:
         """Create the key's file readable by this account only; never overwrite one."""
-        self.folder.mkdir(parents=True, exist_ok=True)
-        if os.name == "posix":
-            self.folder.chmod(0o700)
-        target = self.path(key_id)
-        temporary = self.folder / f".{key_id}.{secrets.token_hex(4)}.tmp"
-        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        try:
-            with os.fdopen(descriptor, "wb") as file:
-                file.write(pem)
-                file.flush()
-                os.fsync(file.fileno())
-            temporary.chmod(0o600)
-            target.hardlink_to(temporary)  # fails if the key id's file exists already
-        finally:
-            temporary.unlink(missing_ok=True)
-        return target
+        return write_private_file(self.folder, key_id, pem)
 
     def private(self, row: CertificateSigningKey) -> PrivateKey:
         with self._lock:

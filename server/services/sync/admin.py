@@ -9,23 +9,27 @@ Sync is site-wide: a bundle carries applications of every region, so whoever ste
 all data (``ensure_site_wide``), on top of the ``sync:*`` permission.
 """
 
+import dataclasses
 import threading
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session, defer, sessionmaker
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session, defer
 
 from server.clock import Clock
 from server.config import Settings
-from server.db.sync_models import SyncInboundBundle, SyncOutboxRecord, SyncPeerKey, SyncState
+from server.db.session import create_session_factory
+from server.db.sync_models import SyncInboundBundle, SyncPeerKey
 from server.services import audit
 from server.services.audit import Actor
 from server.services.authz import Principal
 from server.services.errors import AppError, action_state
 from server.services.paging import PageRequest, order_by
+from server.services.sync import cycle, inbound, keys, transports
 from server.services.sync.outbox import PEER
+from server.services.sync.status import sync_status
 from server.services.sync.transports.base import TransportError
 from shared.audit_actions import AuditAction, AuditEntity
 from shared.errors import ErrorCode
@@ -79,30 +83,9 @@ def peer_keys(session: Session) -> list[PeerKeyPublic]:
 
 
 def status(session: Session, settings: Settings) -> SyncStatus:
-    """Everything the page shows above its table, in a few reads (no lock is taken)."""
-    state = session.get(SyncState, PEER) or SyncState(
-        peer=PEER, last_seq=0, acked_upto=0, applied_upto=0
-    )
-    waiting = session.scalar(
-        select(func.count())
-        .select_from(SyncOutboxRecord)
-        .where(or_(SyncOutboxRecord.seq.is_(None), SyncOutboxRecord.seq > state.acked_upto))
-    )
-    counts = dict(
-        session.execute(
-            select(SyncInboundBundle.state, func.count())
-            .where(SyncInboundBundle.state.in_(RECHECKABLE))
-            .group_by(SyncInboundBundle.state)
-        ).all()
-    )
-    lowest_held = session.scalar(
-        select(func.min(SyncInboundBundle.first_seq)).where(
-            SyncInboundBundle.state == BundleState.held.value
-        )
-    )
-    gap = None
-    if lowest_held is not None and lowest_held > state.applied_upto + 1:
-        gap = SyncGap(missing_from=state.applied_upto + 1, missing_to=lowest_held - 1)
+    """Everything the page shows above its table (the sync service's status, no lock)."""
+    core = sync_status(session, settings.sync_transport)
+    gap = SyncGap(missing_from=core.gap[0], missing_to=core.gap[1]) if core.gap else None
     return SyncStatus(
         configured=settings.sync_transport is not None,
         transport=settings.sync_transport,
@@ -111,20 +94,20 @@ def status(session: Session, settings: Settings) -> SyncStatus:
         peer_label=Node(PEER).label,
         own_key_id=_own_key_id(settings),
         peer_keys=peer_keys(session),
-        last_seq=state.last_seq,
-        acked_upto=state.acked_upto,
-        ack_lag=max(state.last_seq - state.acked_upto, 0),
-        waiting=waiting or 0,
-        applied_upto=state.applied_upto,
+        last_seq=core.last_seq,
+        acked_upto=core.acked_upto,
+        ack_lag=max(core.last_seq - core.acked_upto, 0),
+        waiting=core.waiting,
+        applied_upto=core.applied_upto,
         gap=gap,
-        held=counts.get(BundleState.held.value, 0),
-        quarantined=counts.get(BundleState.quarantined.value, 0),
-        last_sent_name=state.last_sent_name,
-        last_sent_at=state.last_sent_at,
-        last_received_name=state.last_received_name,
-        last_received_at=state.last_received_at,
-        last_cycle_at=state.last_cycle_at,
-        last_cycle_error=state.last_cycle_error,
+        held=core.held,
+        quarantined=core.quarantined,
+        last_sent_name=core.last_sent_name,
+        last_sent_at=core.last_sent_at,
+        last_received_name=core.last_received_name,
+        last_received_at=core.last_received_at,
+        last_cycle_at=core.last_cycle_at,
+        last_cycle_error=core.last_cycle_error,
     )
 
 
@@ -244,19 +227,21 @@ def retire_peer_key(session: Session, key_id: str, *, actor: Actor, now: datetim
 
 
 def run_cycle(
-    factory: sessionmaker[Session], settings: Settings, *, actor: Actor, now: datetime
+    engine: Engine, settings: Settings, *, clock: Clock, actor: Actor, now: datetime
 ) -> SyncRunResult:
     """立即同步: one cycle, now, in the caller's (worker) thread; audited with its summary.
-    A second one asked for while this process runs one is refused at once."""
+    A second one asked for while one runs (this process, or another host holding the cycle
+    lock) is refused at once (SYNC_RUNNING); a cycle that could not finish answers
+    SYNC_CYCLE_FAILED with its summary line (what failed, and what was done before)."""
     if settings.sync_transport is None:
         raise AppError(ErrorCode.SYNC_NOT_CONFIGURED)
     if not _cycle_running.acquire(blocking=False):
         raise AppError(ErrorCode.SYNC_RUNNING)
     try:
-        result = _run_once(factory, settings, now)
+        result, error = _run_once(engine, settings, clock)
     finally:
         _cycle_running.release()
-    with factory() as session:
+    with create_session_factory(engine)() as session:
         audit.record(
             session,
             now=now,
@@ -267,58 +252,59 @@ def run_cycle(
             after={"summary": result.line},
         )
         session.commit()
+    if error:
+        raise AppError(ErrorCode.SYNC_CYCLE_FAILED, result.line, result.counts)
     return result
 
 
-# -- the sync service's functions (branch s10-core): every call into it is here --------------
+# -- the sync service's functions: every call into cycle, inbound, keys and transports -------
 
 
 def _own_key_id(settings: Settings) -> str | None:
-    """This node's key id, or None before ``sgss-server sync keys init``."""
-    # s10-core not merged yet; then: ``keys.load_node_key(settings.data_dir).key_id``, None on
-    # AppError (SYNC_KEY_MISSING or SYNC_KEY_AMBIGUOUS)
-    return None
-
-
-def _run_once(factory: sessionmaker[Session], settings: Settings, now: datetime) -> SyncRunResult:
-    from server.services.sync import cycle  # type: ignore[attr-defined,unused-ignore]  # s10-core
-
+    """This node's key id, or None before ``sgss-server sync keys init`` (or with several)."""
     try:
-        summary = cycle.run_once(factory, settings)
-    except TransportError as err:
-        raise AppError(ErrorCode.SYNC_CYCLE_FAILED, f"同步未完成：{err.message}") from err
-    return SyncRunResult(line=summary.line(), counts=_counts(summary))
+        return keys.load_node_key(settings.data_dir).key_id
+    except AppError:  # SYNC_KEY_MISSING, SYNC_KEY_AMBIGUOUS
+        return None
 
 
-def _counts(summary: Any) -> dict[str, int]:
-    fields = getattr(summary, "__dataclass_fields__", {})
-    return {k: v for k in fields if isinstance(v := getattr(summary, k), int)}
+def _run_once(engine: Engine, settings: Settings, clock: Clock) -> tuple[SyncRunResult, bool]:
+    """The cycle's summary and whether it failed (busy: SYNC_RUNNING)."""
+    try:
+        transport = transports.from_settings(settings)
+    except (TransportError, ValueError) as err:
+        message = getattr(err, "message", str(err))
+        raise AppError(ErrorCode.SYNC_CYCLE_FAILED, f"同步未完成：{message}") from err
+    summary = cycle.run_once(engine, transport, data_dir=settings.data_dir, clock=clock)
+    if summary.busy:
+        raise AppError(ErrorCode.SYNC_RUNNING)
+    return SyncRunResult(line=summary.line(), counts=_counts(summary)), summary.error is not None
+
+
+def _counts(summary: cycle.CycleSummary) -> dict[str, int]:
+    return {
+        field.name: value
+        for field in dataclasses.fields(summary)
+        if type(value := getattr(summary, field.name)) is int
+    }
 
 
 def _recheck(
     factory: Callable[[], Session], bundle_id: int, settings: Settings, clock: Clock, actor: Actor
 ) -> None:
-    from server.services.sync import inbound  # type: ignore[attr-defined,unused-ignore]  # s10-core
-
     applier = inbound.Applier(sessions=factory, data_dir=settings.data_dir, clock=clock)
     inbound.recheck(applier, bundle_id, actor=actor)
 
 
 def _discard(session: Session, bundle_id: int, actor: Actor, now: datetime) -> None:
-    from server.services.sync import inbound  # type: ignore[attr-defined,unused-ignore]  # s10-core
-
     inbound.discard(session, bundle_id, actor=actor, now=now)
 
 
 def _add_peer_key(
     session: Session, public_key: str, actor: Actor, now: datetime
 ) -> tuple[SyncPeerKey, bool]:
-    from server.services.sync import keys  # type: ignore[attr-defined,unused-ignore]  # s10-core
-
-    return keys.add_peer_key(session, public_key, actor=actor, now=now)  # type: ignore[no-any-return,unused-ignore]
+    return keys.add_peer_key(session, public_key, actor=actor, now=now)
 
 
 def _retire_peer_key(session: Session, key_id: str, actor: Actor, now: datetime) -> SyncPeerKey:
-    from server.services.sync import keys  # type: ignore[attr-defined,unused-ignore]  # s10-core
-
-    return keys.retire_peer_key(session, key_id, actor=actor, now=now)  # type: ignore[no-any-return,unused-ignore]
+    return keys.retire_peer_key(session, key_id, actor=actor, now=now)

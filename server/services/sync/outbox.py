@@ -14,6 +14,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from server.db.sync_models import SyncOutboxRecord, SyncState
@@ -48,16 +50,19 @@ def state_for_update(session: Session, peer: str = PEER) -> SyncState:
     """The peer's cursor row, locked until the transaction ends (created on first use).
 
     On PostgreSQL ``FOR UPDATE`` makes a second host's numbering or applying wait for ours; on
-    SQLite the write that follows takes the database's single write lock."""
-    state = session.scalars(
-        select(SyncState).where(SyncState.peer == peer).with_for_update()
-    ).one_or_none()
+    SQLite the write that follows takes the database's single write lock. Two transactions
+    may both find no row on first use: the insert ignores a conflict (it waits for the other's
+    commit on PostgreSQL), and both then lock the one row."""
+    stmt = select(SyncState).where(SyncState.peer == peer).with_for_update()
+    state = session.scalars(stmt).one_or_none()
     if state is None:
-        session.add(SyncState(peer=peer, last_seq=0, acked_upto=0, applied_upto=0))
-        session.flush()
-        state = session.scalars(
-            select(SyncState).where(SyncState.peer == peer).with_for_update()
-        ).one()
+        insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        session.execute(
+            insert(SyncState)
+            .values(peer=peer, last_seq=0, acked_upto=0, applied_upto=0, ack_sent=0)
+            .on_conflict_do_nothing()
+        )
+        state = session.scalars(stmt).one()
     return state
 
 

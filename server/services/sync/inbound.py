@@ -1,0 +1,429 @@
+"""The inbound applier: one arrival verified, its ack taken, its records applied exactly once.
+
+Every step is a short transaction that locks the peer's ``sync_state`` row, so two hosts never
+take the same decision twice, and a crash anywhere leaves a state the next cycle completes:
+
+1. The whole bundle is verified before anything else (``verify_bundle``). A refusal is
+   quarantined (row ``quarantined`` with the code, the sentence and the bytes, then the
+   arrival), except a file that does not open as a ZIP and changed in the last ten minutes:
+   it may still be copying, so it is left for a later cycle and nothing is recorded.
+2. A verified bundle's ack is taken and the bundle is classified against ``applied_upto``.
+   One with records still to apply is stored as ``held`` *with its bytes*, in the same
+   transaction as the ack; only then is the arrival settled (``done``). From here on the
+   database owns the bundle: a crash before its records are applied loses nothing.
+3. ``drain`` applies held bundles in seq order while one starts at or below
+   ``applied_upto + 1``. Each record is its own transaction: lock the state row, check the
+   record is still the next one, run the handler in a savepoint, write ``SyncAppliedRecord``
+   and move ``applied_upto``. A ``RecordRejectedError`` rolls back to the savepoint and is
+   answered with an outbound ``record.rejected`` in the same transaction; the stream goes on.
+   Any other exception ends the cycle with ``applied_upto`` just after the last record that
+   committed; the bundle stays held and the next cycle (or the same bundle arriving again)
+   applies the rest only.
+"""
+
+import hashlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Literal
+
+from sqlalchemy import exists, select
+from sqlalchemy.orm import Session
+
+from server.clock import Clock
+from server.db.sync_models import SyncAppliedRecord, SyncInboundBundle, SyncState
+from server.services import audit
+from server.services.audit import Actor
+from server.services.errors import AppError
+from server.services.sync import outbox, records_in
+from server.services.sync.incoming import Incoming, RecordRejectedError
+from server.services.sync.keys import peer_keys
+from server.services.sync.transports.base import Arrival
+from shared.audit_actions import AuditAction, AuditEntity
+from shared.errors import ErrorCode
+from shared.sync.bundle import Record
+from shared.sync.classify import Duplicate, Gap, classify
+from shared.sync.keys import Node
+from shared.sync.refusals import Refusal, RefusalReason
+from shared.sync.verify import VerifiedBundle, verify_bundle
+
+ME, PEER = Node.intranet, Node.portal
+NOT_ZIP_PATIENCE = timedelta(minutes=10)
+"""SYNC.md: a file that does not open as a ZIP may still be arriving for this long."""
+RECORD_REJECTED = "record.rejected"
+TYPE_UNKNOWN = "SYNC_RECORD_TYPE_UNKNOWN"
+ACK_ABOVE_LAST_SEQ = "ack_above_last_seq"
+
+Outcome = Literal["applied", "duplicate", "ack_only", "held", "quarantined", "left"]
+Sessions = Callable[[], Session]
+
+
+@dataclass(frozen=True)
+class Applier:
+    """What receiving needs: sessions (each ``with`` one transaction), the data directory
+    handlers store materials under, and the clock."""
+
+    sessions: Sessions
+    data_dir: Path
+    clock: Clock
+
+
+@dataclass
+class Received:
+    """What became of one arrival (or one re-checked bundle). ``applied``/``rejected`` count
+    the records applied by this call, those of held bundles it released included; ``gap`` is
+    the missing range when the bundle waits; ``note`` a quarantine's sentence or what was odd
+    about an accepted bundle."""
+
+    outcome: Outcome
+    name: str
+    bundle_row_id: int | None = None
+    applied: int = 0
+    rejected: int = 0
+    gap: tuple[int, int] | None = None
+    note: str | None = None
+
+
+@dataclass
+class Drained:
+    applied: int = 0
+    rejected: int = 0
+
+
+def applied_upto(sessions: Sessions) -> int:
+    with sessions() as session:
+        value = session.scalar(select(SyncState.applied_upto).where(SyncState.peer == PEER.value))
+    return value or 0
+
+
+def receive(applier: Applier, arrival: Arrival) -> Received:
+    """Verify, record and apply one arrival, then settle it with the transport."""
+    data = arrival.read()
+    with applier.sessions() as session:
+        keys = peer_keys(session)
+    verdict = verify_bundle(data, me=ME, peer=PEER, keys=keys)
+    if isinstance(verdict, Refusal):
+        if verdict.reason is RefusalReason.not_zip and arrival.unchanged_for() < NOT_ZIP_PATIENCE:
+            arrival.leave()
+            return Received("left", arrival.name)
+        row_id = _quarantine(applier, data, arrival.name, verdict)
+        arrival.quarantine(verdict.message)
+        return Received("quarantined", arrival.name, row_id, note=verdict.message)
+    received = _admit(applier, verdict, data, arrival.name)
+    arrival.done()
+    if received.outcome == "held":
+        _finish(applier, received, {received.bundle_row_id: verdict})
+    return received
+
+
+def _finish(applier: Applier, received: Received, known: dict[int | None, VerifiedBundle]) -> None:
+    drained = drain(applier, known)
+    received.applied, received.rejected = drained.applied, drained.rejected
+    with applier.sessions() as session:
+        row = session.get(SyncInboundBundle, received.bundle_row_id)
+        if row is not None and row.state != "held":
+            received.outcome = "applied" if row.state == "applied" else "duplicate"
+            received.gap = None
+
+
+def _quarantine(applier: Applier, data: bytes, name: str, refusal: Refusal) -> int:
+    """A row for the refused bundle (one per distinct content: the same file refused again
+    updates it); the bytes are kept for a re-check unless they were over the size limit."""
+    now = applier.clock.now()
+    digest = _sha256(data)
+    with applier.sessions() as session:
+        state = outbox.state_for_update(session, PEER.value)
+        state.last_received_at, state.last_received_name = now, name[:200]
+        row = session.scalars(
+            select(SyncInboundBundle).where(
+                SyncInboundBundle.sha256 == digest, SyncInboundBundle.state == "quarantined"
+            )
+        ).first()
+        if row is None:
+            row = SyncInboundBundle(
+                name=name[:200],
+                sha256=digest,
+                size=len(data),
+                state="quarantined",
+                received_at=now,
+                content=None if refusal.reason is RefusalReason.too_large else data,
+            )
+            session.add(row)
+        row.reason_code, row.reason = refusal.reason.value, refusal.message
+        session.commit()
+        return row.id
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def take_ack(state: SyncState, ack: int) -> str | None:
+    """Release our records up to ``ack``; never backwards, never past what we numbered.
+
+    An ack above our ``last_seq`` acknowledges records we never numbered: only a database
+    restored from an older backup (or a broken peer) explains it. It is capped to ``last_seq``
+    and the sentence returned is kept with the bundle (docs/sync.md resolution 14)."""
+    note = None
+    if ack > state.last_seq:
+        note = (
+            f"确认号 {ack} 超过本端已编号的最大序号 {state.last_seq}，按 {state.last_seq} 处理"
+            "（本端数据库可能从较早的备份恢复，请核对两端的同步序号）"
+        )
+        ack = state.last_seq
+    state.acked_upto = max(state.acked_upto, ack)
+    return note
+
+
+def _admit(
+    applier: Applier, bundle: VerifiedBundle, data: bytes, name: str, row_id: int | None = None
+) -> Received:
+    """Take the ack and store the bundle as what it is now (``held`` with its bytes when it has
+    records to apply), in one transaction; ``row_id`` re-uses a row (a re-check)."""
+    now = applier.clock.now()
+    manifest = bundle.manifest
+    with applier.sessions() as session:
+        state = outbox.state_for_update(session, PEER.value)
+        state.last_received_at, state.last_received_name = now, name[:200]
+        note = take_ack(state, manifest.ack)
+        verdict = classify(bundle, state.applied_upto)
+        digest = _sha256(data)
+        row = session.get(SyncInboundBundle, row_id) if row_id is not None else None
+        if row is None:  # the same bytes held already (they came again): keep one row
+            row = session.scalars(
+                select(SyncInboundBundle).where(
+                    SyncInboundBundle.sha256 == digest, SyncInboundBundle.state == "held"
+                )
+            ).first()
+        if row is None:
+            row = SyncInboundBundle(name=name[:200], sha256=digest, size=len(data), received_at=now)
+            session.add(row)
+        row.bundle_id = str(manifest.bundle_id)
+        row.first_seq, row.last_seq = manifest.first_seq, manifest.last_seq
+        row.reason_code = ACK_ABOVE_LAST_SEQ if note else None
+        row.reason = note
+        gap = None
+        if manifest.ack_only or isinstance(verdict, Duplicate):
+            row.state = "ack_only" if manifest.ack_only else "duplicate"
+            row.content, row.settled_at = None, now
+        else:
+            row.state, row.content, row.settled_at = "held", data, None
+            if isinstance(verdict, Gap):
+                gap = (verdict.missing_from, verdict.missing_to)
+        session.commit()
+        outcome: Outcome = row.state  # type: ignore[assignment]
+        return Received(outcome, name, row.id, gap=gap, note=note)
+
+
+def drain(applier: Applier, known: Mapping[int | None, VerifiedBundle] | None = None) -> Drained:
+    """Apply every held bundle that has become applicable, lowest seqs first, until the next
+    one waits for a gap (or none is held). ``known`` spares re-verifying a bundle just read."""
+    total = Drained()
+    while True:
+        row_id = _next_held(applier)
+        if row_id is None:
+            return total
+        bundle = (known or {}).get(row_id) or _reverify(applier, row_id)
+        if bundle is None:
+            continue
+        done = _apply_bundle(applier, bundle, row_id)
+        total.applied += done.applied
+        total.rejected += done.rejected
+
+
+def _next_held(applier: Applier) -> int | None:
+    """The held bundle to apply next; held bundles already wholly applied are settled on
+    the way (``applied`` if this bundle applied any of its records, else ``duplicate``)."""
+    now = applier.clock.now()
+    with applier.sessions() as session:
+        upto = session.scalar(select(SyncState.applied_upto).where(SyncState.peer == PEER.value))
+        upto = upto or 0
+        rows = session.scalars(
+            select(SyncInboundBundle)
+            .where(SyncInboundBundle.state == "held")
+            .order_by(SyncInboundBundle.first_seq, SyncInboundBundle.id)
+        ).all()
+        found = None
+        for row in rows:
+            assert row.first_seq is not None and row.last_seq is not None
+            if row.last_seq <= upto:
+                used = session.scalar(select(exists().where(SyncAppliedRecord.bundle_id == row.id)))
+                row.state = "applied" if used else "duplicate"
+                row.content, row.settled_at = None, now
+            elif row.first_seq <= upto + 1:
+                found = row.id
+                break
+            else:
+                break
+        session.commit()
+    return found
+
+
+def _reverify(applier: Applier, row_id: int) -> VerifiedBundle | None:
+    """A held bundle's stored bytes read again (after a crash or in another cycle). Refused
+    now (its key was removed meanwhile) → quarantined, and None."""
+    with applier.sessions() as session:
+        row = session.get(SyncInboundBundle, row_id)
+        assert row is not None and row.content is not None
+        verdict = verify_bundle(row.content, me=ME, peer=PEER, keys=peer_keys(session))
+        if isinstance(verdict, Refusal):
+            row.state, row.reason_code, row.reason = (
+                "quarantined",
+                verdict.reason.value,
+                verdict.message,
+            )
+            session.commit()
+            return None
+    return verdict
+
+
+def _apply_bundle(applier: Applier, bundle: VerifiedBundle, row_id: int) -> Drained:
+    done = Drained()
+    for record in bundle.records:
+        with applier.sessions() as session:
+            state = outbox.state_for_update(session, PEER.value)
+            if record.seq <= state.applied_upto:
+                continue
+            if record.seq != state.applied_upto + 1:
+                break  # cannot happen under the cycle lock; never skip a seq regardless
+            now = applier.clock.now()
+            outcome = _apply_record(session, applier, record, bundle.files, row_id, now)
+            state.applied_upto = record.seq
+            session.commit()
+        if outcome == "applied":
+            done.applied += 1
+        else:
+            done.rejected += 1
+    with applier.sessions() as session:
+        upto = session.scalar(select(SyncState.applied_upto).where(SyncState.peer == PEER.value))
+        row = session.get(SyncInboundBundle, row_id)
+        if row is not None and row.last_seq is not None and row.last_seq <= (upto or 0):
+            row.state, row.content, row.settled_at = "applied", None, applier.clock.now()
+            session.commit()
+    return done
+
+
+def _apply_record(
+    session: Session,
+    applier: Applier,
+    record: Record,
+    files: Mapping[str, bytes],
+    row_id: int,
+    now: datetime,
+) -> str:
+    """Run the record's handler in a savepoint; a rejection is rolled back and answered."""
+    handler = records_in.HANDLERS.get(record.type)
+    rejection: RecordRejectedError | None = None
+    if handler is None:
+        rejection = RecordRejectedError(TYPE_UNKNOWN, f"内网服务器不认识记录类型 {record.type}")
+    else:
+        incoming = Incoming(
+            session=session,
+            record=record,
+            files={sha: files[sha] for sha in record.files},
+            now=now,
+            data_dir=applier.data_dir,
+        )
+        try:
+            with audit.savepoint(session):
+                handler(incoming)
+        except RecordRejectedError as err:
+            rejection = err
+    if rejection is not None:
+        outbox.emit(
+            session,
+            RECORD_REJECTED,
+            {
+                "seq": record.seq,
+                "id": str(record.id),
+                "code": rejection.code,
+                "message": rejection.message,
+            },
+            at=now,
+        )
+    session.add(
+        SyncAppliedRecord(
+            seq=record.seq,
+            record_id=str(record.id),
+            type=record.type[:64],
+            outcome="applied" if rejection is None else "rejected",
+            code=None if rejection is None else rejection.code[:40],
+            bundle_id=row_id,
+            applied_at=now,
+        )
+    )
+    return "applied" if rejection is None else "rejected"
+
+
+def recheck(applier: Applier, bundle_row_id: int, *, actor: Actor) -> Received:
+    """Verify a quarantined or held bundle's stored bytes again (after a peer key was added,
+    say): still refused → it stays quarantined with the new reason; verified → its ack is
+    taken and it is applied, held or settled like a bundle that just arrived."""
+    with applier.sessions() as session:
+        row = session.get(SyncInboundBundle, bundle_row_id)
+        if row is None:
+            raise AppError(ErrorCode.SYNC_BUNDLE_NOT_FOUND, details={"id": bundle_row_id})
+        if row.state not in ("quarantined", "held") or row.content is None:
+            raise AppError(ErrorCode.SYNC_BUNDLE_NOT_RECHECKABLE, details={"state": row.state})
+        data, name, before = row.content, row.name, row.state
+        verdict = verify_bundle(data, me=ME, peer=PEER, keys=peer_keys(session))
+        if isinstance(verdict, Refusal):
+            row.state, row.reason_code, row.reason = (
+                "quarantined",
+                verdict.reason.value,
+                verdict.message,
+            )
+        _audit_recheck(session, applier.clock.now(), actor, row, before, verdict)
+        session.commit()
+    if isinstance(verdict, Refusal):
+        return Received("quarantined", name, bundle_row_id, note=verdict.message)
+    received = _admit(applier, verdict, data, name, bundle_row_id)
+    if received.outcome == "held":
+        _finish(applier, received, {bundle_row_id: verdict})
+    return received
+
+
+def _audit_recheck(
+    session: Session,
+    now: datetime,
+    actor: Actor,
+    row: SyncInboundBundle,
+    before: str,
+    verdict: VerifiedBundle | Refusal,
+) -> None:
+    audit.record(
+        session,
+        now=now,
+        actor=actor,
+        action=AuditAction.SYNC_BUNDLE_RECHECK,
+        entity_type=AuditEntity.SYNC_BUNDLE,
+        entity_id=row.id,
+        before={"name": row.name, "state": before},
+        after={"result": verdict.message if isinstance(verdict, Refusal) else "核验通过"},
+    )
+
+
+def discard(
+    session: Session, bundle_row_id: int, *, actor: Actor, now: datetime
+) -> SyncInboundBundle:
+    """Throw a quarantined bundle away: its bytes are deleted, its row stays (``discarded``)
+    with its reason, and the audit log says who did it. The caller commits."""
+    row = session.get(SyncInboundBundle, bundle_row_id, with_for_update=True)
+    if row is None:
+        raise AppError(ErrorCode.SYNC_BUNDLE_NOT_FOUND, details={"id": bundle_row_id})
+    if row.state != "quarantined":
+        raise AppError(ErrorCode.SYNC_BUNDLE_NOT_QUARANTINED, details={"state": row.state})
+    row.state, row.content = "discarded", None
+    row.settled_at, row.settled_by = now, actor.name[:100]
+    audit.record(
+        session,
+        now=now,
+        actor=actor,
+        action=AuditAction.SYNC_BUNDLE_DISCARD,
+        entity_type=AuditEntity.SYNC_BUNDLE,
+        entity_id=row.id,
+        before={"name": row.name, "state": "quarantined", "reason": row.reason},
+        after={"state": "discarded"},
+    )
+    return row
