@@ -291,3 +291,30 @@ def test_who_may_see_and_steer_sync(admin: Api, client: TestClient, seeded: dict
     # the built-in administrator holds every sync permission
     me = admin.get("/me").json()
     assert {"sync:view", "sync:run", "sync:manage"} <= set(me["permissions"])
+
+
+def test_the_review_shows_where_an_application_came_from(
+    initialised: Session, client: TestClient, settings: Any, clock: FrozenClock
+) -> None:
+    """来源 and 外网申请编号 in the application's detail (what the review shows)."""
+    from server.db.approval_models import Application
+    from shared.enums import BusinessType
+    from tests.server.approval_world import application_body, build
+
+    world = build(initialised, client, settings, clock.now())
+    intake = world.apis["intake"]
+    body = {**application_body(BusinessType.legal_rep_change), "external_ref": "WW-2026-000123"}
+    created = intake.post("/applications", 201, json=body).json()
+    plain = intake.post(
+        "/applications", 201, json=application_body(BusinessType.legal_rep_change)
+    ).json()
+    # what the sync applier records for one filed on the portal
+    row = initialised.get(Application, created["id"])
+    assert row is not None
+    row.source = "extranet"
+    initialised.commit()
+    synced = intake.get(f"/applications/{created['id']}").json()
+    assert (synced["source"], synced["source_label"]) == ("extranet", "外网门户")
+    assert synced["external_ref"] == "WW-2026-000123"
+    local = intake.get(f"/applications/{plain['id']}").json()
+    assert (local["source_label"], local["external_ref"]) == ("内网受理", None)
