@@ -47,18 +47,23 @@ BUNDLE_COLUMNS = [
 
 PEER_KEY_COLUMNS = [
     Column("key_id", "密钥标识", whole=True),
+    Column("retired_at", "状态", render=lambda t: "已停用" if t else "在用"),
     Column("added_at", "登记时间", render=local_time),
     Column("added_by", "登记人"),
-    Column("retired_at", "停用时间", render=lambda t: local_time(t) if t else "在用"),
+    Column("retired_at", "停用时间", render=local_time),
+    Column("retired_by", "停用人"),
+    Column("public_key", "公钥（Base64）", whole=True),
 ]
 
 
 def _when(name: str | None, at: Any) -> str:
-    return f"{name}（{local_time(at, seconds=True)}）" if name else NONE
+    """The file name on its own line (never broken at its hyphens), its time under it."""
+    return f"{name}\n{local_time(at, seconds=True)}" if name else NONE
 
 
 def status_lines(status: Any) -> list[tuple[str, str]]:
-    """(label, text) for the status panel, in reading order."""
+    """(label, text) for the status panel, in reading order: where bundles go and what
+    crossed last (long lines), then the numbers of both streams (short ones)."""
     gap = status.gap
     return [
         ("传输方式", status.transport_label),
@@ -66,15 +71,15 @@ def status_lines(status: Any) -> list[tuple[str, str]]:
         ("本节点密钥", status.own_key_id or "尚未生成（sgss-server sync keys init）"),
         ("最近收到", _when(status.last_received_name, status.last_received_at)),
         ("最近发出", _when(status.last_sent_name, status.last_sent_at)),
+        ("最近一次同步", _last_cycle(status)),
         ("待确认记录", f"{status.waiting} 条"),
         (
             "确认滞后",
-            f"{status.ack_lag} 条（已编号至 {status.last_seq}，对端确认至 {status.acked_upto}）",
+            f"{status.ack_lag} 条（编号至 {status.last_seq}，确认至 {status.acked_upto}）",
         ),
         ("已导入至", f"对端序号 {status.applied_upto}"),
         ("缺失序号", f"{gap.missing_from}–{gap.missing_to}" if gap else NONE),
         ("隔离 / 等待", f"{status.quarantined} 个 / {status.held} 个"),
-        ("最近一次同步", _last_cycle(status)),
     ]
 
 

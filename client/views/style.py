@@ -81,7 +81,5 @@ EXAM_SPLIT = (300, 340)  # 考试安排: the exams over the chosen exam's candid
 REASON_FIELD_HEIGHT = 70
 
 # -- 内外网数据同步 (client/views/system/sync.py) ------------------------------------------------
-SYNC_KEYS_WIDTH = 430  # the peer's keys beside the status: a key id, two dates, who
-SYNC_KEYS_HEIGHT = 120  # three keys before the list scrolls
 SYNC_BUNDLE_DIALOG = (640, 440)
 SYNC_KEY_DIALOG = (560, 180)

@@ -134,7 +134,7 @@ def test_page_shows_the_state_and_the_quarantined_bundle_with_its_reason(
     values = {label: value.text() for label, value in page.status_values.items()}
     assert values["传输方式"].startswith("文件摆渡：")
     assert values["对端节点"] == "外网门户"
-    assert values["最近收到"].startswith("portal-intranet-000000000041-000000000057.sgssb（")
+    assert values["最近收到"].startswith("portal-intranet-000000000041-000000000057.sgssb\n2026-12-01")
     assert values["最近发出"].startswith("intranet-portal-000000000010-000000000012.sgssb")
     assert values["确认滞后"].startswith("3 条")
     assert values["缺失序号"] == "41–43"  # applied to 40, held from 44

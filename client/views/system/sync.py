@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QTableView,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -53,13 +54,12 @@ from client.views.style import (
     FILTER_COMBO_WIDTH,
     SYNC_BUNDLE_DIALOG,
     SYNC_KEY_DIALOG,
-    SYNC_KEYS_HEIGHT,
-    SYNC_KEYS_WIDTH,
 )
 from client.views.widgets import confirm, ok_cancel, open_dialog, show_action_state
 
 RUN, MANAGE = "sync:run", "sync:manage"
 STATUS_COLUMNS = 2  # the status lines in two columns of label and text
+WRAPPED = frozenset({"最近一次同步"})  # may carry the cycle's error; file names never wrap
 
 
 class SyncPage(QWidget):
@@ -74,11 +74,11 @@ class SyncPage(QWidget):
         self._keep_message = False
         layout = QVBoxLayout(self)
         layout.addLayout(self._title_bar())
-        top = QHBoxLayout()
-        top.addWidget(self._status_box(), 1)
-        top.addWidget(self._keys_box())
-        layout.addLayout(top)
-        layout.addWidget(self._bundles_box(), 1)
+        layout.addWidget(self._status_box())
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self._bundles_box(), "收到的同步包")
+        self.tabs.addTab(self._keys_box(), "外网门户公钥")
+        layout.addWidget(self.tabs, 1)
         self.status = StatusLabel()
         layout.addWidget(self.status)
         QShortcut(QKeySequence.StandardKey.Refresh, self, activated=self.refresh)
@@ -108,9 +108,8 @@ class SyncPage(QWidget):
         self.status_values: dict[str, QLabel] = {}
         return box
 
-    def _keys_box(self) -> QGroupBox:
-        box = QGroupBox("外网门户公钥")
-        box.setMaximumWidth(SYNC_KEYS_WIDTH)
+    def _keys_box(self) -> QWidget:
+        box = QWidget()
         layout = QVBoxLayout(box)
         self.keys = PagedRows(PEER_KEY_COLUMNS)
         self.keys_view = QTableView()
@@ -122,9 +121,10 @@ class SyncPage(QWidget):
             QHeaderView.ResizeMode.ResizeToContents
         )
         self.keys_view.horizontalHeader().setStretchLastSection(True)
-        self.keys_view.setMaximumHeight(SYNC_KEYS_HEIGHT)
-        layout.addWidget(self.keys_view)
+        self.keys_view.setWordWrap(False)  # a key is elided, never cut at its slashes
+        layout.addWidget(self.keys_view, 1)
         buttons = QHBoxLayout()
+        buttons.addStretch(1)
         self.add_key_button = QPushButton("登记公钥…")
         self.add_key_button.clicked.connect(self.add_key)
         self.retire_key_button = QPushButton("停用")
@@ -132,13 +132,12 @@ class SyncPage(QWidget):
         for button in (self.add_key_button, self.retire_key_button):
             button.setVisible(self.session.may(MANAGE))
             buttons.addWidget(button)
-        buttons.addStretch(1)
-        layout.addLayout(buttons)
+        layout.insertLayout(0, buttons)
         self.keys_view.selectionModel().selectionChanged.connect(self._show_allowed)
         return box
 
-    def _bundles_box(self) -> QGroupBox:
-        box = QGroupBox("收到的同步包")
+    def _bundles_box(self) -> QWidget:
+        box = QWidget()
         layout = QVBoxLayout(box)
         bar = QHBoxLayout()
         self.filter = QComboBox()
@@ -163,6 +162,7 @@ class SyncPage(QWidget):
         layout.addLayout(bar)
         self.model = PagedRows(BUNDLE_COLUMNS)
         self.table = PagedTable(self.model, "sync_bundles", self.session.prefs)
+        self.table.view.setWordWrap(False)  # a file name is elided, never cut at its hyphens
         self.table.reload_requested.connect(self.load_bundles)
         self.table.on_activated(lambda _row: self.show_detail())
         self.table.view.selectionModel().selectionChanged.connect(self._show_allowed)
@@ -209,14 +209,14 @@ class SyncPage(QWidget):
             if value is None:
                 value = QLabel(objectName="syncValue")
                 value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-                value.setWordWrap(True)
+                value.setWordWrap(label in WRAPPED)
                 row, column = index % rows, (index // rows) * 2
                 self.status_grid.addWidget(QLabel(f"{label}："), row, column)
                 self.status_grid.addWidget(value, row, column + 1)
                 self.status_values[label] = value
             value.setText(text)
-        self.status_grid.setColumnStretch(1, 1)
-        self.status_grid.setColumnStretch(3, 1)
+        self.status_grid.setColumnStretch(1, 3)
+        self.status_grid.setColumnStretch(3, 2)
         self.keys.fill(status.peer_keys, len(status.peer_keys))
         self._show_allowed()
         self._done()
