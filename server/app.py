@@ -21,6 +21,7 @@ from server.api.routes import (
     orgs,
     roles,
     screening,
+    sync,
     system,
     users,
     workflows,
@@ -63,6 +64,7 @@ ROUTERS = (
     certificates.router,
     exam_scores.router,
     certificate_printing.router,
+    sync.router,
 )
 
 

@@ -106,3 +106,21 @@ class FingerprintMatchVerdict(LabelledEnum):
     duplicate = ("duplicate", "该指纹已登记在他人名下")
     same_person = ("same_person", "该指纹已登记在本人名下")
     unknown = ("unknown", "指纹库中的该记录未在系统登记")
+
+
+class ApplicationSource(LabelledEnum):
+    """Where an application came in (``applications.source``): filed on the extranet portal and
+    brought by sync (with the portal's ``external_ref``), taken in on the intranet, or opened by
+    the system itself (D14)."""
+
+    extranet = ("extranet", "外网门户")
+    intranet = ("intranet", "内网受理")
+    system = ("system", "系统生成")
+
+
+def source_label(source: str) -> str:
+    """The Chinese label of a stored source; one this build does not know shows as is."""
+    try:
+        return ApplicationSource(source).label
+    except ValueError:
+        return source

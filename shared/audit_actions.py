@@ -85,6 +85,7 @@ class AuditAction(LabelledEnum):
     SYNC_PEER_KEY_RETIRE = ("sync.peer_key_retire", "停用外网门户公钥")
     SYNC_BUNDLE_RECHECK = ("sync.bundle_recheck", "重新核验同步包")
     SYNC_BUNDLE_DISCARD = ("sync.bundle_discard", "丢弃被隔离的同步包")
+    SYNC_RUN = ("sync.run", "立即同步")
 
     @classmethod
     def of_application(cls, action: "ApprovalAction") -> "AuditAction":
@@ -113,6 +114,7 @@ class AuditEntity(LabelledEnum):
     SYNC_KEY = ("sync_key", "同步签名密钥")
     SYNC_PEER_KEY = ("sync_peer_key", "外网门户公钥")
     SYNC_BUNDLE = ("sync_bundle", "同步包")
+    SYNC = ("sync", "内外网数据同步")
 
 
 def action_label(action: str) -> str:
@@ -206,6 +208,9 @@ FIELD_LABELS: Mapping[str, str] = {
     "unchanged": "未变化",
     "written": "写入人数",
     "notified": "通知人数",
+    "public_key": "公钥",
+    "retired_at": "停用时间",
+    "summary": "同步结果",
 }
 """Chinese names for the fields that recur in before/after; others show under their own key."""
 

@@ -253,3 +253,15 @@ class ErrorCode(StrEnum):
     SYNC_FILE_MISSING = "SYNC_FILE_MISSING", 422, "同步记录引用的材料文件不在本记录的附件中"
     SYNC_PAYMENT_REFUSED = "SYNC_PAYMENT_REFUSED", 409, "该申请当前不能确认缴费"
     SYNC_EXAM_UNKNOWN = "SYNC_EXAM_UNKNOWN", 404, "成绩所属的考试在内网不存在"
+    SYNC_NOT_CONFIGURED = (
+        "SYNC_NOT_CONFIGURED",
+        409,
+        "本服务器未配置内外网数据同步（SGSS_SYNC_TRANSPORT），无法同步",
+    )
+    SYNC_RUNNING = "SYNC_RUNNING", 409, "正在同步，请等本次同步结束后再试"
+    SYNC_CYCLE_FAILED = "SYNC_CYCLE_FAILED", 502, "同步未完成，请查看原因后重试"
+    SYNC_SCOPE_REQUIRED = (
+        "SYNC_SCOPE_REQUIRED",
+        403,
+        "内外网数据同步涉及所有地区的数据，须具有“全部数据”的数据范围",
+    )

@@ -36,6 +36,7 @@ ACTION_LABELS: dict[str, str] = {
     "amend": "更正",
     "reprint": "补打",
     "resubmit": "重新提交",
+    "manage": "管理",
 }
 
 
@@ -148,7 +149,13 @@ MODULES: tuple[Module, ...] = (
     Module("audit", "审计日志", "系统管理", ("view",)),
     Module("outbox", "通知发件箱", "系统管理", ("view",)),
     Module("workflows", "审批流程定义", "系统管理", ("view", "publish")),
-    Module("sync", "内外网数据同步", "系统管理", ("view", "run")),
+    Module(
+        "sync",
+        "内外网数据同步",
+        "系统管理",
+        ("view", "run", "manage"),
+        (("run", "立即同步/重新校验"), ("manage", "丢弃同步包/管理对端公钥")),
+    ),
 )
 
 

@@ -160,6 +160,14 @@ def audit(app: QApplication, session: Session, window: MainWindow) -> None:
     save(window, "audit")
 
 
+def sync_page(app: QApplication, session: Session, window: MainWindow) -> None:
+    """系统管理 → 内外网数据同步: the state of both streams, the portal's keys, the bundles."""
+    window.open_page("sync")
+    wait(app, session)
+    settle(app)
+    save(window, "sync")
+
+
 def org_search(app: QApplication, session: Session, window: MainWindow) -> None:
     """机构管理 with a search typed: the matches with their ancestors, the first selected."""
     page = window.open_page("orgs")
@@ -422,6 +430,7 @@ def main(db: str = "var/demo/sgss-demo.db") -> None:
                 certificates(app, session, window)
                 org_search(app, session, window)
                 audit(app, session, window)
+                sync_page(app, session, window)
             if username == "c3301admin":
                 users_greyed(app, session, window)
             if username == "x330106clerk1":

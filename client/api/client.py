@@ -10,6 +10,7 @@ from pydantic import BaseModel
 from client.api import tls
 from client.api.certificates import CertificateCalls
 from client.api.errors import ApiError, from_response, from_transport
+from client.api.sync import SyncCalls
 from shared.errors import ErrorCode
 from shared.schemas.applications import (
     ApplicationDetail,
@@ -83,7 +84,7 @@ def retry_after(response: requests.Response) -> float:
         return BUSY_WAIT_DEFAULT
 
 
-class ApiClient(CertificateCalls):
+class ApiClient(CertificateCalls, SyncCalls):
     def __init__(
         self,
         base_url: str,
@@ -116,6 +117,7 @@ class ApiClient(CertificateCalls):
         params: Any = None,
         files: Any = None,
         data: Any = None,
+        timeout: float | None = None,
     ) -> requests.Response:
         if not self.allow_insecure_http and tls.plain_http_elsewhere(self.base_url):
             raise ApiError(tls.INSECURE_HTTP, tls.insecure_http_message(self.base_url))
@@ -131,7 +133,7 @@ class ApiClient(CertificateCalls):
                     files=files,
                     data=data,
                     headers=headers,
-                    timeout=self.timeout,
+                    timeout=timeout or self.timeout,
                     # per request: REQUESTS_CA_BUNDLE would override the session's (requests#3829)
                     verify=self.verify,
                 )
@@ -167,8 +169,17 @@ class ApiClient(CertificateCalls):
             response = attempt()
         return response
 
-    def request(self, method: str, path: str, *, json: Any = None, params: Any = None) -> Any:
-        response = self._send(method, path, json=json, params=params)
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: Any = None,
+        timeout: float | None = None,
+    ) -> Any:
+        """``timeout``: this request's, for the few that wait on long work (立即同步)."""
+        response = self._send(method, path, json=json, params=params, timeout=timeout)
         if response.status_code == 204 or not response.content:
             return None
         return response.json()

@@ -9,6 +9,7 @@ from client.views.main_window import PageFactory
 from client.views.system.audit import AuditPage
 from client.views.system.orgs import OrgPage
 from client.views.system.roles import RolePage
+from client.views.system.sync import SyncPage
 from client.views.system.users import UserPage
 
 PAGES: dict[str, PageFactory] = {
@@ -21,4 +22,5 @@ PAGES: dict[str, PageFactory] = {
     "exam_enrolments": EnrolmentsPage,
     "exams": ExamsPage,
     "certificates": CertificatePage,
+    "sync": SyncPage,
 }

@@ -79,3 +79,7 @@ EXAM_DIALOG = (620, 400)  # 新增考试 / 修改
 PICKER_DIALOG = (1180, 640)  # 添加人员
 EXAM_SPLIT = (300, 340)  # 考试安排: the exams over the chosen exam's candidates
 REASON_FIELD_HEIGHT = 70
+
+# -- 内外网数据同步 (client/views/system/sync.py) ------------------------------------------------
+SYNC_BUNDLE_DIALOG = (640, 440)
+SYNC_KEY_DIALOG = (560, 180)

@@ -235,6 +235,11 @@ class ApplicationDetail(ApplicationRow):
     # what the caller may do now, and for the others why not: approve, reject, assign,
     # return_back, release (收回, only an assigned step), reassign (认领/改派)
     allowed_actions: dict[ApprovalAction, ActionState] = {}
+    # where it came in (an ``ApplicationSource`` value and its label: 外网门户, 内网受理, 系统生成)
+    # and, for one filed on the extranet, the portal's own reference (外网申请编号)
+    source: str = "intranet"
+    source_label: str = "内网受理"
+    external_ref: str | None = None
 
 
 class LogEntryPublic(Schema):

@@ -381,3 +381,32 @@ def test_overdue_rows_are_marked(qtbot, prefs: Preferences) -> None:  # type: ig
     assert red.color() == QColor("#c62828")
     assert table.data(table.index(1, 0), Qt.ItemDataRole.ForegroundRole) is None
     assert table.data(table.index(0, 0), Qt.ItemDataRole.ToolTipRole) == "已超过办理期限"
+
+
+def test_the_review_shows_the_source_and_the_extranet_reference(
+    qtbot, world: DeskWorld, desk
+) -> None:  # type: ignore[no-untyped-def]
+    from tests.server.approval_world import application_body
+
+    body = {**application_body(BusinessType.legal_rep_change), "external_ref": "WW-2026-000777"}
+    created = world.admin.request("POST", "/applications", json=body)
+    plain = world.submit(BusinessType.legal_rep_change)
+    dialog = review(qtbot, desk("admin"), created["id"])
+    rows = _form_rows(dialog)
+    assert rows["来源"] == "内网受理"  # filed through the intranet API, with the portal's ref
+    assert rows["外网申请编号"] == "WW-2026-000777"
+    other = review(qtbot, desk("admin"), plain["id"])
+    assert "外网申请编号" not in _form_rows(other)
+
+
+def _form_rows(dialog: ReviewDialog) -> dict[str, str]:
+    from PySide6.QtWidgets import QFormLayout, QLabel
+
+    layout = dialog.form_layout
+    rows = {}
+    for row in range(layout.rowCount()):
+        label = layout.itemAt(row, QFormLayout.ItemRole.LabelRole)
+        field = layout.itemAt(row, QFormLayout.ItemRole.FieldRole)
+        if label is not None and field is not None and isinstance(field.widget(), QLabel):
+            rows[label.widget().text()] = field.widget().text()
+    return rows

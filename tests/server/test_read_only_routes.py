@@ -53,6 +53,10 @@ def test_read_only_routes_only_read() -> None:
         "/certificates/{certificate_id}/face",
         "/certificates/{certificate_id}/photo",
         "/certificates/{certificate_id}/card.pdf",
+        "/sync/status",
+        "/sync/bundles",
+        "/sync/bundles/{bundle_id}",
+        "/sync/peer-keys",
     }
     assert all(r.methods <= {"GET", "HEAD"} for r in read_only)
 

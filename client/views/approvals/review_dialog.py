@@ -267,6 +267,11 @@ class ReviewDialog(QDialog):
             self.form_layout.removeRow(0)
         self.form_layout.addRow("申请人", QLabel(f"{d.applicant_name}（{d.applicant_code}）"))
         self.form_layout.addRow("所在地区", QLabel(d.region_name))
+        self.form_layout.addRow("来源", QLabel(d.source_label))
+        if d.external_ref:
+            reference = QLabel(d.external_ref)
+            reference.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            self.form_layout.addRow("外网申请编号", reference)
         for title, value in form_rows(d):
             label = QLabel(value)
             label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)

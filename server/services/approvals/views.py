@@ -20,7 +20,13 @@ from server.services.approvals.tasks import (
     process_of,
 )
 from server.services.authz import Principal
-from shared.approvals import ApplicantKind, ApplicationStatus, AuthorityLevel, PersonRole
+from shared.approvals import (
+    ApplicantKind,
+    ApplicationStatus,
+    AuthorityLevel,
+    PersonRole,
+    source_label,
+)
 from shared.china_time import china_day
 from shared.enums import ApprovalRole, BusinessType
 from shared.masking import mask_id_number, mask_mobile
@@ -168,6 +174,9 @@ def detail(
         gate=facts.gate,
         fingerprint_card_no=application.fingerprint_card_no,
         paid_at=application.paid_at,
+        source=application.source,
+        source_label=source_label(application.source),
+        external_ref=application.external_ref,
         finished=application.status != ApplicationStatus.in_review,
         step=facts.step,
         allowed_actions=facts.allowed_actions,

@@ -30,13 +30,14 @@ from server.db.exam_models import Exam, ExamCandidate
 from server.db.sync_models import SyncOutboxRecord
 from server.services.materials.store import MaterialStore
 from server.services.sync import outbox
+from shared.approvals import ApplicationSource
 from shared.exams import PassRule
 from shared.sync.bundle import stamp
 
 if TYPE_CHECKING:
     from server.services.certificates.keys import CertificateKeys
 
-EXTRANET = "extranet"
+EXTRANET = ApplicationSource.extranet.value
 """``applications.source`` of an application filed on the portal (and received by sync)."""
 
 APPLICATION_ACCEPTED = "application.accepted"
