@@ -168,7 +168,7 @@ def test_a_rejected_record_is_answered_and_the_stream_goes_on(world: World) -> N
             "seq": 4,
             "id": str(unknown.id),
             "code": inbound.TYPE_UNKNOWN,
-            "message": "内网服务器不认识记录类型 test.unheard_of",
+            "message": "内网不受理该类型的同步记录：test.unheard_of",
         },
     ]
     assert audited == {"handler-1", "handler-3"}  # none for what was rolled back

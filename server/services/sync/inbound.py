@@ -52,7 +52,7 @@ ME, PEER = Node.intranet, Node.portal
 NOT_ZIP_PATIENCE = timedelta(minutes=10)
 """SYNC.md: a file that does not open as a ZIP may still be arriving for this long."""
 RECORD_REJECTED = records_out.RECORD_REJECTED
-TYPE_UNKNOWN = "SYNC_RECORD_TYPE_UNKNOWN"
+TYPE_UNKNOWN = ErrorCode.SYNC_RECORD_TYPE_UNKNOWN.value
 ACK_ABOVE_LAST_SEQ = "ack_above_last_seq"
 
 Outcome = Literal["applied", "duplicate", "ack_only", "held", "quarantined", "left"]
@@ -316,7 +316,9 @@ def _apply_record(
     handler = records_in.HANDLERS.get(record.type)
     rejection: RecordRejectedError | None = None
     if handler is None:
-        rejection = RecordRejectedError(TYPE_UNKNOWN, f"内网服务器不认识记录类型 {record.type}")
+        rejection = RecordRejectedError(
+            TYPE_UNKNOWN, f"{ErrorCode.SYNC_RECORD_TYPE_UNKNOWN.message}：{record.type[:64]}"
+        )
     else:
         incoming = Incoming(
             session=session,
