@@ -6,11 +6,18 @@ STAMP := $(VENV)/.installed
 DEMO_DIR := var/demo
 DEMO_DB := $(DEMO_DIR)/sgss-demo.db
 # the embedded server keeps materials and documents beside the database (client/embedded.py)
-DEMO_ENV = SGSS_DATABASE_URL=sqlite:///$(abspath $(DEMO_DB)) SGSS_DATA_DIR=$(abspath $(DEMO_DIR))/data
+# 内外网数据同步 through a folder pair (docs/sync.md): the portal stand-in plays the portal and the
+# ferry, with its state in var/demo/portal
+DEMO_SYNC := $(abspath $(DEMO_DIR))/sync
+DEMO_PORTAL := $(abspath $(DEMO_DIR))/portal
+SYNC_ENV = SGSS_SYNC_TRANSPORT=files SGSS_SYNC_DIR=$(DEMO_SYNC)
+DEMO_ENV = SGSS_DATABASE_URL=sqlite:///$(abspath $(DEMO_DB)) SGSS_DATA_DIR=$(abspath $(DEMO_DIR))/data \
+	$(SYNC_ENV)
+PORTAL = $(BIN)/python -m tools.sync_portal
 DEMO_PORT ?= 8700
 PYTEST_WORKERS ?= 2
 
-.PHONY: demo demo-server test lint venv bench bench-inbox bench-desks bench-engine bench-startup \
+.PHONY: demo demo-server demo-sync test lint venv bench bench-inbox bench-desks bench-engine bench-startup \
 	bench-scores bench-cards screenshots clean
 
 $(STAMP): pyproject.toml
@@ -37,8 +44,20 @@ demo: $(STAMP)
 	mkdir -p $(DEMO_DIR)
 	$(DEMO_ENV) $(BIN)/sgss-server init-db --province 330000
 	$(DEMO_ENV) $(BIN)/sgss-server demo-data --size standard
+	$(MAKE) --no-print-directory demo-sync
 	@echo "正在打开客户端（内置服务器随客户端关闭而停止）；无图形界面时改用：make demo-server"
-	$(BIN)/sgss-desk --embedded-db $(DEMO_DB)
+	$(SYNC_ENV) $(BIN)/sgss-desk --embedded-db $(DEMO_DB)
+
+# the two nodes' keys exchanged, and one application filed on the portal waiting in sync/in:
+# 系统管理 → 内外网数据同步 → 立即同步 brings it to 西湖区's inbox
+demo-sync: $(STAMP)
+	rm -rf $(DEMO_SYNC) $(DEMO_PORTAL)
+	mkdir -p $(DEMO_SYNC)/in $(DEMO_SYNC)/out
+	$(DEMO_ENV) $(BIN)/sgss-server sync keys init
+	$(DEMO_ENV) $(BIN)/sgss-server sync peer add --public-key \
+		"$$($(PORTAL) init --state $(DEMO_PORTAL) | tail -n 1)"
+	$(PORTAL) peer --state $(DEMO_PORTAL) --public-key "$$($(DEMO_ENV) $(BIN)/sgss-server sync keys show | tail -n 1)"
+	$(PORTAL) make-application --state $(DEMO_PORTAL) --out $(DEMO_SYNC)/in
 
 demo-server: $(STAMP)
 	@test -f $(DEMO_DB) || { echo "先运行 make demo 生成演示数据库"; exit 1; }
