@@ -24,7 +24,7 @@ from reportlab.lib.utils import ImageReader
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 
-from server.services.documents.pdfbase import fill_qr, font
+from server.services.documents.pdfbase import card_fonts, fill_qr, font
 from shared.card_layout import (
     BACK,
     CARD_HEIGHT_MM,
@@ -146,9 +146,10 @@ class _Side:
         c = self.canvas
         set_text = _fixed_text(item) if item.field is None else typeset(item, measure)
         colour = self.ink(item.ink)
+        layout, particulars = card_fonts()
         c.saveState()  # the render mode outlives the text object: keep it to this text
         obj = c.beginText()
-        obj.setFont(font(), set_text.size_pt)
+        obj.setFont(layout if item.field is None else particulars, set_text.size_pt)
         obj.setCharSpace(set_text.tracking_mm * mm)
         obj.setFillColor(colour)
         if item.bold:
@@ -200,7 +201,7 @@ class _Side:
 
 def _canvas(buffer: BytesIO, size: tuple[float, float], face: CardFace) -> Canvas:
     # initialFontName: the PDF names no font it does not embed (reportlab starts in Helvetica)
-    canvas = Canvas(buffer, pagesize=size, pageCompression=1, initialFontName=font())
+    canvas = Canvas(buffer, pagesize=size, pageCompression=1, initialFontName=card_fonts()[1])
     canvas.setTitle(f"保安员证 {face.certificate_number}")
     canvas.setAuthor(face.issuing_authority)
     canvas.setSubject("保安员证")
@@ -250,7 +251,7 @@ def card_sheet_pdf(face: CardFace, *, palette: Palette = COLOUR) -> bytes:
     canvas = _canvas(buffer, A4, face)
     left = (width - CARD_SIZE[0]) / 2
     top = height - 30 * mm
-    canvas.setFont(font(), 12)
+    canvas.setFont(card_fonts()[1], 12)
     canvas.drawCentredString(width / 2, top + 10 * mm, f"保安员证　{face.certificate_number}")
     for index, side in enumerate((FRONT, BACK)):
         side_top = top - index * (CARD_SIZE[1] + SHEET_GAP_MM * mm)
@@ -259,7 +260,7 @@ def card_sheet_pdf(face: CardFace, *, palette: Palette = COLOUR) -> bytes:
         canvas.setDash(2, 2)
         drawer.frame(0.0, 0.0, CARD_WIDTH_MM, CARD_HEIGHT_MM, Ink.RULE, 0.15)
         canvas.setDash()
-        canvas.setFont(font(), 8)
+        canvas.setFont(card_fonts()[1], 8)
         canvas.setFillColor(_colour(palette[Ink.LABEL]))
         canvas.drawString(left, side_top - CARD_SIZE[1] - 4 * mm, ("正面", "背面")[index])
     canvas.showPage()
