@@ -7,6 +7,7 @@ built-in ``STSong-Light`` which is only referenced). It has no bold face; headin
 """
 
 import copy
+import threading
 import zlib
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
@@ -74,6 +75,7 @@ class SubsetFont(TTFont):
         self._asciiReadable = 0
         self.tag = tag
         self._cache = OrderedDict()
+        self._reading = threading.Lock()
 
     def addObjects(self, doc: Any) -> None:  # noqa: N802 (reportlab's name)
         """reportlab's ``TTFont.addObjects``, with the subset's parts from the cache."""
@@ -123,7 +125,8 @@ class SubsetFont(TTFont):
         key = (base_name, tuple(subset), compression)
         parts = self._cache.get(key) if self.tag else None
         if parts is None:
-            program = self.face.makeSubset(subset)
+            with self._reading:  # the face reads the file through one cursor
+                program = self.face.makeSubset(subset)
             cmap = makeToUnicodeCMap(base_name, subset).encode()
             numbers = [fp_str(self.face.getCharWidth(code)) for code in subset]
             widths = "\n ".join(" ".join(numbers[i : i + 10]) for i in range(0, len(numbers), 10))
