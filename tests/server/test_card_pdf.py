@@ -243,3 +243,40 @@ def test_the_layout_texts_have_a_font_of_their_own_subset_once_a_process(
     assert own_name == "/AAAAAA+WenQuanYiMicroHei-0" == layout_name.replace("/L", "/A")
     assert first[layout_name] == second[layout_name]
     assert first[own_name] != second[own_name]  # another holder, other characters
+
+
+def test_a_file_from_the_recorded_forms_is_byte_for_byte_the_file_drawn_afresh(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """After a palette's first card, a file gets the shared forms' operators and the layout
+    font's codes as recorded instead of drawing them: the same file either way (reportlab's
+    invariant mode fixes the dates and the file id), with or without a photo (its placeholder
+    adds layout characters after the forms' ones), in colour and in black."""
+    import dataclasses
+
+    from reportlab import rl_config
+
+    from server.services.documents import card_pdf as module
+    from shared.card_layout import COLOUR, MONO
+
+    monkeypatch.setattr(rl_config, "invariant", 1)
+    drawn: list[int] = []
+    draw = module._Side.draw
+
+    def counted(self: Any, items: Any, card: CardFace) -> None:
+        drawn.append(1)
+        draw(self, items, card)
+
+    monkeypatch.setattr(module._Side, "draw", counted)
+    for palette in (COLOUR, MONO):
+        for card in (face(3), dataclasses.replace(face(4), photo=None)):
+            monkeypatch.setattr(module, "_FORMS", {})
+            drawn.clear()
+            afresh = card_pdf(card, palette=palette)
+            assert len(drawn) == 4  # two forms, two sides' own
+            drawn.clear()
+            assert card_pdf(card, palette=palette) == afresh
+            assert len(drawn) == 2
+            monkeypatch.setattr(module, "_FORMS", {})
+            batch = cards_pdf([face(5), card], palette=palette)
+            assert cards_pdf([face(5), card], palette=palette) == batch

@@ -4,6 +4,10 @@ Everything that shows is decided by ``shared.card_layout``; this module measures
 embedded WenQuanYi Micro Hei (``pdfbase.font``) and draws. The QR code is one vector path of the
 layout's dark runs (sharp at any zoom and on any printer, and what a reader decodes is exactly
 the layout's symbol). In a document, what every card shares is drawn once as a form per side.
+The layout's own texts are set in the font under a name of their own, the particulars under
+another (``pdfbase.card_fonts``): the layout's subset is the same in every file, so it is made
+once a process, and so are the forms' operators (``_forms``); a one-card file costs little more
+than its own particulars, photo and QR.
 The font has no bold face: bold text is filled and stroked with a hairline of its own colour,
 the usual way to embolden a single-weight CJK font in PDF.
 
@@ -16,15 +20,17 @@ from __future__ import annotations
 from collections.abc import Iterable
 from functools import cache, lru_cache
 from io import BytesIO
+from typing import Any, cast
 
 from reportlab.lib.colors import Color, HexColor
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.lib.utils import ImageReader
+from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 
-from server.services.documents.pdfbase import card_fonts, fill_qr, font
+from server.services.documents.pdfbase import SubsetFont, card_fonts, fill_qr, font
 from shared.card_layout import (
     BACK,
     CARD_HEIGHT_MM,
@@ -219,18 +225,15 @@ def cards_pdf(
     """Many cards in one document, front and back of each in turn: a 制证名单 batch for a card
     printer's PDF path. What every card shares (bands, titles, labels, the duties) is one form
     per side, drawn once and placed under each card's own particulars, photo and QR; the font
-    subset and the document's fixed parts are written once too, which makes a batch several
-    times cheaper per card than one file per card."""
+    subset and the document's fixed parts are written once too, which makes a batch still
+    cheaper per card than one file per card (bench/cards.py)."""
     buffer = BytesIO()
     canvas: Canvas | None = None
     count = 0
     for face in faces:
         if canvas is None:
             canvas = _canvas(buffer, CARD_SIZE, face)
-            for name, (common, _) in _LAYERS.items():
-                canvas.beginForm(name)
-                _Side(canvas, 0.0, CARD_SIZE[1], palette).draw(common, face)
-                canvas.endForm()
+            _forms(canvas, face, palette)
         for name, (_, own) in _LAYERS.items():
             canvas.doForm(name)
             _Side(canvas, 0.0, CARD_SIZE[1], palette).draw(resolved(own, face), face)
@@ -241,6 +244,37 @@ def cards_pdf(
     canvas.setTitle(title or f"保安员证 {count} 张")
     canvas.save()
     return buffer.getvalue()
+
+
+# per palette: each side's shared form as PDF operators, and the codes its characters got
+_FORMS: dict[tuple[tuple[Ink, str], ...], tuple[list[tuple[str, str]], Any]] = {}
+
+
+def _forms(canvas: Canvas, face: CardFace, palette: Palette) -> None:
+    """What every card shares, one form per side. The first document of a palette draws them;
+    later ones get the same operators and the layout font's codes for them (the forms are the
+    first thing a document draws, so its first font is the layout font), which saves drawing
+    and fitting twenty-odd texts for every one-card file."""
+    layout = cast(SubsetFont, pdfmetrics.getFont(card_fonts()[0]))
+    doc = canvas._doc
+    key = tuple(sorted(palette.items()))
+    recorded = _FORMS.get(key)
+    if recorded is not None and layout.adopt(doc, recorded[1]):
+        for name, operators in recorded[0]:
+            canvas.beginForm(name)
+            canvas.addLiteral(operators)
+            canvas.endForm()
+        return
+    fresh = not doc.fontMapping
+    forms = []
+    for name, (common, _) in _LAYERS.items():
+        canvas.beginForm(name)
+        start = len(canvas._code)
+        _Side(canvas, 0.0, CARD_SIZE[1], palette).draw(common, face)
+        forms.append((name, "\n".join(canvas._code[start:])))
+        canvas.endForm()
+    if fresh:
+        _FORMS[key] = (forms, layout.snapshot(doc))
 
 
 def card_sheet_pdf(face: CardFace, *, palette: Palette = COLOUR) -> bytes:

@@ -77,6 +77,31 @@ class SubsetFont(TTFont):
         self._cache = OrderedDict()
         self._reading = threading.Lock()
 
+    def snapshot(self, doc: Any) -> tuple[dict[int, int], list[list[int]], int, str | None]:
+        """Which code each character got in ``doc`` so far, to be given to another document
+        by ``adopt`` (a replayed content stream needs the same codes)."""
+        state = self._assignState(doc)
+        subsets = [list(subset) for subset in state.subsets]
+        return dict(state.assignments), subsets, state.nextCode, state.internalName
+
+    def adopt(
+        self, doc: Any, snapshot: tuple[dict[int, int], list[list[int]], int, str | None]
+    ) -> bool:
+        """Give a new ``doc`` the codes of ``snapshot`` and the same internal font name; False
+        (and nothing done) if ``doc`` uses fonts already, so the name would differ."""
+        assignments, subsets, next_code, internal_name = snapshot
+        if doc.fontMapping or doc in self.state:
+            return False
+        state = self._assignState(doc)
+        state.assignments = dict(assignments)
+        state.subsets = [list(subset) for subset in subsets]
+        state.nextCode = next_code
+        for number in range(len(subsets)):
+            self.getSubsetInternalName(number, doc)
+        if state.internalName != internal_name:  # a reportlab that names fonts otherwise
+            raise RuntimeError(f"font {self.fontName} became {state.internalName}")
+        return True
+
     def addObjects(self, doc: Any) -> None:  # noqa: N802 (reportlab's name)
         """reportlab's ``TTFont.addObjects``, with the subset's parts from the cache."""
         state = self._assignState(doc)
