@@ -5,7 +5,7 @@ import shutil
 import subprocess
 from io import BytesIO
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pypdfium2 as pdfium
 import pytest
@@ -14,7 +14,7 @@ from PIL import Image
 from pypdf import PdfReader
 
 from server.services.documents.card_pdf import card_pdf, card_sheet_pdf, cards_pdf
-from shared.card_layout import QR_BOX, QR_ERROR, QR_QUIET_ZONE
+from shared.card_layout import QR_BOX, QR_ERROR, QR_QUIET_ZONE, CardFace
 from shared.qr_symbol import qr_code
 from tests.card_faces import face, portrait
 
@@ -197,3 +197,86 @@ def test_a_batch_holds_each_card_front_then_back_and_every_qr_decodes(tmp_path: 
         assert [b.text for b in zxingcpp.read_barcodes(back)] == [card.qr_text]
     with pytest.raises(ValueError, match="no cards"):
         cards_pdf([])
+
+
+def test_the_layout_texts_have_a_font_of_their_own_subset_once_a_process(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A card's labels, titles and duties are in one font, its particulars in another (the
+    same face, two names, so that no reader takes one subset for the other); the layout's
+    subset is the same in every file and made once, the particulars' is each card's own."""
+    from reportlab.pdfbase import pdfmetrics
+
+    from server.services.documents.pdfbase import card_fonts
+
+    layout, _ = card_fonts()
+    card_pdf(face(30))  # the layout's subset made, if no test made it yet
+    made: list[int] = []
+    layout_face = pdfmetrics.getFont(layout).face
+    make = layout_face.makeSubset
+
+    def counted(subset: list[int]) -> bytes:
+        made.append(len(subset))
+        program: bytes = make(subset)
+        return program
+
+    monkeypatch.setattr(layout_face, "makeSubset", counted)
+
+    import dataclasses
+
+    cards = (face(31), dataclasses.replace(face(32), name="司马青云", gender="女"))
+
+    def fonts(card: CardFace) -> dict[str, bytes]:
+        reader = PdfReader(BytesIO(card_pdf(card)))
+        assert card.name in reader.pages[0].extract_text()
+        resources = cast(Any, reader.pages[0])["/Resources"]  # both pages share the fonts
+        return {
+            str(font["/BaseFont"]): font["/FontDescriptor"]["/FontFile2"].get_data()
+            for font in (ref.get_object() for ref in resources["/Font"].values())
+        }
+
+    first, second = fonts(cards[0]), fonts(cards[1])
+    assert made == []
+    assert len(first) == 2 and first.keys() == second.keys()
+    (layout_name,) = [name for name in first if name.startswith("/LAAAAA+")]
+    (own_name,) = set(first) - {layout_name}
+    assert own_name == "/AAAAAA+WenQuanYiMicroHei-0" == layout_name.replace("/L", "/A")
+    assert first[layout_name] == second[layout_name]
+    assert first[own_name] != second[own_name]  # another holder, other characters
+
+
+def test_a_file_from_the_recorded_forms_is_byte_for_byte_the_file_drawn_afresh(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """After a palette's first card, a file gets the shared forms' operators and the layout
+    font's codes as recorded instead of drawing them: the same file either way (reportlab's
+    invariant mode fixes the dates and the file id), with or without a photo (its placeholder
+    adds layout characters after the forms' ones), in colour and in black."""
+    import dataclasses
+
+    from reportlab import rl_config
+
+    from server.services.documents import card_pdf as module
+    from shared.card_layout import COLOUR, MONO
+
+    monkeypatch.setattr(rl_config, "invariant", 1)
+    drawn: list[int] = []
+    draw = module._Side.draw
+
+    def counted(self: Any, items: Any, card: CardFace) -> None:
+        drawn.append(1)
+        draw(self, items, card)
+
+    monkeypatch.setattr(module._Side, "draw", counted)
+    for palette in (COLOUR, MONO):
+        for card in (face(3), dataclasses.replace(face(4), photo=None)):
+            monkeypatch.setattr(module, "_FORMS", {})
+            drawn.clear()
+            afresh = card_pdf(card, palette=palette)
+            assert len(drawn) == 4  # two forms, two sides' own
+            drawn.clear()
+            assert card_pdf(card, palette=palette) == afresh
+            assert len(drawn) == 2
+            monkeypatch.setattr(module, "_FORMS", {})
+            batch = cards_pdf([face(5), card], palette=palette)
+            assert cards_pdf([face(5), card], palette=palette) == batch

@@ -2,11 +2,12 @@
 
 import uuid
 from datetime import UTC, datetime
+from typing import cast
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import Table, create_engine, inspect, text
 from sqlalchemy.orm import Session
 
 from server.db.base import Base
@@ -163,4 +164,61 @@ def test_an_upgraded_database_gives_the_builtin_role_every_exam_and_certificate_
     assert wanted <= held[1] and held[1] == all_permissions()
     assert held[2] == {"exam_scores:notify", "exam_scores:amend"}  # 0011 passed amend on
     assert current_revision(engine) == head_revision()
+    engine.dispose()
+
+
+def test_exam_candidates_get_room_for_hot_updates_and_lose_the_redundant_index(
+    empty_url: str,
+) -> None:
+    """0014: on PostgreSQL the table is rewritten at the model's fillfactor (the pages already
+    there get the room too: a new file) and not left marked as clustered; on both engines the
+    exam_id index goes, the unique (exam_id, application_id) serving lookups by exam. Down to
+    0013 puts both back. (Alembic's comparison does not look at storage parameters.)"""
+    from alembic import command
+
+    from server.db.exam_models import ExamCandidate
+    from server.db.migrate import alembic_config
+
+    table = cast(Table, ExamCandidate.__table__)
+    wanted = table.dialect_options["postgresql"]["with"]["fillfactor"]
+    engine = create_db_engine(empty_url)
+    postgres = engine.dialect.name == "postgresql"
+    config = alembic_config()
+
+    def migrate(step: str, revision: str) -> None:
+        with engine.begin() as conn:
+            config.attributes["connection"] = conn
+            getattr(command, step)(config, revision)
+
+    def indexes() -> set[str | None]:
+        return {i["name"] for i in inspect(engine).get_indexes("exam_candidates")}
+
+    def storage() -> tuple[int, list[str] | None, bool]:
+        with engine.connect() as conn:
+            return conn.execute(
+                text(
+                    "select c.relfilenode, c.reloptions, bool_or(i.indisclustered) from"
+                    " pg_class c join pg_index i on i.indrelid = c.oid"
+                    " where c.relname = 'exam_candidates' group by c.relfilenode, c.reloptions"
+                )
+            ).one()
+
+    migrate("upgrade", "0013")
+    assert "ix_exam_candidates_exam_id" in indexes()
+    if postgres:
+        file_before, options, clustered = storage()
+        assert options is None and not clustered
+    migrate("upgrade", "0014")
+    assert "ix_exam_candidates_exam_id" not in indexes()
+    assert "uq_exam_candidates_exam_id_application_id" in {
+        u["name"] for u in inspect(engine).get_unique_constraints("exam_candidates")
+    }
+    if postgres:
+        file_after, options, clustered = storage()
+        assert options == [f"fillfactor={wanted}"]
+        assert file_after != file_before and not clustered
+    migrate("downgrade", "0013")
+    assert "ix_exam_candidates_exam_id" in indexes()
+    if postgres:
+        assert storage()[1] is None
     engine.dispose()

@@ -4,6 +4,10 @@ Everything that shows is decided by ``shared.card_layout``; this module measures
 embedded WenQuanYi Micro Hei (``pdfbase.font``) and draws. The QR code is one vector path of the
 layout's dark runs (sharp at any zoom and on any printer, and what a reader decodes is exactly
 the layout's symbol). In a document, what every card shares is drawn once as a form per side.
+The layout's own texts are set in the font under a name of their own, the particulars under
+another (``pdfbase.card_fonts``): the layout's subset is the same in every file, so it is made
+once a process, and so are the forms' operators (``_forms``); a one-card file costs little more
+than its own particulars, photo and QR.
 The font has no bold face: bold text is filled and stroked with a hairline of its own colour,
 the usual way to embolden a single-weight CJK font in PDF.
 
@@ -16,15 +20,17 @@ from __future__ import annotations
 from collections.abc import Iterable
 from functools import cache, lru_cache
 from io import BytesIO
+from typing import Any, cast
 
 from reportlab.lib.colors import Color, HexColor
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.lib.utils import ImageReader
+from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 
-from server.services.documents.pdfbase import fill_qr, font
+from server.services.documents.pdfbase import SubsetFont, card_fonts, fill_qr, font
 from shared.card_layout import (
     BACK,
     CARD_HEIGHT_MM,
@@ -146,9 +152,10 @@ class _Side:
         c = self.canvas
         set_text = _fixed_text(item) if item.field is None else typeset(item, measure)
         colour = self.ink(item.ink)
+        layout, particulars = card_fonts()
         c.saveState()  # the render mode outlives the text object: keep it to this text
         obj = c.beginText()
-        obj.setFont(font(), set_text.size_pt)
+        obj.setFont(layout if item.field is None else particulars, set_text.size_pt)
         obj.setCharSpace(set_text.tracking_mm * mm)
         obj.setFillColor(colour)
         if item.bold:
@@ -200,7 +207,7 @@ class _Side:
 
 def _canvas(buffer: BytesIO, size: tuple[float, float], face: CardFace) -> Canvas:
     # initialFontName: the PDF names no font it does not embed (reportlab starts in Helvetica)
-    canvas = Canvas(buffer, pagesize=size, pageCompression=1, initialFontName=font())
+    canvas = Canvas(buffer, pagesize=size, pageCompression=1, initialFontName=card_fonts()[1])
     canvas.setTitle(f"保安员证 {face.certificate_number}")
     canvas.setAuthor(face.issuing_authority)
     canvas.setSubject("保安员证")
@@ -218,18 +225,15 @@ def cards_pdf(
     """Many cards in one document, front and back of each in turn: a 制证名单 batch for a card
     printer's PDF path. What every card shares (bands, titles, labels, the duties) is one form
     per side, drawn once and placed under each card's own particulars, photo and QR; the font
-    subset and the document's fixed parts are written once too, which makes a batch several
-    times cheaper per card than one file per card."""
+    subset and the document's fixed parts are written once too, which makes a batch still
+    cheaper per card than one file per card (bench/cards.py)."""
     buffer = BytesIO()
     canvas: Canvas | None = None
     count = 0
     for face in faces:
         if canvas is None:
             canvas = _canvas(buffer, CARD_SIZE, face)
-            for name, (common, _) in _LAYERS.items():
-                canvas.beginForm(name)
-                _Side(canvas, 0.0, CARD_SIZE[1], palette).draw(common, face)
-                canvas.endForm()
+            _forms(canvas, face, palette)
         for name, (_, own) in _LAYERS.items():
             canvas.doForm(name)
             _Side(canvas, 0.0, CARD_SIZE[1], palette).draw(resolved(own, face), face)
@@ -242,6 +246,37 @@ def cards_pdf(
     return buffer.getvalue()
 
 
+# per palette: each side's shared form as PDF operators, and the codes its characters got
+_FORMS: dict[tuple[tuple[Ink, str], ...], tuple[list[tuple[str, str]], Any]] = {}
+
+
+def _forms(canvas: Canvas, face: CardFace, palette: Palette) -> None:
+    """What every card shares, one form per side. The first document of a palette draws them;
+    later ones get the same operators and the layout font's codes for them (the forms are the
+    first thing a document draws, so its first font is the layout font), which saves drawing
+    and fitting twenty-odd texts for every one-card file."""
+    layout = cast(SubsetFont, pdfmetrics.getFont(card_fonts()[0]))
+    doc = canvas._doc
+    key = tuple(sorted(palette.items()))
+    recorded = _FORMS.get(key)
+    if recorded is not None and layout.adopt(doc, recorded[1]):
+        for name, operators in recorded[0]:
+            canvas.beginForm(name)
+            canvas.addLiteral(operators)
+            canvas.endForm()
+        return
+    fresh = not doc.fontMapping
+    forms = []
+    for name, (common, _) in _LAYERS.items():
+        canvas.beginForm(name)
+        start = len(canvas._code)
+        _Side(canvas, 0.0, CARD_SIZE[1], palette).draw(common, face)
+        forms.append((name, "\n".join(canvas._code[start:])))
+        canvas.endForm()
+    if fresh:
+        _FORMS[key] = (forms, layout.snapshot(doc))
+
+
 def card_sheet_pdf(face: CardFace, *, palette: Palette = COLOUR) -> bytes:
     """One A4 portrait page with front and back at true size, framed by a cutting line: for an
     office printer, or to show the holder what the card will say."""
@@ -250,7 +285,7 @@ def card_sheet_pdf(face: CardFace, *, palette: Palette = COLOUR) -> bytes:
     canvas = _canvas(buffer, A4, face)
     left = (width - CARD_SIZE[0]) / 2
     top = height - 30 * mm
-    canvas.setFont(font(), 12)
+    canvas.setFont(card_fonts()[1], 12)
     canvas.drawCentredString(width / 2, top + 10 * mm, f"保安员证　{face.certificate_number}")
     for index, side in enumerate((FRONT, BACK)):
         side_top = top - index * (CARD_SIZE[1] + SHEET_GAP_MM * mm)
@@ -259,7 +294,7 @@ def card_sheet_pdf(face: CardFace, *, palette: Palette = COLOUR) -> bytes:
         canvas.setDash(2, 2)
         drawer.frame(0.0, 0.0, CARD_WIDTH_MM, CARD_HEIGHT_MM, Ink.RULE, 0.15)
         canvas.setDash()
-        canvas.setFont(font(), 8)
+        canvas.setFont(card_fonts()[1], 8)
         canvas.setFillColor(_colour(palette[Ink.LABEL]))
         canvas.drawString(left, side_top - CARD_SIZE[1] - 4 * mm, ("正面", "背面")[index])
     canvas.showPage()
