@@ -342,3 +342,47 @@ def test_the_document_key_is_made_once_and_kept_private(tmp_path: Path) -> None:
     assert list((tmp_path / "data").iterdir()) == [tmp_path / "data" / KEY_FILE]
     explicit = settings.model_copy(update={"document_secret": SecretStr("e" * 40)})
     assert DocumentSigner(explicit).key == b"e" * 40
+
+
+def _font_programs(pdf: bytes) -> list[bytes]:
+    """The embedded TrueType programs of a PDF's first page, in font-name order."""
+    fonts = PdfReader(BytesIO(pdf)).pages[0]["/Resources"]["/Font"]
+    programs = []
+    for name in sorted(fonts):
+        descriptor = fonts[name].get_object()["/FontDescriptor"].get_object()
+        programs.append(descriptor["/FontFile2"].get_object().get_data())
+    return programs
+
+
+def test_documents_rendered_at_once_in_many_threads_embed_the_same_fonts_as_alone() -> None:
+    """Subsetting reads the shared font file through one read position: two licences issued in
+    the same instant must not interleave their reads (pdfbase._OneAtATimeTTFont)."""
+    from concurrent.futures import ThreadPoolExecutor
+    from threading import Barrier
+
+    holders = [f"杭州{'东南西北中发白春'[n]}安保安服务有限公司{n}" for n in range(8)]
+
+    def sheet(holder: str) -> Certificate:
+        return Certificate(
+            title="保安服务许可证",
+            number="浙公保服字〔2026〕第000009号",
+            holder_name=holder,
+            matter="保安服务公司设立许可",
+            particulars=[("服务范围", f"门卫、巡逻、守护{holder}")],
+            authority="浙江省公安厅",
+            issued_on=date(2026, 11, 24),
+            qr_payload="SGSS:浙公保服字〔2026〕第000009号:0123456789abcdef",
+            verification_code="0123456789abcdef",
+        )
+
+    alone = {holder: _font_programs(certificate_pdf(sheet(holder))) for holder in holders}
+    start = Barrier(len(holders))
+
+    def render(holder: str) -> list[bytes]:
+        start.wait()
+        return _font_programs(certificate_pdf(sheet(holder)))
+
+    for _ in range(8):
+        with ThreadPoolExecutor(len(holders)) as pool:
+            together = dict(zip(holders, pool.map(render, holders), strict=True))
+        assert together == alone

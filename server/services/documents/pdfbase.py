@@ -36,12 +36,27 @@ FONT = "WQYMicroHei"
 rl_config.useA85 = 0
 
 
+class _OneAtATimeTTFont(TTFont):
+    """reportlab's TrueType font, whose subsets are made one document at a time.
+
+    Subsetting reads the parsed file through a single read position shared by every document
+    (``TTFontFile`` seeks, then reads): two documents saved at once by two request threads, such
+    as two licences issued in the same instant, would interleave their reads and embed a broken
+    font program. Saving is a few milliseconds, so waiting costs little."""
+
+    _subsetting = threading.Lock()
+
+    def addObjects(self, doc: Any) -> None:  # noqa: N802 (reportlab's name)
+        with self._subsetting:
+            super().addObjects(doc)
+
+
 @cache
 def font() -> str:
     """Register the shipped font once per process and return its reportlab name."""
     entry = resources.files("resources").joinpath("fonts", "wqy-microhei.ttc")
     with resources.as_file(entry) as path:
-        pdfmetrics.registerFont(TTFont(FONT, str(path), subfontIndex=0))
+        pdfmetrics.registerFont(_OneAtATimeTTFont(FONT, str(path), subfontIndex=0))
     return FONT
 
 
