@@ -46,10 +46,13 @@ from client.views.exams.exam_dialog import ExamDialog
 from client.views.exams.scores_page import AmendDialog, ProblemsDialog
 from client.views.reauth import ReauthDialog
 from client.views.system.role_dialog import RoleDialog
+from client.views.system.sync import BundleDialog, PeerKeyDialog
 from client.views.system.user_dialog import OneTimePasswordDialog, UserDialog
 from shared.enums import BusinessType
 from shared.schemas.applications import PendingApprover
+from shared.schemas.common import ActionState
 from shared.schemas.exams import ExamCreate
+from shared.schemas.sync import BundleState, SyncBundleDetail
 from tests.card_faces import face as card_face
 from tests.card_faces import sample_certificate
 from tests.client.approval_desk import DeskWorld
@@ -316,6 +319,39 @@ def _correct(desk: Desk) -> QDialog:
     return dialog
 
 
+def _bundle(desk: Desk) -> QDialog:
+    """A quarantined bundle as the sync page shows it (read only: nothing to send)."""
+    received = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
+    refused = ActionState(allowed=False, reason="只有被隔离的同步包才能丢弃")
+    detail = SyncBundleDetail(
+        id=3,
+        name="portal-intranet-000000000041-000000000057.sgssb",
+        state=BundleState.quarantined,
+        state_label=BundleState.quarantined.label,
+        bundle_id=None,
+        first_seq=None,
+        last_seq=None,
+        size=18234,
+        reason_code="bad_signature",
+        reason="签名无效，清单可能被篡改",
+        received_at=received,
+        settled_at=None,
+        settled_by=None,
+        content_kept=True,
+        recheck=ActionState(allowed=True),
+        discard=refused,
+        sha256="0" * 64,
+        records=None,
+    )
+    return BundleDialog(detail)
+
+
+def _peer_key(desk: Desk) -> QDialog:
+    dialog = PeerKeyDialog()
+    dialog.key.setText("11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=")
+    return dialog
+
+
 BUILDERS: dict[type[QDialog], Callable[[Desk], QDialog]] = {
     ReviewDialog: _review,
     RejectDialog: _reject,
@@ -342,6 +378,8 @@ BUILDERS: dict[type[QDialog], Callable[[Desk], QDialog]] = {
     CorrectionDialog: _correct,
     RevokeDialog: _revoke,
     CancelDialog: lambda desk: CancelDialog(sample_certificate()),
+    BundleDialog: _bundle,
+    PeerKeyDialog: _peer_key,
 }
 
 DIALOG_CLASSES = sorted(BUILDERS, key=lambda cls: cls.__name__)

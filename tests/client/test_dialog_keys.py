@@ -83,6 +83,7 @@ WITHOUT_INPUTS = {
     "FingerprintEnrolDialog",
     "CardPreviewDialog",
     "PrintProgressDialog",
+    "BundleDialog",
 }  # Enter on the dialog itself
 
 

@@ -28,6 +28,7 @@ from server.db.approval_models import Application
 from server.db.certificate_models import Certificate
 from server.db.exam_models import Exam
 from server.db.models import Org, Role, User
+from server.db.sync_models import SyncInboundBundle
 from shared.enums import BusinessType
 from tests.server.approval_world import application_body, build
 from tests.server.conftest import ADMIN, ADMIN_PASSWORD, login
@@ -149,6 +150,7 @@ def _ids(session: Session) -> dict[str, list[str]]:
         "role_id": some(Role.id),
         "exam_id": some(Exam.id),
         "certificate_id": some(Certificate.id),
+        "bundle_id": some(SyncInboundBundle.id),
     }
     return {name: [*ids, "999999", "abc"] for name, ids in found.items()}
 

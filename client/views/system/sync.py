@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QDialog,
+    QDialogButtonBox,
     QFormLayout,
     QGridLayout,
     QGroupBox,
@@ -55,7 +56,7 @@ from client.views.style import (
     SYNC_BUNDLE_DIALOG,
     SYNC_KEY_DIALOG,
 )
-from client.views.widgets import confirm, ok_cancel, open_dialog, show_action_state
+from client.views.widgets import confirm, guard_enter, ok_cancel, open_dialog, show_action_state
 
 RUN, MANAGE = "sync:run", "sync:manage"
 STATUS_COLUMNS = 2  # the status lines in two columns of label and text
@@ -378,13 +379,11 @@ class BundleDialog(QDialog):
             self.values[label] = value
         layout.addLayout(form)
         layout.addStretch(1)
-        close = QPushButton("关闭")
-        close.clicked.connect(self.accept)
-        row = QHBoxLayout()
-        row.addStretch(1)
-        row.addWidget(close)
-        layout.addLayout(row)
-        close.setDefault(True)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.button(QDialogButtonBox.StandardButton.Close).setText("关闭")
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+        guard_enter(self)
 
 
 class PeerKeyDialog(QDialog):
