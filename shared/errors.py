@@ -251,3 +251,10 @@ class ErrorCode(StrEnum):
         409,
         "只有被隔离或等待中的同步包（且保存了内容）才能重新核验",
     )
+    SYNC_RECORD_INVALID = "SYNC_RECORD_INVALID", 422, "同步记录的数据不符合约定"
+    SYNC_RECORD_TYPE_UNKNOWN = "SYNC_RECORD_TYPE_UNKNOWN", 422, "内网不受理该类型的同步记录"
+    SYNC_EXTERNAL_REF_TAKEN = "SYNC_EXTERNAL_REF_TAKEN", 409, "该外网申请已受理，不能重复提交"
+    SYNC_APPLICATION_UNKNOWN = "SYNC_APPLICATION_UNKNOWN", 404, "外网申请在内网不存在"
+    SYNC_FILE_MISSING = "SYNC_FILE_MISSING", 422, "同步记录引用的材料文件不在本记录的附件中"
+    SYNC_PAYMENT_REFUSED = "SYNC_PAYMENT_REFUSED", 409, "该申请当前不能确认缴费"
+    SYNC_EXAM_UNKNOWN = "SYNC_EXAM_UNKNOWN", 404, "成绩所属的考试在内网不存在"

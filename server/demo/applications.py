@@ -36,6 +36,7 @@ from server.services.materials.records import add_material
 from server.services.materials.store import MaterialStore
 from server.services.screening.runs import run_screening
 from server.services.screening.watchlist import WatchListProvider
+from server.services.sync import records_out
 from shared.approvals import ApplicantKind, Gate, PersonRole, ScreeningCategory
 from shared.certificates import PHOTO_TITLE
 from shared.enums import APPLICANT_TYPES, BusinessType, OrgType
@@ -77,6 +78,7 @@ class _Maker:
         self.rng = rng
         self.now = now
         self.serial = 0
+        self.filed = 0  # applications filed, for their extranet references
         self.provider = WatchListProvider(session)
 
     def id_number(self, region: str, born: date) -> str:
@@ -284,7 +286,13 @@ def _work(
         - timedelta(days=plan.open_days, hours=rng.randrange(1, 6))
         - sum(gaps, timedelta())
     )
-    application = intake.create_application(session, clerk, body, now=moment)
+    # every applicant files on the extranet portal (DOMAIN.md §1): so do the demo's, and what
+    # goes back to the portal (docs/sync.md) is in the outbox from the start
+    maker.filed += 1
+    body = body.model_copy(update={"external_ref": f"WW{maker.now:%Y}{maker.filed:07d}"})
+    application = intake.create_application(
+        session, clerk, body, now=moment, source=records_out.EXTRANET
+    )
     if maker.store is not None:
         _attach_scans(session, maker.store, clerk, application, body, moment)
     if plan.hit:

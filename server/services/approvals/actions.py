@@ -39,6 +39,8 @@ from server.services.certificates.from_review import CertificateIssuing, issue_f
 from server.services.documents.issue import issue
 from server.services.documents.signing import DocumentSigner
 from server.services.errors import AppError, check_version
+from server.services.materials.store import MaterialStore
+from server.services.sync import records_out
 from shared.approvals import ApplicationStatus, ApprovalAction, AuthorityLevel, OpinionVisibility
 from shared.audit_actions import AuditAction, AuditEntity
 from shared.enums import ApprovalRole, BusinessType
@@ -309,6 +311,7 @@ def approve(
         _decide(session, app, ApplicationStatus.approved, now)
     else:
         open_step(session, app, process, following, now, acting.routes)
+        records_out.emit_progress(session, app, following.name, now=now)
     close_step(session, task, acting.user.user_id, "approve", now, DONE)
     acting.log(
         session,
@@ -317,6 +320,9 @@ def approve(
         opinion=opinion,
         visibility=approval_visibility(final),
     )
+    if final:  # 内外网同步: the decision, with the document's PDF, for an application filed there
+        store = MaterialStore(signer.data_dir / "materials")
+        records_out.emit_decided(session, app, now=now, store=store)
     _audit(session, principal, acting, ApprovalAction.approve, now)
     session.commit()
     return app
@@ -349,6 +355,7 @@ def reject(
         corrections=corrections,
     )
     _decide(session, app, ApplicationStatus.returned, now)
+    records_out.emit_decided(session, app, now=now, store=None)  # 内外网同步
     _audit(session, principal, acting, ApprovalAction.reject, now)
     session.commit()
     return app
@@ -406,7 +413,9 @@ def return_back(
         opinion=reason,
     )
     process = process_of(app)
-    open_step(session, app, process, process.step(previous.step_key), now, acting.routes)
+    reopened = process.step(previous.step_key)
+    open_step(session, app, process, reopened, now, acting.routes)
+    records_out.emit_progress(session, app, reopened.name, now=now)
     _audit(session, principal, acting, ApprovalAction.return_back, now)
     session.commit()
     return app

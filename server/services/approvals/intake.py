@@ -25,6 +25,7 @@ from server.services.approvals.routing import bureaus, owner_org, routed
 from server.services.approvals.tasks import open_step, process_of, write_log
 from server.services.authz import Principal
 from server.services.errors import AppError, check_version
+from server.services.sync import records_out
 from shared.approvals import ApplicationStatus, ApprovalAction, AuthorityLevel
 from shared.audit_actions import AuditAction, AuditEntity
 from shared.china_time import china_day
@@ -106,9 +107,13 @@ def create_application(
     *,
     now: datetime,
     source: str = "intranet",
+    commit: bool = True,
 ) -> Application:
     """An applicant's application (through the intake clerk or the extranet), committed. A
-    type the system opens itself (``SYSTEM_OPENED``) is refused: BUSINESS_TYPE_NOT_FILEABLE."""
+    type the system opens itself (``SYSTEM_OPENED``) is refused: BUSINESS_TYPE_NOT_FILEABLE.
+
+    ``commit=False``: the caller's transaction holds it (the sync applier, which applies a
+    record inside a savepoint together with its cursor)."""
     principal.require("applications:intake")
     _refuse_system_opened(data.business_type)
     form = _check_form(data.business_type, data.form)
@@ -129,7 +134,8 @@ def create_application(
         owner=owner,
         submitter=Submitter(None, data.applicant_name, "申请人"),
     )
-    session.commit()
+    if commit:
+        session.commit()
     return application
 
 
@@ -226,6 +232,7 @@ def _open(
         "version": 1,
     }
     application = _insert(session, values, definition, data.persons)
+    records_out.emit_accepted(session, application, now=now)  # 内外网同步: filed on the portal
     _start_round(session, actor, application, ApprovalAction.submit, now, submitter, routes=routes)
     return application
 
@@ -276,9 +283,11 @@ def resubmit(
     data: ApplicationResubmit,
     *,
     now: datetime,
+    commit: bool = True,
 ) -> Application:
     """A returned application comes back corrected: a new round from the first step of the
-    version it began with; earlier rounds' persons, materials and log stay as they were."""
+    version it began with; earlier rounds' persons, materials and log stay as they were.
+    ``commit=False``: the caller's transaction holds it (the sync applier)."""
     principal.require("applications:intake")
     check_version(data.version, application.version)
     if application.status != ApplicationStatus.returned:
@@ -296,7 +305,8 @@ def resubmit(
         session, principal.actor, application, ApprovalAction.resubmit, now, submitter,
         before=before,
     )  # fmt: skip
-    session.commit()
+    if commit:
+        session.commit()
     return application
 
 
@@ -384,6 +394,7 @@ def _start_round(
     )
     process = process_of(application)
     open_step(session, application, process, process.first, now, routes)
+    records_out.emit_progress(session, application, process.first.name, now=now)
     audit.record(
         session,
         now=now,

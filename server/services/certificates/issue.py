@@ -20,6 +20,7 @@ from server.services.approvals.numbering import next_value
 from server.services.audit import Actor
 from server.services.certificates.keys import CertificateKeys, signing_key
 from server.services.errors import AppError, not_found
+from server.services.sync import records_out
 from shared.audit_actions import AuditAction, AuditEntity
 from shared.certificate_payload import Claims, encode
 from shared.certificate_status_list import MIN_SIZE
@@ -134,6 +135,7 @@ def make_card(
             if session.scalar(select(Certificate.id).where(Certificate.status_index == index)):
                 continue  # the slot was taken meanwhile: draw again
             raise
+        records_out.emit_certificate_issued(session, card, now=now)  # 内外网同步
         return card
     raise RuntimeError("no free status-list slot found")  # pragma: no cover
 

@@ -24,6 +24,7 @@ from server.services.authz import Principal
 from server.services.certificates.issue import Holder, add_event, make_card
 from server.services.certificates.keys import CertificateKeys
 from server.services.errors import AppError, check_version, not_found
+from server.services.sync import records_out
 from shared.audit_actions import AuditAction, AuditEntity
 from shared.certificates import (
     CancelReason,
@@ -264,6 +265,7 @@ def revoke(
         now=now,
         after={"status": card.status, "reason": reason, "basis": basis},
     )
+    records_out.emit_certificate_revoked(session, card, reason=reason, basis=basis, now=now)
     session.flush()
     return card
 
@@ -299,6 +301,7 @@ def cancel(
         now=now,
         after={"status": card.status, "reason": text},
     )
+    records_out.emit_certificate_cancelled(session, card, reason_label=reason.label, now=now)
     session.flush()
     return card
 

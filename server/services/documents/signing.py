@@ -82,6 +82,8 @@ class DocumentSigner:
         secret = settings.document_secret
         self._secret = secret.get_secret_value().encode("utf-8") if secret else None
         self._key_file = settings.data_dir / KEY_FILE
+        self.data_dir = settings.data_dir
+        """The server's data directory (its materials store holds what sync sends)."""
         self._key: bytes | None = self._secret
 
     @property

@@ -25,6 +25,7 @@ from server.services.authz import Principal
 from server.services.errors import AppError, check_version, not_found
 from server.services.exams.enrolments import eligible_clause
 from server.services.exams.rules import rule_of
+from server.services.sync import records_out
 from shared.approvals import PersonRole
 from shared.audit_actions import AuditAction, AuditEntity
 from shared.china_time import china_time
@@ -409,6 +410,8 @@ def _notify(
     seats = _seats(session, exam.id)
     if not seats:
         return 0
+    # 内外网同步: the same notice to the candidates who enrolled on the portal
+    records_out.emit_exam_notice(session, exam, seats, kind=kind, reason=reason, now=now)
     people = applicants(session, [s.application_id for s in seats])
     subject = {"安排": "保安员资格考试通知", "变更": "保安员资格考试变更通知"}.get(
         kind, "保安员资格考试取消通知"

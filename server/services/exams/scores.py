@@ -53,6 +53,7 @@ from server.services.scoresheets import (
 )
 from server.services.scoresheets.spec import ABSENT_COLUMN
 from server.services.spreadsheets import ImportLimits, collector_paused
+from server.services.sync import records_out
 from shared.audit_actions import AuditAction, AuditEntity
 from shared.errors import ErrorCode
 from shared.exams import ExamResult, ExamStatus, Grade, PassRule, ScoreError, grade
@@ -606,9 +607,12 @@ def _tell(
     now: datetime,
     subject: str,
     lead: str = "",
+    amended: bool = False,
 ) -> int:
-    """One SMS (when a mobile is known) and one app notice per candidate, through the outbox."""
+    """One SMS (when a mobile is known) and one app notice per candidate, through the outbox;
+    the same notice to the portal for those who enrolled there (``amended``: 更正成绩)."""
     rule = scheduling.exam_rule(exam)
+    records_out.emit_scores_notified(session, exam, rule, seats, amended=amended, now=now)
     people = scheduling.applicants(session, [s.application_id for s in seats])
     told = 0
     for seat in seats:
@@ -727,7 +731,15 @@ def amend(
         )
     )
     session.flush()
-    _tell(session, exam, [seat], now=now, subject="保安员资格考试成绩更正通知", lead="成绩已更正，")
+    _tell(
+        session,
+        exam,
+        [seat],
+        now=now,
+        subject="保安员资格考试成绩更正通知",
+        lead="成绩已更正，",
+        amended=True,
+    )
     # a new pass enters 制证审批 like those of 通知成绩; a pass taken away had no standing review
     reopened = certification.open_reviews(session, principal, exam, now)
     audit.record(
