@@ -21,6 +21,7 @@ from server.services.sync import cycle
 from server.services.sync.keys import NodeKey, add_peer_key, init_node_key
 from server.services.sync.transports.base import Arrival, Transport
 from shared.sync.bundle import Record
+from tests.server.approval_world import World
 from tools.sync_portal import Portal
 
 
@@ -167,3 +168,43 @@ def canonical(record: Record) -> tuple[int, str, str, str]:
     """(seq, id, type, canonical data): what a digest of a crossed record covers."""
     data = json.dumps(record.data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return record.seq, str(record.id), record.type, data
+
+
+def send_back(
+    world: World,
+    application_id: int,
+    internal: tuple[str, str],
+    reason: str,
+    corrections: list[str],
+) -> None:
+    """The county clerk agrees at the first step with an internal opinion, the step after is
+    sent back with an internal reason, and the first step then disagrees with the external
+    reason and the corrections."""
+    api = world.apis["xh_clerk"]
+    path = f"/applications/{application_id}"
+    api.post(f"{path}/screening")
+    detail = api.get(path).json()
+    api.post(f"{path}/approve", json={"version": detail["version"], "opinion": internal[0]})
+    second = world.apis["xh_clerk"] if _can_act(world, "xh_clerk", path) else _actor(world, path)
+    detail = second.get(path).json()
+    second.post(f"{path}/return", json={"version": detail["version"], "reason": internal[1]})
+    detail = api.get(path).json()
+    if not detail["gate"]["approve_allowed"]:
+        api.post(f"{path}/screening")
+        detail = api.get(path).json()
+    api.post(
+        f"{path}/reject",
+        json={"version": detail["version"], "reason": reason, "corrections": corrections},
+    )
+
+
+def _can_act(world: World, name: str, path: str) -> bool:
+    detail = world.apis[name].get(path).json()
+    return bool(detail.get("can_act"))
+
+
+def _actor(world: World, path: str) -> Any:
+    for name in ("hz_clerk", "prov_clerk"):
+        if _can_act(world, name, path):
+            return world.apis[name]
+    raise AssertionError("nobody can act on the second step")

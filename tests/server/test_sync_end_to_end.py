@@ -9,7 +9,6 @@ A corrupted copy of a bundle lands in quarantine with its reason, on disk and in
 import base64
 import threading
 from pathlib import Path
-from typing import Any
 
 import pytest
 import requests
@@ -27,7 +26,14 @@ from shared.sync.keys import Node, PeerKey, keys_by_id
 from shared.sync.refusals import Refusal
 from shared.sync.verify import verify_bundle
 from tests.server.approval_world import World, build
-from tests.server.sync_peers import Intranet, Recording, ShiftedClock, leaks, sync_folders
+from tests.server.sync_peers import (
+    Intranet,
+    Recording,
+    ShiftedClock,
+    leaks,
+    send_back,
+    sync_folders,
+)
 from tools.sync_portal import Interference, Material, Portal
 from tools.sync_portal.samples import sample_pdf
 
@@ -69,40 +75,6 @@ def in_the_clerks_inbox(world: World, ref: str) -> Application:
     materials = world.apis["xh_clerk"].get(f"/applications/{application.id}/materials").json()
     assert [m["title"] for m in materials] == ["营业执照"]
     return application
-
-
-def send_back(world: World, application_id: int) -> None:
-    """The county clerk agrees at the first step with an internal opinion, the step after is
-    sent back with an internal reason, and the first step then disagrees with the external
-    reason and the corrections."""
-    api = world.apis["xh_clerk"]
-    path = f"/applications/{application_id}"
-    api.post(f"{path}/screening")
-    detail = api.get(path).json()
-    api.post(f"{path}/approve", json={"version": detail["version"], "opinion": INTERNAL[0]})
-    second = world.apis["xh_clerk"] if _can_act(world, "xh_clerk", path) else _actor(world, path)
-    detail = second.get(path).json()
-    second.post(f"{path}/return", json={"version": detail["version"], "reason": INTERNAL[1]})
-    detail = api.get(path).json()
-    if not detail["gate"]["approve_allowed"]:
-        api.post(f"{path}/screening")
-        detail = api.get(path).json()
-    api.post(
-        f"{path}/reject",
-        json={"version": detail["version"], "reason": REASON, "corrections": CORRECTIONS},
-    )
-
-
-def _can_act(world: World, name: str, path: str) -> bool:
-    detail = world.apis[name].get(path).json()
-    return bool(detail.get("can_act"))
-
-
-def _actor(world: World, path: str) -> Any:
-    for name in ("hz_clerk", "prov_clerk"):
-        if _can_act(world, name, path):
-            return world.apis[name]
-    raise AssertionError("nobody can act on the second step")
 
 
 def assert_portal_heard_the_decision(portal: Portal, ref: str, number: str) -> None:
@@ -163,7 +135,7 @@ def test_file_ferry_round_trip(
     assert (folder / "in" / "done" / arrived.name).exists()
     application = in_the_clerks_inbox(world, ref)
 
-    send_back(world, application.id)
+    send_back(world, application.id, INTERNAL, REASON, CORRECTIONS)
     assert intranet.run(transport).error is None
     ferry()
     assert_portal_heard_the_decision(portal, ref, application.number)
@@ -234,7 +206,7 @@ def test_http_gateway_round_trip_through_a_503_and_a_slow_answer(
         assert len(waits) >= 2  # the 503 and the timeout were retried
         application = in_the_clerks_inbox(world, ref)
 
-        send_back(world, application.id)
+        send_back(world, application.id, INTERNAL, REASON, CORRECTIONS)
         summary = intranet.run(transport)  # the 502 on the POST, then delivered
         assert summary.error is None and summary.sent_records >= 3
         assert_portal_heard_the_decision(portal, ref, application.number)
