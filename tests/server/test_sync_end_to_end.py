@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from server.clock import FrozenClock
 from server.config import Settings
-from server.db.approval_models import Application
+from server.db.approval_models import Application, ApprovalLogEntry
 from server.services.sync.status import sync_status
 from server.services.sync.transports.files import FolderTransport
 from server.services.sync.transports.http import GatewayTransport
@@ -75,6 +75,15 @@ def in_the_clerks_inbox(world: World, ref: str) -> Application:
     materials = world.apis["xh_clerk"].get(f"/applications/{application.id}/materials").json()
     assert [m["title"] for m in materials] == ["营业执照"]
     return application
+
+
+def assert_internal_opinions_recorded(world: World) -> None:
+    """What must not cross is there to leak: both texts are internal log entries."""
+    world.session.expire_all()
+    internal = world.session.scalars(
+        select(ApprovalLogEntry.opinion).where(ApprovalLogEntry.visibility == "internal")
+    ).all()
+    assert set(INTERNAL) <= set(internal)
 
 
 def assert_portal_heard_the_decision(portal: Portal, ref: str, number: str) -> None:
@@ -136,6 +145,7 @@ def test_file_ferry_round_trip(
     application = in_the_clerks_inbox(world, ref)
 
     send_back(world, application.id, INTERNAL, REASON, CORRECTIONS)
+    assert_internal_opinions_recorded(world)
     assert intranet.run(transport).error is None
     ferry()
     assert_portal_heard_the_decision(portal, ref, application.number)
@@ -207,6 +217,7 @@ def test_http_gateway_round_trip_through_a_503_and_a_slow_answer(
         application = in_the_clerks_inbox(world, ref)
 
         send_back(world, application.id, INTERNAL, REASON, CORRECTIONS)
+        assert_internal_opinions_recorded(world)
         summary = intranet.run(transport)  # the 502 on the POST, then delivered
         assert summary.error is None and summary.sent_records >= 3
         assert_portal_heard_the_decision(portal, ref, application.number)
