@@ -70,7 +70,8 @@ SEED = int(os.environ.get("SGSS_SYNC_FAULT_SEED", "20261130"))
 ROOT = Path(__file__).resolve().parents[2]
 ROUNDS = 26
 HTTP_ROUNDS = {3, 8, 12, 17, 22}
-KILL_ROUNDS = {5, 14, 20}
+KILL_ROUNDS = {5, 14, 20, 24}
+BLIND_KILL = 24  # killed at a random time, whatever it was doing (the others: mid-apply)
 FERRY_OUT = [n for n in range(ROUNDS) if n not in HTTP_ROUNDS]  # intranet → portal by files
 FERRY_IN = [n for n in FERRY_OUT if n not in KILL_ROUNDS]  # and portal → intranet, faulted
 FAULT_RATE = 0.4
@@ -411,9 +412,11 @@ class Harness:
 
     # --- the applier killed ------------------------------------------------------------------
 
-    def killed_run(self) -> None:
+    def killed_run(self, blind: bool = False) -> None:
         """``sgss-server sync run-once`` in a subprocess over a large backlog, SIGKILLed once
-        it has applied a random number of records (or whenever it got to, if it finished)."""
+        it has applied a random number of records (or whenever it got to, if it finished);
+        ``blind``: at a random time within its first 2.5 s instead (starting, verifying,
+        applying, settling files or writing its bundle)."""
         before = self.intranet.state().applied_upto
         backlog = self.portal.status()["last_seq"] - before
         threshold = before + self.rng.randrange(1, max(2, backlog - 5))
@@ -432,9 +435,13 @@ class Harness:
             stderr=subprocess.DEVNULL,
         )
         try:
-            deadline = time.monotonic() + 120
+            started = time.monotonic()
+            deadline, blind_at = started + 120, started + self.rng.random() * 2.5
             while process.poll() is None and time.monotonic() < deadline:
-                if self.intranet.state().applied_upto >= threshold:
+                if blind and time.monotonic() >= blind_at:
+                    process.send_signal(signal.SIGKILL)
+                    break
+                if not blind and self.intranet.state().applied_upto >= threshold:
                     time.sleep(self.rng.random() * 0.02)
                     process.send_signal(signal.SIGKILL)
                     break
@@ -479,7 +486,7 @@ class Harness:
                     built = self.portal.write_bundle()
                     assert built is not None
                     self._put_in(built.name, built.data)
-                    self.killed_run()
+                    self.killed_run(blind=number == BLIND_KILL)
                 else:
                     self.to_intranet(len([n for n in FERRY_IN if n >= number]))
                 self.run_files()
