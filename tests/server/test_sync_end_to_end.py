@@ -35,6 +35,7 @@ from tests.server.sync_peers import (
     sync_folders,
 )
 from tools.sync_portal import Interference, Material, Portal
+from tools.sync_portal.__main__ import main as portal_cli
 from tools.sync_portal.samples import sample_pdf
 
 INTERNAL = ("县级内部意见：法人曾有投诉记录，请重点核查", "内部退回：请补查股东背景")
@@ -64,7 +65,7 @@ def submit(portal: Portal) -> str:
     return portal.submit_application(materials=[Material("营业执照", "营业执照.pdf", scan)])
 
 
-def in_the_clerks_inbox(world: World, ref: str) -> Application:
+def in_the_clerks_inbox(world: World, ref: str, title: str = "营业执照") -> Application:
     world.session.expire_all()
     application = world.session.scalars(
         select(Application).where(Application.external_ref == ref)
@@ -73,7 +74,7 @@ def in_the_clerks_inbox(world: World, ref: str) -> Application:
     inbox = world.apis["xh_clerk"].get("/inbox").json()
     assert application.id in [row["id"] for row in inbox["items"]]
     materials = world.apis["xh_clerk"].get(f"/applications/{application.id}/materials").json()
-    assert [m["title"] for m in materials] == ["营业执照"]
+    assert [m["title"] for m in materials] == [title]
     return application
 
 
@@ -125,7 +126,11 @@ def _raw(text: str) -> bytes:
 
 
 def test_file_ferry_round_trip(
-    world: World, intranet: Intranet, portal: Portal, tmp_path: Path
+    world: World,
+    intranet: Intranet,
+    portal: Portal,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     folder = sync_folders(tmp_path / "sync")
     transport = Recording(FolderTransport(folder, intranet.clock))
@@ -157,6 +162,14 @@ def test_file_ferry_round_trip(
     assert written and written == transport.sent
     assert leaks(INTERNAL, written) == []
     assert leaks([REASON, *CORRECTIONS], written[-1:]) == [REASON, *CORRECTIONS]  # the scan sees
+
+    # the demo's way: a bundle made by the stand-in's command line, dropped into in/
+    state = str(portal.state_dir)
+    assert portal_cli(["make-application", "--state", state, "--out", str(folder / "in")]) == 0
+    (line,) = [x for x in capsys.readouterr().out.splitlines() if x.startswith("external_ref: ")]
+    summary = intranet.run(transport)
+    assert (summary.error, summary.applied) == (None, 1)
+    in_the_clerks_inbox(world, line.removeprefix("external_ref: "), title="申请书")
 
     # a corrupted copy of the portal's first bundle: quarantined on disk and in the database
     damaged, refusal = flipped_until_refused(good_copy, portal.public_key)
