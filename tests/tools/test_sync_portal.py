@@ -4,11 +4,13 @@ quarantines, and speaks both transports; and its command line works."""
 
 import base64
 import hashlib
+import io
 import json
 import os
 import subprocess
 import sys
 import uuid
+import zipfile
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -455,3 +457,27 @@ def test_custom_materials_and_resubmission(portal: Portal, intranet: Intranet) -
     assert resubmitted.data["persons"] == submitted.data["persons"]
     with pytest.raises(ValueError):
         portal.submit_application(external_ref=ref)
+
+
+def test_interfere_can_damage_a_bundle_in_transit_either_way(
+    intranet: Intranet, portal: Portal
+) -> None:
+    cut = Interference(damage=lambda data: data[: len(data) // 2])
+    plan = iter([cut, None, cut])  # a damaged GET, a good one on the same connection, a POST
+    url, stop = portal.serve_http(interfere=lambda method, path: next(plan, None))
+    try:
+        endpoint = url + "/sync/v1/bundles"
+        portal.submit_application()
+        with requests.Session() as session:  # kept alive: the damage is not carried over
+            damaged = session.get(endpoint, params={"after": 0}, timeout=10)
+            good = session.get(endpoint, params={"after": 0}, timeout=10)
+        assert intranet.verify(good.content, portal).manifest.last_seq == 1
+        assert damaged.status_code == 200  # each answer is built afresh: half of one
+        assert abs(len(damaged.content) - len(good.content) // 2) <= 2
+        assert not zipfile.is_zipfile(io.BytesIO(damaged.content))
+        intranet.record()
+        refused = _post(url, intranet.bundle(1, 1).data)
+        assert refused.status_code == 422 and len(portal.quarantined()) == 1
+        assert _seqs(portal) == []
+    finally:
+        stop()

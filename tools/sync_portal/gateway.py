@@ -15,7 +15,9 @@
 ``interfere(method, path)`` lets a test inject faults: it returns None (serve normally) or an
 ``Interference``: wait ``delay`` seconds first (longer than the client's timeout makes a
 timeout; the request is still served afterwards, as a slow real gateway would), and/or answer
-``status`` without serving the request at all (a 5xx from a proxy in front).
+``status`` without serving the request at all (a 5xx from a proxy in front), or serve it with
+the bundle passed through ``damage`` on the way (the body of a ``GET``'s ``200`` before it is
+sent, a ``POST``'s body before the portal receives it: a bundle damaged in transit).
 """
 
 import threading
@@ -40,6 +42,7 @@ PATH = "/sync/v1/bundles"
 class Interference:
     status: int | None = None
     delay: float = 0.0
+    damage: Callable[[bytes], bytes] | None = None
 
 
 Interfere = Callable[[str, str], Interference | None]
@@ -60,8 +63,11 @@ def _handler(portal: "Portal", interfere: Interfere | None) -> type[BaseHTTPRequ
             self.end_headers()
             self.wfile.write(body)
 
+        damage: Callable[[bytes], bytes] | None = None
+
         def _interfered(self, method: str) -> bool:
             what = interfere(method, self.path) if interfere else None
+            self.damage = None if what is None else what.damage  # a kept-alive connection
             if what is None:
                 return False
             if what.delay:
@@ -100,12 +106,13 @@ def _handler(portal: "Portal", interfere: Interfere | None) -> type[BaseHTTPRequ
                 self.send_header("Content-Length", "0")
                 self.end_headers()
                 return
+            body = built.data if self.damage is None else self.damage(built.data)
             self.send_response(200)
             self.send_header("Content-Type", "application/zip")
-            self.send_header("Content-Length", str(len(built.data)))
+            self.send_header("Content-Length", str(len(body)))
             self.send_header("Content-Disposition", f'attachment; filename="{built.name}"')
             self.end_headers()
-            self.wfile.write(built.data)
+            self.wfile.write(body)
 
         def _post(self) -> None:
             self.close_connection = True  # whatever was not read of a refused body
@@ -124,6 +131,8 @@ def _handler(portal: "Portal", interfere: Interfere | None) -> type[BaseHTTPRequ
                 self._text(413, f"同步包超出接收限制（{MAX_BUNDLE_BYTES} 字节）")
                 return
             data = self.rfile.read(int(length))
+            if self.damage is not None:
+                data = self.damage(data)
             disposition = Message()
             disposition["content-disposition"] = self.headers.get("Content-Disposition", "")
             outcome = portal.receive_bundle(data, disposition.get_filename())
