@@ -159,8 +159,9 @@ def test_file_ferry_round_trip(
     assert summary.error is None and summary.sent_name is None
     assert intranet.state().acked_upto == intranet.state().last_seq
 
-    assert written and written == transport.sent
-    assert leaks(INTERNAL, written) == []
+    # a bundle the ferry had not taken yet is superseded by the next (drop_superseded)
+    assert written and all(bundle in transport.sent for bundle in written)
+    assert leaks(INTERNAL, transport.sent) == []
     assert leaks([REASON, *CORRECTIONS], written[-1:]) == [REASON, *CORRECTIONS]  # the scan sees
 
     # the demo's way: a bundle made by the stand-in's command line, dropped into in/

@@ -87,6 +87,25 @@ def test_send_replaces_an_older_file_of_the_same_name(sync_dir: Path) -> None:
     assert (sync_dir / "out" / NAME).read_bytes() == b"second"
 
 
+def test_a_new_bundle_supersedes_ours_still_waiting_in_out(sync_dir: Path) -> None:
+    """Each bundle holds every unacknowledged record from the oldest: the ones the ferry has not
+    taken yet go, the portal's and foreign names stay."""
+    out = sync_dir / "out"
+    transport = FolderTransport(sync_dir, SystemClock())
+    transport.send("intranet-portal-000000000001-000000000040.sgssb", b"older")
+    transport.send("intranet-portal-000000000001-000000000045.sgssb", b"old")
+    (out / "portal-intranet-000000000001-000000000003.sgssb").write_bytes(b"not ours")
+    (out / "notes.txt").write_text("a clerk's note")
+    (out / ".intranet-portal-x.sgssb.part").write_bytes(b"a copier's temporary")
+    transport.send("intranet-portal-000000000001-000000000052.sgssb", b"new")
+    assert _listing(out) == [
+        ".intranet-portal-x.sgssb.part",
+        "intranet-portal-000000000001-000000000052.sgssb",
+        "notes.txt",
+        "portal-intranet-000000000001-000000000003.sgssb",
+    ]
+
+
 def test_a_failed_write_leaves_nothing_behind(
     sync_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -40,6 +40,35 @@ def is_bundle_name(name: str) -> bool:
     return name.endswith(SUFFIX) and not name.startswith(".") and len(name) > len(SUFFIX)
 
 
+def _stream_of(name: str) -> str:
+    """``<source>-<target>-`` of a bundle's name: whose stream it carries, and to whom."""
+    source, target, *_ = [*name.split("-", 2), "", ""]
+    return f"{source}-{target}-"
+
+
+def drop_superseded(outbox: Path, written: str) -> int:
+    """Remove our earlier bundles still waiting in ``out/`` beside ``written``; returns how many.
+
+    Every bundle the cycle writes carries all records the peer has not acknowledged, from the
+    oldest, with the latest ack (docs/sync.md, Cycle): it supersedes every earlier one of the
+    same stream. Without this a ferry that stops for a day would find a bundle per worker
+    pass, each with the whole backlog and its files. A file the ferry is copying right now may
+    refuse to go (Windows) or go while open (POSIX: the copy keeps reading it); either way
+    nothing is lost, as the newer bundle holds everything it held."""
+    stream = _stream_of(written)
+    dropped = 0
+    for entry in outbox.iterdir():
+        name = entry.name
+        if name == written or not is_bundle_name(name) or not name.startswith(stream):
+            continue
+        try:
+            entry.unlink()
+            dropped += 1
+        except OSError:
+            continue
+    return dropped
+
+
 def _stamp(info: os.stat_result) -> tuple[int, int, int]:
     """What must stay equal for a file to count as unchanged: size and both times."""
     return (info.st_size, info.st_mtime_ns, info.st_ctime_ns)
@@ -220,3 +249,4 @@ class FolderTransport:
             write_atomically(self.outbox, name, data)
         except OSError as err:
             raise _folder_error(self.outbox, err) from err
+        drop_superseded(self.outbox, name)
