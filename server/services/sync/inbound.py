@@ -53,6 +53,7 @@ NOT_ZIP_PATIENCE = timedelta(minutes=10)
 """SYNC.md: a file that does not open as a ZIP may still be arriving for this long."""
 RECORD_REJECTED = records_out.RECORD_REJECTED
 TYPE_UNKNOWN = ErrorCode.SYNC_RECORD_TYPE_UNKNOWN.value
+RECORD_INVALID = ErrorCode.SYNC_RECORD_INVALID.value
 ACK_ABOVE_LAST_SEQ = "ack_above_last_seq"
 
 Outcome = Literal["applied", "duplicate", "ack_only", "held", "quarantined", "left"]
@@ -315,7 +316,14 @@ def _apply_record(
     """Run the record's handler in a savepoint; a rejection is rolled back and answered."""
     handler = records_in.HANDLERS.get(record.type)
     rejection: RecordRejectedError | None = None
-    if handler is None:
+    where = _unstorable(record.type, "type") or _unstorable(record.data, "data")
+    if where is not None:
+        rejection = RecordRejectedError(
+            RECORD_INVALID,
+            f"{ErrorCode.SYNC_RECORD_INVALID.message}：{where} 含有空字符（\\0）"
+            "或不成对的 Unicode 代理字符，无法保存",
+        )
+    elif handler is None:
         rejection = RecordRejectedError(
             TYPE_UNKNOWN, f"{ErrorCode.SYNC_RECORD_TYPE_UNKNOWN.message}：{record.type[:64]}"
         )
@@ -345,7 +353,7 @@ def _apply_record(
         SyncAppliedRecord(
             seq=record.seq,
             record_id=str(record.id),
-            type=record.type[:64],
+            type=_printable(record.type)[:64],
             outcome="applied" if rejection is None else "rejected",
             code=None if rejection is None else rejection.code[:40],
             bundle_id=row_id,
@@ -353,6 +361,43 @@ def _apply_record(
         )
     )
     return "applied" if rejection is None else "rejected"
+
+
+def _unstorable(value: object, path: str) -> str | None:
+    """Where in ``value`` (a record's type or data) a string holds what neither database can
+    store: NUL (PostgreSQL refuses it in text) or a lone surrogate (``"\\ud800"`` is valid
+    JSON, but no UTF-8). Such a record is refused before any handler sees it, so neither the
+    handler's writes nor the answer echoing it can fail for ever on the database."""
+    if isinstance(value, str):
+        return None if _storable_text(value) else path
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            if not _storable_text(str(key)):
+                return path
+            found = _unstorable(item, f"{path}.{_printable(str(key))[:64]}")
+            if found is not None:
+                return found
+    elif isinstance(value, list):
+        for number, item in enumerate(value):
+            found = _unstorable(item, f"{path}[{number}]")
+            if found is not None:
+                return found
+    return None
+
+
+def _storable_text(text: str) -> bool:
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _printable(text: str) -> str:
+    """``text`` with NUL and lone surrogates replaced by ``?`` (for a column or a message)."""
+    return text.replace("\x00", "?").encode("utf-8", "replace").decode("utf-8")
 
 
 def recheck(applier: Applier, bundle_row_id: int, *, actor: Actor) -> Received:
