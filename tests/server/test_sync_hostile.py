@@ -3,6 +3,7 @@ valid on the wire whose content no database column can hold, or that no handler 
 answered with ``record.rejected`` and never block the stream (a record the applier cannot get
 past would be retried, and fail, in every cycle for ever)."""
 
+import dataclasses
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -129,3 +130,21 @@ def test_an_exam_id_no_column_can_hold_is_rejected(hostile: Hostile) -> None:
     received = hostile.send_all()
     assert (received.applied, received.rejected) == (0, 2)
     assert hostile.applied()[0] == (1, "rejected", "SYNC_RECORD_INVALID")
+
+
+def test_a_record_id_used_again_at_a_later_seq_is_rejected_not_a_crash(hostile: Hostile) -> None:
+    """A broken portal (renumbering after a restore, say) sends a record it sent before under
+    a new seq: the id is not applied twice, and the stream is not stuck on it."""
+    portal = hostile.portal
+    first = portal.add(type="test.first")
+    assert hostile.send_all().rejected == 1  # an unknown type: answered, recorded
+    again = portal.add(type="test.again")
+    portal.records[-1] = dataclasses.replace(again, id=first.id)
+    portal.add(type="test.after")
+    name, data = portal.bundle(2, 3)
+    received = inbound.receive(hostile.applier, MemoryArrival(name, data))
+    assert (received.outcome, received.applied, received.rejected) == ("applied", 0, 2)
+    assert hostile.applied_upto() == 3
+    seq2 = [a for a in hostile.answers() if a["seq"] == 2]
+    assert len(seq2) == 1 and seq2[0]["code"] == "SYNC_RECORD_INVALID"
+    assert str(first.id) in str(seq2[0]["message"])

@@ -22,6 +22,7 @@ take the same decision twice, and a crash anywhere leaves a state the next cycle
 """
 
 import hashlib
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -317,7 +318,21 @@ def _apply_record(
     handler = records_in.HANDLERS.get(record.type)
     rejection: RecordRejectedError | None = None
     where = _unstorable(record.type, "type") or _unstorable(record.data, "data")
-    if where is not None:
+    record_id = str(record.id)
+    used_at = session.scalar(
+        select(SyncAppliedRecord.seq).where(SyncAppliedRecord.record_id == record_id)
+    )
+    if used_at is not None:
+        # the same record under a second seq (a portal renumbering after a restore): never
+        # applied twice, and never a unique violation that would fail every cycle for ever;
+        # the row of this seq gets an id of its own (a uuid5, never equal to a record's uuid4)
+        rejection = RecordRejectedError(
+            RECORD_INVALID,
+            f"{ErrorCode.SYNC_RECORD_INVALID.message}：记录 id {record_id} 已在序号 {used_at} "
+            "使用过，同一记录不能以新的序号再次发送",
+        )
+        record_id = str(uuid.uuid5(record.id, str(record.seq)))
+    elif where is not None:
         rejection = RecordRejectedError(
             RECORD_INVALID,
             f"{ErrorCode.SYNC_RECORD_INVALID.message}：{where} 含有空字符（\\0）"
@@ -352,7 +367,7 @@ def _apply_record(
     session.add(
         SyncAppliedRecord(
             seq=record.seq,
-            record_id=str(record.id),
+            record_id=record_id,
             type=_printable(record.type)[:64],
             outcome="applied" if rejection is None else "rejected",
             code=None if rejection is None else rejection.code[:40],
