@@ -190,6 +190,10 @@ def _admit(
         state.last_received_at, state.last_received_name = now, name[:200]
         note = take_ack(state, manifest.ack)
         verdict = classify(bundle, state.applied_upto)
+        if not manifest.ack_only and state.applied_upto > 0:
+            # records sent again (or past a gap) mean the peer may never have had our ack:
+            # owe it one, so the next cycle acks even with no record of ours to carry it
+            state.ack_sent = min(state.ack_sent, state.applied_upto - 1)
         digest = _sha256(data)
         row = session.get(SyncInboundBundle, row_id) if row_id is not None else None
         if row is None:  # the same bytes held already (they came again): keep one row
