@@ -16,7 +16,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from server.clock import FrozenClock
 from server.config import Settings
 from server.db.session import create_session_factory
-from server.db.sync_models import SyncAppliedRecord, SyncOutboxRecord, SyncState
+from server.db.sync_models import (
+    SyncAppliedRecord,
+    SyncInboundBundle,
+    SyncOutboxRecord,
+    SyncState,
+)
 from server.services import audit
 from server.services.sync import inbound
 from server.services.sync.keys import add_peer_key
@@ -148,3 +153,28 @@ def test_a_record_id_used_again_at_a_later_seq_is_rejected_not_a_crash(hostile: 
     seq2 = [a for a in hostile.answers() if a["seq"] == 2]
     assert len(seq2) == 1 and seq2[0]["code"] == "SYNC_RECORD_INVALID"
     assert str(first.id) in str(seq2[0]["message"])
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param("\udcc9\udcea.sgssb", id="gbk-bytes-on-a-utf8-disk"),
+        pytest.param("a\x00b.sgssb", id="nul-from-a-gateway-header"),
+    ],
+)
+def test_an_arrival_whose_name_no_column_can_hold_is_still_received(
+    hostile: Hostile, name: str
+) -> None:
+    """A ferry copying a GBK name onto a UTF-8 disk (Python lists it with surrogate escapes),
+    or a gateway's ``filename*=UTF-8''a%00b``: the name is only for the record, so neither
+    the bundle nor the cycle may fail on it."""
+    hostile.portal.add(type="test.any")
+    _, data = hostile.portal.bundle(1, 1)
+    received = inbound.receive(hostile.applier, MemoryArrival(name, data))
+    assert (received.outcome, received.rejected) == ("applied", 1)
+    refused = MemoryArrival(name, b"not a zip at all")
+    assert inbound.receive(hostile.applier, refused).outcome == "quarantined"
+    assert refused.settled == "quarantine"
+    with hostile.sessions() as session:
+        names = session.scalars(select(SyncInboundBundle.name)).all()
+        assert len(names) == 2 and all("?" in n for n in names)

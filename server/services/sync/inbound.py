@@ -100,19 +100,22 @@ def applied_upto(sessions: Sessions) -> int:
 
 
 def receive(applier: Applier, arrival: Arrival) -> Received:
-    """Verify, record and apply one arrival, then settle it with the transport."""
+    """Verify, record and apply one arrival, then settle it with the transport. Its name is
+    for the record only (the manifest is the authority): stored with NUL and lone surrogates
+    (a GBK name listed from a UTF-8 disk) replaced, so no name can fail the cycle."""
     data = arrival.read()
+    name = _printable(arrival.name)
     with applier.sessions() as session:
         keys = peer_keys(session)
     verdict = verify_bundle(data, me=ME, peer=PEER, keys=keys)
     if isinstance(verdict, Refusal):
         if verdict.reason is RefusalReason.not_zip and arrival.unchanged_for() < NOT_ZIP_PATIENCE:
             arrival.leave()
-            return Received("left", arrival.name)
-        row_id = _quarantine(applier, data, arrival.name, verdict)
+            return Received("left", name)
+        row_id = _quarantine(applier, data, name, verdict)
         arrival.quarantine(verdict.message)
-        return Received("quarantined", arrival.name, row_id, note=verdict.message)
-    received = _admit(applier, verdict, data, arrival.name)
+        return Received("quarantined", name, row_id, note=verdict.message)
+    received = _admit(applier, verdict, data, name)
     arrival.done()
     if received.outcome == "held":
         _finish(applier, received, {received.bundle_row_id: verdict})
