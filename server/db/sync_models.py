@@ -23,7 +23,8 @@ class SyncState(Base):
     ``last_seq`` is the highest seq we have numbered; ``acked_upto`` the peer's last ack of our
     stream; ``applied_upto`` the highest seq of the peer's stream applied with no gap below;
     ``ack_sent`` the ack carried by the last bundle we sent (an ack-only bundle goes out when
-    ``applied_upto`` has moved past it).
+    ``applied_upto`` has moved past it); a bundle with records arriving lowers it below
+    ``applied_upto``, since records sent again mean our last ack may have been lost.
     The row is also the lock that serialises numbering and applying (``SELECT … FOR UPDATE``).
     """
 

@@ -22,6 +22,7 @@ take the same decision twice, and a crash anywhere leaves a state the next cycle
 """
 
 import hashlib
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -53,6 +54,7 @@ NOT_ZIP_PATIENCE = timedelta(minutes=10)
 """SYNC.md: a file that does not open as a ZIP may still be arriving for this long."""
 RECORD_REJECTED = records_out.RECORD_REJECTED
 TYPE_UNKNOWN = ErrorCode.SYNC_RECORD_TYPE_UNKNOWN.value
+RECORD_INVALID = ErrorCode.SYNC_RECORD_INVALID.value
 ACK_ABOVE_LAST_SEQ = "ack_above_last_seq"
 
 Outcome = Literal["applied", "duplicate", "ack_only", "held", "quarantined", "left"]
@@ -98,19 +100,22 @@ def applied_upto(sessions: Sessions) -> int:
 
 
 def receive(applier: Applier, arrival: Arrival) -> Received:
-    """Verify, record and apply one arrival, then settle it with the transport."""
+    """Verify, record and apply one arrival, then settle it with the transport. Its name is
+    for the record only (the manifest is the authority): stored with NUL and lone surrogates
+    (a GBK name listed from a UTF-8 disk) replaced, so no name can fail the cycle."""
     data = arrival.read()
+    name = _printable(arrival.name)
     with applier.sessions() as session:
         keys = peer_keys(session)
     verdict = verify_bundle(data, me=ME, peer=PEER, keys=keys)
     if isinstance(verdict, Refusal):
         if verdict.reason is RefusalReason.not_zip and arrival.unchanged_for() < NOT_ZIP_PATIENCE:
             arrival.leave()
-            return Received("left", arrival.name)
-        row_id = _quarantine(applier, data, arrival.name, verdict)
+            return Received("left", name)
+        row_id = _quarantine(applier, data, name, verdict)
         arrival.quarantine(verdict.message)
-        return Received("quarantined", arrival.name, row_id, note=verdict.message)
-    received = _admit(applier, verdict, data, arrival.name)
+        return Received("quarantined", name, row_id, note=verdict.message)
+    received = _admit(applier, verdict, data, name)
     arrival.done()
     if received.outcome == "held":
         _finish(applier, received, {received.bundle_row_id: verdict})
@@ -188,6 +193,10 @@ def _admit(
         state.last_received_at, state.last_received_name = now, name[:200]
         note = take_ack(state, manifest.ack)
         verdict = classify(bundle, state.applied_upto)
+        if not manifest.ack_only and state.applied_upto > 0:
+            # records sent again (or past a gap) mean the peer may never have had our ack:
+            # owe it one, so the next cycle acks even with no record of ours to carry it
+            state.ack_sent = min(state.ack_sent, state.applied_upto - 1)
         digest = _sha256(data)
         row = session.get(SyncInboundBundle, row_id) if row_id is not None else None
         if row is None:  # the same bytes held already (they came again): keep one row
@@ -315,7 +324,28 @@ def _apply_record(
     """Run the record's handler in a savepoint; a rejection is rolled back and answered."""
     handler = records_in.HANDLERS.get(record.type)
     rejection: RecordRejectedError | None = None
-    if handler is None:
+    where = _unstorable(record.type, "type") or _unstorable(record.data, "data")
+    record_id = str(record.id)
+    used_at = session.scalar(
+        select(SyncAppliedRecord.seq).where(SyncAppliedRecord.record_id == record_id)
+    )
+    if used_at is not None:
+        # the same record under a second seq (a portal renumbering after a restore): never
+        # applied twice, and never a unique violation that would fail every cycle for ever;
+        # the row of this seq gets an id of its own (a uuid5, never equal to a record's uuid4)
+        rejection = RecordRejectedError(
+            RECORD_INVALID,
+            f"{ErrorCode.SYNC_RECORD_INVALID.message}：记录 id {record_id} 已在序号 {used_at} "
+            "使用过，同一记录不能以新的序号再次发送",
+        )
+        record_id = str(uuid.uuid5(record.id, str(record.seq)))
+    elif where is not None:
+        rejection = RecordRejectedError(
+            RECORD_INVALID,
+            f"{ErrorCode.SYNC_RECORD_INVALID.message}：{where} 含有空字符（\\0）"
+            "或不成对的 Unicode 代理字符，无法保存",
+        )
+    elif handler is None:
         rejection = RecordRejectedError(
             TYPE_UNKNOWN, f"{ErrorCode.SYNC_RECORD_TYPE_UNKNOWN.message}：{record.type[:64]}"
         )
@@ -344,8 +374,8 @@ def _apply_record(
     session.add(
         SyncAppliedRecord(
             seq=record.seq,
-            record_id=str(record.id),
-            type=record.type[:64],
+            record_id=record_id,
+            type=_printable(record.type)[:64],
             outcome="applied" if rejection is None else "rejected",
             code=None if rejection is None else rejection.code[:40],
             bundle_id=row_id,
@@ -353,6 +383,43 @@ def _apply_record(
         )
     )
     return "applied" if rejection is None else "rejected"
+
+
+def _unstorable(value: object, path: str) -> str | None:
+    """Where in ``value`` (a record's type or data) a string holds what neither database can
+    store: NUL (PostgreSQL refuses it in text) or a lone surrogate (``"\\ud800"`` is valid
+    JSON, but no UTF-8). Such a record is refused before any handler sees it, so neither the
+    handler's writes nor the answer echoing it can fail for ever on the database."""
+    if isinstance(value, str):
+        return None if _storable_text(value) else path
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            if not _storable_text(str(key)):
+                return path
+            found = _unstorable(item, f"{path}.{_printable(str(key))[:64]}")
+            if found is not None:
+                return found
+    elif isinstance(value, list):
+        for number, item in enumerate(value):
+            found = _unstorable(item, f"{path}[{number}]")
+            if found is not None:
+                return found
+    return None
+
+
+def _storable_text(text: str) -> bool:
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _printable(text: str) -> str:
+    """``text`` with NUL and lone surrogates replaced by ``?`` (for a column or a message)."""
+    return text.replace("\x00", "?").encode("utf-8", "replace").decode("utf-8")
 
 
 def recheck(applier: Applier, bundle_row_id: int, *, actor: Actor) -> Received:

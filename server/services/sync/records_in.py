@@ -51,6 +51,7 @@ from shared.audit_actions import AuditAction, AuditEntity
 from shared.enums import BusinessType, DataScopeKind
 from shared.errors import ErrorCode
 from shared.schemas.applications import ApplicationCreate, ApplicationResubmit, PersonIn
+from shared.schemas.common import INT32_MAX
 from shared.schemas.exams import ScoresEntry
 from shared.schemas.materials import TITLE_MAX
 from shared.sync.bundle import STAMP_FORMAT
@@ -148,7 +149,7 @@ class ScoreIn(ScoresEntry):
 
 
 class ScoresEntered(_Strict):
-    exam_id: StrictInt = Field(ge=1)
+    exam_id: StrictInt = Field(ge=1, le=INT32_MAX)
     scores: list[ScoreIn] = Field(min_length=1, max_length=20_000)
 
 
