@@ -234,7 +234,9 @@ def test_a_cycle_that_cannot_finish_says_why(admin: Api, ferry: Any) -> None:
     assert "无法读取收件目录" in admin.get("/sync/status").json()["last_cycle_error"]
 
 
-def test_a_second_run_while_one_runs_is_told_at_once(admin: Api, ferry: Any) -> None:
+def test_a_second_run_while_one_runs_is_told_at_once(
+    admin: Api, ferry: Any, seeded: dict[str, int]
+) -> None:
     """The first cycle is paused inside (the transport waits when asked for arrivals), so
     the second press certainly arrives while it runs."""
     _, fake = ferry
@@ -252,6 +254,10 @@ def test_a_second_run_while_one_runs_is_told_at_once(admin: Api, ferry: Any) -> 
         assert inside.wait(30)
         second = admin.post("/sync/run", 409).json()
         assert second["code"] == "SYNC_RUNNING" and "正在同步" in second["message"]
+        # a re-check would apply records under the cycle's feet: it waits its turn too
+        quarantined = seeded["quarantined"]
+        recheck = admin.post(f"/sync/bundles/{quarantined}/recheck", 409).json()
+        assert recheck["code"] == "SYNC_RUNNING"
     finally:
         release.set()
         first.join(30)

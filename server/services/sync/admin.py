@@ -28,6 +28,7 @@ from server.services.authz import Principal
 from server.services.errors import AppError, action_state
 from server.services.paging import PageRequest, order_by
 from server.services.sync import cycle, inbound, keys, transports
+from server.services.sync.cycle_lock import cycle_lock
 from server.services.sync.outbox import PEER
 from server.services.sync.status import sync_status
 from server.services.sync.transports.base import TransportError
@@ -275,7 +276,13 @@ def _run_once(engine: Engine, settings: Settings, clock: Clock) -> tuple[SyncRun
     except (TransportError, ValueError) as err:
         message = getattr(err, "message", str(err))
         raise AppError(ErrorCode.SYNC_CYCLE_FAILED, f"同步未完成：{message}") from err
-    summary = cycle.run_once(engine, transport, data_dir=settings.data_dir, clock=clock)
+    summary = cycle.run_once(
+        engine,
+        transport,
+        data_dir=settings.data_dir,
+        clock=clock,
+        status_list_ttl_seconds=settings.certificate_status_list_ttl_seconds,
+    )
     if summary.busy:
         raise AppError(ErrorCode.SYNC_RUNNING)
     return SyncRunResult(line=summary.line(), counts=_counts(summary)), summary.error is not None
@@ -292,8 +299,21 @@ def _counts(summary: cycle.CycleSummary) -> dict[str, int]:
 def _recheck(
     factory: Callable[[], Session], bundle_id: int, settings: Settings, clock: Clock, actor: Actor
 ) -> None:
-    applier = inbound.Applier(sessions=factory, data_dir=settings.data_dir, clock=clock)
-    inbound.recheck(applier, bundle_id, actor=actor)
+    """Under the cycle's lock, as a cycle's own receiving is: a re-check applying records while
+    the worker's cycle applies the same ones would lose the race on the applied-records key."""
+    with factory() as session:
+        engine = session.get_bind()
+    assert isinstance(engine, Engine)
+    if not _cycle_running.acquire(blocking=False):
+        raise AppError(ErrorCode.SYNC_RUNNING)
+    try:
+        with cycle_lock(engine, settings.data_dir) as held:
+            if not held:
+                raise AppError(ErrorCode.SYNC_RUNNING)
+            applier = inbound.Applier(sessions=factory, data_dir=settings.data_dir, clock=clock)
+            inbound.recheck(applier, bundle_id, actor=actor)
+    finally:
+        _cycle_running.release()
 
 
 def _discard(session: Session, bundle_id: int, actor: Actor, now: datetime) -> None:
