@@ -166,6 +166,7 @@ def test_detail_shows_the_manifest_summary(page: SyncPage, qtbot) -> None:  # ty
     assert dialog.values["原因"].text() == REASON
     assert dialog.values["原因代码"].text() == "bad_signature"
     assert dialog.values["大小"].text() == "20.0 KB"
+    assert dialog.values["处理"].text() == "尚未处理"  # nobody re-checked or discarded it yet
     dialog.close()
 
 

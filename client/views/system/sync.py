@@ -318,7 +318,7 @@ class SyncPage(QWidget):
         bundle = self.selected_bundle()
         if bundle is None or not bundle.discard.allowed:
             return
-        question = f"确定丢弃隔离的同步包 {bundle.name}？"
+        question = f"确定丢弃这个隔离的同步包？\n{bundle.name}"  # a file name is never cut
         details = (
             f"隔离原因：{bundle.reason or '未知'}\n丢弃后其内容将被删除，不能再重新校验；"
             "若对端重新发送，仍可正常导入。"
