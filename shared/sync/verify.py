@@ -151,6 +151,8 @@ def _zip_problem(err: Exception) -> str:
     and the reason is shown to an administrator on the desk."""
     if isinstance(err, zipfile.BadZipFile) and "CRC" in str(err):
         return "CRC 校验值不符，内容已损坏"
+    if isinstance(err, zipfile.BadZipFile) and "differ" in str(err):
+        return "成员的文件头与目录不一致，结构已损坏"
     if isinstance(err, zlib.error):
         return "解压失败，压缩数据已损坏"
     if isinstance(err, EOFError):
