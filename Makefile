@@ -91,9 +91,10 @@ bench-scores: $(STAMP)
 bench-cards: $(STAMP)
 	$(BIN)/python -m bench.cards
 
-# docs/screenshots/ from the demo database (run `make demo` once first); needs a virtual screen
+# docs/screenshots/ from the demo database (run `make demo` once first); needs a virtual screen;
+# the sync page runs 立即同步 on the demo's sync folders and quarantines a corrupted bundle
 screenshots: $(STAMP)
-	xvfb-run -a -s "-screen 0 1366x768x24" $(BIN)/python -m tools.screenshots $(DEMO_DB)
+	$(SYNC_ENV) xvfb-run -a -s "-screen 0 1366x768x24" $(BIN)/python -m tools.screenshots $(DEMO_DB)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -7,6 +7,7 @@ sees them; settings are fresh each run so no saved geometry leaks in. The run ac
 database (an approval, an enrolment, an SMS code), so shoot a freshly built demo database.
 """
 
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -37,9 +38,11 @@ from client.views.pages import PAGES
 from client.views.sign_in import SignInWindow
 from client.views.system.orgs import OrgPage
 from client.views.system.role_dialog import RoleDialog
+from client.views.system.sync import SyncPage
 from client.views.system.users import UserPage
 from shared.enums import BusinessType
 from shared.schemas.applications import ApproveBody, FingerprintBody
+from tools.sync_portal.portal import Portal
 
 OUT = Path("docs/screenshots")
 DEMO_PASSWORD = "Sgss@2026demo"
@@ -160,12 +163,38 @@ def audit(app: QApplication, session: Session, window: MainWindow) -> None:
     save(window, "audit")
 
 
-def sync_page(app: QApplication, session: Session, window: MainWindow) -> None:
-    """系统管理 → 内外网数据同步: the state of both streams, the portal's keys, the bundles."""
-    window.open_page("sync")
+def sync_page(app: QApplication, session: Session, window: MainWindow, db: Path) -> None:
+    """系统管理 → 内外网数据同步 after 【立即同步】 (the application ``make demo`` left in
+    ``sync/in/`` applied: the summary in the status line); then a corrupted copy (one byte
+    changed in its middle) of a bundle the portal stand-in wrote, quarantined with its reason.
+    Needs the demo's sync settings (``SGSS_SYNC_TRANSPORT=files``, ``SGSS_SYNC_DIR``) in the
+    environment: the embedded server inherits them; without them, the page as it stands."""
+    page = window.open_page("sync")
+    assert isinstance(page, SyncPage)
     wait(app, session)
-    settle(app)
+    sync_dir = os.environ.get("SGSS_SYNC_DIR")
+    portal_state = db.resolve().parent / "portal"
+    if not sync_dir or not portal_state.is_dir():
+        save(window, "sync")
+        return
+    page.run_now()
+    wait(app, session)
     save(window, "sync")
+    portal = Portal(portal_state)
+    portal.submit_application()
+    built = portal.write_bundle()
+    assert built is not None
+    data = bytearray(built.data)
+    data[len(data) // 2] ^= 0x01
+    inbox = Path(sync_dir) / "in"
+    hidden = inbox / f".{built.name}.tmp"  # the transport ignores it until it has its name
+    hidden.write_bytes(bytes(data))
+    hidden.replace(inbox / built.name)
+    page.run_now()
+    wait(app, session)
+    page.table.view.selectRow(0)
+    settle(app)
+    save(window, "sync-quarantine")
 
 
 def org_search(app: QApplication, session: Session, window: MainWindow) -> None:
@@ -430,7 +459,7 @@ def main(db: str = "var/demo/sgss-demo.db") -> None:
                 certificates(app, session, window)
                 org_search(app, session, window)
                 audit(app, session, window)
-                sync_page(app, session, window)
+                sync_page(app, session, window, Path(db))
             if username == "c3301admin":
                 users_greyed(app, session, window)
             if username == "x330106clerk1":

@@ -173,8 +173,11 @@ class ReviewModel:
         done = "已同意，审批通过，申请已办结" if detail.finished else "已同意，申请已转入下一环节"
         self.adopt(detail, done)
 
-    def reject(self, reason: str, corrections: list[str]) -> None:
-        body = RejectBody(version=self.version, reason=reason, corrections=corrections)
+    def reject(self, reason: str, corrections: list[str], opinion: str = "") -> None:
+        """不同意: ``reason`` and ``corrections`` for the applicant, ``opinion`` internal."""
+        body = RejectBody(
+            version=self.version, reason=reason, corrections=corrections, opinion=opinion
+        )
         self._act(jobs.Reject(self.application_id, body), "已退回申请人，本轮审批结束")
 
     def assign(self, user_id: int, opinion: str) -> None:

@@ -97,7 +97,7 @@ def bundle_lines(detail: Any) -> list[tuple[str, str]]:
         ("状态", detail.state_label),
         ("同步包编号", detail.bundle_id or "（清单无法读取）"),
         ("序号", seqs(detail.first_seq, detail.last_seq) or "（清单无法读取）"),
-        ("记录数", "" if detail.records is None else f"{detail.records} 条"),
+        ("记录数", "（清单无法读取）" if detail.records is None else f"{detail.records} 条"),
         ("大小", size_text(detail.size)),
         ("SHA-256", detail.sha256),
         ("收到时间", local_time(detail.received_at, seconds=True)),
@@ -110,5 +110,5 @@ def bundle_lines(detail: Any) -> list[tuple[str, str]]:
 
 def _settled(detail: Any) -> str:
     if detail.settled_at is None:
-        return ""
+        return "尚未处理"
     return f"{local_time(detail.settled_at, seconds=True)}　{detail.settled_by or ''}"

@@ -29,7 +29,7 @@ def colour(name: str) -> QColor:
 MAIN_WINDOW = (1280, 680)
 MAIN_SPLIT = (240, 1040)  # menu | page
 REVIEW_DIALOG = (1180, 660)
-REJECT_DIALOG = (560, 460)
+REJECT_DIALOG = (560, 540)
 PICK_PERSON_DIALOG = (460, 380)  # 指派, 收回/改派
 ROLE_DIALOG = (820, 600)
 USER_DIALOG = (900, 560)

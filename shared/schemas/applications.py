@@ -59,13 +59,16 @@ class ApproveBody(Input):
 
 
 class RejectBody(Input):
-    """Disagree: the reason and the full list of corrections (一次性告知) go to the applicant."""
+    """Disagree: the reason and the full list of corrections (一次性告知) go to the applicant;
+    ``opinion``, optional, is the approver's internal opinion (内部意见): logged as an internal
+    line, never shown to the applicant nor sent to the extranet."""
 
     version: Version
     reason: str = Field(min_length=2, max_length=2000)
     corrections: list[Annotated[str, Field(max_length=CORRECTION_MAX)]] = Field(
         min_length=1, max_length=50
     )
+    opinion: str = Field(default="", max_length=2000)
 
     @field_validator("corrections")
     @classmethod

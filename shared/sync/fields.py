@@ -40,13 +40,23 @@ def strict_json(text: bytes) -> Any:
     def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
         result = dict(items)
         if len(result) != len(items):
-            raise ValueError("repeated key")
+            raise ValueError("对象中有重复的键")
         return result
 
     def constant(name: str) -> Any:
-        raise ValueError(f"{name} is not JSON")
+        raise ValueError(f"{name} 不是合法的 JSON 值")
 
     return json.loads(text.decode("utf-8"), object_pairs_hook=pairs, parse_constant=constant)
+
+
+def json_problem(err: ValueError) -> str:
+    """What ``strict_json`` refused, in Chinese (the reason the desk shows an administrator):
+    Python's own messages are English."""
+    if isinstance(err, UnicodeDecodeError):
+        return f"不是 UTF-8 文本（第 {err.start + 1} 个字节）"
+    if isinstance(err, json.JSONDecodeError):
+        return f"JSON 格式错误（第 {err.lineno} 行第 {err.colno} 列）"
+    return str(err)
 
 
 def _int(value: Any, low: int, what: str, reason: RefusalReason) -> int:
@@ -122,7 +132,7 @@ def read_record(line: bytes, number: int) -> Record:
     try:
         fields = strict_json(line)
     except ValueError as err:
-        raise RefusedError(bad, f"{where}：{err}") from err
+        raise RefusedError(bad, f"{where}：{json_problem(err)}") from err
     if not isinstance(fields, dict):
         raise RefusedError(bad, f"{where}：不是 JSON 对象")
     if fields.keys() != _RECORD_FIELDS:

@@ -42,7 +42,13 @@ from shared.sync.bundle import (
     Manifest,
     Record,
 )
-from shared.sync.fields import SHA256_HEX, read_manifest, read_record, strict_json
+from shared.sync.fields import (
+    SHA256_HEX,
+    json_problem,
+    read_manifest,
+    read_record,
+    strict_json,
+)
 from shared.sync.keys import Node, PeerKey
 from shared.sync.refusals import Refusal, RefusalReason, RefusedError
 
@@ -140,6 +146,20 @@ def _members(archive: zipfile.ZipFile) -> dict[str, zipfile.ZipInfo]:
     return members
 
 
+def _zip_problem(err: Exception) -> str:
+    """Why a member could not be read, in Chinese: zipfile's and zlib's messages are English
+    and the reason is shown to an administrator on the desk."""
+    if isinstance(err, zipfile.BadZipFile) and "CRC" in str(err):
+        return "CRC 校验值不符，内容已损坏"
+    if isinstance(err, zipfile.BadZipFile) and "differ" in str(err):
+        return "成员的文件头与目录不一致，结构已损坏"
+    if isinstance(err, zlib.error):
+        return "解压失败，压缩数据已损坏"
+    if isinstance(err, EOFError):
+        return "数据不完整（可能尚未复制完或被截断）"
+    return "结构已损坏，无法读取"
+
+
 def _read(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
     """A member's bytes, never more than it declares; a member that inflates to another size
     than declared, or fails its CRC, is unreadable."""
@@ -147,7 +167,7 @@ def _read(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
         with archive.open(info) as member:
             content = member.read(info.file_size + 1)
     except _UNREADABLE as err:
-        raise RefusedError(RefusalReason.bad_zip, f"{info.filename}：{err}") from err
+        raise RefusedError(RefusalReason.bad_zip, f"{info.filename}：{_zip_problem(err)}") from err
     if len(content) != info.file_size:
         raise RefusedError(RefusalReason.bad_zip, f"{info.filename}：实际大小与声明不符")
     return content
@@ -159,7 +179,7 @@ def _manifest(
     try:
         fields = strict_json(text)
     except ValueError as err:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
-        raise RefusedError(RefusalReason.bad_manifest, str(err)) from err
+        raise RefusedError(RefusalReason.bad_manifest, json_problem(err)) from err
     if not isinstance(fields, dict):
         raise RefusedError(RefusalReason.bad_manifest, "不是 JSON 对象")
     if fields.get("format") != FORMAT:

@@ -238,6 +238,39 @@ def test_rejection_reaches_the_applicant_with_every_correction(
     assert "补充拟任法定代表人身份证复印件" in seen and "股东会决议须加盖公章" in seen
 
 
+def test_an_internal_opinion_typed_before_rejecting_stays_internal(
+    qtbot, world: DeskWorld, desk, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """The box says 内部意见 at level one: 不同意 carries what was typed there into the dialog's
+    internal opinion, never into the reason the applicant (and the extranet) reads."""
+    agree_to_confirmations(monkeypatch)
+    app_id = world.submit(BusinessType.legal_rep_change)["id"]
+    dialog = review(qtbot, desk("county"), app_id)
+    assert dialog.opinion_label.text() == INTERNAL_LABEL
+    dialog.opinion.setPlainText("内部：拟任法定代表人与在查案件当事人同名")
+    seen: dict[str, str] = {}
+
+    def fill(reject: RejectDialog) -> None:
+        seen["reason"] = reject.reason.toPlainText()
+        seen["internal"] = reject.internal.toPlainText()
+        reject.reason.setPlainText("法定代表人身份材料不全")
+        reject.new_item.setText("补充拟任法定代表人身份证复印件")
+        reject.submit()
+
+    when_modal(RejectDialog, fill)
+    qtbot.mouseClick(dialog.reject_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "已退回申请人" in dialog.status.text(), timeout=WAIT)
+    assert seen == {"reason": "", "internal": "内部：拟任法定代表人与在查案件当事人同名"}
+    rejections = [e for e in world.admin.progress(app_id).entries if e.action == "reject"]
+    assert [(e.visibility, e.opinion) for e in rejections] == [
+        ("internal", "内部：拟任法定代表人与在查案件当事人同名"),
+        ("external", "法定代表人身份材料不全"),
+    ]
+    external = world.admin.external_view(app_id)
+    assert external.rounds[-1].reason == "法定代表人身份材料不全"
+    assert "同名" not in external.model_dump_json()
+
+
 def test_reject_dialog_insists_on_a_reason_and_corrections(qtbot, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     agree_to_confirmations(monkeypatch)
     dialog = RejectDialog()

@@ -148,8 +148,12 @@ def test_page_shows_the_state_and_the_quarantined_bundle_with_its_reason(
     assert page.model.total == 1
     # nothing selected: re-check and discard are greyed
     assert not page.recheck_button.isEnabled() and not page.discard_button.isEnabled()
+    assert page.reason_label.isHidden()
     _select(page, "portal-intranet-000000000058-000000000060.sgssb")
     assert page.recheck_button.isEnabled() and page.discard_button.isEnabled()
+    # the reason in full under the table (its column elides a long one)
+    assert not page.reason_label.isHidden()
+    assert page.reason_label.text() == f"隔离原因：{REASON}"
     # the held one may be re-checked, never discarded (the server's reason as the tooltip)
     with qtbot.waitSignal(page.loaded, timeout=10000):
         page.filter.setCurrentIndex(page.filter.findText("等待缺失序号"))
@@ -166,6 +170,7 @@ def test_detail_shows_the_manifest_summary(page: SyncPage, qtbot) -> None:  # ty
     assert dialog.values["原因"].text() == REASON
     assert dialog.values["原因代码"].text() == "bad_signature"
     assert dialog.values["大小"].text() == "20.0 KB"
+    assert dialog.values["处理"].text() == "尚未处理"  # nobody re-checked or discarded it yet
     dialog.close()
 
 

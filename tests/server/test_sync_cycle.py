@@ -125,6 +125,19 @@ def test_a_transport_failure_is_the_cycle_s_error_and_is_recorded(node: Node) ->
     assert node.state().last_cycle_error is None
 
 
+def test_the_summary_line_names_the_exceptions_only_when_there_are_some() -> None:
+    """The desk shows the line in its status bar at 1366×768: zero exceptions are left out."""
+    name = "intranet-portal-000000000001-000000000450.sgssb"
+    quiet = cycle.CycleSummary(received=1, applied=1, sent_records=450, sent_name=name)
+    assert quiet.line() == f"同步完成：收到同步包 1 个，应用记录 1 条；发出 {name}（记录 450 条）"
+    assert cycle.CycleSummary().line() == "同步完成：收到同步包 0 个，应用记录 0 条；未发出同步包"
+    busy = cycle.CycleSummary(received=3, applied=2, rejected=1, quarantined=1, left=1)
+    assert busy.line() == (
+        "同步完成：收到同步包 3 个，应用记录 2 条，退回记录 1 条，隔离 1 个，"
+        "暂缓（可能仍在传输）1 个；未发出同步包"
+    )
+
+
 def test_status_lines(node: Node) -> None:
     node.emit(2)
     node.run()

@@ -250,8 +250,24 @@ def test_a_rejection_goes_out_with_its_reason_and_a_resubmission_opens_the_next_
             "version": version,
             "reason": "营业执照已过期",
             "corrections": ["提供有效的营业执照", "补充法定代表人身份证"],
+            "opinion": "内部：法定代表人与在查案件当事人同名",
         },
     )
+    # the internal opinion is logged on an internal line of its own; the record, the applicant's
+    # view and the progress the applicant reads carry the external line only
+    lines = world.session.scalars(
+        select(ApprovalLogEntry)
+        .where(ApprovalLogEntry.application_id == application.id)
+        .where(ApprovalLogEntry.action == "reject")
+        .order_by(ApprovalLogEntry.id)
+    ).all()
+    assert [(e.visibility, e.opinion, e.corrections) for e in lines] == [
+        ("internal", "内部：法定代表人与在查案件当事人同名", None),
+        ("external", "营业执照已过期", ["提供有效的营业执照", "补充法定代表人身份证"]),
+    ]
+    external = api.get(f"/applications/{application.id}/external").json()
+    assert external["rounds"][-1]["reason"] == "营业执照已过期"
+    assert "同名" not in str(external)
     assert outbox(world.session, "application.decided") == [
         (
             "application.decided",

@@ -372,6 +372,29 @@ def test_each_failure_is_refused_with_its_reason(
     assert CJK.search(result.message)
 
 
+UNREADABLE = (
+    "a byte flipped in deflated records",
+    "a byte flipped in a deflated file",
+    "records declared shorter than they inflate",
+    "manifest not JSON",
+    "manifest not UTF-8",
+    "a line not JSON",
+    "a line not UTF-8",
+)
+# what may stay Latin in a reason: member names, hashes, and the names of the formats
+NAMES = re.compile(r"records\.ndjson|manifest\.json|files/[0-9a-f]{64}|JSON|UTF-8|CRC")
+
+
+@pytest.mark.parametrize("name", UNREADABLE)
+def test_an_unreadable_member_is_explained_in_chinese(name: str) -> None:
+    """The reason is what the desk shows the administrator: Python's English messages
+    (``Bad CRC-32 for file …``, ``Expecting value …``, ``'utf-8' codec can't decode …``) are
+    put in Chinese."""
+    result = verify_bundle(CASES[name].make(), me=Node.intranet, peer=Node.portal, keys=KEYS)
+    assert isinstance(result, Refusal)
+    assert not re.search(r"[A-Za-z]{3,}", NAMES.sub("", result.message)), result.message
+
+
 def test_every_reason_has_a_case() -> None:
     assert {case.reason for case in CASES.values()} == set(RefusalReason)
 

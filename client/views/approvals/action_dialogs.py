@@ -36,7 +36,9 @@ def _error_label() -> QLabel:
 
 
 class RejectDialog(QDialog):
-    """The reason and every correction go to the applicant (对外可见) and end this round."""
+    """The reason and every correction go to the applicant (对外可见) and end this round; the
+    internal opinion (内部意见, optional) stays inside: it is logged for colleagues only and
+    never reaches the applicant or the extranet."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -65,6 +67,11 @@ class RejectDialog(QDialog):
         for widget in (self.new_item, add, remove):
             row.addWidget(widget)
         layout.addLayout(row)
+        layout.addWidget(QLabel("内部意见（选填，仅公安内部可见，不告知申请人）"))
+        self.internal = QPlainTextEdit()
+        self.internal.setAccessibleName("内部意见")
+        self.internal.setTabChangesFocus(True)
+        layout.addWidget(self.internal, 1)
         self.error = _error_label()
         layout.addWidget(self.error)
         layout.addWidget(ok_cancel(self, "确认退回", self.submit, destructive=True))
@@ -84,6 +91,9 @@ class RejectDialog(QDialog):
     def values(self) -> tuple[str, list[str]]:
         items = [self.corrections.item(i).text().strip() for i in range(self.corrections.count())]
         return self.reason.toPlainText().strip(), [i for i in items if i]
+
+    def internal_opinion(self) -> str:
+        return self.internal.toPlainText().strip()
 
     def submit(self) -> None:
         self.add_correction()  # a typed but not yet added line counts

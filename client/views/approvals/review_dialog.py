@@ -377,14 +377,17 @@ class ReviewDialog(QDialog):
             self.model.record_fingerprint(dialog.value())
 
     def disagree(self) -> None:
-        """不同意 (not ``reject``: that is QDialog's close, bound to Esc)."""
+        """不同意 (not ``reject``: that is QDialog's close, bound to Esc). An opinion typed in
+        the box goes where its label said it would: into the reason the applicant reads only
+        when the box was marked 对外可见, else into the dialog's internal opinion."""
         dialog = RejectDialog(self)
         opinion = self.opinion.toPlainText().strip()
         if opinion:
-            dialog.reason.setPlainText(opinion)
+            target = dialog.reason if self.model.opinion_external else dialog.internal
+            target.setPlainText(opinion)
         if dialog.exec():
             reason, corrections = dialog.values()
-            self.model.reject(reason, corrections)
+            self.model.reject(reason, corrections, dialog.internal_opinion())
 
     def assign(self) -> None:
         """指派 to one of the people the server named (``assign_to``, never the clerk)."""

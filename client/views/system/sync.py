@@ -169,6 +169,12 @@ class SyncPage(QWidget):
         self.table.view.selectionModel().selectionChanged.connect(self._show_allowed)
         self.model.reset.connect(self._show_allowed)
         layout.addWidget(self.table, 1)
+        # the selected bundle's reason in full: the table's column elides it at 1366×768
+        self.reason_label = QLabel(objectName="syncReason")
+        self.reason_label.setWordWrap(True)
+        self.reason_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.reason_label.setVisible(False)
+        layout.addWidget(self.reason_label)
         return box
 
     # -- loading ---------------------------------------------------------------------------
@@ -248,6 +254,10 @@ class SyncPage(QWidget):
     def _show_allowed(self) -> None:
         bundle = self.selected_bundle()
         self.detail_button.setEnabled(bundle is not None)
+        reason = bundle.reason if bundle is not None else None
+        title = "隔离原因" if bundle is not None and bundle.state == "quarantined" else "原因"
+        self.reason_label.setText(f"{title}：{reason}" if reason else "")
+        self.reason_label.setVisible(bool(reason))
         for button, state in (
             (self.recheck_button, bundle.recheck if bundle else None),
             (self.discard_button, bundle.discard if bundle else None),
@@ -318,7 +328,7 @@ class SyncPage(QWidget):
         bundle = self.selected_bundle()
         if bundle is None or not bundle.discard.allowed:
             return
-        question = f"确定丢弃隔离的同步包 {bundle.name}？"
+        question = f"确定丢弃这个隔离的同步包？\n{bundle.name}"  # a file name is never cut
         details = (
             f"隔离原因：{bundle.reason or '未知'}\n丢弃后其内容将被删除，不能再重新校验；"
             "若对端重新发送，仍可正常导入。"

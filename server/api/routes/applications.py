@@ -205,6 +205,7 @@ def reject(
         version=body.version,
         reason=body.reason,
         corrections=body.corrections,
+        opinion=body.opinion,
         now=now,
     )
     return views.detail(session, principal, application, now=now)

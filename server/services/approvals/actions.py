@@ -337,15 +337,20 @@ def reject(
     reason: str,
     corrections: list[str],
     now: datetime,
+    opinion: str = "",
 ) -> Application:
     """Disagree: the round ends and the application goes back to the applicant with the reason
-    and every correction at once (一次性告知); both are visible to the applicant."""
+    and every correction at once (一次性告知); both are visible to the applicant. ``opinion``,
+    the approver's internal opinion, is logged on a line of its own, internal: the applicant's
+    view and the extranet read only the external line."""
     if not corrections:
         raise AppError(ErrorCode.CORRECTIONS_REQUIRED)
     acting = acting_on(session, principal, application_id, version, now)
     app, task = acting.application, acting.task
     gates.ensure_rejectable(session, app, acting.step)
     close_step(session, task, acting.user.user_id, "reject", now, DONE)
+    if opinion.strip():
+        acting.log(session, ApprovalAction.reject, now, opinion=opinion.strip())
     acting.log(
         session,
         ApprovalAction.reject,

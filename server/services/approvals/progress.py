@@ -110,7 +110,14 @@ def external_view(session: Session, application: Application) -> ExternalView:
             application.submitted_at,
         )
         latest = {t.step_key: t for t in tasks if t.round == number}
-        rejection = next((e for e in round_log if e.action == ApprovalAction.reject), None)
+        rejection = next(
+            (
+                e
+                for e in round_log
+                if e.action == ApprovalAction.reject and e.visibility == OpinionVisibility.external
+            ),
+            None,
+        )
         approval = next(
             (
                 e

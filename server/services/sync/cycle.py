@@ -95,18 +95,21 @@ class CycleSummary:
             self.quarantined += 1
 
     def line(self) -> str:
-        """One line in Chinese for the CLI, the worker's log and the desk."""
+        """One line in Chinese for the CLI, the worker's log and the desk: what came in and was
+        applied always, the exceptions (退回, 重复, 等待补齐, 隔离, 暂缓) only when there were
+        any, so the line fits the desk's status line at 1366×768."""
         if self.busy:
             return BUSY
-        parts = [
-            f"收到同步包 {self.received} 个",
-            f"应用记录 {self.applied} 条",
-            f"退回记录 {self.rejected} 条",
-            f"重复 {self.duplicates} 个",
-            f"等待补齐 {self.held} 个",
-            f"隔离 {self.quarantined} 个",
-            f"暂缓（可能仍在传输）{self.left} 个",
-        ]
+        parts = [f"收到同步包 {self.received} 个", f"应用记录 {self.applied} 条"]
+        for count, text in (
+            (self.rejected, f"退回记录 {self.rejected} 条"),
+            (self.duplicates, f"重复 {self.duplicates} 个"),
+            (self.held, f"等待补齐 {self.held} 个"),
+            (self.quarantined, f"隔离 {self.quarantined} 个"),
+            (self.left, f"暂缓（可能仍在传输）{self.left} 个"),
+        ):
+            if count:
+                parts.append(text)
         if self.sent_name is None:
             sent = "未发出同步包"
         elif self.sent_records:
