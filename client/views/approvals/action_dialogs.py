@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from client.views.style import PICK_PERSON_DIALOG, REJECT_DIALOG
+from client.views.style import PICK_PERSON_DIALOG, REASON_BOX_HEIGHT, REJECT_DIALOG
 from client.views.widgets import confirm, not_on_enter, ok_cancel
 from shared.approvals import FINGERPRINT_CARD_PATTERN
 from shared.schemas.applications import PendingApprover
@@ -52,7 +52,8 @@ class RejectDialog(QDialog):
         self.reason = QPlainTextEdit()
         self.reason.setPlaceholderText("例如：申请材料不齐全")
         self.reason.setTabChangesFocus(True)
-        layout.addWidget(self.reason, 1)
+        self.reason.setFixedHeight(REASON_BOX_HEIGHT)
+        layout.addWidget(self.reason)
         layout.addWidget(QLabel("需补正的内容（每项一行，可直接编辑）"))
         self.corrections = QListWidget()
         layout.addWidget(self.corrections, 2)
@@ -71,7 +72,8 @@ class RejectDialog(QDialog):
         self.internal = QPlainTextEdit()
         self.internal.setAccessibleName("内部意见")
         self.internal.setTabChangesFocus(True)
-        layout.addWidget(self.internal, 1)
+        self.internal.setFixedHeight(REASON_BOX_HEIGHT)
+        layout.addWidget(self.internal)
         self.error = _error_label()
         layout.addWidget(self.error)
         layout.addWidget(ok_cancel(self, "确认退回", self.submit, destructive=True))
