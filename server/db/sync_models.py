@@ -11,7 +11,7 @@ a file under the data directory, as the certificate keys do; only public halves 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, LargeBinary, String, Text
+from sqlalchemy import BigInteger, ForeignKey, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.db.base import Base
@@ -26,6 +26,10 @@ class SyncState(Base):
     ``applied_upto`` has moved past it); a bundle with records arriving lowers it below
     ``applied_upto``, since records sent again mean our last ack may have been lost.
     The row is also the lock that serialises numbering and applying (``SELECT … FOR UPDATE``).
+
+    ``stuck_seq``/``stuck_type``/``stuck_failures``: the peer's record whose handler failed
+    (an exception other than a rejection) and in how many cycles in a row; cleared once the
+    stream moves past it (applied, or 退回 by the administrator: docs/sync.md "Stuck states").
     """
 
     __tablename__ = "sync_state"
@@ -41,6 +45,9 @@ class SyncState(Base):
     last_received_name: Mapped[str | None] = mapped_column(String(200))
     last_cycle_at: Mapped[datetime | None]
     last_cycle_error: Mapped[str | None] = mapped_column(Text)
+    stuck_seq: Mapped[int | None] = mapped_column(BigInteger)
+    stuck_type: Mapped[str | None] = mapped_column(String(64))
+    stuck_failures: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class SyncOutboxRecord(Base):

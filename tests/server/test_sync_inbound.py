@@ -182,8 +182,11 @@ def test_a_crash_mid_bundle_leaves_the_cursor_after_the_last_applied_record(
     world.crash.add(3)
     name, data = world.portal.bundle(1, 5)
     arrival = MemoryArrival(name, data)
-    with pytest.raises(RuntimeError, match="crashed on 3"):
+    with pytest.raises(inbound.RecordFailedError, match="序号 3，") as failed:
         inbound.receive(world.applier, arrival)
+    assert isinstance(failed.value.__cause__, RuntimeError)  # the traceback: in the log only
+    assert "crashed" not in failed.value.message
+    assert (world.state().stuck_seq, world.state().stuck_failures) == (3, 1)
     assert arrival.settled == "done"  # the database holds the bundle from here on
     assert world.state().applied_upto == 2
     assert world.echoes() == [1, 2]
@@ -204,7 +207,7 @@ def test_a_crash_is_completed_by_the_next_drain_without_the_bundle(world: World)
     for _ in range(4):
         world.portal.add()
     world.crash.add(2)
-    with pytest.raises(RuntimeError):
+    with pytest.raises(inbound.RecordFailedError):
         world.receive(1, 4)
     drained = inbound.drain(world.applier)
     assert (drained.applied, drained.rejected) == (3, 0)

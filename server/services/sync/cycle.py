@@ -32,7 +32,14 @@ from server.services.errors import AppError
 from server.services.materials.store import MaterialStore
 from server.services.sync import inbound, outbox, records_out
 from server.services.sync.cycle_lock import cycle_lock
-from server.services.sync.inbound import ME, PEER, Applier, Received, Sessions
+from server.services.sync.inbound import (
+    ME,
+    PEER,
+    Applier,
+    Received,
+    RecordFailedError,
+    Sessions,
+)
 from server.services.sync.keys import NodeKey, load_node_key
 from server.services.sync.transports.base import Transport, TransportError
 from shared.sync.bundle import (
@@ -147,9 +154,10 @@ def run_once(
             summary.error = err.message
         except AppError as err:
             summary.error = err.message
-        except Exception as err:  # a handler's bug, a database outage: record it, go on later
+        except Exception as err:  # a database outage, a bug: record it, go on later
             log.exception("sync cycle failed")
-            summary.error = f"{type(err).__name__}: {err}"
+            # the exception's text may carry SQL and personal data: the log has it, not the row
+            summary.error = f"同步时发生内部错误（{type(err).__name__}），详情见服务器日志"
         _record_cycle(sessions, clock, summary.error)
     return summary
 
@@ -173,11 +181,12 @@ def _cycle(
                 session.commit()
     _number(sessions)
     applier = Applier(sessions, data_dir, clock)
-    drained = inbound.drain(applier)
-    summary.applied += drained.applied
-    summary.rejected += drained.rejected
-    for arrival in transport.arrivals(lambda: inbound.applied_upto(sessions)):
-        summary.count(inbound.receive(applier, arrival))
+    try:
+        _receive(applier, transport, summary)
+    except RecordFailedError as err:
+        # the stream is stuck on one record (sync_state says which): receive nothing more
+        # this cycle, but still send our records and the ack of what was applied
+        summary.error = err.message
     _number(sessions)
     built = build_outbound(sessions, key, MaterialStore(data_dir / "materials"), clock)
     if built is None:
@@ -190,6 +199,14 @@ def _cycle(
         session.commit()
     summary.sent_name = built.name
     summary.sent_records = built.manifest.last_seq - built.manifest.first_seq + 1
+
+
+def _receive(applier: Applier, transport: Transport, summary: CycleSummary) -> None:
+    drained = inbound.drain(applier)
+    summary.applied += drained.applied
+    summary.rejected += drained.rejected
+    for arrival in transport.arrivals(lambda: inbound.applied_upto(applier.sessions)):
+        summary.count(inbound.receive(applier, arrival))
 
 
 def _number(sessions: Sessions) -> None:
