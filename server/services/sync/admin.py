@@ -42,6 +42,7 @@ from shared.schemas.sync import (
     SyncGap,
     SyncRunResult,
     SyncStatus,
+    SyncStuck,
 )
 from shared.sync.keys import Node
 
@@ -109,6 +110,11 @@ def status(session: Session, settings: Settings) -> SyncStatus:
         last_received_at=core.last_received_at,
         last_cycle_at=core.last_cycle_at,
         last_cycle_error=core.last_cycle_error,
+        stuck=None
+        if core.stuck_seq is None
+        else SyncStuck(
+            seq=core.stuck_seq, type=core.stuck_type or "", failures=core.stuck_failures
+        ),
     )
 
 
@@ -210,6 +216,14 @@ def recheck(
     held as a newly arrived bundle would be; if not, quarantined with today's reason. The sync
     service commits in its own transactions and audits."""
     _recheck(factory, bundle_id, settings, clock, actor)
+
+
+def reject_stuck(session: Session, seq: int, *, reason: str, actor: Actor, now: datetime) -> None:
+    """退回该记录: the stuck record ``seq`` is answered with ``record.rejected``
+    (SYNC_RECORD_FAILED, ``reason`` in its message) and the stream moves past it; refused
+    (SYNC_RECORD_NOT_STUCK) unless it is stuck and still the next to apply. Audited by the
+    sync service; the caller commits."""
+    _reject_stuck(session, seq, reason.strip(), actor, now)
 
 
 def add_peer_key(
@@ -318,6 +332,10 @@ def _recheck(
 
 def _discard(session: Session, bundle_id: int, actor: Actor, now: datetime) -> None:
     inbound.discard(session, bundle_id, actor=actor, now=now)
+
+
+def _reject_stuck(session: Session, seq: int, reason: str, actor: Actor, now: datetime) -> None:
+    inbound.reject_stuck(session, seq, reason=reason, actor=actor, now=now)
 
 
 def _add_peer_key(
