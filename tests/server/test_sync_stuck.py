@@ -1,6 +1,7 @@
 """Stuck states and their ways out (docs/sync.md "Stuck states and ways out"), on SQLite and
 PostgreSQL: a record whose handler keeps failing, and the administrator's 退回该记录."""
 
+import hashlib
 from collections.abc import Iterator
 
 import pytest
@@ -11,12 +12,13 @@ from server.db.models import AuditEntry
 from server.db.sync_models import SyncAppliedRecord
 from server.services import audit
 from server.services.errors import AppError
+from server.services.materials.store import MaterialStore
 from server.services.sync import inbound, records_in
 from server.services.sync.incoming import Incoming
 from server.services.sync.status import sync_status
 from shared.errors import ErrorCode
 from tests.server.sync_fakes import read_sent
-from tests.server.test_sync_cycle import Node
+from tests.server.test_sync_cycle import PNG, Node
 
 SECRET = "张三 110101199003071234 INSERT INTO applications"
 
@@ -103,3 +105,29 @@ def test_the_administrator_rejects_the_stuck_record_and_the_stream_goes_on(node:
             select(AuditEntry).where(AuditEntry.action == "sync.record_reject")
         ).one()
         assert logged.after is not None and logged.after["reason"] == "数据有误，请核对后重报"
+
+
+def test_a_missing_attachment_still_lets_the_acks_and_the_records_before_it_out(
+    node: Node,
+) -> None:
+    store = MaterialStore(node.settings.data_dir / "materials")
+    node.emit(1)
+    node.emit(1, files=(PNG,))
+    node.emit(1)
+    store.path(hashlib.sha256(PNG).hexdigest()).unlink()
+    node.portal.add()
+    node.transport.put(*node.portal.bundle(1, 1))
+    summary = node.run()
+    assert summary.applied == 1
+    assert summary.error is not None
+    assert summary.error.startswith("出站记录（序号 2，类型 test.out）的附件")
+    assert "不在材料库中" in summary.error and "Errno" not in summary.error
+    assert node.state().last_cycle_error == summary.error
+    sent = read_sent(node.transport.sent[-1][1], node.key.public_key)
+    assert [r.seq for r in sent.records] == [1] and sent.manifest.ack == 1
+
+    node.transport.put(*node.portal.bundle(1, 1, ack=1))  # 1 acked: 2 is next, still broken
+    again = node.run()
+    assert again.error is not None and "序号 2" in again.error
+    sent = read_sent(node.transport.sent[-1][1], node.key.public_key)
+    assert sent.manifest.ack_only and sent.manifest.ack == 1
