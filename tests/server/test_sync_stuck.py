@@ -13,11 +13,13 @@ from server.db.sync_models import SyncAppliedRecord
 from server.services import audit
 from server.services.errors import AppError
 from server.services.materials.store import MaterialStore
-from server.services.sync import inbound, records_in
+from server.services.paging import PageRequest
+from server.services.sync import admin, inbound, records_in
 from server.services.sync.incoming import Incoming
 from server.services.sync.status import sync_status
 from shared.errors import ErrorCode
-from tests.server.sync_fakes import read_sent
+from shared.schemas.sync import SyncBundleRow
+from tests.server.sync_fakes import Portal, read_sent
 from tests.server.test_sync_cycle import PNG, Node
 
 SECRET = "张三 110101199003071234 INSERT INTO applications"
@@ -131,3 +133,45 @@ def test_a_missing_attachment_still_lets_the_acks_and_the_records_before_it_out(
     assert again.error is not None and "序号 2" in again.error
     sent = read_sent(node.transport.sent[-1][1], node.key.public_key)
     assert sent.manifest.ack_only and sent.manifest.ack == 1
+
+
+def _rows(node: Node) -> dict[str, SyncBundleRow]:
+    with node.sessions() as session:
+        rows, _ = admin.list_bundles(session, states=[], page=PageRequest(1, 100, None))
+    return {row.name: row for row in rows}
+
+
+def test_bytes_are_kept_only_for_a_refusal_a_recheck_could_change(node: Node) -> None:
+    node.transport.put("junk.sgssb", b"not a zip at all")  # anyone may drop this in the ferry
+    stranger = Portal()  # a key nobody registered (yet)
+    stranger.add()
+    node.transport.put("unknown-key.sgssb", stranger.bundle(1, 1)[1])
+    assert node.run().quarantined == 2
+    rows = _rows(node)
+    junk, unknown = rows["junk.sgssb"], rows["unknown-key.sgssb"]
+    assert (junk.reason_code, junk.content_kept) == ("not_zip", False)
+    assert not junk.recheck.allowed
+    assert junk.recheck.reason is not None and "重新校验不会改变结果" in junk.recheck.reason
+    assert (unknown.reason_code, unknown.content_kept) == ("unknown_key", True)
+    assert unknown.recheck.allowed
+
+
+def test_an_unknown_key_resend_is_settled_once_its_seqs_are_applied(node: Node) -> None:
+    for _ in range(2):
+        node.portal.add()
+    stranger = Portal()  # the same seqs signed by a key not registered
+    for _ in range(2):
+        stranger.add()
+    node.transport.put("old-key.sgssb", stranger.bundle(1, 2)[1])
+    node.transport.put("old-key-ack.sgssb", stranger.bundle(3, 2)[1])  # ack-only: never settled
+    node.run()
+    assert _rows(node)["old-key.sgssb"].state == "quarantined"
+    node.transport.put(*node.portal.bundle(1, 2))
+    summary = node.run()
+    assert summary.applied == 2
+    rows = _rows(node)
+    settled = rows["old-key.sgssb"]
+    assert (settled.state, settled.content_kept) == ("duplicate", False)
+    assert settled.reason_code == "unknown_key" and settled.settled_at is not None
+    assert not settled.recheck.allowed
+    assert rows["old-key-ack.sgssb"].state == "quarantined"

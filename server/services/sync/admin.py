@@ -45,6 +45,7 @@ from shared.schemas.sync import (
     SyncStuck,
 )
 from shared.sync.keys import Node
+from shared.sync.refusals import RefusalReason
 
 RECHECKABLE = frozenset({BundleState.quarantined.value, BundleState.held.value})
 SORTS = {
@@ -141,7 +142,9 @@ def _row(values: Any) -> SyncBundleRow:
         {
             **values._mapping,
             "state_label": state.label,
-            "recheck": action_state(_recheck_refusal(values.state, values.content_kept)),
+            "recheck": action_state(
+                _recheck_refusal(values.state, values.content_kept, values.reason_code)
+            ),
             "discard": action_state(_discard_refusal(values.state)),
         }
     )
@@ -160,7 +163,22 @@ def list_bundles(
     return [_row(r) for r in rows], total
 
 
-def _recheck_refusal(state: str, content_kept: bool) -> AppError | None:
+def _recheck_refusal(state: str, content_kept: bool, reason_code: str | None) -> AppError | None:
+    if state == BundleState.quarantined.value and not content_kept:
+        try:
+            label = RefusalReason(reason_code or "").label
+        except ValueError:
+            label = None
+        if label is not None:
+            # refused for something in the file itself (docs/sync.md: only a key problem is
+            # kept for a re-check): the same bytes would be refused again
+            message = (
+                f"该同步包因“{label}”被隔离，重新校验不会改变结果，未保存其内容；"
+                "如需导入，请外网门户重新发送"
+            )
+            return AppError(
+                ErrorCode.SYNC_BUNDLE_NOT_RECHECKABLE, message, details={"state": state}
+            )
     if state not in RECHECKABLE or not content_kept:
         return AppError(ErrorCode.SYNC_BUNDLE_NOT_RECHECKABLE, details={"state": state})
     return None

@@ -210,6 +210,7 @@ def _receive(applier: Applier, transport: Transport, summary: CycleSummary) -> N
     summary.rejected += drained.rejected
     for arrival in transport.arrivals(lambda: inbound.applied_upto(applier.sessions)):
         summary.count(inbound.receive(applier, arrival))
+    inbound.settle_resent(applier)
 
 
 def _number(sessions: Sessions) -> None:

@@ -48,7 +48,7 @@ from shared.sync.bundle import Record
 from shared.sync.classify import Duplicate, Gap, classify
 from shared.sync.keys import Node
 from shared.sync.refusals import Refusal, RefusalReason
-from shared.sync.verify import VerifiedBundle, verify_bundle
+from shared.sync.verify import VerifiedBundle, claimed_seqs, verify_bundle
 
 ME, PEER = Node.intranet, Node.portal
 NOT_ZIP_PATIENCE = timedelta(minutes=10)
@@ -172,12 +172,49 @@ def _quarantine(applier: Applier, data: bytes, name: str, refusal: Refusal) -> i
                 size=len(data),
                 state="quarantined",
                 received_at=now,
-                content=None if refusal.reason is RefusalReason.too_large else data,
             )
             session.add(row)
-        row.reason_code, row.reason = refusal.reason.value, refusal.message
+        _refused(row, refusal, data)
         session.commit()
         return row.id
+
+
+def _refused(row: SyncInboundBundle, refusal: Refusal, data: bytes | None) -> None:
+    """``row`` quarantined for ``refusal``: its bytes kept only when a re-check could change
+    the verdict (``RECHECKABLE``: a peer key added later), with the seqs its manifest claims
+    (unverified) so a resend applied meanwhile settles it (``settle_resent``)."""
+    row.state = "quarantined"
+    row.reason_code, row.reason = refusal.reason.value, refusal.message
+    if not refusal.recheckable or data is None:
+        row.content = None
+        return
+    row.content = data
+    claimed = claimed_seqs(data)
+    if claimed is not None and row.first_seq is None:
+        row.first_seq, row.last_seq = claimed
+
+
+def settle_resent(applier: Applier) -> int:
+    """Quarantined bundles kept for a re-check whose records have all been applied since (from
+    another copy: the portal sent them again, signed by a key we know) are settled as
+    ``duplicate`` and their bytes dropped: a re-check could only find them duplicates. Ack-only
+    ones are never settled so: their key problem would vanish from the list unseen. Returns
+    how many were settled."""
+    now = applier.clock.now()
+    with applier.sessions() as session:
+        state = outbox.state_for_update(session, PEER.value)
+        rows = session.scalars(
+            select(SyncInboundBundle).where(
+                SyncInboundBundle.state == "quarantined",
+                SyncInboundBundle.content.is_not(None),
+                SyncInboundBundle.last_seq <= state.applied_upto,
+                SyncInboundBundle.last_seq >= SyncInboundBundle.first_seq,
+            )
+        ).all()
+        for row in rows:
+            row.state, row.content, row.settled_at = "duplicate", None, now
+        session.commit()
+    return len(rows)
 
 
 def _sha256(data: bytes) -> str:
@@ -297,11 +334,7 @@ def _reverify(applier: Applier, row_id: int) -> VerifiedBundle | None:
         assert row is not None and row.content is not None
         verdict = verify_bundle(row.content, me=ME, peer=PEER, keys=peer_keys(session))
         if isinstance(verdict, Refusal):
-            row.state, row.reason_code, row.reason = (
-                "quarantined",
-                verdict.reason.value,
-                verdict.message,
-            )
+            _refused(row, verdict, row.content)
             session.commit()
             return None
     return verdict
@@ -475,11 +508,7 @@ def recheck(applier: Applier, bundle_row_id: int, *, actor: Actor) -> Received:
         data, name, before = row.content, row.name, row.state
         verdict = verify_bundle(data, me=ME, peer=PEER, keys=peer_keys(session))
         if isinstance(verdict, Refusal):
-            row.state, row.reason_code, row.reason = (
-                "quarantined",
-                verdict.reason.value,
-                verdict.message,
-            )
+            _refused(row, verdict, data)
         _audit_recheck(session, applier.clock.now(), actor, row, before, verdict)
         session.commit()
     if isinstance(verdict, Refusal):
