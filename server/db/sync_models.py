@@ -85,10 +85,12 @@ class SyncInboundBundle(Base):
     ``state``: ``applied`` (its records are in), ``duplicate`` (nothing new), ``ack_only`` (no
     records: its ack was taken), ``held`` (verified, its records not all applied yet: a gap
     below it, or applying under way or interrupted; kept with its bytes), ``quarantined``
-    (refused, with ``reason_code`` and the Chinese ``reason``; bytes kept for re-checking
-    unless the file was over the size limit), ``discarded`` (a
+    (refused, with ``reason_code`` and the Chinese ``reason``; bytes kept for re-checking only
+    for a refusal a re-check could change: ``shared.sync.refusals.RECHECKABLE``, with the seqs
+    the manifest claims), ``discarded`` (a
     quarantined bundle an administrator threw away). ``content`` is emptied once the bundle
-    is applied or a duplicate. ``reason_code``/``reason`` also note what was odd about a
+    is applied or a duplicate (a kept quarantined one becomes ``duplicate`` once its seqs are
+    applied from another copy). ``reason_code``/``reason`` also note what was odd about a
     bundle that was not refused (``ack_above_last_seq``: docs/sync.md resolution 14).
     """
 

@@ -11,8 +11,10 @@
 5. record the cycle's time and error in ``sync_state``.
 
 A ``TransportError`` (or any failure) ends the cycle with its sentence in the summary and in
-``last_cycle_error``; nothing is lost: an unsettled arrival is read again next cycle, unacked
-records are sent again.
+``last_cycle_error``. A stuck inbound record ends receiving only, and a missing attachment
+stops the outbound bundle before its record: both still let the acks out (docs/sync.md
+"Stuck states and ways out"). Nothing is lost: an unsettled arrival is read again next
+cycle, unacked records are sent again.
 """
 
 import logging

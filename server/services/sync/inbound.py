@@ -4,9 +4,10 @@ Every step is a short transaction that locks the peer's ``sync_state`` row, so t
 take the same decision twice, and a crash anywhere leaves a state the next cycle completes:
 
 1. The whole bundle is verified before anything else (``verify_bundle``). A refusal is
-   quarantined (row ``quarantined`` with the code, the sentence and the bytes, then the
-   arrival), except a file that does not open as a ZIP and changed in the last ten minutes:
-   it may still be copying, so it is left for a later cycle and nothing is recorded.
+   quarantined (row ``quarantined`` with the code and the sentence, the bytes only when a
+   re-check could change the verdict, then the arrival), except a file that does not open as
+   a ZIP and changed in the last ten minutes: it may still be copying, so it is left for a
+   later cycle and nothing is recorded.
 2. A verified bundle's ack is taken and the bundle is classified against ``applied_upto``.
    One with records still to apply is stored as ``held`` *with its bytes*, in the same
    transaction as the ack; only then is the arrival settled (``done``). From here on the
@@ -16,9 +17,10 @@ take the same decision twice, and a crash anywhere leaves a state the next cycle
    record is still the next one, run the handler in a savepoint, write ``SyncAppliedRecord``
    and move ``applied_upto``. A ``RecordRejectedError`` rolls back to the savepoint and is
    answered with an outbound ``record.rejected`` in the same transaction; the stream goes on.
-   Any other exception ends the cycle with ``applied_upto`` just after the last record that
-   committed; the bundle stays held and the next cycle (or the same bundle arriving again)
-   applies the rest only.
+   Any other exception stops the stream with ``applied_upto`` just after the last record
+   that committed and the record noted as stuck (``RecordFailedError``); the bundle stays
+   held and the next cycle (or the same bundle arriving again) applies the rest only, unless
+   the administrator answers the stuck record first (``reject_stuck``).
 """
 
 import hashlib
