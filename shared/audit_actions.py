@@ -86,6 +86,7 @@ class AuditAction(LabelledEnum):
     SYNC_BUNDLE_RECHECK = ("sync.bundle_recheck", "重新核验同步包")
     SYNC_BUNDLE_DISCARD = ("sync.bundle_discard", "丢弃被隔离的同步包")
     SYNC_RUN = ("sync.run", "立即同步")
+    SYNC_RECORD_REJECT = ("sync.record_reject", "退回无法应用的外网记录")
 
     @classmethod
     def of_application(cls, action: "ApprovalAction") -> "AuditAction":

@@ -265,3 +265,9 @@ class ErrorCode(StrEnum):
         403,
         "内外网数据同步涉及所有地区的数据，须具有“全部数据”的数据范围",
     )
+    SYNC_RECORD_FAILED = "SYNC_RECORD_FAILED", 422, "内网无法处理该记录，已由管理员退回"
+    SYNC_RECORD_NOT_STUCK = (
+        "SYNC_RECORD_NOT_STUCK",
+        409,
+        "该记录已不是卡住的待应用记录（可能已应用或已退回），无需退回",
+    )

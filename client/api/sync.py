@@ -62,3 +62,7 @@ class SyncCalls:
         return PeerKeyPublic.model_validate(
             self.request("POST", f"/sync/peer-keys/{key_id}/retire")
         )
+
+    def reject_stuck_sync_record(self, seq: int, reason: str) -> SyncStatus:
+        raw = self.request("POST", f"/sync/stuck/{seq}/reject", json={"reason": reason})
+        return SyncStatus.model_validate(raw)

@@ -69,3 +69,14 @@ class RetirePeerKey(ApiJob):
 
     def call(self, api: ApiClient) -> Any:
         return api.retire_peer_key(self.key_id)
+
+
+class RejectStuckRecord(ApiJob):
+    """退回该记录: the record the stream is stuck on; answers the new ``SyncStatus``."""
+
+    def __init__(self, seq: int, reason: str) -> None:
+        super().__init__()
+        self.seq, self.reason = seq, reason
+
+    def call(self, api: ApiClient) -> Any:
+        return api.reject_stuck_sync_record(self.seq, self.reason)

@@ -80,7 +80,16 @@ def status_lines(status: Any) -> list[tuple[str, str]]:
         ("已导入至", f"对端序号 {status.applied_upto}"),
         ("缺失序号", f"{gap.missing_from}–{gap.missing_to}" if gap else NONE),
         ("隔离 / 等待", f"{status.quarantined} 个 / {status.held} 个"),
+        ("卡住的记录", stuck_text(status)),
     ]
+
+
+def stuck_text(status: Any) -> str:
+    """The record the stream is stuck on, or 无 (older servers send no ``stuck``)."""
+    stuck = getattr(status, "stuck", None)
+    if stuck is None:
+        return NONE
+    return f"序号 {stuck.seq}（类型 {stuck.type}），已连续失败 {stuck.failures} 次"
 
 
 def _last_cycle(status: Any) -> str:

@@ -14,8 +14,8 @@ from server.clock import SystemClock
 from server.config import Settings
 from server.services import audit
 from server.services.errors import AppError
+from server.services.sync import inbound, transports
 from server.services.sync import keys as sync_keys
-from server.services.sync import transports
 from server.services.sync.cycle import CycleSummary, run_once
 from server.services.sync.status import sync_status
 from server.services.sync.transports.base import TransportError
@@ -169,3 +169,20 @@ def status() -> None:
         found = sync_status(session, describe_transport(env.settings))
     for line in found.lines():
         typer.echo(line)
+
+
+@app.command("reject-stuck")
+def reject_stuck(
+    seq: int,
+    reason: Annotated[str, typer.Option("--reason", help="退回原因（随退回通知发往外网门户）")],
+) -> None:
+    """退回卡住的外网记录：以 record.rejected 答复外网门户，之后的记录继续应用。"""
+    text = reason.strip()
+    if not text:
+        fail("请填写退回原因（--reason）")
+        return
+    env = open_env()
+    with env.session() as session:
+        inbound.reject_stuck(session, seq, reason=text[:500], actor=audit.CLI_ACTOR, now=utc_now())
+        session.commit()
+    typer.echo(f"已退回外网记录（序号 {seq}），下次同步将继续应用之后的记录")

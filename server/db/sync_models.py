@@ -11,7 +11,7 @@ a file under the data directory, as the certificate keys do; only public halves 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, LargeBinary, String, Text
+from sqlalchemy import BigInteger, ForeignKey, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.db.base import Base
@@ -26,6 +26,10 @@ class SyncState(Base):
     ``applied_upto`` has moved past it); a bundle with records arriving lowers it below
     ``applied_upto``, since records sent again mean our last ack may have been lost.
     The row is also the lock that serialises numbering and applying (``SELECT … FOR UPDATE``).
+
+    ``stuck_seq``/``stuck_type``/``stuck_failures``: the peer's record whose handler failed
+    (an exception other than a rejection) and in how many cycles in a row; cleared once the
+    stream moves past it (applied, or 退回 by the administrator: docs/sync.md "Stuck states").
     """
 
     __tablename__ = "sync_state"
@@ -41,6 +45,9 @@ class SyncState(Base):
     last_received_name: Mapped[str | None] = mapped_column(String(200))
     last_cycle_at: Mapped[datetime | None]
     last_cycle_error: Mapped[str | None] = mapped_column(Text)
+    stuck_seq: Mapped[int | None] = mapped_column(BigInteger)
+    stuck_type: Mapped[str | None] = mapped_column(String(64))
+    stuck_failures: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class SyncOutboxRecord(Base):
@@ -78,10 +85,12 @@ class SyncInboundBundle(Base):
     ``state``: ``applied`` (its records are in), ``duplicate`` (nothing new), ``ack_only`` (no
     records: its ack was taken), ``held`` (verified, its records not all applied yet: a gap
     below it, or applying under way or interrupted; kept with its bytes), ``quarantined``
-    (refused, with ``reason_code`` and the Chinese ``reason``; bytes kept for re-checking
-    unless the file was over the size limit), ``discarded`` (a
+    (refused, with ``reason_code`` and the Chinese ``reason``; bytes kept for re-checking only
+    for a refusal a re-check could change: ``shared.sync.refusals.RECHECKABLE``, with the seqs
+    the manifest claims), ``discarded`` (a
     quarantined bundle an administrator threw away). ``content`` is emptied once the bundle
-    is applied or a duplicate. ``reason_code``/``reason`` also note what was odd about a
+    is applied or a duplicate (a kept quarantined one becomes ``duplicate`` once its seqs are
+    applied from another copy). ``reason_code``/``reason`` also note what was odd about a
     bundle that was not refused (``ack_above_last_seq``: docs/sync.md resolution 14).
     """
 

@@ -37,6 +37,15 @@ class SyncGap(Schema):
     missing_to: int
 
 
+class SyncStuck(Schema):
+    """The peer's record the stream is stuck on: its handler failed (not a rejection) in
+    ``failures`` cycles in a row; 退回该记录 (sync:manage) answers it and moves past it."""
+
+    seq: int
+    type: str
+    failures: int
+
+
 class SyncStatus(Schema):
     configured: bool
     transport: str | None  # files | http
@@ -59,6 +68,7 @@ class SyncStatus(Schema):
     last_received_at: datetime | None
     last_cycle_at: datetime | None
     last_cycle_error: str | None
+    stuck: SyncStuck | None = None
 
 
 class SyncBundleRow(Schema):
@@ -98,4 +108,10 @@ class SyncRunResult(Schema):
 class PeerKeyCreate(Input):
     public_key: str = Field(
         min_length=1, max_length=100, description="对端 Ed25519 公钥，标准 Base64（44 个字符）"
+    )
+
+
+class SyncStuckReject(Input):
+    reason: str = Field(
+        min_length=1, max_length=500, description="退回原因，随 record.rejected 发往外网门户"
     )

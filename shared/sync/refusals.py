@@ -36,10 +36,24 @@ class RefusalReason(LabelledEnum):
     record_file_unlisted = ("record_file_unlisted", "记录引用的附件不在本同步包中")
 
 
+RECHECKABLE = frozenset({RefusalReason.unknown_key, RefusalReason.retired_key})
+"""Refusals a re-check could change, the only ones whose bytes the receiver keeps (docs/sync.md
+"Stuck states and ways out"). Both turn on the peer keys registered, not on the file alone:
+``unknown_key`` passes once the portal's new key is registered; ``retired_key`` bundles are
+signed by a genuine key of the portal (the signature is checked before the retirement), so
+only the portal makes them and they are kept for the administrator to look into. Every other
+check reads only the file's own bytes: the same bytes are refused the same way for ever."""
+
+
 @dataclass(frozen=True)
 class Refusal:
     reason: RefusalReason
     detail: str = ""
+
+    @property
+    def recheckable(self) -> bool:
+        """Whether a re-check could come out otherwise (``RECHECKABLE``)."""
+        return self.reason in RECHECKABLE
 
     @property
     def message(self) -> str:

@@ -85,6 +85,20 @@ def verify_bundle(
         return refused.refusal
 
 
+def claimed_seqs(data: bytes) -> tuple[int, int] | None:
+    """The (first_seq, last_seq) a bundle's manifest claims, its signature NOT checked (for a
+    bundle refused for its key: what it would be if verified); None when unreadable."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            fields = strict_json(_read(archive, _members(archive)[MANIFEST]))
+        if not isinstance(fields, dict):
+            return None
+        manifest = read_manifest(fields)
+    except (RefusedError, ValueError, KeyError, *_UNREADABLE):
+        return None
+    return manifest.first_seq, manifest.last_seq
+
+
 def _verify(data: bytes, me: Node, peer: Node, keys: Mapping[str, PeerKey]) -> VerifiedBundle:
     if len(data) > MAX_BUNDLE_BYTES:
         raise RefusedError(

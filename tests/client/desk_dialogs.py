@@ -46,7 +46,7 @@ from client.views.exams.exam_dialog import ExamDialog
 from client.views.exams.scores_page import AmendDialog, ProblemsDialog
 from client.views.reauth import ReauthDialog
 from client.views.system.role_dialog import RoleDialog
-from client.views.system.sync import BundleDialog, PeerKeyDialog
+from client.views.system.sync import BundleDialog, PeerKeyDialog, StuckRejectDialog
 from client.views.system.user_dialog import OneTimePasswordDialog, UserDialog
 from shared.enums import BusinessType
 from shared.schemas.applications import PendingApprover
@@ -352,6 +352,12 @@ def _peer_key(desk: Desk) -> QDialog:
     return dialog
 
 
+def _stuck_reject(desk: Desk) -> QDialog:
+    dialog = StuckRejectDialog(41, "application.submitted")
+    dialog.reason.setPlainText("照片文件无法识别，请申请人重新上传后再报")
+    return dialog
+
+
 BUILDERS: dict[type[QDialog], Callable[[Desk], QDialog]] = {
     ReviewDialog: _review,
     RejectDialog: _reject,
@@ -380,6 +386,7 @@ BUILDERS: dict[type[QDialog], Callable[[Desk], QDialog]] = {
     CancelDialog: lambda desk: CancelDialog(sample_certificate()),
     BundleDialog: _bundle,
     PeerKeyDialog: _peer_key,
+    StuckRejectDialog: _stuck_reject,
 }
 
 DIALOG_CLASSES = sorted(BUILDERS, key=lambda cls: cls.__name__)

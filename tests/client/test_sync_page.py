@@ -15,6 +15,7 @@ import pytest
 import uvicorn
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox, QPushButton
+from sqlalchemy import delete
 
 from client.api import ApiClient
 from client.embedded import free_port
@@ -25,12 +26,18 @@ from client.views.system.sync import BundleDialog, SyncPage
 from server.app import create_app
 from server.config import Settings
 from server.db.session import create_db_engine, create_session_factory
-from server.db.sync_models import SyncInboundBundle, SyncState
+from server.db.sync_models import (
+    SyncAppliedRecord,
+    SyncInboundBundle,
+    SyncOutboxRecord,
+    SyncPeerKey,
+    SyncState,
+)
 from server.services.audit import CLI_ACTOR
 from server.services.sync import keys, transports
 from shared.schemas.sync import SyncRunResult
 from tests.served import ADMIN, ADMIN_PASSWORD, init_with_admin
-from tests.server.sync_fakes import MemoryTransport
+from tests.server.sync_fakes import T0, MemoryTransport, Portal
 
 REASON = "签名无效，清单可能被篡改"
 
@@ -266,3 +273,88 @@ def test_a_viewer_sees_no_buttons_that_change_anything(
     ):
         assert not button.isVisible()
     session.runner.wait(10000)
+
+
+def test_a_stuck_record_shows_with_a_way_out_asked_twice(
+    page: SyncPage, served: tuple[str, str], qtbot, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    """退回该记录 shows only while a record is stuck; the reason dialog, then a question whose
+    default (Enter) is 取消; answered 退回, the server answers the record and moves on."""
+    assert page.stuck_bar.isHidden()
+    _, url = served
+    engine = create_db_engine(url)
+    portal = Portal()
+    for _ in range(41):
+        portal.add()
+    name, data = portal.bundle(41, 41)
+    sessions = create_session_factory(engine)
+    with sessions() as session:
+        keys.add_peer_key(session, portal.public_text, now=T0, actor=CLI_ACTOR)
+        bundle = SyncInboundBundle(
+            name=name,
+            sha256="c" * 64,
+            size=len(data),
+            first_seq=41,
+            last_seq=41,
+            state="held",
+            content=data,
+            received_at=T0,
+        )
+        session.add(bundle)
+        state = session.get(SyncState, "portal")
+        assert state is not None
+        state.stuck_seq, state.stuck_type, state.stuck_failures = 41, "test.thing", 3
+        session.commit()
+        bundle_id = bundle.id
+    try:
+        with qtbot.waitSignal(page.loaded, timeout=10000):
+            page.refresh()
+        assert not page.stuck_bar.isHidden() and not page.stuck_button.isHidden()
+        assert "序号 41，类型 test.thing）已连续 3 次" in page.stuck_label.text()
+        assert page.status_values["卡住的记录"].text().startswith("序号 41（类型 test.thing）")
+
+        answers: list[str] = []
+
+        def answer(key: str) -> None:
+            box = QApplication.activeModalWidget()
+            assert isinstance(box, QMessageBox)
+            answers.append(box.defaultButton().text())  # type: ignore[union-attr]
+            if key == "enter":
+                qtbot.keyClick(box, "\r")  # a stray Enter: 取消
+            else:
+                next(b for b in box.buttons() if b.text() == "退回").click()
+
+        page.reject_stuck()
+        dialog = page.stuck_dialog
+        dialog.reason.setPlainText("照片无法识别")
+        QTimer.singleShot(200, lambda: answer("enter"))
+        dialog._submit()
+        assert answers == ["取消"]
+        with sessions() as session:
+            assert session.get(SyncState, "portal").applied_upto == 40  # type: ignore[union-attr]
+
+        page.reject_stuck()
+        page.stuck_dialog.reason.setPlainText("照片无法识别")
+        QTimer.singleShot(200, lambda: answer("click"))
+        page.stuck_dialog._submit()
+        assert answers == ["取消", "取消"]
+        qtbot.waitUntil(lambda: page.status.text() != "", timeout=10000)
+        assert page.status.text().startswith("已退回外网记录（序号 41）"), page.status.text()
+        qtbot.waitUntil(page.stuck_bar.isHidden, timeout=10000)
+        with sessions() as session:
+            after = session.get(SyncState, "portal")
+            assert after is not None and (after.applied_upto, after.stuck_seq) == (41, None)
+    finally:
+        with sessions() as session:
+            state = session.get(SyncState, "portal")
+            assert state is not None
+            state.applied_upto, state.stuck_seq, state.stuck_type = 40, None, None
+            session.execute(delete(SyncAppliedRecord).where(SyncAppliedRecord.seq == 41))
+            session.execute(
+                delete(SyncOutboxRecord).where(SyncOutboxRecord.type == "record.rejected")
+            )
+            session.execute(delete(SyncInboundBundle).where(SyncInboundBundle.id == bundle_id))
+            key_id = portal.peer_key.key_id
+            session.execute(delete(SyncPeerKey).where(SyncPeerKey.key_id == key_id))
+            session.commit()
+        engine.dispose()

@@ -324,3 +324,47 @@ def test_the_review_shows_where_an_application_came_from(
     assert synced["external_ref"] == "WW-2026-000123"
     local = intake.get(f"/applications/{plain['id']}").json()
     assert (local["source_label"], local["external_ref"]) == ("内网受理", None)
+
+
+def test_a_stuck_record_is_shown_and_the_administrator_rejects_it(
+    admin: Api, ferry: Any, session: Session, client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    portal, fake = ferry
+
+    def crash(incoming: Any) -> None:
+        raise RuntimeError("INSERT INTO people VALUES ('张三')")
+
+    monkeypatch.setattr(records_in, "HANDLERS", {"test.thing": lambda _i: None, "t.crash": crash})
+    portal.add("t.crash")
+    portal.add()
+    fake.put(*portal.bundle(1, 2))
+    failed = admin.post("/sync/run", 502).json()
+    assert "外网记录（序号 1，类型 t.crash）应用失败" in failed["message"]
+    assert "张三" not in failed["message"]
+    status = admin.get("/sync/status").json()
+    assert status["stuck"] == {"seq": 1, "type": "t.crash", "failures": 1}
+    assert "INSERT" not in status["last_cycle_error"]
+
+    root = root_id(admin)
+    body: dict[str, Any] = {"name": "运行", "org_id": root, "permissions": ["sync:run"]}
+    body["data_scope"] = {"kind": "all"}
+    runner_role = int(admin.post("/roles", 201, json=body).json()["id"])
+    _, runner = make_user(admin, client, "runner", root, runner_role)
+    reason = {"reason": "内容无法识别"}
+    assert runner.post("/sync/stuck/1/reject", 403, json=reason).json()["code"] == (
+        "PERMISSION_DENIED"
+    )
+    assert admin.post("/sync/stuck/1/reject", 422, json={"reason": ""}).status_code == 422
+    wrong = admin.post("/sync/stuck/2/reject", 409, json=reason).json()
+    assert wrong["code"] == "SYNC_RECORD_NOT_STUCK"
+    after = admin.post("/sync/stuck/1/reject", json=reason).json()
+    assert after["stuck"] is None and after["applied_upto"] == 1
+    assert admin.post("/sync/stuck/1/reject", 409, json=reason).json()["code"] == (
+        "SYNC_RECORD_NOT_STUCK"
+    )
+    logged = session.scalars(
+        select(AuditEntry.after).where(AuditEntry.action == "sync.record_reject")
+    ).one()
+    assert logged is not None and logged["reason"] == "内容无法识别"
+    assert admin.post("/sync/run").json()["counts"]["applied"] == 1
+    assert admin.get("/sync/status").json()["applied_upto"] == 2

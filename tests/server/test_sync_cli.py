@@ -112,3 +112,36 @@ def test_the_worker_runs_a_cycle_when_sync_is_configured_and_survives_its_failur
     monkeypatch.setattr(transports, "from_settings", broken)
     assert "同步未执行" in (worker_cmd.one_pass(env).sync or "")
     env.engine.dispose()
+
+
+def test_a_stuck_record_shows_in_status_and_reject_stuck_moves_past_it(
+    cli: Cli,  # noqa: F811
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    cli.settings["SGSS_SYNC_TRANSPORT"] = "files"
+    cli.settings["SGSS_SYNC_DIR"] = str(settings.data_dir / "ferry")
+    fake = MemoryTransport()
+    monkeypatch.setattr(transports, "from_settings", lambda _settings: fake)
+
+    def crash(incoming: object) -> None:
+        raise RuntimeError("SELECT secret")
+
+    monkeypatch.setattr(records_in, "HANDLERS", {"test.thing": lambda _i: None, "x.y": crash})
+    cli("sync", "keys", "init")
+    portal = Portal()
+    cli("sync", "peer", "add", "--public-key", portal.public_text)
+    portal.add("x.y")
+    portal.add()
+    fake.put(*portal.bundle(1, 2))
+    failed = cli("sync", "run-once", ok=False).stdout
+    assert "外网记录（序号 1，类型 x.y）应用失败" in failed and "SELECT" not in failed
+    status = cli("sync", "status").stdout
+    assert "stuck: seq 1 (type x.y), failed 1 times" in status and "SELECT" not in status
+    wrong = cli("sync", "reject-stuck", "2", "--reason", "格式不对", ok=False)
+    assert "不是卡住的待应用记录" in wrong.stderr
+    done = cli("sync", "reject-stuck", "1", "--reason", "格式不对").stdout
+    assert "已退回外网记录（序号 1）" in done
+    assert "stuck: 无" in cli("sync", "status").stdout
+    assert cli("sync", "run-once").stdout.startswith("同步完成：")
+    assert "applied_upto: 2" in cli("sync", "status").stdout

@@ -23,6 +23,7 @@ from server.services.sync.outbox import emit, state_for_update
 from server.services.sync.status import sync_status
 from shared.audit_actions import AuditAction, AuditEntity
 from shared.errors import ErrorCode
+from shared.sync.refusals import RECHECKABLE
 from tests.server.sync_fakes import T0, MemoryArrival, MemoryTransport, Portal
 
 ECHO = "test.echo"
@@ -182,8 +183,11 @@ def test_a_crash_mid_bundle_leaves_the_cursor_after_the_last_applied_record(
     world.crash.add(3)
     name, data = world.portal.bundle(1, 5)
     arrival = MemoryArrival(name, data)
-    with pytest.raises(RuntimeError, match="crashed on 3"):
+    with pytest.raises(inbound.RecordFailedError, match="序号 3，") as failed:
         inbound.receive(world.applier, arrival)
+    assert isinstance(failed.value.__cause__, RuntimeError)  # the traceback: in the log only
+    assert "crashed" not in failed.value.message
+    assert (world.state().stuck_seq, world.state().stuck_failures) == (3, 1)
     assert arrival.settled == "done"  # the database holds the bundle from here on
     assert world.state().applied_upto == 2
     assert world.echoes() == [1, 2]
@@ -204,7 +208,7 @@ def test_a_crash_is_completed_by_the_next_drain_without_the_bundle(world: World)
     for _ in range(4):
         world.portal.add()
     world.crash.add(2)
-    with pytest.raises(RuntimeError):
+    with pytest.raises(inbound.RecordFailedError):
         world.receive(1, 4)
     drained = inbound.drain(world.applier)
     assert (drained.applied, drained.rejected) == (3, 0)
@@ -223,7 +227,9 @@ def test_refused_bundles_are_quarantined_with_their_reason(world: World) -> None
     inbound.receive(world.applier, MemoryArrival(name, bytes(flipped)))  # the same file again
     with world.sessions() as session:
         row = session.scalars(select(SyncInboundBundle)).one()
-        assert row.state == "quarantined" and row.content == bytes(flipped)
+        assert row.state == "quarantined"
+        # refused for its own bytes: a re-check could not change that, the bytes are not kept
+        assert row.content is None and row.reason_code not in {r.value for r in RECHECKABLE}
         assert row.reason_code and row.reason == arrival.reason
         assert sync_status(session).quarantined == 1
     assert world.calls == [] and world.state().applied_upto == 0

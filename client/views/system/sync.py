@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QPlainTextEdit,
     QPushButton,
     QTableView,
     QTabWidget,
@@ -36,6 +37,7 @@ from client.jobs.sync_jobs import (
     LoadSyncBundles,
     LoadSyncStatus,
     RecheckSyncBundle,
+    RejectStuckRecord,
     RetirePeerKey,
     RunSync,
 )
@@ -60,7 +62,9 @@ from client.views.widgets import confirm, guard_enter, ok_cancel, open_dialog, s
 
 RUN, MANAGE = "sync:run", "sync:manage"
 STATUS_COLUMNS = 2  # the status lines in two columns of label and text
-WRAPPED = frozenset({"最近一次同步"})  # may carry the cycle's error; file names never wrap
+WRAPPED = frozenset(
+    {"最近一次同步", "卡住的记录"}
+)  # may carry the cycle's error; file names never wrap
 
 
 class SyncPage(QWidget):
@@ -105,8 +109,26 @@ class SyncPage(QWidget):
 
     def _status_box(self) -> QGroupBox:
         box = QGroupBox("同步状态")
-        self.status_grid = QGridLayout(box)
+        outer = QVBoxLayout(box)
+        self.status_grid = QGridLayout()
+        outer.addLayout(self.status_grid)
         self.status_values: dict[str, QLabel] = {}
+        # shown only while a record of the portal's stream keeps failing (sync:manage)
+        self.stuck_bar = QWidget()
+        bar = QHBoxLayout(self.stuck_bar)
+        bar.setContentsMargins(0, 0, 0, 0)
+        self.stuck_label = QLabel(objectName="syncStuck")
+        self.stuck_label.setWordWrap(True)
+        self.stuck_button = QPushButton("退回该记录", objectName="syncRejectStuckButton")
+        self.stuck_button.setToolTip(
+            "以“内网无法处理该记录”退回外网门户（附退回原因），之后的记录继续导入"
+        )
+        self.stuck_button.clicked.connect(self.reject_stuck)
+        self.stuck_button.setVisible(self.session.may(MANAGE))
+        bar.addWidget(self.stuck_label, 1)
+        bar.addWidget(self.stuck_button)
+        self.stuck_bar.setVisible(False)
+        outer.addWidget(self.stuck_bar)
         return box
 
     def _keys_box(self) -> QWidget:
@@ -224,6 +246,13 @@ class SyncPage(QWidget):
             value.setText(text)
         self.status_grid.setColumnStretch(1, 3)
         self.status_grid.setColumnStretch(3, 2)
+        stuck = getattr(status, "stuck", None)
+        if stuck is not None:
+            self.stuck_label.setText(
+                f"外网记录（序号 {stuck.seq}，类型 {stuck.type}）已连续 {stuck.failures} 次"
+                "应用失败，之后的记录暂停导入。"
+            )
+        self.stuck_bar.setVisible(stuck is not None)
         self.keys.fill(status.peer_keys, len(status.peer_keys))
         self._show_allowed()
         self._done()
@@ -343,6 +372,32 @@ class SyncPage(QWidget):
         job = DiscardSyncBundle(bundle.id)
         self.session.run(job, discarded, self.status.error, parent=self)
 
+    def reject_stuck(self) -> None:
+        """退回该记录: the reason first (a dialog Enter does not submit), then a question
+        whose default is 取消; only then the request."""
+        stuck = getattr(getattr(self, "current_status", None), "stuck", None)
+        if stuck is None:
+            return
+        dialog = StuckRejectDialog(stuck.seq, stuck.type, parent=self)
+        dialog.submitted.connect(lambda reason: self._reject_stuck(stuck, reason))
+        self.stuck_dialog = open_dialog(dialog)
+
+    def _reject_stuck(self, stuck: Any, reason: str) -> None:
+        question = f"确定退回外网记录（序号 {stuck.seq}，类型 {stuck.type}）？"
+        details = (
+            f"退回原因：{reason}\n外网门户将收到“内网无法处理该记录”的通知；"
+            "该记录不会在内网生效，之后的记录在下次同步时继续导入。"
+        )
+        if not confirm(self, "退回外网记录", question, "退回", details=details):
+            return
+
+        def rejected(_status: Any) -> None:
+            self.status.info(f"已退回外网记录（序号 {stuck.seq}），下次同步将继续导入之后的记录")
+            self._reload(keep_message=True)
+
+        job = RejectStuckRecord(stuck.seq, reason)
+        self.session.run(job, rejected, self.status.error, parent=self)
+
     def add_key(self) -> None:
         dialog = PeerKeyDialog(parent=self)
         dialog.submitted.connect(self._add_key)
@@ -420,3 +475,38 @@ class PeerKeyDialog(QDialog):
         if text:
             self.submitted.emit(text)
             self.accept()
+
+
+class StuckRejectDialog(QDialog):
+    """退回该记录: the reason the portal will read (required); Enter never submits."""
+
+    submitted = Signal(str)
+
+    def __init__(self, seq: int, type_: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("退回外网记录")
+        layout = QVBoxLayout(self)
+        layout.addWidget(
+            QLabel(
+                f"外网记录（序号 {seq}，类型 {type_}）无法在内网应用。"
+                "请填写退回原因（将随退回通知发往外网门户）：",
+                wordWrap=True,
+            )
+        )
+        self.reason = QPlainTextEdit(objectName="stuckReason")
+        self.reason.setTabChangesFocus(True)
+        layout.addWidget(self.reason)
+        self.error = QLabel(objectName="errorLabel")
+        self.error.setWordWrap(True)
+        layout.addWidget(self.error)
+        layout.addWidget(ok_cancel(self, "下一步", self._submit, destructive=True))
+
+    def value(self) -> str:
+        return self.reason.toPlainText().strip()[:500]
+
+    def _submit(self) -> None:
+        if len(self.value()) < 2:
+            self.error.setText("请填写退回原因（至少 2 个字）")
+            return
+        self.accept()
+        self.submitted.emit(self.value())

@@ -23,6 +23,7 @@ from shared.schemas.sync import (
     SyncBundleRow,
     SyncRunResult,
     SyncStatus,
+    SyncStuckReject,
 )
 
 router = APIRouter(prefix="/sync", tags=["sync"], route_class=ModelRoute)
@@ -30,6 +31,7 @@ router = APIRouter(prefix="/sync", tags=["sync"], route_class=ModelRoute)
 Viewer = Annotated[Principal, permission("sync:view")]
 Runner = Annotated[Principal, permission("sync:run")]
 Manager = Annotated[Principal, permission("sync:manage")]
+Seq = Annotated[int, Path_(ge=1, le=2**62)]
 KeyId = Annotated[str, Path_(min_length=16, max_length=16, pattern="^[0-9a-f]{16}$")]
 _SITE_WIDE = raises(ErrorCode.SYNC_SCOPE_REQUIRED)
 
@@ -136,6 +138,28 @@ def run(principal: Runner, session: SessionDep, request: Request, now: NowDep) -
         actor=principal.actor,
         now=now,
     )
+
+
+@router.post(
+    "/stuck/{seq}/reject",
+    response_model=SyncStatus,
+    openapi_extra=raises(ErrorCode.SYNC_SCOPE_REQUIRED, ErrorCode.SYNC_RECORD_NOT_STUCK),
+)
+def reject_stuck(
+    seq: Seq,
+    body: SyncStuckReject,
+    principal: Manager,
+    session: SessionDep,
+    context: ContextDep,
+    now: NowDep,
+) -> SyncStatus:
+    """退回该记录: the record the stream is stuck on is answered with ``record.rejected``
+    (SYNC_RECORD_FAILED, the reason in its message) and the stream moves past it; 409
+    SYNC_RECORD_NOT_STUCK when ``seq`` is no longer the stuck, next record to apply."""
+    admin.ensure_site_wide(principal)
+    admin.reject_stuck(session, seq, reason=body.reason, actor=principal.actor, now=now)
+    session.commit()
+    return admin.status(session, context.settings)
 
 
 @read_only(router, "/peer-keys", response_model=list[PeerKeyPublic], openapi_extra=_SITE_WIDE)

@@ -31,6 +31,9 @@ def upgrade() -> None:
         sa.Column("last_received_name", sa.String(length=200), nullable=True),
         sa.Column("last_cycle_at", _AT, nullable=True),
         sa.Column("last_cycle_error", sa.Text(), nullable=True),
+        sa.Column("stuck_seq", sa.BigInteger(), nullable=True),
+        sa.Column("stuck_type", sa.String(length=64), nullable=True),
+        sa.Column("stuck_failures", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("peer", name=op.f("pk_sync_state")),
     )
     op.create_table(

@@ -42,8 +42,10 @@ from shared.schemas.sync import (
     SyncGap,
     SyncRunResult,
     SyncStatus,
+    SyncStuck,
 )
 from shared.sync.keys import Node
+from shared.sync.refusals import RefusalReason
 
 RECHECKABLE = frozenset({BundleState.quarantined.value, BundleState.held.value})
 SORTS = {
@@ -109,6 +111,11 @@ def status(session: Session, settings: Settings) -> SyncStatus:
         last_received_at=core.last_received_at,
         last_cycle_at=core.last_cycle_at,
         last_cycle_error=core.last_cycle_error,
+        stuck=None
+        if core.stuck_seq is None
+        else SyncStuck(
+            seq=core.stuck_seq, type=core.stuck_type or "", failures=core.stuck_failures
+        ),
     )
 
 
@@ -135,7 +142,9 @@ def _row(values: Any) -> SyncBundleRow:
         {
             **values._mapping,
             "state_label": state.label,
-            "recheck": action_state(_recheck_refusal(values.state, values.content_kept)),
+            "recheck": action_state(
+                _recheck_refusal(values.state, values.content_kept, values.reason_code)
+            ),
             "discard": action_state(_discard_refusal(values.state)),
         }
     )
@@ -154,7 +163,22 @@ def list_bundles(
     return [_row(r) for r in rows], total
 
 
-def _recheck_refusal(state: str, content_kept: bool) -> AppError | None:
+def _recheck_refusal(state: str, content_kept: bool, reason_code: str | None) -> AppError | None:
+    if state == BundleState.quarantined.value and not content_kept:
+        try:
+            label = RefusalReason(reason_code or "").label
+        except ValueError:
+            label = None
+        if label is not None:
+            # refused for something in the file itself (docs/sync.md: only a key problem is
+            # kept for a re-check): the same bytes would be refused again
+            message = (
+                f"该同步包因“{label}”被隔离，重新校验不会改变结果，未保存其内容；"
+                "如需导入，请外网门户重新发送"
+            )
+            return AppError(
+                ErrorCode.SYNC_BUNDLE_NOT_RECHECKABLE, message, details={"state": state}
+            )
     if state not in RECHECKABLE or not content_kept:
         return AppError(ErrorCode.SYNC_BUNDLE_NOT_RECHECKABLE, details={"state": state})
     return None
@@ -210,6 +234,14 @@ def recheck(
     held as a newly arrived bundle would be; if not, quarantined with today's reason. The sync
     service commits in its own transactions and audits."""
     _recheck(factory, bundle_id, settings, clock, actor)
+
+
+def reject_stuck(session: Session, seq: int, *, reason: str, actor: Actor, now: datetime) -> None:
+    """退回该记录: the stuck record ``seq`` is answered with ``record.rejected``
+    (SYNC_RECORD_FAILED, ``reason`` in its message) and the stream moves past it; refused
+    (SYNC_RECORD_NOT_STUCK) unless it is stuck and still the next to apply. Audited by the
+    sync service; the caller commits."""
+    _reject_stuck(session, seq, reason.strip(), actor, now)
 
 
 def add_peer_key(
@@ -318,6 +350,10 @@ def _recheck(
 
 def _discard(session: Session, bundle_id: int, actor: Actor, now: datetime) -> None:
     inbound.discard(session, bundle_id, actor=actor, now=now)
+
+
+def _reject_stuck(session: Session, seq: int, reason: str, actor: Actor, now: datetime) -> None:
+    inbound.reject_stuck(session, seq, reason=reason, actor=actor, now=now)
 
 
 def _add_peer_key(

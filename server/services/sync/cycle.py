@@ -11,8 +11,10 @@
 5. record the cycle's time and error in ``sync_state``.
 
 A ``TransportError`` (or any failure) ends the cycle with its sentence in the summary and in
-``last_cycle_error``; nothing is lost: an unsettled arrival is read again next cycle, unacked
-records are sent again.
+``last_cycle_error``. A stuck inbound record ends receiving only, and a missing attachment
+stops the outbound bundle before its record: both still let the acks out (docs/sync.md
+"Stuck states and ways out"). Nothing is lost: an unsettled arrival is read again next
+cycle, unacked records are sent again.
 """
 
 import logging
@@ -32,7 +34,14 @@ from server.services.errors import AppError
 from server.services.materials.store import MaterialStore
 from server.services.sync import inbound, outbox, records_out
 from server.services.sync.cycle_lock import cycle_lock
-from server.services.sync.inbound import ME, PEER, Applier, Received, Sessions
+from server.services.sync.inbound import (
+    ME,
+    PEER,
+    Applier,
+    Received,
+    RecordFailedError,
+    Sessions,
+)
 from server.services.sync.keys import NodeKey, load_node_key
 from server.services.sync.transports.base import Transport, TransportError
 from shared.sync.bundle import (
@@ -147,9 +156,10 @@ def run_once(
             summary.error = err.message
         except AppError as err:
             summary.error = err.message
-        except Exception as err:  # a handler's bug, a database outage: record it, go on later
+        except Exception as err:  # a database outage, a bug: record it, go on later
             log.exception("sync cycle failed")
-            summary.error = f"{type(err).__name__}: {err}"
+            # the exception's text may carry SQL and personal data: the log has it, not the row
+            summary.error = f"同步时发生内部错误（{type(err).__name__}），详情见服务器日志"
         _record_cycle(sessions, clock, summary.error)
     return summary
 
@@ -173,13 +183,17 @@ def _cycle(
                 session.commit()
     _number(sessions)
     applier = Applier(sessions, data_dir, clock)
-    drained = inbound.drain(applier)
-    summary.applied += drained.applied
-    summary.rejected += drained.rejected
-    for arrival in transport.arrivals(lambda: inbound.applied_upto(sessions)):
-        summary.count(inbound.receive(applier, arrival))
+    try:
+        _receive(applier, transport, summary)
+    except RecordFailedError as err:
+        # the stream is stuck on one record (sync_state says which): receive nothing more
+        # this cycle, but still send our records and the ack of what was applied
+        summary.error = err.message
     _number(sessions)
-    built = build_outbound(sessions, key, MaterialStore(data_dir / "materials"), clock)
+    built, missing = build_outbound(sessions, key, MaterialStore(data_dir / "materials"), clock)
+    if missing is not None:
+        # the records before it (or an ack-only bundle) still go: the portal keeps its acks
+        summary.error = missing if summary.error is None else f"{summary.error}；{missing}"
     if built is None:
         return
     transport.send(built.name, built.data)
@@ -192,6 +206,15 @@ def _cycle(
     summary.sent_records = built.manifest.last_seq - built.manifest.first_seq + 1
 
 
+def _receive(applier: Applier, transport: Transport, summary: CycleSummary) -> None:
+    drained = inbound.drain(applier)
+    summary.applied += drained.applied
+    summary.rejected += drained.rejected
+    for arrival in transport.arrivals(lambda: inbound.applied_upto(applier.sessions)):
+        summary.count(inbound.receive(applier, arrival))
+    inbound.settle_resent(applier)
+
+
 def _number(sessions: Sessions) -> None:
     with sessions() as session:
         outbox.number_pending(session, PEER.value)
@@ -200,10 +223,12 @@ def _number(sessions: Sessions) -> None:
 
 def build_outbound(
     sessions: Sessions, key: NodeKey, store: MaterialStore, clock: Clock
-) -> BuiltBundle | None:
+) -> tuple[BuiltBundle | None, str | None]:
     """The bundle to send now: the unacknowledged numbered records in seq order, as many as
     fit the limits; or an ack-only bundle when ``applied_upto`` moved past the last ack sent;
-    or None."""
+    or None. Second: the sentence when a record could not be sent (an attachment missing from
+    the materials store): the bundle then stops before that record — ack-only if it is the
+    first — so the acks still reach the portal."""
     with sessions() as session:
         state = outbox.state_for_update(session, PEER.value)
         acked, upto, ack_sent, last_seq = (
@@ -213,10 +238,10 @@ def build_outbound(
             state.last_seq,
         )
         session.commit()
-        records, files = _unacked(session, acked, store)
+        records, files, missing = _unacked(session, acked, store)
     if not records and upto <= ack_sent:
-        return None
-    return build_bundle(
+        return None, missing
+    built = build_bundle(
         source=ME,
         target=PEER,
         first_seq=records[0].seq if records else last_seq + 1,
@@ -227,11 +252,12 @@ def build_outbound(
         bundle_id=uuid.uuid4(),
         created_at=clock.now(),
     )
+    return built, missing
 
 
 def _unacked(
     session: Session, acked: int, store: MaterialStore
-) -> tuple[list[Record], dict[str, bytes]]:
+) -> tuple[list[Record], dict[str, bytes], str | None]:
     rows = session.scalars(
         select(SyncOutboxRecord)
         .where(SyncOutboxRecord.seq > acked)
@@ -245,7 +271,10 @@ def _unacked(
         assert row.seq is not None
         record = Record(row.seq, UUID(row.record_id), row.type, row.at, row.data, tuple(row.files))
         line = len(record_line(record))
-        new = {sha: _read(store, sha, row.seq) for sha in record.files if sha not in files}
+        try:
+            new = {sha: _read(store, sha, row) for sha in record.files if sha not in files}
+        except CycleError as err:
+            return records, files, err.message  # this one and the rest wait for the file
         size = sum(len(content) for content in new.values())
         over = (
             records_bytes + line > MAX_RECORDS_BYTES
@@ -258,14 +287,19 @@ def _unacked(
         files.update(new)
         records_bytes += line
         files_bytes += size
-    return records, files
+    return records, files, None
 
 
-def _read(store: MaterialStore, sha256: str, seq: int) -> bytes:
+def _read(store: MaterialStore, sha256: str, row: SyncOutboxRecord) -> bytes:
     try:
         return store.path(sha256).read_bytes()
     except OSError as err:
-        raise CycleError(f"出站记录 {seq} 的附件 {sha256} 不在材料库中，无法发送：{err}") from err
+        log.warning("outbound record %s: attachment %s unreadable: %s", row.seq, sha256, err)
+        raise CycleError(
+            f"出站记录（序号 {row.seq}，类型 {row.type}）的附件 {sha256[:12]}… 不在材料库中"
+            "或无法读取，该记录及其后的记录暂不发送（确认号照常发出）；"
+            "请从备份恢复材料库中的该文件"
+        ) from err
 
 
 def _record_cycle(sessions: Sessions, clock: Clock, error: str | None) -> None:

@@ -4,9 +4,10 @@ Every step is a short transaction that locks the peer's ``sync_state`` row, so t
 take the same decision twice, and a crash anywhere leaves a state the next cycle completes:
 
 1. The whole bundle is verified before anything else (``verify_bundle``). A refusal is
-   quarantined (row ``quarantined`` with the code, the sentence and the bytes, then the
-   arrival), except a file that does not open as a ZIP and changed in the last ten minutes:
-   it may still be copying, so it is left for a later cycle and nothing is recorded.
+   quarantined (row ``quarantined`` with the code and the sentence, the bytes only when a
+   re-check could change the verdict, then the arrival), except a file that does not open as
+   a ZIP and changed in the last ten minutes: it may still be copying, so it is left for a
+   later cycle and nothing is recorded.
 2. A verified bundle's ack is taken and the bundle is classified against ``applied_upto``.
    One with records still to apply is stored as ``held`` *with its bytes*, in the same
    transaction as the ack; only then is the arrival settled (``done``). From here on the
@@ -16,12 +17,14 @@ take the same decision twice, and a crash anywhere leaves a state the next cycle
    record is still the next one, run the handler in a savepoint, write ``SyncAppliedRecord``
    and move ``applied_upto``. A ``RecordRejectedError`` rolls back to the savepoint and is
    answered with an outbound ``record.rejected`` in the same transaction; the stream goes on.
-   Any other exception ends the cycle with ``applied_upto`` just after the last record that
-   committed; the bundle stays held and the next cycle (or the same bundle arriving again)
-   applies the rest only.
+   Any other exception stops the stream with ``applied_upto`` just after the last record
+   that committed and the record noted as stuck (``RecordFailedError``); the bundle stays
+   held and the next cycle (or the same bundle arriving again) applies the rest only, unless
+   the administrator answers the stuck record first (``reject_stuck``).
 """
 
 import hashlib
+import logging
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -47,7 +50,7 @@ from shared.sync.bundle import Record
 from shared.sync.classify import Duplicate, Gap, classify
 from shared.sync.keys import Node
 from shared.sync.refusals import Refusal, RefusalReason
-from shared.sync.verify import VerifiedBundle, verify_bundle
+from shared.sync.verify import VerifiedBundle, claimed_seqs, verify_bundle
 
 ME, PEER = Node.intranet, Node.portal
 NOT_ZIP_PATIENCE = timedelta(minutes=10)
@@ -56,9 +59,28 @@ RECORD_REJECTED = records_out.RECORD_REJECTED
 TYPE_UNKNOWN = ErrorCode.SYNC_RECORD_TYPE_UNKNOWN.value
 RECORD_INVALID = ErrorCode.SYNC_RECORD_INVALID.value
 ACK_ABOVE_LAST_SEQ = "ack_above_last_seq"
+RECORD_FAILED = ErrorCode.SYNC_RECORD_FAILED.value
+
+log = logging.getLogger("sgss.sync")
 
 Outcome = Literal["applied", "duplicate", "ack_only", "held", "quarantined", "left"]
 Sessions = Callable[[], Session]
+
+
+class RecordFailedError(Exception):
+    """A record's handler failed with something other than a rejection (a bug, a constraint,
+    the database): the stream stops before it. ``message`` is the Chinese sentence for
+    ``last_cycle_error`` — the record's seq and type and the exception's class only, never its
+    text (it may carry SQL and personal data: that goes to the server log)."""
+
+    def __init__(self, seq: int, type_: str, error: BaseException) -> None:
+        self.seq, self.type = seq, type_
+        self.message = (
+            f"外网记录（序号 {seq}，类型 {type_}）应用失败：处理时发生内部错误"
+            f"（{type(error).__name__}），详情见服务器日志；该记录之后的记录暂停应用，"
+            "可由管理员退回该记录"
+        )
+        super().__init__(self.message)
 
 
 @dataclass(frozen=True)
@@ -152,12 +174,49 @@ def _quarantine(applier: Applier, data: bytes, name: str, refusal: Refusal) -> i
                 size=len(data),
                 state="quarantined",
                 received_at=now,
-                content=None if refusal.reason is RefusalReason.too_large else data,
             )
             session.add(row)
-        row.reason_code, row.reason = refusal.reason.value, refusal.message
+        _refused(row, refusal, data)
         session.commit()
         return row.id
+
+
+def _refused(row: SyncInboundBundle, refusal: Refusal, data: bytes | None) -> None:
+    """``row`` quarantined for ``refusal``: its bytes kept only when a re-check could change
+    the verdict (``RECHECKABLE``: a peer key added later), with the seqs its manifest claims
+    (unverified) so a resend applied meanwhile settles it (``settle_resent``)."""
+    row.state = "quarantined"
+    row.reason_code, row.reason = refusal.reason.value, refusal.message
+    if not refusal.recheckable or data is None:
+        row.content = None
+        return
+    row.content = data
+    claimed = claimed_seqs(data)
+    if claimed is not None and row.first_seq is None:
+        row.first_seq, row.last_seq = claimed
+
+
+def settle_resent(applier: Applier) -> int:
+    """Quarantined bundles kept for a re-check whose records have all been applied since (from
+    another copy: the portal sent them again, signed by a key we know) are settled as
+    ``duplicate`` and their bytes dropped: a re-check could only find them duplicates. Ack-only
+    ones are never settled so: their key problem would vanish from the list unseen. Returns
+    how many were settled."""
+    now = applier.clock.now()
+    with applier.sessions() as session:
+        state = outbox.state_for_update(session, PEER.value)
+        rows = session.scalars(
+            select(SyncInboundBundle).where(
+                SyncInboundBundle.state == "quarantined",
+                SyncInboundBundle.content.is_not(None),
+                SyncInboundBundle.last_seq <= state.applied_upto,
+                SyncInboundBundle.last_seq >= SyncInboundBundle.first_seq,
+            )
+        ).all()
+        for row in rows:
+            row.state, row.content, row.settled_at = "duplicate", None, now
+        session.commit()
+    return len(rows)
 
 
 def _sha256(data: bytes) -> str:
@@ -277,11 +336,7 @@ def _reverify(applier: Applier, row_id: int) -> VerifiedBundle | None:
         assert row is not None and row.content is not None
         verdict = verify_bundle(row.content, me=ME, peer=PEER, keys=peer_keys(session))
         if isinstance(verdict, Refusal):
-            row.state, row.reason_code, row.reason = (
-                "quarantined",
-                verdict.reason.value,
-                verdict.message,
-            )
+            _refused(row, verdict, row.content)
             session.commit()
             return None
     return verdict
@@ -290,16 +345,21 @@ def _reverify(applier: Applier, row_id: int) -> VerifiedBundle | None:
 def _apply_bundle(applier: Applier, bundle: VerifiedBundle, row_id: int) -> Drained:
     done = Drained()
     for record in bundle.records:
-        with applier.sessions() as session:
-            state = outbox.state_for_update(session, PEER.value)
-            if record.seq <= state.applied_upto:
-                continue
-            if record.seq != state.applied_upto + 1:
-                break  # cannot happen under the cycle lock; never skip a seq regardless
-            now = applier.clock.now()
-            outcome = _apply_record(session, applier, record, bundle.files, row_id, now)
-            state.applied_upto = record.seq
-            session.commit()
+        try:
+            with applier.sessions() as session:
+                state = outbox.state_for_update(session, PEER.value)
+                if record.seq <= state.applied_upto:
+                    continue
+                if record.seq != state.applied_upto + 1:
+                    break  # cannot happen under the cycle lock; never skip a seq regardless
+                now = applier.clock.now()
+                outcome = _apply_record(session, applier, record, bundle.files, row_id, now)
+                state.applied_upto = record.seq
+                if state.stuck_seq is not None and state.stuck_seq <= record.seq:
+                    state.stuck_seq, state.stuck_type, state.stuck_failures = None, None, 0
+                session.commit()
+        except Exception as err:
+            raise _stuck(applier, record, err) from err
         if outcome == "applied":
             done.applied += 1
         else:
@@ -311,6 +371,21 @@ def _apply_bundle(applier: Applier, bundle: VerifiedBundle, row_id: int) -> Drai
             row.state, row.content, row.settled_at = "applied", None, applier.clock.now()
             session.commit()
     return done
+
+
+def _stuck(applier: Applier, record: Record, err: Exception) -> RecordFailedError:
+    """Note ``record`` as the one the stream is stuck on (one more failure if it was already),
+    the traceback in the server log only; the error the cycle reports."""
+    type_ = _printable(record.type)[:64]
+    log.error("inbound record seq %s (type %s) failed", record.seq, type_, exc_info=err)
+    with applier.sessions() as session:
+        state = outbox.state_for_update(session, PEER.value)
+        if state.stuck_seq == record.seq:
+            state.stuck_failures = (state.stuck_failures or 0) + 1
+        else:
+            state.stuck_seq, state.stuck_type, state.stuck_failures = record.seq, type_, 1
+        session.commit()
+    return RecordFailedError(record.seq, type_, err)
 
 
 def _apply_record(
@@ -435,11 +510,7 @@ def recheck(applier: Applier, bundle_row_id: int, *, actor: Actor) -> Received:
         data, name, before = row.content, row.name, row.state
         verdict = verify_bundle(data, me=ME, peer=PEER, keys=peer_keys(session))
         if isinstance(verdict, Refusal):
-            row.state, row.reason_code, row.reason = (
-                "quarantined",
-                verdict.reason.value,
-                verdict.message,
-            )
+            _refused(row, verdict, data)
         _audit_recheck(session, applier.clock.now(), actor, row, before, verdict)
         session.commit()
     if isinstance(verdict, Refusal):
@@ -493,3 +564,79 @@ def discard(
         after={"state": "discarded"},
     )
     return row
+
+
+def reject_stuck(
+    session: Session, seq: int, *, reason: str, actor: Actor, now: datetime
+) -> SyncAppliedRecord:
+    """退回该记录: the record the stream is stuck on (``sync_state.stuck_seq``) is answered
+    with an outbound ``record.rejected`` (SYNC_RECORD_FAILED, the administrator's reason in
+    its message) and ``applied_upto`` moves past it, in the caller's one transaction — only
+    while ``seq`` is stuck and still the next to apply (else SYNC_RECORD_NOT_STUCK). The
+    held bundle's later records are applied by the next cycle. Audited; the caller commits."""
+    state = outbox.state_for_update(session, PEER.value)
+    found = None
+    if state.stuck_seq == seq and state.applied_upto + 1 == seq:
+        found = _held_record(session, seq)
+    if found is None:
+        raise AppError(
+            ErrorCode.SYNC_RECORD_NOT_STUCK,
+            details={"seq": seq, "applied_upto": state.applied_upto},
+        )
+    record, row_id = found
+    code = ErrorCode.SYNC_RECORD_FAILED
+    records_out.emit_record_rejected(
+        session,
+        seq=seq,
+        record_id=str(record.id),
+        code=code.value,
+        message=f"{code.message}：{reason}",
+        now=now,
+    )
+    used = session.scalar(select(exists().where(SyncAppliedRecord.record_id == str(record.id))))
+    applied = SyncAppliedRecord(
+        seq=seq,
+        record_id=str(uuid.uuid5(record.id, str(seq))) if used else str(record.id),
+        type=_printable(record.type)[:64],
+        outcome="rejected",
+        code=code.value,
+        bundle_id=row_id,
+        applied_at=now,
+    )
+    session.add(applied)
+    failures = state.stuck_failures
+    state.applied_upto = seq
+    state.stuck_seq, state.stuck_type, state.stuck_failures = None, None, 0
+    audit.record(
+        session,
+        now=now,
+        actor=actor,
+        action=AuditAction.SYNC_RECORD_REJECT,
+        entity_type=AuditEntity.SYNC,
+        entity_id=PEER.value,
+        before={"seq": seq, "type": applied.type, "failures": failures},
+        after={"outcome": "rejected", "code": code.value, "reason": reason},
+    )
+    return applied
+
+
+def _held_record(session: Session, seq: int) -> tuple[Record, int] | None:
+    """The record ``seq`` from the held bundle that carries it, verified again."""
+    rows = session.scalars(
+        select(SyncInboundBundle).where(
+            SyncInboundBundle.state == "held",
+            SyncInboundBundle.first_seq <= seq,
+            SyncInboundBundle.last_seq >= seq,
+        )
+    ).all()
+    keys = peer_keys(session)
+    for row in rows:
+        if row.content is None:
+            continue
+        verdict = verify_bundle(row.content, me=ME, peer=PEER, keys=keys)
+        if isinstance(verdict, Refusal):
+            continue
+        for record in verdict.records:
+            if record.seq == seq:
+                return record, row.id
+    return None

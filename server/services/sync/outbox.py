@@ -59,7 +59,9 @@ def state_for_update(session: Session, peer: str = PEER) -> SyncState:
         insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
         session.execute(
             insert(SyncState)
-            .values(peer=peer, last_seq=0, acked_upto=0, applied_upto=0, ack_sent=0)
+            .values(
+                peer=peer, last_seq=0, acked_upto=0, applied_upto=0, ack_sent=0, stuck_failures=0
+            )
             .on_conflict_do_nothing()
         )
         state = session.scalars(stmt).one()

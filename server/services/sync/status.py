@@ -38,6 +38,16 @@ class SyncStatus:
     last_sent_at: datetime | None
     last_cycle_at: datetime | None
     last_cycle_error: str | None
+    stuck_seq: int | None = None
+    stuck_type: str | None = None
+    stuck_failures: int = 0
+
+    @property
+    def stuck(self) -> str:
+        """``seq N (type T), failed K times``, or ``无`` when no record is stuck."""
+        if self.stuck_seq is None:
+            return NONE
+        return f"seq {self.stuck_seq} (type {self.stuck_type}), failed {self.stuck_failures} times"
 
     def lines(self) -> list[str]:
         """``key: value`` lines (times in China time, ``无`` for nothing)."""
@@ -62,6 +72,7 @@ class SyncStatus:
             "last_sent_at": when(self.last_sent_at),
             "last_cycle_at": when(self.last_cycle_at),
             "last_cycle_error": (self.last_cycle_error or NONE).replace("\n", " "),
+            "stuck": self.stuck,
         }
         return [f"{key}: {value}" for key, value in values.items()]
 
@@ -106,4 +117,7 @@ def sync_status(session: Session, transport: str | None = None) -> SyncStatus:
         last_sent_at=state.last_sent_at,
         last_cycle_at=state.last_cycle_at,
         last_cycle_error=state.last_cycle_error,
+        stuck_seq=state.stuck_seq,
+        stuck_type=state.stuck_type,
+        stuck_failures=state.stuck_failures or 0,
     )
