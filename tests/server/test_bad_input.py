@@ -155,11 +155,13 @@ def test_method_not_allowed_keeps_the_allow_header(admin: Api) -> None:
 
 def test_every_numeric_path_parameter_is_bounded() -> None:
     """Every integer in a path is a bounded ``Id`` (a plain ``int`` reaches PostgreSQL's integer
-    columns and fails there); walked over every router so a new route cannot forget it."""
+    columns and fails there), or a sync seq bounded by its ``BIGINT`` (``MAX_SEQ``); walked over
+    every router so a new route cannot forget it."""
     from fastapi.routing import APIRoute
 
     from server.app import ROUTERS
     from shared.schemas.common import INT32_MAX
+    from shared.sync.bundle import MAX_SEQ
 
     unbounded, checked = [], 0
     for route in (r for router in ROUTERS for r in router.routes):
@@ -170,6 +172,6 @@ def test_every_numeric_path_parameter_is_bounded() -> None:
             if param.field_info.annotation is not int:
                 continue
             limits = [getattr(m, "le", None) for m in param.field_info.metadata]
-            if INT32_MAX not in limits:
+            if INT32_MAX not in limits and MAX_SEQ not in limits:
                 unbounded.append(f"{route.path} {param.name}")
     assert checked > 10 and unbounded == []

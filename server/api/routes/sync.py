@@ -25,13 +25,14 @@ from shared.schemas.sync import (
     SyncStatus,
     SyncStuckReject,
 )
+from shared.sync.bundle import MAX_SEQ
 
 router = APIRouter(prefix="/sync", tags=["sync"], route_class=ModelRoute)
 
 Viewer = Annotated[Principal, permission("sync:view")]
 Runner = Annotated[Principal, permission("sync:run")]
 Manager = Annotated[Principal, permission("sync:manage")]
-Seq = Annotated[int, Path_(ge=1, le=2**62)]
+Seq = Annotated[int, Path_(ge=1, le=MAX_SEQ)]  # the BIGINT of sync_state's cursors
 KeyId = Annotated[str, Path_(min_length=16, max_length=16, pattern="^[0-9a-f]{16}$")]
 _SITE_WIDE = raises(ErrorCode.SYNC_SCOPE_REQUIRED)
 
