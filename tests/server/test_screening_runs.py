@@ -28,6 +28,7 @@ from server.services.screening import (
     run_screening,
     summary,
 )
+from server.services.screening.runs import WrittenResult
 from server.services.screening.summary import state as screening_state
 from shared.approvals import ApplicationStatus, PersonRole, ScreeningCategory, ScreeningOutcome
 from shared.errors import ErrorCode
@@ -80,7 +81,7 @@ def world(
 World = tuple[Session, Principal, Application]
 
 
-def _run(world: World, clock: FrozenClock, provider: ScreeningProvider) -> list[ScreeningResult]:
+def _run(world: World, clock: FrozenClock, provider: ScreeningProvider) -> list[WrittenResult]:
     session, principal, application = world
     results = run_screening(
         session, principal, application, provider=provider, now=clock.advance(minutes=1)

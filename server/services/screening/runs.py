@@ -6,6 +6,7 @@ approval-log entry with a short internal opinion, and an audit record; it writes
 leaves the commit to the caller, so screening can be part of a larger step.
 """
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
@@ -44,11 +45,28 @@ NOT_ANSWERED = "审查来源未返回该项结果"
 _RESULTS = write_behind.inserting(cast(Table, ScreeningResult.__table__))
 
 
+@dataclass(frozen=True, slots=True)
+class WrittenResult:
+    """A result as a run wrote it: the columns of ``ScreeningResult`` but its id, as a plain
+    object (an ORM one costs ten times as much to make, and nothing loads or flushes it)."""
+
+    application_id: int
+    round: int
+    person_id: int
+    category: str
+    outcome: str
+    detail: str
+    provider: str
+    checked_at: datetime
+    operator_id: int | None
+    operator_name: str
+
+
 def _answers(findings: list[Finding]) -> dict[tuple[str, ScreeningCategory], Finding]:
     return {(id_key(f.id_number), ScreeningCategory(f.category)): f for f in findings}
 
 
-def _opinion(persons: list[ApplicationPerson], results: list[ScreeningResult]) -> str:
+def _opinion(persons: list[ApplicationPerson], results: list[WrittenResult]) -> str:
     """E.g. ``审查 3 人：命中 1 项（张三：刑事犯罪）；查询失败 2 项，须重新审查``.
 
     People and items are counted once per ID number, however many roles a person holds.
@@ -84,9 +102,9 @@ def run_screening(
     now: datetime,
     task_id: int | None = None,
     step_name: str | None = None,
-) -> list[ScreeningResult]:
+) -> list[WrittenResult]:
     """Screen every person of the current round in every category; returns the new results
-    (as written; not attached to the session, without their ids).
+    (as written, without their ids).
 
     ``task_id``/``step_name`` tie the log entry to the step being worked, when there is one.
     """
@@ -117,7 +135,7 @@ def run_screening(
     # fetching them (RETURNING, as the ORM does) would make SQLite insert row by row.
     conn = session.connection()
     write_behind.write(conn, _RESULTS, rows)
-    results = [ScreeningResult(**row) for row in rows]
+    results = [WrittenResult(**row) for row in rows]
     opinion = _opinion(persons, results)
     write_behind.write(
         conn,
