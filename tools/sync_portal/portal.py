@@ -23,6 +23,7 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from shared.sync.atomic import write_atomically
 from shared.sync.bundle import (
     MAX_RECORDS,
     STAMP_FORMAT,
@@ -101,28 +102,6 @@ class FerryReport:
     written: str | None = None
 
 
-def _write_atomically(folder: Path, name: str, data: bytes) -> Path:
-    """``folder/name`` whole or not at all (hidden temporary, fsync, rename, fsync folder)."""
-    final = folder / name
-    temporary = folder / f".{name}.{secrets.token_hex(4)}.tmp"
-    try:
-        with temporary.open("xb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        temporary.replace(final)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-    if os.name != "nt":
-        handle = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(handle)
-        finally:
-            os.close(handle)
-    return final
-
-
 def _free_name(folder: Path, name: str) -> str:
     if not (folder / name).exists():
         return name
@@ -173,7 +152,7 @@ class Portal:
                 serialization.PrivateFormat.PKCS8,
                 serialization.NoEncryption(),
             )
-            _write_atomically(self.state_dir, KEY_FILE, pem)
+            write_atomically(self.state_dir, KEY_FILE, pem)
             key_path.chmod(0o600)
         loaded = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
         if not isinstance(loaded, Ed25519PrivateKey):
@@ -494,8 +473,8 @@ class Portal:
         if not given.endswith(SUFFIX) or given.startswith("."):
             given = f"received-{self._now():%Y%m%dT%H%M%S}-{secrets.token_hex(3)}{SUFFIX}"
         final = _free_name(self.quarantine_dir, given)
-        _write_atomically(self.quarantine_dir, final + REASON_SUFFIX, reason.encode("utf-8"))
-        _write_atomically(self.quarantine_dir, final, data)
+        write_atomically(self.quarantine_dir, final + REASON_SUFFIX, reason.encode("utf-8"))
+        write_atomically(self.quarantine_dir, final, data)
         db.execute(
             "INSERT INTO quarantine (name, reason, at) VALUES (?, ?, ?)",
             (final, reason, stamp(self._now())),
@@ -564,7 +543,7 @@ class Portal:
             report.taken.append((path.name, outcome))
         built = self.write_bundle()
         if built is not None:
-            _write_atomically(folder / "in", built.name, built.data)
+            write_atomically(folder / "in", built.name, built.data)
             return FerryReport(report.taken, built.name)
         return report
 
@@ -573,7 +552,7 @@ class Portal:
         built = self.write_bundle()
         if built is None:
             return None
-        _write_atomically(Path(folder), built.name, built.data)
+        write_atomically(Path(folder), built.name, built.data)
         return built.name
 
     def serve_http(

@@ -15,9 +15,7 @@ creation of the copy itself. A file whose size or times moved between listing an
 as fresh as can be (``unchanged_for`` is zero).
 """
 
-import errno
 import os
-import secrets
 import stat
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -25,12 +23,11 @@ from pathlib import Path
 
 from server.clock import Clock
 from server.services.sync.transports.base import Arrival, TransportError
+from shared.sync.atomic import fsync_folder, write_atomically
 from shared.sync.bundle import MAX_BUNDLE_BYTES, SUFFIX
 
 IN, OUT, DONE, QUARANTINE = "in", "out", "done", "quarantine"
 REASON_SUFFIX = ".reason.txt"
-_TEMP_PREFIX = "."
-_TEMP_SUFFIX = ".tmp"
 _READ_CHUNK = 1 << 20
 
 
@@ -72,40 +69,6 @@ def drop_superseded(outbox: Path, written: str) -> int:
 def _stamp(info: os.stat_result) -> tuple[int, int, int]:
     """What must stay equal for a file to count as unchanged: size and both times."""
     return (info.st_size, info.st_mtime_ns, info.st_ctime_ns)
-
-
-def fsync_folder(folder: Path) -> None:
-    """Make a rename in ``folder`` durable where the OS allows it (not on Windows, where a
-    folder cannot be opened for fsync; NTFS journals the rename itself)."""
-    if os.name == "nt":
-        return
-    handle = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(handle)
-    except OSError as err:  # some file systems (network shares) refuse fsync on a folder
-        if err.errno not in (errno.EINVAL, errno.ENOTSUP, errno.EBADF):
-            raise
-    finally:
-        os.close(handle)
-
-
-def write_atomically(folder: Path, name: str, data: bytes) -> Path:
-    """``folder/name`` appears whole or not at all: written under a hidden temporary name
-    (``.<name>.<random>.tmp``, which no reader of ``*.sgssb`` picks up), fsynced, renamed over
-    any older file of that name, and the folder fsynced."""
-    final = folder / name
-    temporary = folder / f"{_TEMP_PREFIX}{name}.{secrets.token_hex(4)}{_TEMP_SUFFIX}"
-    try:
-        with temporary.open("xb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        temporary.replace(final)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-    fsync_folder(folder)
-    return final
 
 
 def free_name(folder: Path, name: str) -> str:
