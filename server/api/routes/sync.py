@@ -77,13 +77,15 @@ def bundle(bundle_id: Id, principal: Viewer, session: SessionDep) -> SyncBundleD
         ErrorCode.SYNC_SCOPE_REQUIRED,
         ErrorCode.SYNC_BUNDLE_NOT_FOUND,
         ErrorCode.SYNC_BUNDLE_NOT_RECHECKABLE,
+        ErrorCode.SYNC_RUNNING,
     ),
 )
 def recheck(
     bundle_id: Id, principal: Runner, session: SessionDep, request: Request
 ) -> SyncBundleDetail:
     """重新校验 a quarantined or held bundle after a fix (a peer key added, a gap filled).
-    The sync service works in transactions of its own; the answer is read afterwards."""
+    The sync service works in transactions of its own; the answer is read afterwards. While a
+    cycle runs (here or on another host) it answers SYNC_RUNNING: both apply records."""
     admin.ensure_site_wide(principal)
     session.commit()
     context = request.app.state.context

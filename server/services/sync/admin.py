@@ -11,7 +11,8 @@ all data (``ensure_site_wide``), on top of the ``sync:*`` permission.
 
 import dataclasses
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -61,6 +62,17 @@ _cycle_running = threading.Lock()
 """One cycle at a time from this process: a second 立即同步 is told at once (SYNC_RUNNING)
 rather than held on a thread and a connection to run a cycle with nothing left to do. Two
 processes (PostgreSQL) are kept apart by the cycle's own database locks."""
+
+
+@contextmanager
+def _this_process_turn() -> Iterator[None]:
+    """``_cycle_running`` held for the block, or SYNC_RUNNING at once."""
+    if not _cycle_running.acquire(blocking=False):
+        raise AppError(ErrorCode.SYNC_RUNNING)
+    try:
+        yield
+    finally:
+        _cycle_running.release()
 
 
 def ensure_site_wide(principal: Principal) -> None:
@@ -268,12 +280,8 @@ def run_cycle(
     SYNC_CYCLE_FAILED with its summary line (what failed, and what was done before)."""
     if settings.sync_transport is None:
         raise AppError(ErrorCode.SYNC_NOT_CONFIGURED)
-    if not _cycle_running.acquire(blocking=False):
-        raise AppError(ErrorCode.SYNC_RUNNING)
-    try:
+    with _this_process_turn():
         result, error = _run_once(engine, settings, clock)
-    finally:
-        _cycle_running.release()
     with create_session_factory(engine)() as session:
         audit.record(
             session,
@@ -336,16 +344,11 @@ def _recheck(
     with factory() as session:
         engine = session.get_bind()
     assert isinstance(engine, Engine)
-    if not _cycle_running.acquire(blocking=False):
-        raise AppError(ErrorCode.SYNC_RUNNING)
-    try:
-        with cycle_lock(engine, settings.data_dir) as held:
-            if not held:
-                raise AppError(ErrorCode.SYNC_RUNNING)
-            applier = inbound.Applier(sessions=factory, data_dir=settings.data_dir, clock=clock)
-            inbound.recheck(applier, bundle_id, actor=actor)
-    finally:
-        _cycle_running.release()
+    with _this_process_turn(), cycle_lock(engine, settings.data_dir) as held:
+        if not held:
+            raise AppError(ErrorCode.SYNC_RUNNING)
+        applier = inbound.Applier(sessions=factory, data_dir=settings.data_dir, clock=clock)
+        inbound.recheck(applier, bundle_id, actor=actor)
 
 
 def _discard(session: Session, bundle_id: int, actor: Actor, now: datetime) -> None:
