@@ -4,9 +4,13 @@ card; city: payment), and an exam clerk at the city bureau who may see, pay, exp
 schedule."""
 
 import itertools
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from client.api import ApiClient
+from client.jobs.runner import JobRunner
+from client.preferences import Preferences
+from client.session import Session
 from shared.enums import BusinessType
 from shared.schemas.applications import ApproveBody, FingerprintBody
 from shared.schemas.roles import DataScope, RoleCreate
@@ -110,3 +114,13 @@ def build_exam_desk(
     api.login(username, created.initial_password)
     api.change_password(STRONG, old_password=created.initial_password)
     return ExamDesk(world, username)
+
+
+def clerk_session(desk: ExamDesk, prefs: Preferences) -> Iterator[Session]:
+    """The body of a ``clerk`` fixture: the desk's clerk signed in, with a job runner that is
+    stopped when the test ends."""
+    api = desk.clerk_api()
+    runner = JobRunner()
+    yield Session(api, runner, prefs, api.me())
+    runner.cancel_all()
+    runner.wait(10000)

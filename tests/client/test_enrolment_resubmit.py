@@ -21,7 +21,7 @@ from shared.enums import BusinessType
 from shared.exams import EnrolmentStatus
 from shared.schemas.applications import RejectBody
 from shared.schemas.exams import ExamCreate, ScoresEntry
-from tests.client.exam_desk import ExamDesk, build_exam_desk
+from tests.client.exam_desk import ExamDesk, build_exam_desk, clerk_session
 from tests.client.modal import when_modal
 
 WAIT = 20000
@@ -35,11 +35,7 @@ def desk(admin_api: ApiClient) -> ExamDesk:
 
 @pytest.fixture
 def clerk(desk: ExamDesk, prefs: Preferences) -> Iterator[Session]:
-    api = desk.clerk_api()
-    runner = JobRunner()
-    yield Session(api, runner, prefs, api.me())
-    runner.cancel_all()
-    runner.wait(10000)
+    yield from clerk_session(desk, prefs)
 
 
 def refused(desk: ExamDesk, admin: ApiClient, name: str) -> int:

@@ -15,7 +15,6 @@ from PySide6.QtWidgets import QAbstractButton, QDialogButtonBox, QMessageBox, QT
 from pytestqt.qtbot import QtBot
 
 from client.api import ApiClient
-from client.jobs.runner import JobRunner
 from client.models.exams import ENROLMENT_COLUMNS
 from client.preferences import Preferences
 from client.session import Session
@@ -26,7 +25,7 @@ from client.views.exams.enrolments_page import EnrolmentsPage
 from client.views.exams.exams_page import ExamsPage
 from shared.exams import EnrolmentStatus, ExamStatus
 from shared.schemas.applications import ApproveBody
-from tests.client.exam_desk import UNITS, ExamDesk, build_exam_desk
+from tests.client.exam_desk import UNITS, ExamDesk, build_exam_desk, clerk_session
 from tests.client.modal import when_modal
 from tests.served import serve_with_admin
 
@@ -51,11 +50,7 @@ def desk(admin_api: ApiClient) -> ExamDesk:
 
 @pytest.fixture
 def clerk(desk: ExamDesk, prefs: Preferences) -> Iterator[Session]:
-    api = desk.clerk_api()
-    runner = JobRunner()
-    yield Session(api, runner, prefs, api.me())
-    runner.cancel_all()
-    runner.wait(10000)
+    yield from clerk_session(desk, prefs)
 
 
 def enrolment_page(qtbot: QtBot, clerk: Session, search: str) -> EnrolmentsPage:
