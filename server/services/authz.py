@@ -27,12 +27,35 @@ from shared.errors import ErrorCode
 class Scope:
     all: bool
     org_ids: frozenset[int]
+    subtree_tops: frozenset[int] = frozenset()
+    """Organisations held together with everything under them, now and later (the user's
+    organisation of an own_subtree scope)."""
+    in_subtrees: frozenset[int] = frozenset()
+    """The part of ``org_ids`` that lies under ``subtree_tops``, as read when the scope was."""
+
+    @classmethod
+    def subtree(cls, top: int, org_ids: frozenset[int]) -> "Scope":
+        """``top`` and ``org_ids``, everything under it as read now."""
+        return cls(False, org_ids, frozenset({top}), org_ids)
 
     def contains(self, org_id: int | None) -> bool:
         return self.all or (org_id is not None and org_id in self.org_ids)
 
     def covers(self, other: "Scope") -> bool:
-        return self.all or (not other.all and other.org_ids <= self.org_ids)
+        """Whether ``other`` is nowhere wider. A subtree ``other`` holds whole is covered when
+        its top lies in one this scope holds whole, whatever was added under it in between:
+        organisations never move, and a principal is reused across requests
+        (``authz_cache``) while the account it is compared with is read fresh, so an office
+        added under a city meanwhile is in the clerk's scope and not yet in the
+        administrator's."""
+        if self.all:
+            return True
+        if other.all:
+            return False
+        rest = other.org_ids
+        if other.subtree_tops and other.subtree_tops <= self.in_subtrees:
+            rest = rest - other.in_subtrees
+        return rest <= self.org_ids
 
     def clause(self, column: Any) -> ColumnElement[bool]:
         if self.all:
@@ -46,7 +69,12 @@ class Scope:
             return self
         if not (self.all or self.org_ids):
             return other
-        return Scope(self.all or other.all, self.org_ids | other.org_ids)
+        return Scope(
+            self.all or other.all,
+            self.org_ids | other.org_ids,
+            self.subtree_tops | other.subtree_tops,
+            self.in_subtrees | other.in_subtrees,
+        )
 
 
 @lru_cache(maxsize=1024)
@@ -140,7 +168,7 @@ def scope_for(
     if kind == DataScopeKind.own_org:
         return Scope(False, frozenset({user_org_id}))
     if kind == DataScopeKind.own_subtree:
-        return Scope(False, subtree_ids(session, user_org_id))
+        return Scope.subtree(user_org_id, subtree_ids(session, user_org_id))
     return Scope(False, frozenset(scope_org_ids))
 
 

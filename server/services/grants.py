@@ -322,7 +322,7 @@ def _role_scope(
 ) -> Scope:
     kind = DataScopeKind(role.data_scope_kind)
     if kind == DataScopeKind.own_subtree:
-        return Scope(False, subtree(org_id))
+        return Scope.subtree(org_id, subtree(org_id))
     return scope_for(session, kind, chosen.get(role.id, ()), org_id)
 
 

@@ -299,3 +299,30 @@ def test_services_refuse_what_the_rule_refuses(place: Place, client: TestClient)
     version = superuser.get(f"/users/{admin_id}").json()["version"]
     last = superuser.patch(f"/users/{admin_id}", 409, json={"enabled": False, "version": version})
     assert last.json()["code"] == "LAST_ADMINISTRATOR"
+
+
+def test_a_principal_read_before_a_new_office_still_covers_its_city(place: Place) -> None:
+    """A principal is reused while the access epoch stands (``authz_cache``), so a request that
+    read the epoch just before a colleague added a police station holds the city without it,
+    and then reads the account it manages with it (found live under load: a city
+    administrator told that his own clerk outranks him while stations were being added). A
+    subtree held whole covers whatever is added under it; a wider scope is still refused."""
+    session = place.session
+    city_admin = principal_for(session, place.users["city_admin"])  # before the new station
+    add_org(
+        session,
+        now=place.now,
+        parent=place.xh,
+        name="新设派出所",
+        type=OrgType.police_station,
+        region_code="330106",
+    )
+    session.flush()
+    for target in ("county_clerk", "county_admin", "city_clerk", "city_admin2"):
+        account = grants.account_of(session, place.users[target], now=place.now)
+        assert grants.action_refusal(city_admin, account, UserAction.edit) is None, target
+    county_admin = principal_for(session, place.users["county_admin"])
+    city_clerk = grants.account_of(session, place.users["city_clerk"], now=place.now)
+    assert grants.excess(county_admin, city_clerk.rights) == {"scope": "exceeds"}
+    wide = grants.account_of(session, place.users["city_wide"], now=place.now)
+    assert grants.action_refusal(city_admin, wide, UserAction.edit) is not None
