@@ -10,6 +10,7 @@ the first ``ERRORS_SHOWN`` problems and says how many there are.
 import csv
 import gc
 import io
+import logging
 import threading
 import zipfile
 from collections.abc import Iterator
@@ -48,8 +49,21 @@ def invalid(errors: list[dict[str, Any]], message: str | None = None) -> AppErro
     return AppError(ErrorCode.IMPORT_INVALID, message, errors[:ERRORS_SHOWN])
 
 
+log = logging.getLogger("sgss.import")
+
+_DAMAGED = "文件已损坏或不是 Excel 工作簿，请用 Excel 打开后另存为 .xlsx 再导入"
+_CSV_ROW = "单元格内容过长或引号不成对，请检查后重新导入"
+
+
 def _refuse(message: str) -> AppError:
     return AppError(ErrorCode.IMPORT_INVALID, message)
+
+
+def _unreadable(message: str, err: Exception) -> AppError:
+    """A file the reader gave up on: the clerk gets a Chinese sentence; the reader's own words
+    (English, from zipfile, csv or calamine) go to the server log for whoever looks into it."""
+    log.info("import file refused: %s (%s: %s)", message, type(err).__name__, err)
+    return _refuse(message)
 
 
 def _decode(data: bytes) -> str:
@@ -70,7 +84,7 @@ def _check_unpacked(path: Path | IO[bytes], limit: int) -> None:
         with zipfile.ZipFile(path) as archive:
             unpacked = sum(info.file_size for info in archive.infolist())
     except (zipfile.BadZipFile, OSError) as err:
-        raise _refuse(f"无法读取 Excel 文件：{err}") from None
+        raise _unreadable(f"无法读取 Excel 文件：{_DAMAGED}", err) from None
     if unpacked > limit:
         raise _refuse(f"Excel 文件解压后超过 {limit / _MB:g} MB，请分批导入")
 
@@ -92,7 +106,7 @@ def read_sheet(path: Path, limits: ImportLimits) -> list[list[Any]]:
                 if len(rows) > limits.max_rows + 1:
                     raise _too_many(limits)
         except csv.Error as err:  # a field over the reader's limit, a stray quote …
-            raise _refuse(f"CSV 文件第{len(rows) + 1}行无法读取：{err}") from None
+            raise _unreadable(f"CSV 文件第{len(rows) + 1}行无法读取：{_CSV_ROW}", err) from None
         return _without_nul(rows)
     if suffix not in _EXCEL:
         raise _refuse("只能导入 .xlsx 或 .csv 文件")
@@ -106,7 +120,7 @@ def read_sheet(path: Path, limits: ImportLimits) -> list[list[Any]]:
     except AppError:
         raise
     except Exception as err:  # calamine raises its own error types for damaged files
-        raise _refuse(f"无法读取 Excel 文件：{err}") from None
+        raise _unreadable(f"无法读取 Excel 文件：{_DAMAGED}", err) from None
     return _without_nul(rows)
 
 
@@ -119,7 +133,7 @@ def open_xlsx(data: bytes, limits: ImportLimits) -> CalamineWorkbook:
     try:
         return CalamineWorkbook.from_filelike(io.BytesIO(data))
     except Exception as err:
-        raise _refuse(f"无法读取 Excel 文件：{err}") from None
+        raise _unreadable(f"无法读取 Excel 文件：{_DAMAGED}", err) from None
 
 
 def sheet_grid(
@@ -140,7 +154,7 @@ def sheet_grid(
     except AppError:
         raise
     except Exception as err:
-        raise _refuse(f"无法读取工作表“{name}”：{err}") from None
+        raise _unreadable(f"无法读取工作表“{name}”：{_DAMAGED}", err) from None
     return _without_nul(rows)
 
 

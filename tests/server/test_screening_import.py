@@ -1,6 +1,8 @@
 """Watch-list import from xlsx and csv (all rows or none), its template, and the CLI."""
 
 import csv
+import re
+import zipfile
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -168,6 +170,24 @@ def test_header_and_file_problems(session: Session, clock: FrozenClock, tmp_path
     empty.write_bytes(b"")
     assert _refused(session, empty, clock).message == "导入文件为空"
     assert _entries(session) == []
+
+
+def test_a_damaged_file_is_refused_in_chinese(
+    session: Session, clock: FrozenClock, tmp_path: Path
+) -> None:
+    """The reader's own exception text (zipfile, csv, calamine: English) stays in the server
+    log; the clerk reads what is wrong and what to do, in Chinese."""
+    not_zip = tmp_path / "a.xlsx"
+    not_zip.write_bytes(b"PK\x03\x04 not really a zip")
+    other_zip = tmp_path / "b.xlsx"
+    with zipfile.ZipFile(other_zip, "w") as archive:
+        archive.writestr("readme.txt", "hello")
+    long_cell = tmp_path / "c.csv"
+    long_cell.write_text(",".join(HEADER) + '\n"' + "x" * 200_000 + '",1,2,3\n', encoding="utf-8")
+    for path in (not_zip, other_zip, long_cell):
+        message = _refused(session, path, clock).message
+        assert set(re.findall(r"[A-Za-z]+", message)) <= {"Excel", "CSV", "xlsx"}, message
+        assert "请" in message, message
 
 
 def test_template(session: Session, clock: FrozenClock, tmp_path: Path) -> None:
