@@ -175,3 +175,46 @@ def test_every_numeric_path_parameter_is_bounded() -> None:
             if INT32_MAX not in limits and MAX_SEQ not in limits:
                 unbounded.append(f"{route.path} {param.name}")
     assert checked > 10 and unbounded == []
+
+
+def test_every_field_a_request_carries_has_a_chinese_name() -> None:
+    """A 422's message starts with the field's name, and the desk shows the message as it is:
+    walked over the whole API description (parameters and request bodies, JSON and forms), so
+    a new field cannot reach a clerk as ``reason：长度不足``."""
+    from fastapi.openapi.utils import get_openapi
+
+    from server.api.errors import field_label
+    from server.app import ROUTERS
+
+    spec = get_openapi(
+        title="sgss", version="0", routes=[r for router in ROUTERS for r in router.routes]
+    )
+    schemas = spec["components"]["schemas"]
+    names: set[str] = set()
+    for operation in (op for ops in spec["paths"].values() for op in ops.values()):
+        names.update(p["name"] for p in operation.get("parameters", []))
+        for content in operation.get("requestBody", {}).get("content", {}).values():
+            ref = content["schema"].get("$ref", "")
+            names.update(schemas.get(ref.rsplit("/", 1)[-1], {}).get("properties", {}))
+    assert len(names) > 50
+    unnamed = sorted(
+        n for n in names if not HAN.search(field_label(n)) or field_label(n) == "提交的数据"
+    )
+    assert unnamed == []
+
+
+def test_a_clerk_reads_which_field_is_wrong_in_chinese(admin: Api) -> None:
+    """What a tired clerk can send: a one-character reason, an over-long material title (a form
+    field, whose length error is reported as a sequence's), a page number of 0."""
+    returned = admin.post("/applications/1/return", 422, json={"version": 1, "reason": "无"})
+    assert returned.json()["message"] == "原因：长度不足"
+    titled = admin.post(
+        "/applications/1/materials",
+        422,
+        data={"title": "材" * 101},
+        files={"file": ("a.pdf", b"%PDF-1.4", "application/pdf")},
+    )
+    assert titled.json()["message"] == "材料名称：长度超出限制"
+    assert admin.get("/users", 422, params={"page": 0}).json()["message"] == "页码：数值过小"
+    unknown = admin.get("/inbox", 422, params={"box": "zzz"}).json()["message"]
+    assert unknown == "事项类别：取值无效"
