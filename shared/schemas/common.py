@@ -6,10 +6,12 @@ character (PostgreSQL refuses it in text). A request that breaks a bound answers
 reaches a query, instead of a database error (500) or an answer of unbounded size.
 """
 
+import re
+import unicodedata
 from typing import Annotated, Any, Generic, TypeVar
 
 from annotated_types import Ge, Le
-from pydantic import AfterValidator, BaseModel, ConfigDict, field_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, field_validator
 
 INT32_MAX = 2**31 - 1
 NUL_MESSAGE = "不能包含空字符（\\0）"
@@ -29,6 +31,34 @@ def _no_nul(value: str) -> str:
 
 Text = Annotated[str, AfterValidator(_no_nul)]
 """A string without NUL, for parameters outside a request schema (form fields)."""
+
+# format characters that show nothing: soft hyphen, Arabic letter mark, Mongolian vowel
+# separator, zero-width spaces and joiners, direction marks and overrides, word joiner and
+# invisible operators, direction isolates, the byte-order mark
+_INVISIBLE = re.compile("[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff]")
+_CONTROL = re.compile("[\x01-\x1f\x7f-\x9f]")  # NUL has its own refusal (``Input``)
+CONTROL_MESSAGE = "不能包含换行、制表符等控制字符"
+
+
+def _plain_name(value: Any) -> Any:
+    """A name as it reads: invisible format characters dropped (text pasted from a web page or
+    a document brings them along unseen) and composed to NFC (which also maps the CJK
+    compatibility ideographs to the ordinary ones), before the length is checked. So
+    "上城区公安分局" followed by a zero-width space, or with a look-alike ideograph, is the same
+    name to the uniqueness checks as it is to the eye."""
+    if isinstance(value, str):
+        return unicodedata.normalize("NFC", _INVISIBLE.sub("", value))
+    return value
+
+
+def _one_line(value: str) -> str:
+    if _CONTROL.search(value):
+        raise ValueError(CONTROL_MESSAGE)
+    return value
+
+
+Name = Annotated[str, BeforeValidator(_plain_name), AfterValidator(_one_line)]
+"""The name of an organisation, a role or a person: one line, nothing invisible in it."""
 
 
 def _refuse_nul(value: Any) -> Any:

@@ -3,7 +3,7 @@ from datetime import datetime
 from pydantic import Field, field_validator
 
 from shared.enums import OrgType
-from shared.schemas.common import Id, Input, Schema, Version
+from shared.schemas.common import Id, Input, Name, Schema, Version
 
 _PHONE = r"^[0-9+\-() ]{5,32}$"
 
@@ -15,7 +15,7 @@ def _region(value: str | None) -> str | None:
 
 
 class OrgCreate(Input):
-    name: str = Field(min_length=2, max_length=100)
+    name: Name = Field(min_length=2, max_length=100)
     parent_id: Id
     type: OrgType
     region_code: str = Field(max_length=6)
@@ -26,7 +26,7 @@ class OrgCreate(Input):
 
 
 class OrgUpdate(Input):
-    name: str | None = Field(default=None, min_length=2, max_length=100)
+    name: Name | None = Field(default=None, min_length=2, max_length=100)
     type: OrgType | None = None
     region_code: str | None = Field(default=None, max_length=6)
     phone: str | None = Field(default=None, max_length=32, pattern=_PHONE)

@@ -5,7 +5,7 @@ from pydantic import BaseModel, Field, WithJsonSchema, field_validator, model_va
 
 from shared.enums import DataScopeKind
 from shared.permissions import ACTION_LABELS, MODULES, all_permissions, is_known
-from shared.schemas.common import Id, Input, Schema, Version
+from shared.schemas.common import Id, Input, Name, Schema, Version
 
 SCOPE_ORGS_MAX = 2000
 """Organisations one role may name (a province has some hundred bureaus and stations)."""
@@ -46,7 +46,7 @@ def _known(permissions: list[str] | None) -> list[str] | None:
 
 
 class RoleCreate(Input):
-    name: str = Field(min_length=1, max_length=50)
+    name: Name = Field(min_length=1, max_length=50)
     org_id: Id
     description: str | None = Field(default=None, max_length=200)
     permissions: list[PermissionName] = Field(default_factory=list, max_length=PERMISSIONS_MAX)
@@ -56,7 +56,7 @@ class RoleCreate(Input):
 
 
 class RoleUpdate(Input):
-    name: str | None = Field(default=None, min_length=1, max_length=50)
+    name: Name | None = Field(default=None, min_length=1, max_length=50)
     description: str | None = Field(default=None, max_length=200)
     permissions: list[PermissionName] | None = Field(default=None, max_length=PERMISSIONS_MAX)
     data_scope: DataScope | None = None

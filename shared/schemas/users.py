@@ -6,7 +6,7 @@ from pydantic import Field, field_validator
 
 from shared.enums import ApprovalRole, BusinessType, DataScopeKind
 from shared.idnumber import IdNumberError, normalise_id_number
-from shared.schemas.common import ActionState, Id, Input, Schema, Version
+from shared.schemas.common import ActionState, Id, Input, Name, Schema, Version
 
 USERNAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{2,31}$"
 MOBILE_PATTERN = r"^1[3-9]\d{9}$"
@@ -33,7 +33,7 @@ def _approval_roles(value: ApprovalRoles | None) -> ApprovalRoles | None:
 
 class UserCreate(Input):
     username: str = Field(max_length=32, pattern=USERNAME_PATTERN)
-    name: str = Field(min_length=1, max_length=50)
+    name: Name = Field(min_length=1, max_length=50)
     org_id: Id
     mobile: str = Field(max_length=11, pattern=MOBILE_PATTERN)
     id_number: str | None = Field(default=None, max_length=32)
@@ -47,7 +47,7 @@ class UserCreate(Input):
 
 
 class UserUpdate(Input):
-    name: str | None = Field(default=None, min_length=1, max_length=50)
+    name: Name | None = Field(default=None, min_length=1, max_length=50)
     org_id: Id | None = None
     mobile: str | None = Field(default=None, max_length=11, pattern=MOBILE_PATTERN)
     id_number: str | None = Field(default=None, max_length=32)

@@ -218,3 +218,28 @@ def test_a_clerk_reads_which_field_is_wrong_in_chinese(admin: Api) -> None:
     assert admin.get("/users", 422, params={"page": 0}).json()["message"] == "页码：数值过小"
     unknown = admin.get("/inbox", 422, params={"box": "zzz"}).json()["message"]
     assert unknown == "事项类别：取值无效"
+
+
+def test_a_name_differing_only_in_invisible_characters_is_the_same_name(admin: Api) -> None:
+    """Pasted names bring zero-width spaces, byte-order marks and direction overrides along
+    unseen; a look-alike ideograph (CJK compatibility block) reads the same too. Each would
+    make a second "上城区公安分局" or "系统管理员" that no one can tell apart from the first."""
+    root = root_id(admin)
+    org = {"parent_id": root, "type": "city_bureau", "region_code": "330100"}
+    created = admin.post("/orgs", 201, json={**org, "name": "杭州市公安局\ufeff"}).json()
+    assert created["name"] == "杭州市公安局"
+    for twin in ("杭州市公安局\u200b", "\u202e杭州市公安局", "杭\u2060州市公安局"):
+        assert admin.post("/orgs", 409, json={**org, "name": twin}).json()["code"] == (
+            "ORG_NAME_TAKEN"
+        )
+    role = {"org_id": root, "permissions": ["users:view"], "data_scope": {"kind": "own_org"}}
+    builtin = admin.get("/roles", params={"org_id": root}).json()["items"][0]["name"]
+    twin_role = admin.post("/roles", 409, json={**role, "name": builtin + "\u200b"})
+    assert twin_role.json()["code"] == "ROLE_NAME_TAKEN"
+    assert admin.post("/roles", 201, json={**role, "name": "\uf900\u200b"}).json()["name"] == (
+        "\u8c48"
+    )
+    nothing = admin.post("/orgs", 422, json={**org, "name": "\u200b\u200b\u200b"}).json()
+    assert nothing["message"] == "名称：长度不足"
+    two_lines = admin.post("/orgs", 422, json={**org, "name": "杭州\n市局"}).json()
+    assert two_lines["message"] == "名称：不能包含换行、制表符等控制字符"
