@@ -49,12 +49,15 @@ def find_user(session: Session, username: str) -> User | None:
     return session.scalar(select(User).where(User.username == username.strip().lower()))
 
 
-def _minutes_left(until: datetime, now: datetime) -> int:
-    return max(1, math.ceil((until - now).total_seconds() / 60))
+def _minutes_left(until: datetime, now: datetime, lock: timedelta) -> int:
+    """Whole minutes until ``until``, at most the lockout's own length: a request that took its
+    time at arrival may find a lock set a moment later by a concurrent one."""
+    left = math.ceil((until - now).total_seconds() / 60)
+    return max(1, min(left, math.ceil(lock.total_seconds() / 60)))
 
 
-def _locked_error(until: datetime, now: datetime) -> AppError:
-    minutes = _minutes_left(until, now)
+def _locked_error(until: datetime, now: datetime, lock: timedelta) -> AppError:
+    minutes = _minutes_left(until, now, lock)
     return AppError(
         ErrorCode.AUTH_ACCOUNT_LOCKED,
         f"密码错误次数过多，账号已被锁定，请{minutes}分钟后再试或联系管理员解锁",
@@ -127,7 +130,7 @@ def login(
     user = find_user(session, name) if reservation.refused_until is None else None
     session.commit()
     if reservation.refused_until is not None:
-        raise _locked_error(reservation.refused_until, now)
+        raise _locked_error(reservation.refused_until, now, lock)
 
     with outside_turn():  # no connection is held here: the attempt was committed above
         if user is None:
@@ -226,7 +229,7 @@ def _failed(
     session.execute(signin_guard.prune(now, lock=lock))
     session.commit()
     if reservation.locks_until is not None:
-        return _locked_error(reservation.locks_until, now)
+        return _locked_error(reservation.locks_until, now, lock)
     return AppError(ErrorCode.AUTH_INVALID_CREDENTIALS)
 
 

@@ -249,3 +249,31 @@ def test_the_throttle_remembers_only_the_keys_it_admitted() -> None:
     window.take("a", now)
     assert window.check("a", now) is not None
     assert len(window._slots) == 1
+
+
+def test_a_lock_set_by_a_later_request_never_reads_longer_than_the_lockout(
+    client: TestClient, initialised: Session, clock: FrozenClock, settings: Settings
+) -> None:
+    """Concurrent guesses: one request takes its time at arrival and finds the lock another,
+    a moment later, has just set; it told the clerk 请16分钟后再试 of a 15-minute lock (seen
+    against the running server with 40 parallel guesses)."""
+    from datetime import timedelta
+
+    from server.db.models import SignInGuard
+
+    lock = timedelta(minutes=settings.lockout_minutes)
+    later = clock.now() + timedelta(seconds=2)
+    initialised.add(
+        SignInGuard(
+            username=ADMIN,
+            failed_attempts=settings.lockout_threshold,
+            window_started_at=later,
+            locked_until=later + lock,
+        )
+    )
+    initialised.commit()
+    response = client.post("/api/v1/auth/login", json={"username": ADMIN, "password": "x"})
+    assert response.status_code == 423, response.text
+    body = response.json()
+    assert body["details"]["minutes_left"] == settings.lockout_minutes
+    assert f"请{settings.lockout_minutes}分钟后再试" in body["message"]
