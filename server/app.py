@@ -4,7 +4,7 @@ from fastapi import FastAPI
 
 from server.api.admission import Admission
 from server.api.deps import AppContext
-from server.api.errors import install_error_handlers
+from server.api.errors import AllowedMethods, install_error_handlers
 from server.api.guards import RequestGuard
 from server.api.openapi import install_openapi
 from server.api.routes import (
@@ -106,4 +106,5 @@ def create_app(
     for router in ROUTERS:
         app.include_router(router, prefix=API_PREFIX)
     install_openapi(app, settings, ROUTERS, API_PREFIX)
+    app.state.allowed_methods = AllowedMethods(ROUTERS, API_PREFIX)
     return app

@@ -1,15 +1,18 @@
 """Every failure leaves the API as ``{"code", "message" (Chinese), "details"}``."""
 
 import logging
+import re
+from collections.abc import Iterable
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException
+from starlette.routing import compile_path
 
 from server.api.admission import RETRY_AFTER_SECONDS
 from server.services.errors import AppError
@@ -49,6 +52,27 @@ _PYDANTIC_MESSAGES = {
     "datetime_from_date_parsing": "时间格式不正确",
     "extra_forbidden": "不是可提交的字段",
 }
+
+
+class AllowedMethods:
+    """Which methods each path of the API takes, for ``Allow`` on a 405. Each method of a path
+    is a route of its own (``GET /orgs``, ``POST /orgs``) and Starlette's 405 names only the
+    first one it tried, so a wrong method would hear of one of them; built once, from the
+    routers the app includes."""
+
+    def __init__(self, routers: Iterable[APIRouter], prefix: str) -> None:
+        self._paths: list[tuple[re.Pattern[str], frozenset[str]]] = []
+        for router in routers:
+            for route in router.routes:
+                methods, path = getattr(route, "methods", None), getattr(route, "path", None)
+                if methods and path:
+                    self._paths.append((compile_path(prefix + path)[0], frozenset(methods)))
+
+    def at(self, path: str) -> str:
+        """The ``Allow`` value for ``path`` (empty: no route has it)."""
+        found = {m for pattern, methods in self._paths if pattern.match(path) for m in methods}
+        return ", ".join(sorted(found))
+
 
 _TEXT_LENGTH = {"too_long": "string_too_long", "too_short": "string_too_short"}
 
@@ -213,14 +237,18 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(body(ErrorCode.VALIDATION_ERROR, message, errors), status_code=422)
 
     @app.exception_handler(HTTPException)
-    async def _http(_: Request, exc: HTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: HTTPException) -> JSONResponse:
         """The framework's own refusals (no route, wrong method, a body it cannot parse, one too
         large) keep their status and headers (``Allow`` on 405) and get a client-error code."""
         code = _HTTP_CODES.get(exc.status_code)
         if code is None:
             code = ErrorCode.BAD_REQUEST if exc.status_code < 500 else ErrorCode.INTERNAL_ERROR
         details = getattr(exc, "details", None)
-        return JSONResponse(body(code, details=details), exc.status_code, headers=exc.headers)
+        headers = exc.headers
+        allowed = getattr(request.app.state, "allowed_methods", None)
+        if exc.status_code == 405 and allowed is not None and allowed.at(request.url.path):
+            headers = {**(headers or {}), "Allow": allowed.at(request.url.path)}
+        return JSONResponse(body(code, details=details), exc.status_code, headers=headers)
 
     @app.exception_handler(StaleDataError)
     async def _stale(_: Request, exc: StaleDataError) -> JSONResponse:

@@ -243,3 +243,11 @@ def test_a_name_differing_only_in_invisible_characters_is_the_same_name(admin: A
     assert nothing["message"] == "名称：长度不足"
     two_lines = admin.post("/orgs", 422, json={**org, "name": "杭州\n市局"}).json()
     assert two_lines["message"] == "名称：不能包含换行、制表符等控制字符"
+
+
+def test_method_not_allowed_names_every_method_of_the_path(admin: Api) -> None:
+    """``GET /orgs`` and ``POST /orgs`` are two routes: a PUT hears of both, not of the first
+    one the framework tried."""
+    response = admin.call("PUT", "/orgs", 405)
+    assert response.headers.get("allow") == "GET, POST"
+    assert response.json()["code"] == "METHOD_NOT_ALLOWED"
