@@ -91,6 +91,46 @@ def test_filters_sorting_paging_and_counts(world: World, clock: FrozenClock) -> 
     assert page.get("counts") is None
 
 
+@pytest.mark.parametrize("sort", [None, "due_date", "-due_date", "started_at", "-started_at"])
+def test_pages_in_a_step_order(
+    world: World, clock: FrozenClock, initialised: Session, sort: str | None
+) -> None:
+    """Sorted on a step's own column (the inbox as it opens), a page is chosen among the steps
+    before their applications are read (``inbox._steps_first``): the lines, their order (the
+    column, then the newest application first among equals), the total and the counts are
+    those of the whole list, on every page and past the end."""
+    ids = []
+    for hours in (1, 30, 1, 30, 1, 1):  # some steps share a due date, none a start
+        ids.append(submit(world, BusinessType.annual_report_filing))
+        clock.advance(hours=hours)
+    initialised.expire_all()
+    steps = initialised.scalars(
+        select(ApprovalTask).where(
+            ApprovalTask.application_id.in_(ids), ApprovalTask.status == "pending"
+        )
+    ).all()
+    column = (sort or "due_date").lstrip("-")
+    by_key = sorted(steps, key=lambda t: t.application_id, reverse=True)
+    expected = [
+        t.application_id
+        for t in sorted(
+            by_key, key=lambda t: getattr(t, column), reverse=bool(sort and sort[0] == "-")
+        )
+    ]
+    assert len({t.due_date for t in steps}) < len(steps)  # ties are broken by the application
+    api = world.apis["xh_clerk"]
+    params: dict[str, Any] = {"page_size": 4, **({"sort": sort} if sort else {})}
+    first = api.get("/inbox", params=params).json()
+    second = api.get("/inbox", params={**params, "page": 2, "with_counts": True}).json()
+    assert [r["id"] for r in first["items"] + second["items"]] == expected
+    assert first["total"] == second["total"] == 6
+    assert second["counts"] == {"total": 6, "overdue": 0, "by_type": {"annual_report_filing": 6}}
+    beyond = api.get("/inbox", params={**params, "page": 3}).json()
+    assert beyond["items"] == [] and beyond["total"] == 6
+    not_late = api.get("/inbox", params={**params, "overdue": False}).json()
+    assert [r["id"] for r in not_late["items"]] == expected[:4]
+
+
 def test_done_box_lists_what_i_acted_on(world: World) -> None:
     first, second = (
         submit(world, BusinessType.annual_report_filing),

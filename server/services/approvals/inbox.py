@@ -150,11 +150,7 @@ PENDING_SORTS = {
 }
 
 
-PENDING_LINE: tuple[Any, ...] = (
-    ApprovalTask.id.label("task_id"),
-    ApprovalTask.step_name,
-    ApprovalTask.due_date,
-    ApprovalTask.status.label("task_status"),
+APPLICATION_LINE: tuple[Any, ...] = (
     Application.id,
     Application.number,
     Application.business_type,
@@ -163,6 +159,13 @@ PENDING_LINE: tuple[Any, ...] = (
     Application.round,
     Application.submitted_at,
     Application.version,
+)
+PENDING_LINE: tuple[Any, ...] = (
+    ApprovalTask.id.label("task_id"),
+    ApprovalTask.step_name,
+    ApprovalTask.due_date,
+    ApprovalTask.status.label("task_status"),
+    *APPLICATION_LINE,
 )
 """What an inbox line shows (``views.pending_rows``), as plain labelled columns."""
 
@@ -173,6 +176,11 @@ OFFSET = bindparam("offset", type_=Integer)
 TOTAL = func.count().over().label("total")
 
 
+STEP_SORTS = {"due_date": ApprovalTask.due_date, "started_at": ApprovalTask.started_at}
+"""The sorts of ``PENDING_SORTS`` on a step's own columns: a page in such an order is found
+among the steps alone (``_steps_first``)."""
+
+
 @lru_cache(maxsize=512)
 def _pending_statement(
     mine: Mine, f: InboxFilter, sort: str | None, with_counts: bool = False
@@ -180,12 +188,13 @@ def _pending_statement(
     """One page of my pending steps with the total of all of them (a window count: one round
     trip instead of two) and, ``with_counts`` (PostgreSQL), the badge counts too
     (``_counts_column``: one more round trip saved, on the inbox's own request). Today, limit
-    and offset are parameters, so a clerk paging through the same list reuses one statement."""
-    where = [_mine_clause(mine), *_filters(f)]
-    if f.overdue is True:
-        where.append(ApprovalTask.due_date < TODAY)
-    elif f.overdue is False:
-        where.append(ApprovalTask.due_date >= TODAY)
+    and offset are parameters, so a clerk paging through the same list reuses one statement.
+    Without a filter or sort on the applications (the inbox as it opens), the page is chosen
+    among the steps first (``_steps_first``)."""
+    steps_first = _steps_first(mine, f, sort, with_counts)
+    if steps_first is not None:
+        return steps_first
+    where = [_mine_clause(mine), *_filters(f), *_overdue(f)]
     line = (*PENDING_LINE, TOTAL, _counts_column(mine)) if with_counts else (*PENDING_LINE, TOTAL)
     return (
         select(*line)
@@ -194,6 +203,70 @@ def _pending_statement(
         .order_by(*_order(PENDING_SORTS, PageRequest(sort=sort), "due_date"))
         .limit(LIMIT)
         .offset(OFFSET)
+    )
+
+
+def _overdue(f: InboxFilter) -> list[ColumnElement[bool]]:
+    if f.overdue is True:
+        return [ApprovalTask.due_date < TODAY]
+    if f.overdue is False:
+        return [ApprovalTask.due_date >= TODAY]
+    return []
+
+
+def _steps_first(
+    mine: Mine, f: InboxFilter, sort: str | None, with_counts: bool
+) -> Select[Any] | None:
+    """The page when neither a filter nor the sort looks at the applications: the page's steps
+    and the total are found among the steps (the task index and rows), and only the page's
+    applications are read after, by key. Joining first reads the application row of every
+    pending step, a wide row (its form) for each, to keep fifty: the more steps wait, the more
+    that costs. Same lines in the same order: applications are ordered by id, which is the
+    step's ``application_id``. None when the page needs the join first (``_pending_statement``).
+    """
+    key = sort or "due_date"
+    name = key.lstrip("-")
+    if name not in PENDING_SORTS:
+        key, name = "due_date", "due_date"
+    if name not in STEP_SORTS or _filters(f):
+        return None
+    column = STEP_SORTS[name]
+    steps = (
+        select(
+            ApprovalTask.id.label("task_id"),
+            ApprovalTask.step_name,
+            ApprovalTask.due_date,
+            ApprovalTask.status.label("task_status"),
+            ApprovalTask.application_id,
+            column.label("sort_key"),
+            TOTAL,
+        )
+        .where(_mine_clause(mine), *_overdue(f))
+        .order_by(
+            column.desc() if key.startswith("-") else column.asc(),
+            ApprovalTask.application_id.desc(),
+        )
+        .limit(LIMIT)
+        .offset(OFFSET)
+        .subquery("steps")
+    )
+    s = steps.c
+    line = (
+        s.task_id,
+        s.step_name,
+        s.due_date,
+        s.task_status,
+        *APPLICATION_LINE,
+        s.total,
+        *((_counts_column(mine),) if with_counts else ()),
+    )
+    return (
+        select(*line)
+        .join_from(steps, Application, Application.id == s.application_id)
+        .order_by(
+            s.sort_key.desc() if key.startswith("-") else s.sort_key.asc(),
+            s.application_id.desc(),
+        )
     )
 
 
