@@ -197,6 +197,33 @@ def test_org_import_all_or_nothing(cli: Cli, settings: Settings, tmp_path: Path)
     assert template.stat().st_size > 0
 
 
+def test_org_import_holds_rows_to_the_desks_rules(
+    cli: Cli, settings: Settings, tmp_path: Path
+) -> None:
+    """A file brings in nothing the API would refuse: a name that only looks new (a zero-width
+    space), one too long for its column, one with a line break, a malformed phone number."""
+    cli("init-db")
+    sheet = _sheet(
+        tmp_path / "rows.xlsx",
+        [
+            ["杭州市公安局", "浙江省公安厅", "市级公安局", "330100", "", ""],
+            ["杭州市公安局\u200b", "浙江省公安厅", "市级公安局", "330100", "", ""],
+            ["局" * 101, "浙江省公安厅", "市级公安局", "330200", "", ""],
+            ["宁波市\n公安局", "浙江省公安厅", "市级公安局", "330200", "", ""],
+            ["温州市公安局", "浙江省公安厅", "市级公安局", "330300", "电话号码", ""],
+        ],
+    )
+    result = cli("org", "import", str(sheet), ok=False)
+    assert "第3行 [机构名称] 同一上级机构下已有同名机构" in result.stderr
+    assert "第4行 [机构名称] 长度超出限制" in result.stderr
+    assert "第5行 [机构名称] 不能包含换行、制表符等控制字符" in result.stderr
+    assert "第6行 [联系电话] 格式不正确" in result.stderr
+    engine = create_db_engine(settings.database_url)
+    with engine.connect() as conn:
+        assert conn.execute(text("select count(*) from orgs")).scalar() == 1
+    engine.dispose()
+
+
 def test_audit_verify_exit_status_on_tamper(cli: Cli, settings: Settings) -> None:
     cli("init-db")
     cli("create-admin", "--username", "chief")
