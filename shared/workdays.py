@@ -29,6 +29,8 @@ class WorkCalendar:
         # Each day's answer, once worked out: the package validates its argument on every call,
         # and every step opened counts forward day by day.
         self._answers: dict[date, bool] = {}
+        # And each limit's last day: every step opened asks it, mostly for the same few days.
+        self._ends: dict[tuple[date, int], date] = {}
 
     def _package_knows(self, day: date) -> bool | None:
         try:
@@ -62,11 +64,15 @@ class WorkCalendar:
         counting begins the next day, as limits in the regulations do."""
         if days < 0:
             raise ValueError("days must not be negative")
+        end = self._ends.get((start, days))
+        if end is not None:
+            return end
         current, left = start, days
         while left:
             current += timedelta(days=1)
             if self.is_working_day(current):
                 left -= 1
+        self._ends[(start, days)] = current
         return current
 
     def working_days_between(self, start: date, end: date) -> int:

@@ -11,6 +11,7 @@ from server.db import (
     collation,
     write_behind,
 )
+from server.db.pg_cursor import LightCursor
 
 SQLITE_SYNCHRONOUS = {"full": "FULL", "normal": "NORMAL"}
 
@@ -58,7 +59,8 @@ def create_db_engine(
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     _cache_long_statements()
-    engine = create_engine(url, echo=echo, **pool)
+    # plain-tuple ``cursor.description`` (``pg_cursor``): psycopg's costs more than the round trip
+    engine = create_engine(url, echo=echo, connect_args={"cursor_factory": LightCursor}, **pool)
     write_behind.install(engine)
     ping_after_idle(engine, PING_AFTER_IDLE_SECONDS)
     return engine

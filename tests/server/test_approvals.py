@@ -4,12 +4,12 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from server.clock import FrozenClock
 from server.config import Settings
-from server.db.approval_models import ApprovalLogEntry, WatchListEntry
+from server.db.approval_models import ApprovalLogEntry, WatchListEntry, WorkflowDefinition
 from server.services.approvals.definition_files import default_definition_paths, load_definition
 from shared.enums import APPLICANT_TYPES, BusinessType
 from tests.server.approval_world import PERSON_IDS, World, application_body, build
@@ -158,6 +158,22 @@ def test_stale_version_answers_409_and_writes_nothing(world: World, session: Ses
     assert stale.json()["code"] == "STALE_VERSION"
     session.expire_all()
     assert session.scalar(select(func.count()).select_from(ApprovalLogEntry)) == before
+
+
+def test_intake_without_a_published_process_is_refused_after_routing(
+    world: World, session: Session
+) -> None:
+    """The bureaus and the latest process are read together; with no process published, the
+    refusals come in the same order: no bureau for the region first, then no process."""
+    kind = BusinessType.annual_report_filing
+    session.execute(delete(WorkflowDefinition).where(WorkflowDefinition.business_type == kind))
+    session.commit()
+    intake = world.apis["intake"]
+    elsewhere = application_body(kind, region="110101")  # 北京东城: no bureau here
+    assert intake.post("/applications", 422, json=elsewhere).json()["code"] == "ROUTING_NO_ORG"
+    refused = intake.post("/applications", 409, json=application_body(kind))
+    assert refused.json()["code"] == "WORKFLOW_NOT_PUBLISHED"
+    assert submit(world, BusinessType.company_licence)["status"] == "in_review"  # others go on
 
 
 def test_only_the_routed_bureau_and_role_may_act(world: World) -> None:

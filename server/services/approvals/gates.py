@@ -55,6 +55,8 @@ def _screening_code(state: str) -> ErrorCode:
 def approve_refusal(session: Session, application: Application, step: StepDef) -> AppError | None:
     """Why the gates forbid 同意 now (None: they allow it): what ``ensure_approvable`` raises and
     the review dialog shows before anyone tries."""
+    if not step.gates:  # most steps: nothing to evaluate, nothing to refuse
+        return None
     view = evaluate(session, application, step)
     if view.approve_allowed:
         return None
@@ -67,6 +69,8 @@ def approve_refusal(session: Session, application: Application, step: StepDef) -
 
 
 def reject_refusal(session: Session, application: Application, step: StepDef) -> AppError | None:
+    if not step.gates:
+        return None
     view = evaluate(session, application, step)
     if view.reject_allowed:
         return None

@@ -14,11 +14,7 @@ from sqlalchemy import Table
 from sqlalchemy.orm import Session
 
 from server.db import write_behind
-from server.db.approval_models import (
-    Application,
-    ApplicationPerson,
-    ScreeningResult,
-)
+from server.db.approval_models import Application, ScreeningResult
 from server.services import audit
 from server.services.approvals.tasks import WRITE_LOG
 from server.services.authz import Principal
@@ -30,7 +26,7 @@ from server.services.screening.base import (
     distinct,
     id_key,
 )
-from server.services.screening.summary import round_persons
+from server.services.screening.summary import RoundPerson, round_persons
 from shared.approvals import (
     ApplicationStatus,
     ApprovalAction,
@@ -66,7 +62,7 @@ def _answers(findings: list[Finding]) -> dict[tuple[str, ScreeningCategory], Fin
     return {(id_key(f.id_number), ScreeningCategory(f.category)): f for f in findings}
 
 
-def _opinion(persons: list[ApplicationPerson], results: list[WrittenResult]) -> str:
+def _opinion(persons: list[RoundPerson], results: list[WrittenResult]) -> str:
     """E.g. ``审查 3 人：命中 1 项（张三：刑事犯罪）；查询失败 2 项，须重新审查``.
 
     People and items are counted once per ID number, however many roles a person holds.

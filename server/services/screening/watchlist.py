@@ -1,6 +1,7 @@
 """Screening against the local watch list (本地比对名单) imported by the administrator."""
 
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
@@ -10,7 +11,7 @@ from server.services.screening.base import Finding, PersonQuery, distinct
 from shared.approvals import ScreeningCategory, ScreeningOutcome
 
 
-def _describe(entries: list[WatchListEntry]) -> str:
+def _describe(entries: list[Any]) -> str:
     parts = []
     for entry in sorted(entries, key=lambda e: (e.listed_date is None, e.listed_date, e.source)):
         listed = entry.listed_date.isoformat() if entry.listed_date else "不详"
@@ -18,10 +19,15 @@ def _describe(entries: list[WatchListEntry]) -> str:
     return "；".join(parts)
 
 
-_LISTED = select(WatchListEntry).where(
-    WatchListEntry.id_number.in_(bindparam("spellings", expanding=True))
-)
-"""Built once: every screening run asks it, and building it costs more than answering it."""
+_LISTED = select(
+    WatchListEntry.id_number,
+    WatchListEntry.category,
+    WatchListEntry.source,
+    WatchListEntry.listed_date,
+).where(WatchListEntry.id_number.in_(bindparam("spellings", expanding=True)))
+"""Built once: every screening run asks it, and building it costs more than answering it. Plain
+rows of what a finding says: nothing else is read, and loading entries as objects of the
+session cost more than the query."""
 
 
 class WatchListProvider:
@@ -38,8 +44,10 @@ class WatchListProvider:
             return []
         keys = [q.id_number for q in queries]
         spellings = keys + [k.lower() for k in keys if k.endswith("X")]
-        listed: dict[tuple[str, str], list[WatchListEntry]] = {}
-        rows = self._session.scalars(_LISTED, {"spellings": spellings})
+        listed: dict[tuple[str, str], list[Any]] = {}
+        if self._session.autoflush:  # as an ORM query would: the list as this transaction has it
+            self._session.flush()
+        rows = self._session.connection().execute(_LISTED, {"spellings": spellings})
         for entry in rows:
             listed.setdefault((entry.id_number.upper(), entry.category), []).append(entry)
         findings = []
