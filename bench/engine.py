@@ -17,7 +17,8 @@ commit waits for an fsync whatever the engine does. Targets: ≥ 150 application
 ≥ 100 on PostgreSQL. Beside the rate, each side's CPU time per application in this process (the
 database server's own CPU not included): on a machine busy with other work the rate follows the
 load, the CPU time much less. The statement count is asserted per action in
-``tests/server/test_engine_budget.py``.
+``tests/server/test_engine_budget.py``. The process's heap is settled first as the server's
+is (``server/heap.py``), so a full collection of everything imported does not land in a run.
 """
 
 import argparse
@@ -35,6 +36,7 @@ from sqlalchemy import Engine, event, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from bench.scratch import scratch_database
+from server import heap
 from server.db.approval_models import Application
 from server.db.models import Org, Role, RolePermission, User, UserApprovalRole, UserRole
 from server.db.session import create_db_engine, create_session_factory
@@ -333,6 +335,7 @@ def main() -> None:
         help="SQLite commit durability to measure (SGSS_SQLITE_SYNCHRONOUS; docs/DURABILITY.md)",
     )
     args = parser.parse_args()
+    heap.settle()  # as ``serve`` and ``worker run`` do, for both sides alike
     kinds = ("sqlite", "postgresql") if args.backend == "both" else (args.backend,)
     modes = ("full", "normal") if args.sqlite_synchronous == "both" else (args.sqlite_synchronous,)
     setups = [("sqlite", m) for m in modes if "sqlite" in kinds]

@@ -8,6 +8,7 @@ import typer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from server import heap
 from server.cli import (
     certificate_cmd,
     listening,
@@ -121,7 +122,7 @@ def serve(
         _exit_when_stdin_closes()
 
     served = create_app(env.settings)
-    _settle_heap()
+    heap.settle()  # a process that serves nothing else
     uvicorn.run(
         served,
         host=listener.host,
@@ -132,26 +133,6 @@ def serve(
         access_log=env.settings.access_log,
         timeout_graceful_shutdown=listening.GRACEFUL_SHUTDOWN_SECONDS,
     )
-
-
-YOUNG_OBJECTS = 10_000
-"""Container objects allocated before the collector looks at the young ones (Python's default
-is 700). A page of fifty users allocates some tens of thousands: at 700 the collector ran
-dozens of times per request, ~0.4 ms of it, for objects that reference counting frees anyway."""
-
-
-def _settle_heap() -> None:
-    """Before serving: the modules, schemas and compiled routes loaded so far live as long as
-    the process, so they are moved out of the collector's way (``gc.freeze``: a full
-    collection no longer walks 400,000 objects, a pause of ~0.2 s for every request in flight),
-    and young objects are collected less often (``YOUNG_OBJECTS``). Only for ``serve``: a
-    process that serves nothing else; tests and tools keep Python's defaults."""
-    import gc
-
-    gc.collect()
-    gc.freeze()
-    _, middle, old = gc.get_threshold()
-    gc.set_threshold(YOUNG_OBJECTS, middle, old)
 
 
 def _exit_when_stdin_closes() -> None:

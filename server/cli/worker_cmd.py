@@ -13,6 +13,7 @@ from typing import Annotated
 
 import typer
 
+from server import heap
 from server.cli import sync_cmd
 from server.cli.common import Env, open_env, utc_now
 from server.cli.graceful import GracefulStop, Stopped
@@ -79,6 +80,7 @@ def run(
     某次执行失败时记录原因，下次照常执行。
     """
     env = open_env()
+    heap.settle()  # a long-lived process: sync applies thousands of records in a pass
     typer.echo(f"后台任务已启动，每 {interval:g} 秒执行一次；按 Ctrl-C 停止")
     try:
         with GracefulStop() as stop:
