@@ -24,7 +24,9 @@ from server.services.spreadsheets import ImportLimits, invalid, read_sheet
 from shared.audit_actions import AuditAction, AuditEntity
 from shared.enums import OrgType
 from shared.errors import ErrorCode
+from shared.schemas.common import plain_name
 from shared.schemas.orgs import OrgCreate
+from shared.validation import field_errors
 
 COLUMNS = ("机构名称", "上级机构", "机构类型", "行政区划代码", "联系电话", "地址")
 _REQUIRED = COLUMNS[:4]
@@ -70,23 +72,12 @@ def _checked(
             address=row.get("地址") or None,
         )
     except ValidationError as err:
-        problems = []
-        for error in err.errors():
-            field = str(error["loc"][0]) if error["loc"] else ""
-            column = _FIELDS.get(field, field)
-            message = str(error.get("ctx", {}).get("error") or "") or _MESSAGES.get(
-                error["type"], "格式不正确"
-            )
-            problems.append(RowError(number, column, message))
+        problems = [
+            RowError(number, _FIELDS.get(e["field"], e["field"]), e["message"])
+            for e in field_errors(err.errors())
+        ]
         return None, problems
     return data, []
-
-
-_MESSAGES = {
-    "string_too_short": "长度不足",
-    "string_too_long": "长度超出限制",
-    "string_pattern_mismatch": "格式不正确",
-}
 
 
 def _org_type(text: str) -> OrgType | None:
@@ -116,6 +107,9 @@ class _Index:
         return self._paths[id(org)]
 
     def resolve(self, ref: str) -> tuple[Org | None, str]:
+        """``ref`` read as names are stored (``plain_name``), part by part of a path: a cell
+        copied from a row above, invisible characters and all, finds that row's organisation."""
+        ref = "/".join(plain_name(part) for part in ref.split("/"))
         if ref in self.by_path:
             return self.by_path[ref], ""
         matches = self.by_name.get(ref, [])

@@ -6,7 +6,6 @@ character (PostgreSQL refuses it in text). A request that breaks a bound answers
 reaches a query, instead of a database error (500) or an answer of unbounded size.
 """
 
-import re
 import unicodedata
 from typing import Annotated, Any, Generic, TypeVar
 
@@ -32,32 +31,46 @@ def _no_nul(value: str) -> str:
 Text = Annotated[str, AfterValidator(_no_nul)]
 """A string without NUL, for parameters outside a request schema (form fields)."""
 
-# format characters that show nothing: soft hyphen, Arabic letter mark, Mongolian vowel
-# separator, zero-width spaces and joiners, direction marks and overrides, word joiner and
-# invisible operators, direction isolates, the byte-order mark
-_INVISIBLE = re.compile("[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff]")
-_CONTROL = re.compile("[\x01-\x1f\x7f-\x9f]")  # NUL has its own refusal (``Input``)
+_SHOWS_NOTHING = frozenset({0x034F, 0x115F, 0x1160, 0x3164, 0xFFA0})
+"""Beside the format characters (category Cf: zero-width spaces and joiners, direction marks
+and overrides, the byte-order mark, soft hyphen, tag characters …) and the variation selectors:
+the combining grapheme joiner and the Hangul fillers, which draw nothing either."""
 CONTROL_MESSAGE = "不能包含换行、制表符等控制字符"
 
 
-def _plain_name(value: Any) -> Any:
-    """A name as it reads: invisible format characters dropped (text pasted from a web page or
+def _invisible(char: str) -> bool:
+    code = ord(char)
+    return (
+        unicodedata.category(char) == "Cf"
+        or code in _SHOWS_NOTHING
+        or 0xFE00 <= code <= 0xFE0F
+        or 0xE0100 <= code <= 0xE01EF
+    )
+
+
+def plain_name(value: str) -> str:
+    """A name as it reads: characters that draw nothing dropped (text pasted from a web page or
     a document brings them along unseen) and composed to NFC (which also maps the CJK
-    compatibility ideographs to the ordinary ones), before the length is checked. So
-    "上城区公安分局" followed by a zero-width space, or with a look-alike ideograph, is the same
-    name to the uniqueness checks as it is to the eye."""
-    if isinstance(value, str):
-        return unicodedata.normalize("NFC", _INVISIBLE.sub("", value))
-    return value
+    compatibility ideographs to the ordinary ones). So "上城区公安分局" followed by a zero-width
+    space, or with a look-alike ideograph, is the same name to the uniqueness checks as it is to
+    the eye. The one rule for names, wherever they come from (a request, an import file)."""
+    return unicodedata.normalize("NFC", "".join(c for c in value if not _invisible(c)))
 
 
-def _one_line(value: str) -> str:
-    if _CONTROL.search(value):
+def _plain_name(value: Any) -> Any:
+    return plain_name(value) if isinstance(value, str) else value
+
+
+def one_line(value: str) -> str:
+    """``value``, or ValueError (``CONTROL_MESSAGE``) if it holds a control character or a line
+    or paragraph separator (Cc, Zl, Zp): a name is one line. NUL has its own refusal
+    (``Input``)."""
+    if any(unicodedata.category(c) in ("Cc", "Zl", "Zp") and c != "\0" for c in value):
         raise ValueError(CONTROL_MESSAGE)
     return value
 
 
-Name = Annotated[str, BeforeValidator(_plain_name), AfterValidator(_one_line)]
+Name = Annotated[str, BeforeValidator(_plain_name), AfterValidator(one_line)]
 """The name of an organisation, a role or a person: one line, nothing invisible in it."""
 
 

@@ -76,3 +76,19 @@ def test_server_refusal_is_shown(qtbot, page: OrgPage, monkeypatch) -> None:  # 
     page.save()
     qtbot.waitUntil(lambda: "同名机构" in page.status.text(), timeout=10000)
     assert page.name.text() == "湖州市公安局"  # the form keeps what was typed
+
+
+def test_a_name_the_schema_refuses_is_said_in_chinese_and_nothing_is_sent(  # type: ignore[no-untyped-def]
+    qtbot, page: OrgPage
+) -> None:
+    """Two Excel cells pasted into 机构名称 bring a tab along: the desk's own copy of the
+    server's schema refuses it, and the clerk reads why instead of a button that does nothing."""
+    _select(page, "浙江省公安厅")
+    page.start_add()
+    page.name.setText("丽水市\t公安局")
+    page.type.setCurrentIndex(page.type.findData("city_bureau"))
+    page.region.setCurrentIndex(page.region.findData("331100"))
+    page.save()
+    assert page.status.text() == "机构名称：不能包含换行、制表符等控制字符"
+    assert not page.tree.findItems("丽水市\t公安局", Qt.MatchFlag.MatchRecursive)
+    assert page.name.text() == "丽水市\t公安局"  # the form keeps what was typed

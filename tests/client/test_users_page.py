@@ -184,3 +184,17 @@ def test_export_writes_every_matching_user_to_xlsx(qtbot, page: UserPage, tmp_pa
     assert len(rows) - 1 == page.model.total
     assert all("*" in (row[5] or "*") for row in rows[1:])  # ID numbers stay masked
     assert "已导出" in page.status.text()
+
+
+def test_dialog_says_in_chinese_what_the_schema_refuses(qtbot, page: UserPage) -> None:  # type: ignore[no-untyped-def]
+    """A name of invisible characters only (pasted from a web page) is empty once they are
+    dropped: said in the dialog, which stays open."""
+    dialog = UserDialog(1, "浙江省公安厅", [], parent=page)
+    qtbot.addWidget(dialog)
+    dialog.username.setText("x_user")
+    dialog.name.setText("\u200b\u200b")
+    dialog.mobile.setText("13912345678")
+    dialog.approval[BusinessType.company_licence].setCurrentIndex(1)
+    dialog._check_and_accept()
+    assert dialog.error.text() == "姓名：长度不足"
+    assert dialog.result() == 0

@@ -183,7 +183,7 @@ def test_every_field_a_request_carries_has_a_chinese_name() -> None:
     a new field cannot reach a clerk as ``reason：长度不足``."""
     from fastapi.openapi.utils import get_openapi
 
-    from server.api.errors import field_label
+    from shared.validation import field_label
     from server.app import ROUTERS
 
     spec = get_openapi(

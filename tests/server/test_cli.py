@@ -224,6 +224,35 @@ def test_org_import_holds_rows_to_the_desks_rules(
     engine.dispose()
 
 
+def test_org_import_finds_a_parent_written_as_it_was_pasted(
+    cli: Cli, settings: Settings, tmp_path: Path
+) -> None:
+    """A child row whose 上级机构 was copied from the row above, zero-width space and all, finds
+    the organisation that row made (stored under its name as it reads)."""
+    cli("init-db")
+    sheet = _sheet(
+        tmp_path / "pasted.xlsx",
+        [
+            ["杭州市公安局\u200b", "浙江省公安厅", "市级公安局", "330100", "", ""],
+            ["上城区公安分局", "杭州市公安局\u200b", "county_bureau", "330102", "", ""],
+            [
+                "湖滨派出所",
+                "\ufeff浙江省公安厅/杭州市公安局/上城区公安分局",
+                "派出所",
+                "330102",
+                "",
+                "",
+            ],
+        ],
+    )
+    assert "已导入 3 个机构" in cli("org", "import", str(sheet)).stdout
+    engine = create_db_engine(settings.database_url)
+    with engine.connect() as conn:
+        names = set(conn.execute(text("select name from orgs")).scalars())
+    engine.dispose()
+    assert {"杭州市公安局", "上城区公安分局", "湖滨派出所"} <= names
+
+
 def test_audit_verify_exit_status_on_tamper(cli: Cli, settings: Settings) -> None:
     cli("init-db")
     cli("create-admin", "--username", "chief")

@@ -1,6 +1,7 @@
 """机构管理: the organisation tree on the left, details on the right; add a child under the
 selected node, edit, delete with confirmation. Nodes the user may not edit stay read-only."""
 
+from pydantic import ValidationError
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
@@ -22,6 +23,7 @@ from client.views.org_tree_widget import OrgTreeWidget
 from client.views.status import StatusLabel
 from client.views.style import ORG_SPLIT
 from client.views.widgets import confirm
+from shared import validation
 from shared.enums import OrgType
 from shared.schemas.orgs import OrgCreate, OrgPublic, OrgUpdate
 
@@ -185,13 +187,16 @@ class OrgPage(QWidget):
         if not fields["name"] or region is None:
             self.status.error("请填写机构名称并选择所属区域")
             return
-        if self.adding_under is not None:
-            data = OrgCreate(parent_id=self.adding_under.id, **fields)
-            self.session.run(CreateOrg(data), self._saved, self.status.error, parent=self)
-        elif self.current is not None:
-            update = OrgUpdate(version=self.current.version, **fields)
-            job = UpdateOrg(self.current.id, update)
-            self.session.run(job, self._saved, self.status.error, parent=self)
+        try:  # the server's own schemas: what they refuse is said here, before sending
+            if self.adding_under is not None:
+                data = OrgCreate(parent_id=self.adding_under.id, **fields)
+                self.session.run(CreateOrg(data), self._saved, self.status.error, parent=self)
+            elif self.current is not None:
+                update = OrgUpdate(version=self.current.version, **fields)
+                job = UpdateOrg(self.current.id, update)
+                self.session.run(job, self._saved, self.status.error, parent=self)
+        except ValidationError as err:
+            self.status.error(validation.summary(err.errors(), {"name": "机构名称"}))
 
     def _saved(self, org: OrgPublic) -> None:
         self.adding_under = None

@@ -1,5 +1,6 @@
 """新增/编辑角色 in the three parts of seed 001 §2.2: 角色概况, 操作权限, 数据范围."""
 
+from pydantic import ValidationError
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -22,6 +23,7 @@ from client.models.permission_matrix import PermissionMatrix
 from client.views.org_tree_widget import OrgTreeWidget
 from client.views.style import ROLE_DIALOG
 from client.views.widgets import ok_cancel
+from shared import validation
 from shared.enums import DataScopeKind
 from shared.schemas.orgs import OrgPublic
 from shared.schemas.roles import DataScope, PermissionCatalogue, RoleCreate, RolePublic, RoleUpdate
@@ -153,6 +155,12 @@ class RoleDialog(QDialog):
         except ValueError:
             self.error.setText("数据范围为指定机构时须至少勾选一个机构")
             self.tabs.setCurrentIndex(2)
+            return
+        try:  # the server's own schemas, so what they refuse is said here
+            self.create_body() if self.role is None else self.update_body()
+        except ValidationError as err:
+            self.error.setText(validation.summary(err.errors(), {"name": "角色名称"}))
+            self.tabs.setCurrentIndex(0)
             return
         self.accept()
 

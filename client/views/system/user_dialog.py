@@ -1,6 +1,7 @@
 """新增/编辑用户: identity, organisation, business approval roles per business type and custom
 roles — at least one of the two (seed 001 §2.3.1)."""
 
+from pydantic import ValidationError
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -20,6 +21,7 @@ from PySide6.QtWidgets import (
 from client.formatting import local_time
 from client.views.style import USER_DIALOG
 from client.views.widgets import guard_enter, ok_cancel
+from shared import validation
 from shared.enums import ApprovalRole, BusinessType
 from shared.idnumber import IdNumberError, parse_id_number
 from shared.schemas.roles import RolePublic
@@ -133,6 +135,11 @@ class UserDialog(QDialog):
             problems.append("请填写联系手机")
         if not self.role_ids() and not self.approval_roles():
             problems.append("业务审批角色和自定义角色至少选一个")
+        if not problems:  # the server's own schemas, so what they refuse is said here
+            try:
+                self.create_body() if self.user is None else self.update_body()
+            except ValidationError as err:
+                problems.append(validation.summary(err.errors(), {"name": "姓名"}))
         if problems:
             self.error.setText("；".join(problems))
             return
