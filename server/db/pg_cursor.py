@@ -33,9 +33,7 @@ class LightCursor(Cursor[Any]):
         described = self._described
         if described is not None and described[0] is res:
             return described[1]
-        encoding = getattr(self, "_encoding", None)
-        if encoding is None:  # a psycopg that keeps it elsewhere: its own description, as is
-            return super().description  # type: ignore[return-value]
+        encoding = self.connection.info.encoding  # the names' encoding, by the public API
         columns = []
         for i in range(res.nfields):
             name = res.fname(i)

@@ -8,6 +8,7 @@ import pytest
 import uvicorn
 from typer.testing import CliRunner
 
+from server import heap
 from server.cli.main import app as cli
 from tests.served import init_with_admin
 
@@ -25,6 +26,7 @@ def test_serve_writes_an_access_log_only_when_asked(
         monkeypatch.setenv("SGSS_ACCESS_LOG", setting)
     started: dict[str, Any] = {}
     monkeypatch.setattr(uvicorn, "run", lambda _app, **options: started.update(options))
+    monkeypatch.setattr(heap, "settle", lambda: None)  # this process is the test run's own
     result = CliRunner().invoke(cli, ["serve", "--port", "1"])
     assert result.exit_code == 0, result.output
     assert started["access_log"] is expected

@@ -1,6 +1,6 @@
 """The inbox: what is mine, filters, sorting, paging, counts, overdue flags and reminders."""
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -129,6 +129,22 @@ def test_pages_in_a_step_order(
     assert beyond["items"] == [] and beyond["total"] == 6
     not_late = api.get("/inbox", params={**params, "overdue": False}).json()
     assert [r["id"] for r in not_late["items"]] == expected[:4]
+
+    late_ids = {ids[1], ids[4]}  # two steps past their limit, the others not
+    for task in steps:
+        if task.application_id in late_ids:
+            task.due_date = task.due_date - timedelta(days=60)
+    initialised.commit()
+    late_first = sorted(
+        by_key, key=lambda t: getattr(t, column), reverse=bool(sort and sort[0] == "-")
+    )
+    order = [t.application_id for t in late_first]
+    late = api.get("/inbox", params={**params, "overdue": True, "with_counts": True}).json()
+    assert [r["id"] for r in late["items"]] == [i for i in order if i in late_ids]
+    assert late["total"] == 2 and late["counts"]["overdue"] == 2
+    on_time = api.get("/inbox", params={**params, "overdue": False}).json()
+    assert [r["id"] for r in on_time["items"]] == [i for i in order if i not in late_ids]
+    assert on_time["total"] == 4
 
 
 def test_done_box_lists_what_i_acted_on(world: World) -> None:
