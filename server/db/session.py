@@ -2,7 +2,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -137,3 +137,12 @@ def read_engine_for(engine: Engine) -> Engine:
     if engine.dialect.name == "sqlite":
         return engine
     return engine.execution_options(isolation_level="AUTOCOMMIT")
+
+
+def reading_connection(session: Session) -> Connection:
+    """``session``'s connection for a Core read of rows the ORM would otherwise load, after
+    flushing what an ORM query would flush first (its pending changes, unless autoflush is off),
+    so the read sees the transaction as the session has it."""
+    if session.autoflush:
+        session.flush()
+    return session.connection()

@@ -183,8 +183,8 @@ def test_every_field_a_request_carries_has_a_chinese_name() -> None:
     a new field cannot reach a clerk as ``reason：长度不足``."""
     from fastapi.openapi.utils import get_openapi
 
-    from shared.validation import field_label
     from server.app import ROUTERS
+    from shared.validation import field_label
 
     spec = get_openapi(
         title="sgss", version="0", routes=[r for router in ROUTERS for r in router.routes]

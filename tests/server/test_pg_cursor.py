@@ -37,4 +37,3 @@ def test_description_names_and_types_as_psycopg_does(engine: Engine) -> None:
     with engine.connect() as conn:
         row = conn.execute(text("SELECT 1 AS n, 'x' AS label")).one()
         assert (row.n, row.label) == (1, "x")
-

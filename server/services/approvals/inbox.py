@@ -130,14 +130,19 @@ def _filters(f: InboxFilter) -> list[ColumnElement[bool]]:
     return clauses
 
 
+def _sort_key(columns: dict[str, Any], sort: str | None, default: str) -> tuple[str, bool]:
+    """The column name a list is sorted on and whether descending: ``sort`` ("-name" for
+    descending) when it names one of ``columns``, else ``default``."""
+    key = sort or default
+    if key.lstrip("-") not in columns:
+        key = default
+    return key.lstrip("-"), key.startswith("-")
+
+
 def _order(columns: dict[str, Any], page: PageRequest, default: str) -> list[Any]:
-    key = page.sort or default
-    name = key.lstrip("-")
-    if name not in columns:
-        key, name = default, default.lstrip("-")
+    name, descending = _sort_key(columns, page.sort, default)
     column = columns[name]
-    primary = column.desc() if key.startswith("-") else column.asc()
-    return [primary, Application.id.desc()]
+    return [column.desc() if descending else column.asc(), Application.id.desc()]
 
 
 PENDING_SORTS = {
@@ -224,10 +229,7 @@ def _steps_first(
     that costs. Same lines in the same order: applications are ordered by id, which is the
     step's ``application_id``. None when the page needs the join first (``_pending_statement``).
     """
-    key = sort or "due_date"
-    name = key.lstrip("-")
-    if name not in PENDING_SORTS:
-        key, name = "due_date", "due_date"
+    name, descending = _sort_key(PENDING_SORTS, sort, "due_date")
     if name not in STEP_SORTS or _filters(f):
         return None
     column = STEP_SORTS[name]
@@ -243,7 +245,7 @@ def _steps_first(
         )
         .where(_mine_clause(mine), *_overdue(f))
         .order_by(
-            column.desc() if key.startswith("-") else column.asc(),
+            column.desc() if descending else column.asc(),
             ApprovalTask.application_id.desc(),
         )
         .limit(LIMIT)
@@ -264,7 +266,7 @@ def _steps_first(
         select(*line)
         .join_from(steps, Application, Application.id == s.application_id)
         .order_by(
-            s.sort_key.desc() if key.startswith("-") else s.sort_key.asc(),
+            s.sort_key.desc() if descending else s.sort_key.asc(),
             s.application_id.desc(),
         )
     )

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import String, Table, bindparam, insert, select
+from sqlalchemy import String, Table, bindparam, insert
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -194,11 +194,8 @@ class Submitter:
     role: str
 
 
-_ROUTES_AND_LATEST = (
-    select(WorkflowDefinition, *bureau_columns(bindparam("region_code", type_=String())))
-    .where(WorkflowDefinition.business_type == bindparam("business_type"))
-    .order_by(WorkflowDefinition.version.desc())
-    .limit(1)
+_ROUTES_AND_LATEST = publishing.LATEST.add_columns(
+    *bureau_columns(bindparam("region_code", type_=String()))
 )
 """``publishing.latest`` with ``routing.bureaus`` beside it: what every intake reads first,
 in one statement (built once)."""

@@ -42,17 +42,18 @@ def content_digest(content: dict[str, Any]) -> str:
     return hashlib.sha256(canonical_json(content).encode("utf-8")).hexdigest()
 
 
-_LATEST = (
+LATEST = (
     select(WorkflowDefinition)
     .where(WorkflowDefinition.business_type == bindparam("business_type"))
     .order_by(WorkflowDefinition.version.desc())
     .limit(1)
 )
-"""Built once: every intake asks it."""
+"""The latest published version of ``business_type``: built once, every intake asks it
+(``intake`` adds the region's bureaus to it)."""
 
 
 def latest(session: Session, business_type: BusinessType | str) -> WorkflowDefinition | None:
-    return session.scalars(_LATEST, {"business_type": str(business_type)}).first()
+    return session.scalars(LATEST, {"business_type": str(business_type)}).first()
 
 
 def _in_type_order(rows: list[WorkflowDefinition]) -> list[WorkflowDefinition]:

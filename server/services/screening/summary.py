@@ -26,6 +26,7 @@ from sqlalchemy import Select, and_, bindparam, inspect, select
 from sqlalchemy.orm import Session
 
 from server.db.approval_models import Application, ApplicationPerson, ScreeningResult
+from server.db.session import reading_connection
 from server.services.approvals.access import sees_full_identity
 from server.services.authz import Principal
 from server.services.errors import AppError
@@ -138,10 +139,9 @@ def round_persons(session: Session, application: Application) -> list[RoundPerso
     session's pending changes, as an ORM query would flush them)."""
     if "persons" not in inspect(application).unloaded:
         return [RoundPerson(p.id, p.name, p.id_number) for p in application.current_persons()]
-    if session.autoflush:
-        session.flush()
     params = {"application_id": application.id, "round": application.round}
-    return [RoundPerson._make(row) for row in session.connection().execute(_ROUND_PERSONS, params)]
+    rows = reading_connection(session).execute(_ROUND_PERSONS, params)
+    return [RoundPerson._make(row) for row in rows]
 
 
 def _round_results(*columns: Any) -> Select[Any]:

@@ -7,6 +7,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from server.db.approval_models import WatchListEntry
+from server.db.session import reading_connection
 from server.services.screening.base import Finding, PersonQuery, distinct
 from shared.approvals import ScreeningCategory, ScreeningOutcome
 
@@ -45,9 +46,8 @@ class WatchListProvider:
         keys = [q.id_number for q in queries]
         spellings = keys + [k.lower() for k in keys if k.endswith("X")]
         listed: dict[tuple[str, str], list[Any]] = {}
-        if self._session.autoflush:  # as an ORM query would: the list as this transaction has it
-            self._session.flush()
-        rows = self._session.connection().execute(_LISTED, {"spellings": spellings})
+        # the list as this transaction has it (its pending changes flushed, as a query would)
+        rows = reading_connection(self._session).execute(_LISTED, {"spellings": spellings})
         for entry in rows:
             listed.setdefault((entry.id_number.upper(), entry.category), []).append(entry)
         findings = []
