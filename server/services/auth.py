@@ -50,10 +50,14 @@ def find_user(session: Session, username: str) -> User | None:
 
 
 def _minutes_left(until: datetime, now: datetime, lock: timedelta) -> int:
-    """Whole minutes until ``until``, at most the lockout's own length: a request that took its
-    time at arrival may find a lock set a moment later by a concurrent one."""
-    left = math.ceil((until - now).total_seconds() / 60)
-    return max(1, min(left, math.ceil(lock.total_seconds() / 60)))
+    """Whole minutes until ``until``. A request that took its time at arrival may find a lock
+    set a moment later by a concurrent one, seconds more than the lockout away: that reads as
+    the lockout's own length, not a minute more. A lock longer than the lockout by more than
+    that (the setting shortened since it was set) reads as it is."""
+    left = (until - now).total_seconds()
+    if left <= lock.total_seconds() + 60:
+        left = min(left, lock.total_seconds())
+    return max(1, math.ceil(left / 60))
 
 
 def _locked_error(until: datetime, now: datetime, lock: timedelta) -> AppError:

@@ -277,3 +277,15 @@ def test_a_lock_set_by_a_later_request_never_reads_longer_than_the_lockout(
     body = response.json()
     assert body["details"]["minutes_left"] == settings.lockout_minutes
     assert f"请{settings.lockout_minutes}分钟后再试" in body["message"]
+
+
+def test_minutes_left_of_a_lock_read_as_a_clerk_expects() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from server.services.auth import _minutes_left
+
+    now, lock = datetime(2026, 12, 1, 2, 0, tzinfo=UTC), timedelta(minutes=15)
+    assert _minutes_left(now + lock + timedelta(seconds=2), now, lock) == 15  # set just after
+    assert _minutes_left(now + timedelta(minutes=30), now, lock) == 30  # lockout since shortened
+    assert _minutes_left(now + timedelta(seconds=20), now, lock) == 1
+    assert _minutes_left(now + timedelta(minutes=7, seconds=1), now, lock) == 8
