@@ -67,7 +67,7 @@ FIELD_LABELS = {
     "data_scope": "数据范围",
     "version": "版本",
     "title": "材料名称",
-    "file": "材料文件",
+    "file": "上传的文件",
     # every other field a request may carry (a test walks the API description for them), so a
     # message never names a field in English: the desk shows it to the clerk as it is
     "absent": "缺考",
