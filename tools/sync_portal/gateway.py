@@ -60,6 +60,8 @@ def _handler(portal: "Portal", interfere: Interfere | None) -> type[BaseHTTPRequ
             self.send_response(status)
             self.send_header("Content-Type", "text/plain; charset=utf-8")
             self.send_header("Content-Length", str(len(body)))
+            if self.close_connection:  # said, so the client does not send its retry down it
+                self.send_header("Connection", "close")
             self.end_headers()
             self.wfile.write(body)
 
