@@ -57,7 +57,7 @@ from client.views.approvals.screening_panel import ScreeningPanel
 from client.views.devices.fingerprint_dialog import FingerprintEnrolDialog
 from client.views.status import StatusLabel
 from client.views.style import OPINION_HEIGHT, PERSONS_TABLE_HEIGHT, REVIEW_DIALOG, set_state
-from client.views.widgets import confirm, guard_enter, not_on_enter, show_action_state
+from client.views.widgets import confirm, guard_enter, not_on_enter, show_action_state, tab_leaves
 from shared.approvals import ApprovalAction
 from shared.errors import ErrorCode
 from shared.schemas.applications import ApplicationDetail
@@ -144,6 +144,7 @@ class ReviewDialog(QDialog):
         )
         self.model.external_changed.connect(self._show_external)
         self.model.acted.connect(self._acted)
+        self.model.acting_changed.connect(self._show_acting)
         self.model.failed.connect(self._failed)
         QShortcut(QKeySequence.StandardKey.Refresh, self, activated=self.model.load)
         guard_enter(self)
