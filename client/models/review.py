@@ -7,11 +7,13 @@ instead of being overwritten. What the buttons say and allow comes from the serv
 never from rules repeated here.
 """
 
+from collections.abc import Callable
+
 from psygnal import Signal
 
 from client.api import ApiError
 from client.jobs import api_jobs as jobs
-from client.jobs.job import ApiJob, Runs
+from client.jobs.job import ApiJob, Job, Runs
 from shared.approvals import ApprovalAction, OpinionVisibility
 from shared.schemas.applications import (
     ApplicationDetail,
@@ -65,6 +67,7 @@ class ReviewModel:
     external_changed = Signal()
     acted = Signal(str)  # what was done, for the status line
     failed = Signal(object)  # ApiError
+    acting_changed = Signal(bool)  # an action is on its way to the server, or has come back
 
     def __init__(self, run: Runs, application_id: int, can_screen: bool) -> None:
         self.run = run
@@ -75,6 +78,7 @@ class ReviewModel:
         self.screening: ScreeningSummaryPublic | None = None
         self.materials: list[MaterialPublic] = []
         self.external: ExternalView | None = None
+        self._sending: Job | None = None  # the action on its way
 
     # -- what the dialog shows --------------------------------------------------------------
     @property
@@ -155,7 +159,39 @@ class ReviewModel:
         return self.detail.version
 
     def _act(self, job: ApiJob, done: str) -> None:
-        self.run(job, lambda detail: self.adopt(detail, done), self._fail)
+        self._send(job, lambda detail: self.adopt(detail, done))
+
+    def _send(self, job: ApiJob, then: Callable[[ApplicationDetail], None]) -> None:
+        """One action at a time: a second click (a double-click on 同意, Space pressed twice)
+        while the first is on its way is dropped here. Sent, it would carry the version the
+        first one changes and come back as 该记录已被他人修改, telling the clerk their own
+        approval failed when it went through."""
+        if self.acting:
+            return
+
+        def ok(detail: ApplicationDetail) -> None:
+            try:
+                then(detail)  # the new detail first: the buttons come back as it says
+            finally:
+                self._set_sending(None)
+
+        def failed(err: ApiError) -> None:
+            try:
+                self._fail(err)
+            finally:
+                self._set_sending(None)
+
+        self._set_sending(job)  # before run: a runner may answer at once
+        self.run(job, ok, failed)
+
+    @property
+    def acting(self) -> bool:
+        """An action sent and not yet answered (one cancelled is never answered: not acting)."""
+        return self._sending is not None and not self._sending.cancelled
+
+    def _set_sending(self, job: Job | None) -> None:
+        self._sending = job
+        self.acting_changed.emit(job is not None)
 
     def adopt(self, detail: ApplicationDetail, done: str) -> None:
         """Show what an action returned (here or in a device dialog) and reload what it changed."""
@@ -167,7 +203,7 @@ class ReviewModel:
 
     def approve(self, opinion: str) -> None:
         body = ApproveBody(version=self.version, opinion=opinion)
-        self.run(jobs.Approve(self.application_id, body), self._approved, self._fail)
+        self._send(jobs.Approve(self.application_id, body), self._approved)
 
     def _approved(self, detail: ApplicationDetail) -> None:
         done = "已同意，审批通过，申请已办结" if detail.finished else "已同意，申请已转入下一环节"

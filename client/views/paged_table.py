@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 from client.models.table import PAGE_SIZES, PagedRows
 from client.qt.table_model import TableAdapter
 from client.views.style import MAX_COLUMN_WIDTH, OVERDUE, PAGE_FIELD_WIDTH, SHRINK_STEP, colour
+from client.views.widgets import tab_leaves
 
 
 class PagedTable(QWidget):
@@ -45,6 +46,7 @@ class PagedTable(QWidget):
         self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.view.setAlternatingRowColors(True)
+        tab_leaves(self.view)  # on to the pager and the page's buttons
         self.view.setSortingEnabled(False)
         header = self.view.horizontalHeader()
         header.setSectionsClickable(True)

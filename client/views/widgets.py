@@ -15,6 +15,7 @@ from PySide6.QtCore import SIGNAL, QDate, QEvent, QObject, Qt
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractButton,
+    QAbstractItemView,
     QAbstractSpinBox,
     QCheckBox,
     QComboBox,
@@ -76,6 +77,16 @@ def not_on_enter(*buttons: QAbstractButton) -> None:
         if hasattr(button, "setAutoDefault"):
             button.setAutoDefault(False)
             button.setDefault(False)
+
+
+def tab_leaves(*views: QAbstractItemView) -> None:
+    """Tab leaves a list for the next control (the page's buttons, the opinion box), as it does
+    from any field; the arrow keys move between rows and cells. Qt's default walks the cells
+    with Tab, and a table of many cells then holds a keyboard user who cannot reach what lies
+    after it (Ctrl+Tab, the way out, is known to nobody). Not for a grid typed into cell by
+    cell (考试成绩), where Tab to the next cell is the point."""
+    for view in views:
+        view.setTabKeyNavigation(False)
 
 
 def ok_cancel(

@@ -8,6 +8,7 @@ import contextlib
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from openpyxl import load_workbook
@@ -317,3 +318,22 @@ def test_users_sort_comes_back_with_the_first_load(qtbot, users_page: UserPage) 
     names = [u.username for u in again.model.rows]
     assert len(names) > 1 and names == sorted(names, reverse=True)
     assert again.table.view.horizontalHeader().sortIndicatorSection() == 1
+
+
+def test_tab_leaves_a_list_for_the_pager_and_back(qtbot, prefs: Preferences) -> None:  # type: ignore[no-untyped-def]
+    """Tab from a list goes on to the controls after it, however many cells it has; the arrow
+    keys move between the rows (Qt's default walked the cells with Tab and never left)."""
+    rows = PagedRows([Column("name", "姓名", "name"), Column("code", "编号", "code")], page_size=20)
+    table = PagedTable(rows, "tab-test", prefs)
+    qtbot.addWidget(table)
+    show_active(qtbot, table)
+    rows.fill([SimpleNamespace(name=f"人员{i}", code=str(i)) for i in range(20)], 45)
+    table.view.setFocus()
+    table.view.setCurrentIndex(table.adapter.index(0, 0))
+    qtbot.keyClick(table.view, Qt.Key.Key_Down)
+    assert table.view.currentIndex().row() == 1 and table.view.hasFocus()
+    qtbot.keyClick(table.view, Qt.Key.Key_Tab)
+    assert not table.view.hasFocus()
+    assert table.focusWidget() is table.next  # 首页/上一页 are greyed on page one
+    qtbot.keyClick(table.next, Qt.Key.Key_Backtab)
+    assert table.view.hasFocus()

@@ -443,3 +443,43 @@ def _form_rows(dialog: ReviewDialog) -> dict[str, str]:
         if label is not None and field is not None and isinstance(field.widget(), QLabel):
             rows[label.widget().text()] = field.widget().text()
     return rows
+
+
+def test_a_double_click_on_agree_approves_once_and_says_so(qtbot, world: DeskWorld, desk) -> None:  # type: ignore[no-untyped-def]
+    """The second click of a double-click, while the first is on its way, sends nothing: it
+    used to go with the version the first one changed and come back as 该记录已被他人修改, so the
+    clerk read that their approval had failed when it had gone through."""
+    app_id = world.submit(BusinessType.annual_report_filing)["id"]
+    dialog = review(qtbot, desk("county"), app_id)
+    assert dialog.primary.isEnabled()
+    dialog.opinion.setPlainText("材料齐全")
+    qtbot.mouseClick(dialog.primary, Qt.MouseButton.LeftButton)
+    assert not dialog.primary.isEnabled()  # greyed while the approval is on its way
+    qtbot.mouseClick(dialog.primary, Qt.MouseButton.LeftButton)
+    dialog.model.approve("材料齐全")  # Space pressed twice reaches the model the same way
+    qtbot.waitUntil(lambda: "已同意" in dialog.status.text(), timeout=WAIT)
+    dialog.session.runner.wait(WAIT)
+    assert "已同意" in dialog.status.text()
+    assert not dialog.model.acting
+    progress = world.admin.progress(app_id)
+    assert [e.opinion for e in progress.entries if e.action == "approve"] == ["材料齐全"]
+
+
+def test_tab_leaves_the_persons_table_for_the_opinion_and_the_buttons(  # type: ignore[no-untyped-def]
+    qtbot, world: DeskWorld, desk
+) -> None:
+    """A keyboard user reaches the opinion box and 同意 from the tabs: the table of people in
+    between is left with Tab, not walked cell by cell for ever."""
+    app_id = world.submit(BusinessType.legal_rep_change)["id"]
+    dialog = review(qtbot, desk("county"), app_id)
+    with qtbot.waitActive(dialog):
+        dialog.show()
+        dialog.activateWindow()
+    assert dialog.persons.rowCount() >= 1
+    dialog.persons.setFocus()
+    reached = []
+    for _ in range(4):
+        qtbot.keyClick(dialog.focusWidget(), Qt.Key.Key_Tab)
+        reached.append(dialog.focusWidget())
+    assert dialog.opinion in reached
+    dialog.reject()

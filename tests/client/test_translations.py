@@ -4,7 +4,7 @@ from collections.abc import Iterator
 
 import pytest
 from PySide6.QtCore import QCoreApplication, QLocale, QTranslator
-from PySide6.QtWidgets import QApplication, QDialogButtonBox, QMessageBox
+from PySide6.QtWidgets import QApplication, QDialogButtonBox, QFileDialog, QMessageBox
 
 from client.translations import install_qt_chinese
 
@@ -43,3 +43,17 @@ def test_without_the_catalogue_qt_speaks_english(qtbot) -> None:  # type: ignore
     box = QDialogButtonBox(Button.Cancel)
     qtbot.addWidget(box)
     assert box.button(Button.Cancel).text().replace("&", "") == "Cancel"
+
+
+def test_the_save_dialog_reads_in_chinese(qtbot, chinese: QApplication) -> None:  # type: ignore[no-untyped-def]
+    """Qt's own file dialog (导出, 另存为 PDF where the system has none of its own): its labels
+    and the type of a folder, strings Qt renamed after the catalogue was written."""
+    dialog = QFileDialog(None, "导出审批列表")
+    qtbot.addWidget(dialog)
+    dialog.setOption(QFileDialog.Option.DontUseNativeDialog)
+    dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+    labels = [dialog.labelText(QFileDialog.DialogLabel(i)) for i in range(5)]
+    assert labels == ["查找范围(&L)：", "文件名称(&N)：", "文件类型(&T)：", "保存(&S)", "取消"]
+    assert QCoreApplication.translate("QAbstractFileIconProvider", "Folder") == "文件夹"
+    # what the catalogue does not know stays Qt's own, not an empty label
+    assert QCoreApplication.translate("QFileDialog", "&Nothing like this") == "&Nothing like this"

@@ -57,7 +57,7 @@ from client.views.approvals.screening_panel import ScreeningPanel
 from client.views.devices.fingerprint_dialog import FingerprintEnrolDialog
 from client.views.status import StatusLabel
 from client.views.style import OPINION_HEIGHT, PERSONS_TABLE_HEIGHT, REVIEW_DIALOG, set_state
-from client.views.widgets import confirm, guard_enter, not_on_enter, show_action_state
+from client.views.widgets import confirm, guard_enter, not_on_enter, show_action_state, tab_leaves
 from shared.approvals import ApprovalAction
 from shared.errors import ErrorCode
 from shared.schemas.applications import ApplicationDetail
@@ -144,6 +144,7 @@ class ReviewDialog(QDialog):
         )
         self.model.external_changed.connect(self._show_external)
         self.model.acted.connect(self._acted)
+        self.model.acting_changed.connect(self._show_acting)
         self.model.failed.connect(self._failed)
         QShortcut(QKeySequence.StandardKey.Refresh, self, activated=self.model.load)
         guard_enter(self)
@@ -162,6 +163,7 @@ class ReviewDialog(QDialog):
         self.persons.setHorizontalHeaderLabels(["身份", "姓名", "证件号码", "联系电话"])
         self.persons.verticalHeader().setVisible(False)
         self.persons.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        tab_leaves(self.persons)  # Tab goes on to the opinion box and the step's buttons
         self.persons.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.persons.setMinimumHeight(PERSONS_TABLE_HEIGHT)
         inner.addWidget(self.persons)
@@ -310,6 +312,15 @@ class ReviewDialog(QDialog):
         reassign = self.model.any_of(RELEASE_OR_REASSIGN)
         show_action_state(self.reassign_button, reassign, REASSIGN_TIP)
         self.gate_note.setText("；".join(gate.reasons) if gate is not None else view_only_note(d))
+
+    def _show_acting(self, acting: bool) -> None:
+        """The step's buttons greyed while an action is on its way; as the server says after."""
+        if acting:
+            self._set_enabled(False)
+            self.reassign_button.setEnabled(False)
+            self.status.info("正在提交…")
+        elif self.model.detail is not None:
+            self._show_actions(self.model.detail)
 
     def _show_external(self) -> None:
         view = self.model.external

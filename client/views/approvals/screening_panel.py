@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 
 from client.formatting import local_time
 from client.views.style import DANGER, MUTED, WARNING, colour, set_state
+from client.views.widgets import tab_leaves
 from shared.approvals import ScreeningCategory, ScreeningOutcome
 from shared.schemas.screening import ScreeningCell, ScreeningSummaryPublic
 
@@ -58,6 +59,7 @@ class ScreeningPanel(QWidget):
         )
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        tab_leaves(self.table)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         layout.addWidget(self.table, 1)
         self.checked = QLabel()

@@ -30,7 +30,7 @@ from client.jobs.certificate_jobs import LoadCertificateHistory
 from client.session import Session
 from client.views import style
 from client.views.status import StatusLabel
-from client.views.widgets import confirm, guard_enter, ok_cancel
+from client.views.widgets import confirm, guard_enter, ok_cancel, tab_leaves
 from shared.certificates import CancelReason, Gender, ReissueReason
 from shared.schemas.certificates import (
     CertificateCancellation,
@@ -93,6 +93,7 @@ class CertificateDetailDialog(QDialog):
         self.history = QTableWidget(0, len(self.HISTORY_COLUMNS))
         self.history.setHorizontalHeaderLabels(self.HISTORY_COLUMNS)
         self.history.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        tab_leaves(self.history)
         self.history.horizontalHeader().setStretchLastSection(True)
         layout.addWidget(self.history, 1)
         self.status = StatusLabel()

@@ -41,7 +41,7 @@ from client.views.exams.exam_dialog import ExamDialog
 from client.views.paged_table import PagedTable
 from client.views.status import StatusLabel
 from client.views.style import EXAM_SPLIT
-from client.views.widgets import confirm, not_on_enter, open_dialog
+from client.views.widgets import confirm, not_on_enter, open_dialog, tab_leaves
 from shared.errors import ErrorCode
 from shared.exams import ExamStatus
 from shared.schemas.exams import ExamPublic
@@ -118,6 +118,7 @@ class ExamsPage(QWidget):
         self.candidate_view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.candidate_view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.candidate_view.setAlternatingRowColors(True)
+        tab_leaves(self.candidate_view)
         header = self.candidate_view.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         inner.addWidget(self.candidate_view, 1)

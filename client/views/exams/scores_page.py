@@ -45,7 +45,14 @@ from client.models.scores import ScoreGrid, counts_message, problem_rows
 from client.session import Session
 from client.views.status import StatusLabel
 from client.views.style import EXAM_COMBO_WIDTH, SCORE_PROBLEMS_DIALOG
-from client.views.widgets import confirm, guard_enter, not_on_enter, ok_cancel, open_dialog
+from client.views.widgets import (
+    confirm,
+    guard_enter,
+    not_on_enter,
+    ok_cancel,
+    open_dialog,
+    tab_leaves,
+)
 from shared.errors import ErrorCode
 from shared.schemas.exams import ScoresAmend
 
@@ -79,6 +86,7 @@ class ProblemsDialog(QDialog):
         self.table = QTableWidget(len(rows), 4)
         self.table.setHorizontalHeaderLabels(["工作表", "行", "列", "错误说明"])
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        tab_leaves(self.table)
         for r, values in enumerate(rows):
             for c, value in enumerate(values):
                 self.table.setItem(r, c, QTableWidgetItem(value))

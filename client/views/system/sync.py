@@ -58,7 +58,14 @@ from client.views.style import (
     SYNC_BUNDLE_DIALOG,
     SYNC_KEY_DIALOG,
 )
-from client.views.widgets import confirm, guard_enter, ok_cancel, open_dialog, show_action_state
+from client.views.widgets import (
+    confirm,
+    guard_enter,
+    ok_cancel,
+    open_dialog,
+    show_action_state,
+    tab_leaves,
+)
 
 RUN, MANAGE = "sync:run", "sync:manage"
 STATUS_COLUMNS = 2  # the status lines in two columns of label and text
@@ -140,6 +147,7 @@ class SyncPage(QWidget):
         self.keys_view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.keys_view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.keys_view.verticalHeader().setVisible(False)
+        tab_leaves(self.keys_view)
         self.keys_view.horizontalHeader().setSectionResizeMode(
             QHeaderView.ResizeMode.ResizeToContents
         )
