@@ -44,6 +44,7 @@ class Desk:
         self.main = main
         self.sign_in.hide()
         main.show()
+        main.open_start_page()
 
     def _back_to_sign_in(self) -> None:
         self.sign_in.password.clear()

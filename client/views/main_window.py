@@ -150,6 +150,15 @@ class MainWindow(QMainWindow):
         self.stack.setCurrentWidget(self.pages[key])
         return self.pages[key]
 
+    def open_start_page(self) -> None:
+        """What a clerk signs in for: 通用审批 when the account has it, else the first page of
+        the menu, selected in the tree with the keyboard's focus on it (not on the bell)."""
+        if not self.entries:
+            return
+        key = INBOX_KEY if INBOX_KEY in self.entries else next(iter(self.entries))
+        self.select_page(key)
+        self.pages[key].setFocus()
+
     def select_page(self, key: str) -> None:
         """Open ``key`` through the menu so the tree's selection follows."""
         for i in range(self.nav.topLevelItemCount()):

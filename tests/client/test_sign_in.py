@@ -181,3 +181,32 @@ def test_tls_failure_message(qtbot, context, server) -> None:  # type: ignore[no
     window.submit()
     qtbot.waitUntil(window.button.isEnabled, timeout=15000)
     assert "没有启用 TLS：请核对地址应以 http:// 还是 https:// 开头" in window.error.text()
+
+
+def test_the_start_page_is_the_inbox_or_else_the_first_of_the_menu(  # type: ignore[no-untyped-def]
+    qtbot, context, admin_api
+) -> None:
+    activated_user(admin_api, "start_clerk", ["orgs:view", "applications:view"])
+    context.api.login("start_clerk", STRONG)
+    context.me = context.api.me()
+    clerk = MainWindow(context)
+    qtbot.addWidget(clerk)
+    clerk.open_start_page()
+    assert clerk.nav.currentItem().text(0) == "通用审批"
+    assert clerk.stack.currentWidget() is clerk.pages["applications"]
+
+    activated_user(admin_api, "start_admin", ["orgs:view", "users:view"])
+    context.api.login("start_admin", STRONG)
+    context.me = context.api.me()
+    admin = MainWindow(context)
+    qtbot.addWidget(admin)
+    admin.open_start_page()
+    assert admin.nav.currentItem().text(0) == "机构管理"
+
+    activated_user(admin_api, "start_none", [])
+    context.api.login("start_none", STRONG)
+    context.me = context.api.me()
+    bare = MainWindow(context)
+    qtbot.addWidget(bare)
+    bare.open_start_page()  # nothing to open, nothing fails
+    assert bare.pages == {}
