@@ -49,6 +49,7 @@ class PagedRows:
         self.page = 1
         self.page_size = page_size
         self.sort: str | None = None
+        self.filled = False  # a page has come back: "0 rows" is an answer, not a wait
 
     # -- what a job needs to fetch the next page ---------------------------------------------
     def request(self) -> dict[str, Any]:
@@ -113,7 +114,7 @@ class PagedRows:
 
     def fill(self, rows: list[Any], total: int) -> None:
         self.resetting.emit()
-        self.rows, self.total = list(rows), total
+        self.rows, self.total, self.filled = list(rows), total, True
         self.reset.emit()
         self.page_changed.emit()
 
@@ -121,7 +122,7 @@ class PagedRows:
         """Other columns (another box of the inbox): no rows until fetched again; the sort stays
         if a new column sorts by the same key (申请编号 in both boxes), else there is none."""
         self.resetting.emit()
-        self.columns, self.rows = columns, []
+        self.columns, self.rows, self.filled = columns, [], False
         if not self.restore_sort(self.sort):
             self.sort = None
         self.reset.emit()

@@ -174,7 +174,10 @@ class PagedTable(QWidget):
         if not self._sized and m.rows:
             self.fit_columns()
             self._sized = True
-        self.info.setText(f"共 {m.total} 条，第 {m.page}/{m.pages} 页")
+        if m.filled and m.total == 0:
+            self.info.setText("没有符合条件的记录")
+        else:
+            self.info.setText(f"共 {m.total} 条，第 {m.page}/{m.pages} 页")
         for button, enabled in (
             (self.first, m.page > 1),
             (self.prev, m.page > 1),

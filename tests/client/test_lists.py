@@ -337,3 +337,18 @@ def test_tab_leaves_a_list_for_the_pager_and_back(qtbot, prefs: Preferences) -> 
     assert table.focusWidget() is table.next  # 首页/上一页 are greyed on page one
     qtbot.keyClick(table.next, Qt.Key.Key_Backtab)
     assert table.view.hasFocus()
+
+
+def test_an_empty_answer_says_so_and_a_list_not_yet_loaded_does_not(
+    qtbot, prefs: Preferences
+) -> None:  # type: ignore[no-untyped-def]
+    rows = PagedRows([Column("name", "姓名", "name")], page_size=20)
+    table = PagedTable(rows, "empty-test", prefs)
+    qtbot.addWidget(table)
+    assert table.info.text() == "共 0 条，第 1/1 页"  # still on its way: not "nothing found"
+    rows.fill([], 0)
+    assert table.info.text() == "没有符合条件的记录"
+    rows.fill([SimpleNamespace(name="张三")], 1)
+    assert table.info.text() == "共 1 条，第 1/1 页"
+    rows.set_columns([Column("name", "姓名", "name")])  # another box: not fetched yet
+    assert not rows.filled
