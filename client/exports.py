@@ -1,7 +1,5 @@
 """Lists exported to xlsx, with the columns and text the clerk saw on screen."""
 
-import contextlib
-import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -9,6 +7,7 @@ from typing import Any
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from client.files import replacing
 from client.models.table import Column
 
 
@@ -34,12 +33,6 @@ def write_xlsx(path: Path, title: str, columns: list[Column], rows: Iterable[Any
         width = max(len(column.title) * 2, 10)
         sheet.column_dimensions[sheet.cell(1, index).column_letter].width = min(width + 6, 40)
     sheet.freeze_panes = "A2"
-    path = Path(path)
-    partial = path.with_name(f".{path.name}.{os.getpid()}.part")
-    try:
+    with replacing(path) as partial:
         book.save(partial)
-        partial.replace(path)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            partial.unlink()
     return count

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
+from client.files import write_atomically
 from client.jobs.job import ApiJob, Job
 
 if TYPE_CHECKING:  # the schemas load with the first answer, not with the sign-in window
@@ -447,9 +448,8 @@ class SaveScoreTemplate(ApiJob):
         self.exam_id, self.path = exam_id, path
 
     def call(self, api: ApiClient) -> Any:
-        from pathlib import Path
 
-        Path(self.path).write_bytes(api.score_template(self.exam_id))
+        write_atomically(self.path, api.score_template(self.exam_id))
         return self.path
 
 
@@ -482,7 +482,7 @@ class SaveScoreErrors(ApiJob):
 
         source = Path(self.source)
         data = api.score_error_workbook(self.exam_id, source.name, source.read_bytes())
-        Path(self.target).write_bytes(data)
+        write_atomically(self.target, data)
         return self.target
 
 

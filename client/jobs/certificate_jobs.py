@@ -9,12 +9,11 @@ paint on a QPrinter in a worker thread); the UI leaves that printer alone until 
 
 from __future__ import annotations
 
-import contextlib
-import os
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from client.files import write_atomically
 from client.jobs.api_jobs import _every_page
 from client.jobs.job import LOCAL, ApiJob, Job, device
 
@@ -110,17 +109,6 @@ class PrepareCard(_OnCertificate):
             qr_text=shown.qr_text,
         )
         return card, shown, face
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Beside the target, then moved into place: a failed write leaves no half file."""
-    partial = path.with_name(f".{path.name}.{os.getpid()}.part")
-    try:
-        partial.write_bytes(data)
-        partial.replace(path)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            partial.unlink()
 
 
 class SaveCardPdf(_OnCertificate):

@@ -7,7 +7,6 @@ enabled come from the gate the server reports (【同意】, 【获取指纹卡�
 
 from collections.abc import Callable
 from functools import partial
-from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage, QKeySequence, QPainter, QShortcut
@@ -32,6 +31,7 @@ from PySide6.QtWidgets import (
 
 from client.api import ApiError
 from client.devices.settings import DeviceSettings
+from client.files import write_atomically
 from client.jobs.api_jobs import LoadCertificatePdf, LoadPrintPdf
 from client.jobs.job import ApiJob
 from client.jobs.local_jobs import RenderPdfPages
@@ -465,7 +465,7 @@ class ReviewDialog(QDialog):
             return
 
         def write(data: bytes) -> None:
-            Path(path).write_bytes(data)
+            write_atomically(path, data)
             self.status.info(f"已保存：{path}")
 
         fetch(write)
