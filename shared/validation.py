@@ -9,6 +9,8 @@ reports its rows with them too.
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from shared.errors import ErrorCode
+
 MESSAGES = {
     "missing": "为必填项",
     "string_too_short": "长度不足",
@@ -192,10 +194,15 @@ def field_errors(errors: Iterable[Mapping[str, Any]]) -> list[dict[str, str]]:
     return found
 
 
-def summary(errors: Iterable[Mapping[str, Any]], labels: Mapping[str, str] | None = None) -> str:
-    """The first problem, as a clerk reads it: "机构名称：长度超出限制" (``labels``: as in
-    ``field_label``)."""
-    found = field_errors(errors)
+def said(found: list[dict[str, str]], labels: Mapping[str, str] | None = None) -> str:
+    """The first of ``field_errors``' problems as a clerk reads it ("机构名称：长度超出限制";
+    ``labels``: as in ``field_label``), or the general refusal when there is none."""
     if not found:
-        return "提交的数据不符合要求"
+        return ErrorCode.VALIDATION_ERROR.message
     return f"{field_label(found[0]['field'], labels)}：{found[0]['message']}"
+
+
+def summary(errors: Iterable[Mapping[str, Any]], labels: Mapping[str, str] | None = None) -> str:
+    """``said`` of pydantic's errors (``ValidationError.errors()``): what the desk shows for a
+    body its own copy of the server's schema refuses."""
+    return said(field_errors(errors), labels)

@@ -17,7 +17,7 @@ from starlette.routing import compile_path
 from server.api.admission import RETRY_AFTER_SECONDS
 from server.services.errors import AppError
 from shared.errors import ErrorCode
-from shared.validation import field_errors, field_label
+from shared.validation import field_errors, said
 
 log = logging.getLogger("sgss.api")
 
@@ -66,11 +66,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
         errors = field_errors(exc.errors())
-        first = errors[0] if errors else None
-        message = ErrorCode.VALIDATION_ERROR.message
-        if first:
-            message = f"{field_label(first['field'])}：{first['message']}"
-        return JSONResponse(body(ErrorCode.VALIDATION_ERROR, message, errors), status_code=422)
+        return JSONResponse(body(ErrorCode.VALIDATION_ERROR, said(errors), errors), status_code=422)
 
     @app.exception_handler(HTTPException)
     async def _http(request: Request, exc: HTTPException) -> JSONResponse:
@@ -81,9 +77,10 @@ def install_error_handlers(app: FastAPI) -> None:
             code = ErrorCode.BAD_REQUEST if exc.status_code < 500 else ErrorCode.INTERNAL_ERROR
         details = getattr(exc, "details", None)
         headers = exc.headers
-        allowed = getattr(request.app.state, "allowed_methods", None)
-        if exc.status_code == 405 and allowed is not None and allowed.at(request.url.path):
-            headers = {**(headers or {}), "Allow": allowed.at(request.url.path)}
+        routes = getattr(request.app.state, "allowed_methods", None)
+        allowed = routes.at(request.url.path) if exc.status_code == 405 and routes else ""
+        if allowed:
+            headers = {**(headers or {}), "Allow": allowed}
         return JSONResponse(body(code, details=details), exc.status_code, headers=headers)
 
     @app.exception_handler(StaleDataError)
