@@ -165,13 +165,13 @@ APPLICATION_LINE: tuple[Any, ...] = (
     Application.submitted_at,
     Application.version,
 )
-PENDING_LINE: tuple[Any, ...] = (
+STEP_LINE: tuple[Any, ...] = (
     ApprovalTask.id.label("task_id"),
     ApprovalTask.step_name,
     ApprovalTask.due_date,
     ApprovalTask.status.label("task_status"),
-    *APPLICATION_LINE,
 )
+PENDING_LINE: tuple[Any, ...] = (*STEP_LINE, *APPLICATION_LINE)
 """What an inbox line shows (``views.pending_rows``), as plain labelled columns."""
 
 
@@ -234,15 +234,7 @@ def _steps_first(
         return None
     column = STEP_SORTS[name]
     steps = (
-        select(
-            ApprovalTask.id.label("task_id"),
-            ApprovalTask.step_name,
-            ApprovalTask.due_date,
-            ApprovalTask.status.label("task_status"),
-            ApprovalTask.application_id,
-            column.label("sort_key"),
-            TOTAL,
-        )
+        select(*STEP_LINE, ApprovalTask.application_id, column.label("sort_key"), TOTAL)
         .where(_mine_clause(mine), *_overdue(f))
         .order_by(
             column.desc() if descending else column.asc(),
@@ -254,10 +246,7 @@ def _steps_first(
     )
     s = steps.c
     line = (
-        s.task_id,
-        s.step_name,
-        s.due_date,
-        s.task_status,
+        *(s[c.key] for c in STEP_LINE),
         *APPLICATION_LINE,
         s.total,
         *((_counts_column(mine),) if with_counts else ()),
